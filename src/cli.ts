@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * `kq <command>`: a thin dispatcher. Each command lives in `src/cli/<command>.ts` and is imported only
+ * when used, so a worker pod does not load the API's dependencies at start-up.
+ *
+ * Seed compatibility: with no command, `WORKER=1` runs the worker and anything else runs the API, so the
+ * seed's manifests (`WORKER=1`, `EXIT=1`, `REDIS_CONNECTION_URL`) work unchanged.
+ */
+import { ConfigError } from './errors.js';
+
+export interface Command {
+  summary: string;
+  run(argv: string[], env: NodeJS.ProcessEnv): Promise<number>;
+}
+
+const commands: Record<string, () => Promise<{ command: Command }>> = {
+  worker: () => import('./cli/worker.js'),
+  enqueue: () => import('./cli/enqueue.js'),
+  status: () => import('./cli/status.js'),
+};
+
+/** Adds a command (used by modules that register sub-commands). */
+export function commandNames(): string[] {
+  return Object.keys(commands);
+}
+
+async function usage(): Promise<string> {
+  const lines = await Promise.all(
+    Object.entries(commands).map(
+      async ([name, load]) => `  ${name.padEnd(18)} ${(await load()).command.summary}`,
+    ),
+  );
+  return `Usage: kq <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nWith no command: WORKER=1 runs the worker, otherwise the API.\nRun kq <command> --help for a command's options.\n`;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let [name, ...rest] = argv;
+  if (name === undefined || name.startsWith('-')) {
+    if (name === '--help' || name === '-h') {
+      process.stdout.write(await usage());
+      return 0;
+    }
+    rest = argv;
+    name = /^(1|true|yes)$/i.test(env.WORKER ?? '') ? 'worker' : 'api';
+  }
+  const load = commands[name];
+  if (!load) {
+    if (name === 'api') {
+      process.stderr.write(
+        'kq: the API is not built yet in this version; run `kq worker` (or set WORKER=1).\n',
+      );
+      return 2;
+    }
+    process.stderr.write(`kq: unknown command ${JSON.stringify(name)}.\n\n${await usage()}`);
+    return 2;
+  }
+  try {
+    return await (await load()).command.run(rest, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`kq ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    process.stderr.write(`kq: ${err.stack ?? err.message}\n`);
+    process.exitCode = 1;
+  },
+);

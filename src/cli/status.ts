@@ -1,0 +1,52 @@
+/** `kq status`: prints a queue's counts per state. */
+import type { Command } from '../cli.js';
+import {
+  boolOption,
+  formatHelp,
+  parseOptions,
+  prefixOption,
+  queueOption,
+  redisUrlOption,
+} from '../config.js';
+import { closeRedis, createRedis } from '../queue/connection.js';
+import { readCounts } from '../queue/counts.js';
+
+const specs = {
+  redisUrl: redisUrlOption(),
+  prefix: prefixOption(),
+  queue: queueOption(),
+  json: boolOption('json', [], false, 'print JSON instead of a table'),
+};
+const summary = 'Print a queue’s job counts (waiting, prioritized, delayed, active, completed, failed)';
+
+export const command: Command = {
+  summary,
+  async run(argv, env) {
+    const { values, help } = parseOptions(specs, argv, env);
+    if (help) {
+      process.stdout.write(formatHelp('Usage: kq status [options]', summary, specs));
+      return 0;
+    }
+    const redis = createRedis(values.redisUrl, { kind: 'blocking' });
+    redis.options.maxRetriesPerRequest = 2;
+    try {
+      const counts = await Promise.race([
+        readCounts(redis, values.prefix, values.queue),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
+        ),
+      ]);
+      if (values.json) process.stdout.write(`${JSON.stringify({ queue: values.queue, ...counts })}\n`);
+      else {
+        const rows = Object.entries(counts).map(([k, v]) => `${k.padEnd(12)} ${v}`);
+        process.stdout.write(`queue        ${values.queue}\n${rows.join('\n')}\n`);
+      }
+      return 0;
+    } catch (err) {
+      process.stderr.write(`kq status: Redis did not answer (${(err as Error).message}); check REDIS_URL.\n`);
+      return 1;
+    } finally {
+      await closeRedis(redis);
+    }
+  },
+};

@@ -1,0 +1,247 @@
+/**
+ * Options: every setting of every command is declared once as an `OptionSpec` with its flag, its
+ * environment variable(s), its default and its rule. `parseOptions` reads flags first, then env, then
+ * the default, and fails fast with a message naming the option, the value and the rule.
+ */
+import { ConfigError } from './errors.js';
+
+export interface OptionSpec<T> {
+  /** Long flag without dashes, e.g. `concurrency` for `--concurrency`. */
+  flag: string;
+  /** Environment variables, first match wins (e.g. `REDIS_URL`, then the seed's `REDIS_CONNECTION_URL`). */
+  env: readonly string[];
+  default: T;
+  /** One line for `--help` and the docs. */
+  doc: string;
+  /** The rule in words, used in error messages ("an integer from 1 to 1000"). */
+  rule: string;
+  /** Converts the raw string; returns `undefined` when the value breaks the rule. */
+  parse(raw: string): T | undefined;
+  /** A boolean flag takes no value (`--exit-when-empty`); `--no-<flag>` sets it false. */
+  boolean?: boolean;
+}
+
+export type OptionSpecs = Record<string, OptionSpec<unknown>>;
+export type OptionValues<S extends OptionSpecs> = {
+  [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never;
+};
+
+export function intOption(
+  flag: string,
+  env: string[],
+  def: number,
+  min: number,
+  max: number,
+  doc: string,
+): OptionSpec<number> {
+  return {
+    flag,
+    env,
+    default: def,
+    doc,
+    rule: `must be a whole number from ${min} to ${max}`,
+    parse(raw) {
+      if (!/^-?\d+$/.test(raw.trim())) return undefined;
+      const n = Number(raw);
+      return n >= min && n <= max ? n : undefined;
+    },
+  };
+}
+
+export function boolOption(flag: string, env: string[], def: boolean, doc: string): OptionSpec<boolean> {
+  return {
+    flag,
+    env,
+    default: def,
+    doc,
+    boolean: true,
+    rule: 'must be 1, 0, true, false, yes or no',
+    parse(raw) {
+      const v = raw.trim().toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+      if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+      return undefined;
+    },
+  };
+}
+
+export function stringOption(
+  flag: string,
+  env: string[],
+  def: string,
+  doc: string,
+  pattern?: { re: RegExp; rule: string },
+): OptionSpec<string> {
+  return {
+    flag,
+    env,
+    default: def,
+    doc,
+    rule: pattern?.rule ?? 'must be a string',
+    parse: (raw) => (pattern && !pattern.re.test(raw) ? undefined : raw),
+  };
+}
+
+export function enumOption<T extends string>(
+  flag: string,
+  env: string[],
+  def: T,
+  values: readonly T[],
+  doc: string,
+): OptionSpec<T> {
+  return {
+    flag,
+    env,
+    default: def,
+    doc,
+    rule: `must be one of ${values.join(', ')}`,
+    parse: (raw) => (values.includes(raw as T) ? (raw as T) : undefined),
+  };
+}
+
+export function redisUrlOption(): OptionSpec<string> {
+  return {
+    flag: 'redis-url',
+    env: ['REDIS_URL', 'REDIS_CONNECTION_URL'],
+    default: 'redis://127.0.0.1:6379',
+    doc: 'Redis URL (redis:// or rediss://); the seed’s REDIS_CONNECTION_URL is read too',
+    rule: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0',
+    parse(raw) {
+      try {
+        const u = new URL(raw);
+        return u.protocol === 'redis:' || u.protocol === 'rediss:' ? raw : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+export const QUEUE_NAME_RULE = {
+  re: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/,
+  rule: 'must be 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit',
+};
+
+export const queueOption = (): OptionSpec<string> =>
+  stringOption('queue', ['QUEUE'], 'jobs', 'queue name', QUEUE_NAME_RULE);
+
+export const prefixOption = (): OptionSpec<string> =>
+  stringOption(
+    'prefix',
+    ['KQ_PREFIX'],
+    'bull',
+    'BullMQ key prefix (use a hash tag such as {kq} on Redis Cluster)',
+    {
+      re: /^[A-Za-z0-9_{}.-]{1,50}$/,
+      rule: 'must be 1-50 letters, digits, "_", "-", ".", "{" or "}"',
+    },
+  );
+
+export interface ParsedArgs<S extends OptionSpecs> {
+  values: OptionValues<S>;
+  positionals: string[];
+  help: boolean;
+}
+
+function describe(spec: OptionSpec<unknown>, source: string): string {
+  const env = spec.env.length ? ` (env ${spec.env.join(' / ')})` : '';
+  return source.startsWith('--') ? `${source}${env}` : `${source} (flag --${spec.flag})`;
+}
+
+function invalid(spec: OptionSpec<unknown>, source: string, raw: string): ConfigError {
+  return new ConfigError(
+    `Invalid ${describe(spec, source)}: ${JSON.stringify(raw)} ${spec.rule}. Default: ${JSON.stringify(spec.default)}.`,
+    { option: spec.flag, value: raw, rule: spec.rule },
+  );
+}
+
+/**
+ * Parses `argv` (after the sub-command) and `env` against `specs`.
+ * @example
+ * const { values } = parseOptions({ concurrency: intOption('concurrency', ['CONCURRENCY'], 1, 1, 1000, '') }, ['--concurrency', '4'], {});
+ */
+export function parseOptions<S extends OptionSpecs>(
+  specs: S,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  maxPositionals = 0,
+): ParsedArgs<S> {
+  const byFlag = new Map(Object.entries(specs).map(([key, spec]) => [spec.flag, key]));
+  const fromFlags = new Map<string, unknown>();
+  const positionals: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let negated = false;
+    if (!byFlag.has(name) && name.startsWith('no-') && byFlag.has(name.slice(3))) {
+      name = name.slice(3);
+      negated = true;
+    }
+    const key = byFlag.get(name);
+    if (!key) {
+      const known = [...byFlag.keys()].map((f) => `--${f}`).join(', ');
+      throw new ConfigError(`Unknown option --${name}. Known options: ${known || '(none)'}; see --help.`, {
+        option: name,
+      });
+    }
+    const spec = specs[key] as OptionSpec<unknown>;
+    let raw: string;
+    if (spec.boolean && eq === -1) raw = negated ? 'false' : 'true';
+    else if (eq !== -1) raw = arg.slice(eq + 1);
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) {
+        throw new ConfigError(`Option --${name} needs a value: it ${spec.rule}.`, { option: name });
+      }
+      raw = next;
+      i++;
+    }
+    const value = spec.parse(raw);
+    if (value === undefined) throw invalid(spec, `--${name}`, raw);
+    fromFlags.set(key, value);
+  }
+  if (positionals.length > maxPositionals) {
+    throw new ConfigError(
+      `Unexpected argument ${JSON.stringify(positionals[maxPositionals])}: this command takes ${maxPositionals || 'no'} positional argument${maxPositionals === 1 ? '' : 's'}; see --help.`,
+    );
+  }
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(specs)) {
+    if (fromFlags.has(key)) {
+      values[key] = fromFlags.get(key);
+      continue;
+    }
+    const envName = spec.env.find((n) => env[n] !== undefined && env[n] !== '');
+    if (envName !== undefined) {
+      const raw = env[envName] as string;
+      const value = spec.parse(raw);
+      if (value === undefined) throw invalid(spec, envName, raw);
+      values[key] = value;
+    } else values[key] = spec.default;
+  }
+  return { values: values as OptionValues<S>, positionals, help };
+}
+
+/** Renders the options table for `--help`. */
+export function formatHelp(usage: string, summary: string, specs: OptionSpecs): string {
+  const rows = Object.values(specs).map((s) => {
+    const flag = s.boolean ? `--${s.flag}` : `--${s.flag} <value>`;
+    const env = s.env.length ? s.env.join(', ') : '';
+    return `  ${flag.padEnd(30)} ${env.padEnd(26)} ${s.doc} (default: ${JSON.stringify(s.default)})`;
+  });
+  return `${usage}\n\n${summary}\n\nOptions (flag, env, meaning):\n${rows.join('\n')}\n  --help, -h\n`;
+}

@@ -1,0 +1,117 @@
+/**
+ * Job definitions: a name, the queue it runs on, a zod schema for its payload, a handler, and per-type
+ * defaults (attempts, backoff, timeout, retention). Producers (CLI, API) validate with the schema before
+ * storing; the worker validates again before running, so a stale producer cannot feed a handler garbage.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../log.js';
+
+export const JOB_DEFINITION = Symbol.for('kq.jobDefinition');
+
+/** How long finished jobs are kept: BullMQ's `KeepJobs` (`age` in seconds, at most `count` jobs). */
+export type Retention = { age: number; count?: number } | { count: number };
+
+export interface JobTypeOptions {
+  /** Runs before the job is failed for good. @default 3 */
+  attempts: number;
+  /** Delay between attempts. @default { type: 'exponential', delay: 1000 } */
+  backoff: { type: 'exponential' | 'fixed'; delay: number };
+  /** Aborts the handler's signal and fails the attempt after this many ms; 0 = no limit. @default 0 */
+  timeoutMs: number;
+  /** @default { age: 3600, count: 10000 } */
+  removeOnComplete: Retention;
+  /** @default { age: 604800, count: 10000 } */
+  removeOnFail: Retention;
+}
+
+export const DEFAULT_JOB_OPTIONS: JobTypeOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000 },
+  timeoutMs: 0,
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+};
+
+export interface JobContext<Data> {
+  /** The payload, parsed by the type's schema. */
+  data: Data;
+  id: string;
+  /** The job type's name. */
+  type: string;
+  queue: string;
+  /** 1 for the first run, 2 for the first retry, ... */
+  attempt: number;
+  /** Aborted on timeout, cancel, or when a shutdown deadline hands the job back. Honour it. */
+  signal: AbortSignal;
+  /** A logger bound to this job (id, type, queue, worker). */
+  log: Logger;
+  /** Stores progress (a number 0-100 or a small object), visible in `GET /jobs/<id>`. */
+  progress(value: number | Record<string, unknown>): Promise<void>;
+}
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType, Result = unknown> {
+  readonly [JOB_DEFINITION]: true;
+  readonly name: string;
+  readonly queue: string;
+  readonly schema: S;
+  readonly handler: (ctx: JobContext<z.output<S>>) => Promise<Result> | Result;
+  readonly options: JobTypeOptions;
+  /** One line for docs and OpenAPI. */
+  readonly description?: string;
+}
+
+export interface DefineJobInput<S extends z.ZodType, Result> {
+  name: string;
+  /** @default 'jobs' */
+  queue?: string;
+  schema: S;
+  handler: (ctx: JobContext<z.output<S>>) => Promise<Result> | Result;
+  options?: Partial<JobTypeOptions>;
+  description?: string;
+}
+
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+
+/**
+ * Declares a job type.
+ * @example
+ * export const resize = defineJob({
+ *   name: 'resize',
+ *   schema: z.object({ url: z.string().url() }),
+ *   handler: async ({ data, signal }) => ({ ok: await resizeImage(data.url, signal) }),
+ *   options: { attempts: 5, timeoutMs: 60_000 },
+ * });
+ */
+export function defineJob<S extends z.ZodType, Result>(
+  input: DefineJobInput<S, Result>,
+): JobDefinition<S, Result> {
+  if (!NAME_RE.test(input.name)) {
+    throw new TypeError(
+      `defineJob: name ${JSON.stringify(input.name)} must be 1-100 letters, digits, ".", "_" or "-", starting with a letter`,
+    );
+  }
+  const options = { ...DEFAULT_JOB_OPTIONS, ...input.options };
+  if (!Number.isInteger(options.attempts) || options.attempts < 1) {
+    throw new TypeError(
+      `defineJob(${input.name}): options.attempts (${options.attempts}) must be a whole number >= 1`,
+    );
+  }
+  if (!(options.timeoutMs >= 0)) {
+    throw new TypeError(`defineJob(${input.name}): options.timeoutMs (${options.timeoutMs}) must be >= 0`);
+  }
+  return {
+    [JOB_DEFINITION]: true,
+    name: input.name,
+    queue: input.queue ?? 'jobs',
+    schema: input.schema,
+    handler: input.handler,
+    options,
+    description: input.description,
+  };
+}
+
+export function isJobDefinition(value: unknown): value is JobDefinition {
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[JOB_DEFINITION] === true
+  );
+}

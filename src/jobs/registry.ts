@@ -1,0 +1,90 @@
+/**
+ * The registry of job types a process knows: the built-in demo jobs, or those exported by the module
+ * named in `HANDLERS`. A handlers module may export definitions as named exports, as a default export
+ * (one definition or an array), or as an array named `jobs`.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError, ValidationError } from '../errors.js';
+import { isJobDefinition, type JobDefinition } from './define-job.js';
+import { demoJobs } from './demo.js';
+
+export interface JobRegistry {
+  /** All definitions, in declaration order. */
+  readonly all: readonly JobDefinition[];
+  get(name: string): JobDefinition | undefined;
+  /** The definition, or a `ValidationError` (UNKNOWN_JOB_TYPE) listing the known types. */
+  require(name: string): JobDefinition;
+  /** The definitions that run on `queue`. */
+  forQueue(queue: string): JobDefinition[];
+  /** Queue names with at least one job type. */
+  queues(): string[];
+}
+
+/** @example const registry = createRegistry([sleepJob]); registry.require('sleep') */
+export function createRegistry(definitions: readonly JobDefinition[]): JobRegistry {
+  const byName = new Map<string, JobDefinition>();
+  for (const def of definitions) {
+    if (byName.has(def.name) && byName.get(def.name) !== def) {
+      throw new ConfigError(
+        `Job type ${JSON.stringify(def.name)} is defined twice; job type names must be unique.`,
+      );
+    }
+    byName.set(def.name, def);
+  }
+  const all = [...byName.values()];
+  return {
+    all,
+    get: (name) => byName.get(name),
+    require(name) {
+      const def = byName.get(name);
+      if (!def) {
+        const known = all.map((d) => d.name);
+        throw new ValidationError(
+          'UNKNOWN_JOB_TYPE',
+          `Unknown job type ${JSON.stringify(name)}. Known types: ${known.join(', ') || '(none)'}.`,
+          { type: name, knownTypes: known },
+        );
+      }
+      return def;
+    },
+    forQueue: (queue) => all.filter((d) => d.queue === queue),
+    queues: () => [...new Set(all.map((d) => d.queue))],
+  };
+}
+
+function collect(mod: Record<string, unknown>): JobDefinition[] {
+  const found: JobDefinition[] = [];
+  const visit = (value: unknown) => {
+    if (isJobDefinition(value)) found.push(value);
+    else if (Array.isArray(value)) for (const v of value) visit(v);
+  };
+  for (const value of Object.values(mod)) visit(value);
+  return [...new Set(found)];
+}
+
+/**
+ * Loads the handlers module at `path` (relative to the working directory), or the demo jobs when empty.
+ * @example const registry = await loadRegistry(process.env.HANDLERS ?? '');
+ */
+export async function loadRegistry(path: string): Promise<JobRegistry> {
+  if (!path) return createRegistry(demoJobs);
+  const file = isAbsolute(path) ? path : resolve(process.cwd(), path);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(
+      `Could not load HANDLERS (--handlers) ${JSON.stringify(path)}: ${(err as Error).message}. It must be a JavaScript module path, e.g. ./dist/jobs.js.`,
+      { option: 'handlers', value: path },
+    );
+  }
+  const defs = collect(mod);
+  if (defs.length === 0) {
+    throw new ConfigError(
+      `HANDLERS (--handlers) ${JSON.stringify(path)} exports no job definitions: export the results of defineJob() from it.`,
+      { option: 'handlers', value: path },
+    );
+  }
+  return createRegistry(defs);
+}

@@ -1,0 +1,65 @@
+/** The worker's Prometheus metrics, on a registry of its own (served by the health server). */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+export interface WorkerMetrics {
+  registry: Registry;
+  completed: Counter<'queue' | 'type'>;
+  failed: Counter<'queue' | 'type'>;
+  retried: Counter<'queue' | 'type'>;
+  cancelled: Counter<'queue' | 'type'>;
+  handedBack: Counter<'queue' | 'type'>;
+  running: Gauge<'queue'>;
+  duration: Histogram<'queue' | 'type' | 'outcome'>;
+}
+
+/** @example const m = createWorkerMetrics(); m.completed.inc({ queue: 'jobs', type: 'sleep' }); */
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  const labels = ['queue', 'type'] as const;
+  return {
+    registry,
+    completed: new Counter({
+      name: 'kq_jobs_completed_total',
+      help: 'Jobs this worker completed.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    failed: new Counter({
+      name: 'kq_jobs_failed_total',
+      help: 'Jobs that failed for good (attempts used up, invalid payload, unrecoverable).',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    retried: new Counter({
+      name: 'kq_jobs_retried_total',
+      help: 'Failed attempts that will be retried.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    cancelled: new Counter({
+      name: 'kq_jobs_cancelled_total',
+      help: 'Running jobs cancelled on request.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    handedBack: new Counter({
+      name: 'kq_jobs_handed_back_total',
+      help: 'Running jobs handed back to the queue at a shutdown deadline.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    running: new Gauge({
+      name: 'kq_jobs_running',
+      help: 'Jobs running in this worker now.',
+      labelNames: ['queue'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'kq_job_duration_seconds',
+      help: 'Handler run time per attempt.',
+      labelNames: ['queue', 'type', 'outcome'],
+      buckets: [0.005, 0.05, 0.25, 1, 5, 30, 120, 600, 3600, 14400],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Adding jobs: resolve the type, validate the payload with its schema, merge per-type defaults with
+ * per-call overrides, and store. Nothing is stored unless every payload of a call is valid.
+ */
+import type { JobsOptions } from 'bullmq';
+import type { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import type { JobDefinition } from '../jobs/define-job.js';
+import type { JobRegistry } from '../jobs/registry.js';
+import type { QueueRegistry } from './queues.js';
+
+export interface EnqueueRequest {
+  type: string;
+  data?: unknown;
+  /** Defaults to the type's queue. */
+  queue?: string;
+  /** Milliseconds before the job may run. */
+  delay?: number;
+  /** 1 (highest) to 2,097,152; unset = plain FIFO. */
+  priority?: number;
+  attempts?: number;
+  /** Custom job id (e.g. derived from an idempotency key): a second add with the same id stores nothing. */
+  jobId?: string;
+}
+
+export interface PreparedJob {
+  queue: string;
+  name: string;
+  data: unknown;
+  opts: JobsOptions;
+}
+
+export interface EnqueuedJob {
+  id: string;
+  type: string;
+  queue: string;
+}
+
+export interface PayloadIssue {
+  path: string;
+  message: string;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.length
+    ? path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .slice(0)
+    : '(root)';
+}
+
+/** Validates `data` against the type's schema; throws INVALID_PAYLOAD with the failing paths. */
+export function validatePayload(def: JobDefinition, data: unknown, at = ''): unknown {
+  const result = (def.schema as z.ZodType).safeParse(data);
+  if (result.success) return result.data;
+  const issues: PayloadIssue[] = result.error.issues.map((i) => ({
+    path: `data${formatPath(i.path)}`.replace('data(root)', 'data'),
+    message: i.message,
+  }));
+  throw new ValidationError(
+    'INVALID_PAYLOAD',
+    `${at}Payload for job type ${JSON.stringify(def.name)} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}.`,
+    { type: def.name, issues },
+  );
+}
+
+/** Turns a request into what BullMQ stores; throws ValidationError without storing anything. */
+export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): PreparedJob {
+  const def = jobs.require(req.type);
+  const data = validatePayload(def, req.data, at);
+  const o = def.options;
+  const opts: JobsOptions = {
+    attempts: req.attempts ?? o.attempts,
+    backoff: o.backoff,
+    removeOnComplete: o.removeOnComplete,
+    removeOnFail: o.removeOnFail,
+  };
+  if (req.delay) opts.delay = req.delay;
+  if (req.priority) opts.priority = req.priority;
+  if (req.jobId) opts.jobId = req.jobId;
+  return { queue: req.queue ?? def.queue, name: def.name, data, opts };
+}
+
+/** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */
+export async function enqueue(
+  queues: QueueRegistry,
+  jobs: JobRegistry,
+  req: EnqueueRequest,
+): Promise<EnqueuedJob> {
+  const p = prepareJob(jobs, req);
+  const job = await queues.get(p.queue).add(p.name, p.data, p.opts);
+  return { id: job.id as string, type: p.name, queue: p.queue };
+}
+
+/** Validates every request first, then stores them with one `addBulk` per queue. */
+export async function enqueueMany(
+  queues: QueueRegistry,
+  jobs: JobRegistry,
+  reqs: readonly EnqueueRequest[],
+): Promise<EnqueuedJob[]> {
+  const prepared = reqs.map((r, i) => prepareJob(jobs, r, `jobs[${i}]: `));
+  const byQueue = new Map<string, number[]>();
+  prepared.forEach((p, i) => {
+    const list = byQueue.get(p.queue) ?? [];
+    list.push(i);
+    byQueue.set(p.queue, list);
+  });
+  const out: EnqueuedJob[] = new Array(prepared.length);
+  await Promise.all(
+    [...byQueue.entries()].map(async ([queue, idx]) => {
+      const added = await queues
+        .get(queue)
+        .addBulk(
+          idx.map((i) => ({
+            name: prepared[i]?.name as string,
+            data: prepared[i]?.data,
+            opts: prepared[i]?.opts,
+          })),
+        );
+      added.forEach((job, k) => {
+        const i = idx[k] as number;
+        out[i] = { id: job.id as string, type: job.name, queue };
+      });
+    }),
+  );
+  return out;
+}

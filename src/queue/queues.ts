@@ -1,0 +1,36 @@
+/**
+ * BullMQ `Queue` objects, one per queue name, sharing one connection. Callers never construct `Queue`
+ * themselves, so the prefix and connection settings are the same everywhere.
+ */
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export interface QueueRegistry {
+  readonly prefix: string;
+  readonly connection: Redis;
+  get(name: string): Queue;
+  close(): Promise<void>;
+}
+
+/** @example const queues = createQueueRegistry(redis, 'bull'); await queues.get('jobs').add('sleep', {}); */
+export function createQueueRegistry(connection: Redis, prefix: string): QueueRegistry {
+  const queues = new Map<string, Queue>();
+  return {
+    prefix,
+    connection,
+    get(name) {
+      let queue = queues.get(name);
+      if (!queue) {
+        queue = new Queue(name, { connection, prefix, skipVersionCheck: true });
+        // Errors surface on the awaited call; this listener keeps EventEmitter from throwing.
+        queue.on('error', () => undefined);
+        queues.set(name, queue);
+      }
+      return queue;
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close().catch(() => undefined)));
+      queues.clear();
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The worker's small HTTP server for Kubernetes probes and Prometheus: `/healthz` (alive), `/readyz`
+ * (Redis answers and the worker is not shutting down), `/metrics`.
+ */
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+export interface HealthServerOptions {
+  port: number;
+  host?: string;
+  isReady: () => Promise<{ ready: boolean; reason?: string }>;
+  metrics: Registry;
+}
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** @example const health = await startHealthServer({ port: 8081, isReady, metrics: registry }); */
+export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, body: string, type = 'application/json') => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, '{"error":"method not allowed"}');
+    if (path === '/healthz') return send(200, '{"status":"ok"}');
+    if (path === '/readyz') {
+      opts.isReady().then(
+        (r) =>
+          send(
+            r.ready ? 200 : 503,
+            JSON.stringify({ status: r.ready ? 'ready' : 'not ready', reason: r.reason }),
+          ),
+        (err: Error) => send(503, JSON.stringify({ status: 'not ready', reason: err.message })),
+      );
+      return;
+    }
+    if (path === '/metrics') {
+      opts.metrics.metrics().then(
+        (text) => send(200, text, opts.metrics.contentType),
+        () => send(500, '{"error":"metrics unavailable"}'),
+      );
+      return;
+    }
+    send(404, '{"error":"not found: try /healthz, /readyz or /metrics"}');
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : opts.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

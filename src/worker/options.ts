@@ -1,0 +1,79 @@
+/** The worker's options: one declaration each, shared by `kq worker`, the container env and the docs. */
+import {
+  boolOption,
+  intOption,
+  type OptionValues,
+  prefixOption,
+  queueOption,
+  redisUrlOption,
+  stringOption,
+} from '../config.js';
+
+export const workerOptionSpecs = {
+  redisUrl: redisUrlOption(),
+  queue: queueOption(),
+  prefix: prefixOption(),
+  concurrency: intOption('concurrency', ['CONCURRENCY'], 1, 1, 1000, 'jobs run at once by this process'),
+  exitWhenEmpty: boolOption(
+    'exit-when-empty',
+    ['EXIT'],
+    false,
+    'exit 0 once nothing is waiting or due and own jobs are done (CronJob mode)',
+  ),
+  maxJobs: intOption(
+    'max-jobs',
+    ['MAX_JOBS'],
+    0,
+    0,
+    1_000_000_000,
+    'exit 0 after this many jobs; 0 = no limit',
+  ),
+  shutdownTimeoutMs: intOption(
+    'shutdown-timeout-ms',
+    ['SHUTDOWN_TIMEOUT_MS'],
+    25_000,
+    0,
+    86_400_000,
+    'on SIGTERM, wait this long for running jobs before handing them back',
+  ),
+  lockDurationMs: intOption(
+    'lock-duration-ms',
+    ['LOCK_DURATION_MS'],
+    30_000,
+    1000,
+    3_600_000,
+    'job lock lifetime (renewed at half); a killed worker’s jobs return after about this long',
+  ),
+  maxStalledCount: intOption(
+    'max-stalled-count',
+    ['MAX_STALLED_COUNT'],
+    1,
+    0,
+    1000,
+    'times a job may lose its worker (crash, kill) before it is failed',
+  ),
+  redisDownTimeoutMs: intOption(
+    'redis-down-timeout-ms',
+    ['REDIS_DOWN_TIMEOUT_MS'],
+    10_000,
+    100,
+    3_600_000,
+    'exit mode: exit 1 when Redis stays unreachable this long',
+  ),
+  healthPort: intOption(
+    'health-port',
+    ['HEALTH_PORT'],
+    8081,
+    0,
+    65535,
+    'port of /healthz, /readyz, /metrics; 0 = off',
+  ),
+  handlers: stringOption(
+    'handlers',
+    ['HANDLERS'],
+    '',
+    'JavaScript module exporting job definitions; empty = demo jobs',
+  ),
+};
+
+export type WorkerOptions = OptionValues<typeof workerOptionSpecs>;

@@ -1,0 +1,166 @@
+/**
+ * The processor kq hands to BullMQ's Worker. Around each handler call it:
+ * - validates the payload (an invalid one fails at once, no retries: retrying cannot fix it);
+ * - gives the handler one AbortSignal that fires on timeout, on cancel, or at the shutdown deadline;
+ * - does not wait for a handler that ignores its signal: the race below settles as soon as the signal
+ *   fires, so a stuck handler cannot hold a shutdown or a cancel hostage;
+ * - on a shutdown deadline moves the job straight back to waiting (`moveToWait` + `WaitingError`), so
+ *   another worker starts it at once instead of after lock expiry and stall detection;
+ * - with `maxJobs`, hands back any job fetched beyond the limit, so a one-job-per-pod worker runs exactly one.
+ */
+import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
+import type { JobRegistry } from '../jobs/registry.js';
+import type { Logger } from '../log.js';
+import { CANCELLED_REASON } from '../queue/cancel.js';
+
+class AbortReason extends Error {}
+/** The shutdown deadline passed: hand the job back. */
+export class HandBack extends AbortReason {}
+/** A cancel request arrived for this job. */
+export class Cancelled extends AbortReason {}
+/** The job type's `timeoutMs` passed. */
+export class TimedOut extends AbortReason {}
+
+interface RunningJob {
+  job: Job;
+  controller: AbortController;
+}
+
+export interface ProcessorOptions {
+  jobs: JobRegistry;
+  queue: string;
+  log: Logger;
+  /** 0 = no limit. */
+  maxJobs: number;
+  /** Called once when the `maxJobs`-th job starts. */
+  onMaxJobsStarted?: () => void;
+  /** Called when a job is handed back at shutdown. */
+  onHandBack?: (job: Job) => void;
+  /** True when a cancel request for this id arrived before the handler started. */
+  wasCancelled?: (jobId: string) => boolean;
+}
+
+export interface KqProcessor {
+  process: (job: Job, token?: string) => Promise<unknown>;
+  /** Jobs whose handlers are running now. */
+  readonly running: ReadonlyMap<string, RunningJob>;
+  /** Aborts the job's handler if it runs here; returns whether it did. */
+  cancel(jobId: string): boolean;
+  /** Aborts every running handler and hands its job back to the queue. */
+  handBackAll(): void;
+}
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === 'string' ? err : `Handler threw a non-Error value: ${JSON.stringify(err)}`);
+}
+
+/** @example const p = createProcessor({ jobs, queue: 'jobs', log, maxJobs: 0 }); new Worker('jobs', p.process, opts) */
+export function createProcessor(opts: ProcessorOptions): KqProcessor {
+  const running = new Map<string, RunningJob>();
+  let started = 0;
+
+  async function process(job: Job, token?: string): Promise<unknown> {
+    const id = job.id as string;
+    if (opts.maxJobs > 0 && started >= opts.maxJobs) {
+      // Fetched beyond the limit (concurrency > 1): give it back untouched.
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    started++;
+    if (opts.maxJobs > 0 && started === opts.maxJobs) opts.onMaxJobsStarted?.();
+
+    const def = opts.jobs.get(job.name);
+    if (!def) {
+      const known = opts.jobs.forQueue(opts.queue).map((d) => d.name);
+      throw new UnrecoverableError(
+        `Unknown job type ${JSON.stringify(job.name)}: this worker knows ${known.join(', ') || 'no types'} (check HANDLERS).`,
+      );
+    }
+    const parsed = def.schema.safeParse(job.data);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map(
+        (i) => `data${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`,
+      );
+      throw new UnrecoverableError(
+        `Invalid payload for job type ${JSON.stringify(job.name)}: ${issues.join('; ')}`,
+      );
+    }
+
+    const controller = new AbortController();
+    running.set(id, { job, controller });
+    const log = opts.log.child({ jobId: id, type: job.name, attempt: job.attemptsMade + 1 });
+    log.info({ event: 'job.started' }, 'job started');
+    if (opts.wasCancelled?.(id)) controller.abort(new Cancelled('cancelled before start'));
+    const timeoutMs = def.options.timeoutMs;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(() => controller.abort(new TimedOut(`timed out after ${timeoutMs} ms`)), timeoutMs)
+        : undefined;
+    try {
+      const work = Promise.resolve().then(() =>
+        def.handler({
+          data: parsed.data,
+          id,
+          type: job.name,
+          queue: opts.queue,
+          attempt: job.attemptsMade + 1,
+          signal: controller.signal,
+          log,
+          progress: (value) => job.updateProgress(value),
+        }),
+      );
+      // A handler that loses the race may reject later: that rejection must not become unhandled.
+      work.catch(() => undefined);
+      return await raceAbort(work, controller.signal);
+    } catch (err) {
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+      if (reason instanceof HandBack) {
+        await job.moveToWait(token);
+        log.warn({ event: 'job.handed-back' }, 'shutdown deadline passed: job handed back to the queue');
+        opts.onHandBack?.(job);
+        throw new WaitingError();
+      }
+      if (reason instanceof Cancelled) throw new UnrecoverableError(CANCELLED_REASON);
+      if (reason instanceof TimedOut) {
+        throw new Error(`Job type ${JSON.stringify(job.name)} ${reason.message} (its timeoutMs)`);
+      }
+      throw asError(err);
+    } finally {
+      clearTimeout(timer);
+      running.delete(id);
+    }
+  }
+
+  return {
+    process,
+    running,
+    cancel(jobId) {
+      const r = running.get(jobId);
+      if (!r) return false;
+      r.controller.abort(new Cancelled('cancelled on request'));
+      return true;
+    },
+    handBackAll() {
+      for (const r of running.values()) r.controller.abort(new HandBack('shutdown deadline'));
+    },
+  };
+}
