@@ -17,12 +17,11 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   worker: () => import('./cli/worker.js'),
   enqueue: () => import('./cli/enqueue.js'),
   status: () => import('./cli/status.js'),
+  api: () => import('./cli/api.js'),
+  dev: () => import('./cli/dev.js'),
+  manifests: () => import('./cli/manifests.js'),
+  'metrics-adapter': () => import('./cli/metrics-adapter.js'),
 };
-
-/** Adds a command (used by modules that register sub-commands). */
-export function commandNames(): string[] {
-  return Object.keys(commands);
-}
 
 async function usage(): Promise<string> {
   const lines = await Promise.all(

@@ -1,19 +1,33 @@
 /** kq's public library surface. */
-export { defineJob, DEFAULT_JOB_OPTIONS } from './jobs/define-job.js';
-export type { JobContext, JobDefinition, JobTypeOptions, Retention, DefineJobInput } from './jobs/define-job.js';
-export { createRegistry, loadRegistry } from './jobs/registry.js';
+
+export {
+  ConfigError,
+  ConflictError,
+  KqError,
+  NotFoundError,
+  RedisUnavailableError,
+  ValidationError,
+} from './errors.js';
+export type {
+  DefineJobInput,
+  JobContext,
+  JobDefinition,
+  JobTypeOptions,
+  Retention,
+} from './jobs/define-job.js';
+export { DEFAULT_JOB_OPTIONS, defineJob } from './jobs/define-job.js';
+export { demoJobs, noopJob, sleepJob } from './jobs/demo.js';
 export type { JobRegistry } from './jobs/registry.js';
-export { sleepJob, noopJob, demoJobs } from './jobs/demo.js';
-export { createRedis, closeRedis } from './queue/connection.js';
-export { createQueueRegistry } from './queue/queues.js';
-export type { QueueRegistry } from './queue/queues.js';
-export { enqueue, enqueueMany } from './queue/enqueue.js';
-export type { EnqueueRequest, EnqueuedJob } from './queue/enqueue.js';
-export { readCounts, listQueueNames } from './queue/counts.js';
-export type { QueueCounts } from './queue/counts.js';
-export { queueKeys } from './queue/keys.js';
+export { createRegistry, loadRegistry } from './jobs/registry.js';
 export { CANCELLED_REASON, publishCancel } from './queue/cancel.js';
-export { startWorker } from './worker/run-worker.js';
-export type { WorkerHandle } from './worker/run-worker.js';
+export { closeRedis, createRedis } from './queue/connection.js';
+export type { QueueCounts } from './queue/counts.js';
+export { listQueueNames, readCounts } from './queue/counts.js';
+export type { EnqueuedJob, EnqueueRequest } from './queue/enqueue.js';
+export { enqueue, enqueueMany } from './queue/enqueue.js';
+export { queueKeys } from './queue/keys.js';
+export type { QueueRegistry } from './queue/queues.js';
+export { createQueueRegistry } from './queue/queues.js';
 export type { WorkerOptions } from './worker/options.js';
-export { KqError, ConfigError, ValidationError, NotFoundError, ConflictError, RedisUnavailableError } from './errors.js';
+export type { WorkerHandle } from './worker/run-worker.js';
+export { startWorker } from './worker/run-worker.js';

@@ -109,15 +109,13 @@ export async function enqueueMany(
   const out: EnqueuedJob[] = new Array(prepared.length);
   await Promise.all(
     [...byQueue.entries()].map(async ([queue, idx]) => {
-      const added = await queues
-        .get(queue)
-        .addBulk(
-          idx.map((i) => ({
-            name: prepared[i]?.name as string,
-            data: prepared[i]?.data,
-            opts: prepared[i]?.opts,
-          })),
-        );
+      const added = await queues.get(queue).addBulk(
+        idx.map((i) => ({
+          name: prepared[i]?.name as string,
+          data: prepared[i]?.data,
+          opts: prepared[i]?.opts,
+        })),
+      );
       added.forEach((job, k) => {
         const i = idx[k] as number;
         out[i] = { id: job.id as string, type: job.name, queue };

@@ -24,7 +24,12 @@ export function uniqueName(stem = 'q'): string {
 /** Call inside a test: gives a fresh queue and cleans it up when the test finishes. */
 export function useTestQueue(redisUrl = inject('redisUrl'), prefix = 'bull'): TestContext {
   const queue = uniqueName('t');
-  const redis = track('test redis client', new Redis(redisUrl, { maxRetriesPerRequest: null }), (r) => r.status !== 'end', (r) => r.disconnect());
+  const redis = track(
+    'test redis client',
+    new Redis(redisUrl, { maxRetriesPerRequest: null }),
+    (r) => r.status !== 'end',
+    (r) => r.disconnect(),
+  );
   const bull = new Queue(queue, { connection: redis, prefix });
   onTestFinished(async () => {
     await bull.close();

@@ -30,7 +30,11 @@ export interface KqProcess {
 }
 
 /** @example const w = spawnKq(['worker'], { REDIS_URL: url, QUEUE: q, HEALTH_PORT: '0' }); */
-export function spawnKq(args: string[], env: Record<string, string>, name = `kq ${args.join(' ')}`): KqProcess {
+export function spawnKq(
+  args: string[],
+  env: Record<string, string>,
+  name = `kq ${args.join(' ')}`,
+): KqProcess {
   const proc = trackProcess(
     name,
     spawn(process.execPath, [CLI, ...args], {
@@ -66,13 +70,18 @@ export function spawnKq(args: string[], env: Record<string, string>, name = `kq 
     logs,
     output: () => raw,
     waitForLog: (what, match, timeoutMs = 15_000) =>
-      waitFor(`${name}: ${what}\n--- output so far:\n${raw.slice(-3000)}`, () => logs.find(match), { timeoutMs }),
+      waitFor(`${name}: ${what}\n--- output so far:\n${raw.slice(-3000)}`, () => logs.find(match), {
+        timeoutMs,
+      }),
     exited,
     async waitForExit(timeoutMs = 15_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new Error(`${name} did not exit within ${timeoutMs} ms\n--- output:\n${raw.slice(-3000)}`)),
+          () =>
+            reject(
+              new Error(`${name} did not exit within ${timeoutMs} ms\n--- output:\n${raw.slice(-3000)}`),
+            ),
           timeoutMs,
         );
       });

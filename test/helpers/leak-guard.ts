@@ -30,9 +30,11 @@ export const trackProcess = (name: string, p: ChildProcess): ChildProcess =>
 afterEach(async () => {
   // Give processes that were just told to stop a moment to do so.
   const deadline = Date.now() + 2000;
-  while ([...open].some((t) => t.isOpen()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  while ([...open].some((t) => t.isOpen()) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 25));
   const leaked = [...open].filter((t) => t.isOpen());
   open.clear();
   for (const t of leaked) await t.close();
-  if (leaked.length) throw new Error(`leak guard: the test left open: ${leaked.map((t) => t.name).join(', ')}`);
+  if (leaked.length)
+    throw new Error(`leak guard: the test left open: ${leaked.map((t) => t.name).join(', ')}`);
 });

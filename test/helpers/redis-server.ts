@@ -37,7 +37,13 @@ export async function freePort(): Promise<number> {
 async function waitForPing(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const c = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     c.on('error', () => undefined);
     try {
       await c.connect();
@@ -47,7 +53,8 @@ async function waitForPing(port: number, timeoutMs: number): Promise<void> {
     } finally {
       c.disconnect();
     }
-    if (Date.now() > deadline) throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -89,7 +96,11 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
       const p = proc;
       const failed = new Promise<never>((_, reject) => {
         p.once('error', (err) =>
-          reject(new Error(`could not start redis-server (${err.message}); install it: apt-get install -y redis-server`)),
+          reject(
+            new Error(
+              `could not start redis-server (${err.message}); install it: apt-get install -y redis-server`,
+            ),
+          ),
         );
       });
       await Promise.race([waitForPing(port, 10_000), failed]);
