@@ -44,12 +44,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
   const load = commands[name];
   if (!load) {
-    if (name === 'api') {
-      process.stderr.write(
-        'kq: the API is not built yet in this version; run `kq worker` (or set WORKER=1).\n',
-      );
-      return 2;
-    }
     process.stderr.write(`kq: unknown command ${JSON.stringify(name)}.\n\n${await usage()}`);
     return 2;
   }
