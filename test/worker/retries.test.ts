@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { CANCELLED_REASON } from '../../src/queue/cancel.js';
+import { useTestQueue } from '../helpers/context.js';
+import { waitFor } from '../helpers/wait.js';
+import { cleanupRuns, runs, spawnWorker } from './helpers.js';
+
+describe('worker: retries, timeouts, invalid payloads', () => {
+  it('retries a failing handler with backoff until it succeeds', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    const job = await t.bull.add(
+      'flaky',
+      { succeedOn: 3 },
+      { attempts: 5, backoff: { type: 'fixed', delay: 50 } },
+    );
+    await waitFor(
+      'flaky job completed',
+      async () => (await t.bull.getJobState(job.id as string)) === 'completed',
+    );
+    const done = await t.bull.getJob(job.id as string);
+    expect(done?.returnvalue).toEqual({ attempt: 3 });
+    expect(done?.attemptsMade).toBe(3);
+    expect(w.logs.filter((l) => l.event === 'job.retried' && l.jobId === job.id)).toHaveLength(2);
+    w.kill();
+    expect((await w.waitForExit()).code).toBe(0);
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('fails for good after its attempts, keeps the error, and keeps serving (stray rejections included)', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    const bad = await t.bull.add('boom', {}, { attempts: 2, backoff: { type: 'fixed', delay: 20 } });
+    const good = await t.bull.add('work', { ms: 10 });
+    await waitFor('boom failed', async () => (await t.bull.getJobState(bad.id as string)) === 'failed');
+    await waitFor(
+      'work completed',
+      async () => (await t.bull.getJobState(good.id as string)) === 'completed',
+    );
+    const failed = await t.bull.getJob(bad.id as string);
+    expect(failed?.failedReason).toBe('boom: handler failed');
+    expect(failed?.attemptsMade).toBe(2);
+    expect(w.logs.some((l) => l.event === 'job.failed' && l.jobId === bad.id)).toBe(true);
+    expect(w.logs.some((l) => l.event === 'worker.unhandled-rejection')).toBe(true);
+    expect(w.proc.exitCode).toBeNull();
+    w.kill();
+    await w.waitForExit();
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('aborts a handler at its timeout and counts it as a failed attempt', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    const job = await t.bull.add('hang', {}, { attempts: 2, backoff: { type: 'fixed', delay: 20 } });
+    await waitFor('hang failed', async () => (await t.bull.getJobState(job.id as string)) === 'failed');
+    const failed = await t.bull.getJob(job.id as string);
+    expect(failed?.failedReason).toMatch(/timed out after 300 ms/);
+    expect(failed?.attemptsMade).toBe(2);
+    w.kill();
+    await w.waitForExit();
+  });
+
+  it('fails an invalid payload at once, without retries', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    // Added behind the schema's back, as a stale producer or another language's client could.
+    const job = await t.bull.add('work', { ms: 'soon' }, { attempts: 5 });
+    await waitFor(
+      'invalid job failed',
+      async () => (await t.bull.getJobState(job.id as string)) === 'failed',
+    );
+    const failed = await t.bull.getJob(job.id as string);
+    expect(failed?.failedReason).toMatch(/Invalid payload for job type "work": data\.ms/);
+    expect(failed?.attemptsMade).toBe(1);
+    w.kill();
+    await w.waitForExit();
+  });
+
+  it('fails an unknown job type at once, naming the types it knows', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    const job = await t.bull.add('nope', {}, { attempts: 5 });
+    await waitFor(
+      'unknown job failed',
+      async () => (await t.bull.getJobState(job.id as string)) === 'failed',
+    );
+    expect((await t.bull.getJob(job.id as string))?.failedReason).toMatch(/Unknown job type "nope".*work/);
+    w.kill();
+    await w.waitForExit();
+  });
+
+  it('cancels a running job from another process within a second', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    const job = await t.bull.add('work', { ms: 30_000 }, { attempts: 3 });
+    await waitFor('job running', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
+    const sentAt = Date.now();
+    const { publishCancel } = await import('../../src/queue/cancel.js');
+    expect(await publishCancel(t.redis, t.prefix, t.queue, job.id as string)).toBeGreaterThan(0);
+    await waitFor('job cancelled', async () => (await t.bull.getJobState(job.id as string)) === 'failed', {
+      timeoutMs: 5000,
+    });
+    const cancelled = await t.bull.getJob(job.id as string);
+    expect(cancelled?.failedReason).toBe(CANCELLED_REASON);
+    expect((cancelled?.finishedOn ?? 0) - sentAt).toBeLessThan(1000);
+    expect(cancelled?.attemptsMade).toBe(1);
+    w.kill();
+    await w.waitForExit();
+    await cleanupRuns(t.redis, t.queue);
+  });
+});
