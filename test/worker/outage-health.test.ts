@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { useTestQueue } from '../helpers/context.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+import { cleanupRuns, spawnWorker } from './helpers.js';
+
+describe('worker: Redis outages, health, metrics and logs', () => {
+  it('a pool worker survives a Redis restart and resumes without being restarted', async () => {
+    const t = useTestQueue();
+    const server = await startRedisServer({ persistent: true });
+    const client = server.client();
+    client.on('error', () => undefined);
+    try {
+      const { Queue } = await import('bullmq');
+      const q = new Queue(t.queue, { connection: client });
+      q.on('error', () => undefined);
+      const w = spawnWorker(t, { REDIS_URL: server.url, REDIS_DOWN_TIMEOUT_MS: '1000' });
+      const first = await q.add('work', { ms: 0 });
+      await waitFor('first job done', async () => (await q.getJobState(first.id as string)) === 'completed');
+      await server.stop();
+      await waitFor('worker notices the outage', () => w.logs.some((l) => l.event === 'redis.unavailable'), {
+        timeoutMs: 10_000,
+      });
+      await new Promise((r) => setTimeout(r, 2000)); // an outage longer than one reconnect round
+      await server.start();
+      const backAt = Date.now();
+      const second = await q.add('work', { ms: 0 });
+      await waitFor(
+        'job after the outage done',
+        async () => (await q.getJobState(second.id as string)) === 'completed',
+        {
+          timeoutMs: 15_000,
+        },
+      );
+      expect(Date.now() - backAt).toBeLessThan(10_000);
+      expect(w.proc.exitCode).toBeNull();
+      await q.close();
+      w.kill();
+      expect((await w.waitForExit()).code).toBe(0);
+    } finally {
+      client.disconnect();
+      await server.stop();
+    }
+  });
+
+  it('serves /healthz, /readyz and Prometheus /metrics; readyz fails while shutting down', async () => {
+    const t = useTestQueue();
+    const port = await freePort();
+    const w = spawnWorker(t, { HEALTH_PORT: String(port), SHUTDOWN_TIMEOUT_MS: '10000' });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor('health server', async () => (await fetch(`${base}/healthz`)).status === 200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const ok = await t.bull.add('work', { ms: 0 });
+    const bad = await t.bull.add('boom', {}, { attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+    await waitFor('jobs settled', async () => (await t.bull.getJobState(bad.id as string)) === 'failed');
+    await waitFor('ok settled', async () => (await t.bull.getJobState(ok.id as string)) === 'completed');
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain(`kq_jobs_completed_total{queue="${t.queue}",type="work"} 1`);
+    expect(text).toContain(`kq_jobs_failed_total{queue="${t.queue}",type="boom"} 1`);
+    expect(text).toContain(`kq_jobs_retried_total{queue="${t.queue}",type="boom"} 1`);
+    expect(text).toMatch(/kq_job_duration_seconds_bucket\{.*type="work".*\}/);
+    expect(text).toContain(`kq_jobs_running{queue="${t.queue}"} 0`);
+
+    const long = await t.bull.add('work', { ms: 1500 });
+    await waitFor('long job running', async () => (await t.bull.getJobState(long.id as string)) === 'active');
+    w.kill('SIGTERM');
+    await waitFor(
+      'readyz says not ready while shutting down',
+      async () => (await fetch(`${base}/readyz`)).status === 503,
+    );
+    expect((await w.waitForExit()).code).toBe(0);
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('logs one JSON line per event with job id, type, queue, worker and duration', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t, { EXIT: '1' });
+    await t.bull.add('work', { ms: 5 });
+    await w.waitForExit();
+    const completed = w.logs.find((l) => l.event === 'job.completed');
+    expect(completed).toMatchObject({ type: 'work', queue: t.queue, level: 'info' });
+    expect(typeof completed?.jobId).toBe('string');
+    expect(typeof completed?.worker).toBe('string');
+    expect(typeof completed?.durationMs).toBe('number');
+    for (const event of [
+      'worker.started',
+      'job.started',
+      'job.completed',
+      'worker.stopping',
+      'worker.stopped',
+    ]) {
+      expect(w.logs.map((l) => l.event)).toContain(event);
+    }
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('the built-in sleep job reproduces the seed’s log line', async () => {
+    const t = useTestQueue();
+    await t.bull.add('sleep', { seconds: 0.05 });
+    const w = spawnWorker(t, { EXIT: '1', HANDLERS: '' });
+    expect((await w.waitForExit()).code).toBe(0);
+    expect(w.logs.some((l) => /^Processed job \S+ by worker \S+$/.test(l.msg ?? ''))).toBe(true);
+  });
+});
