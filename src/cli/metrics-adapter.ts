@@ -1,10 +1,90 @@
-/** `kq metrics-adapter`: placeholder until its issue lands. */
+/** `kq metrics-adapter`: serves the Kubernetes external metrics API for kq's queues (HPA without KEDA). */
 import type { Command } from '../cli.js';
+import { formatHelp, parseOptions } from '../config.js';
+import { createLogger, redactUrl } from '../log.js';
+import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
+import { createMetricsAdapter } from '../metrics/adapter/server.js';
+import { selfSignedServingPair } from '../metrics/adapter/serving-cert.js';
+import { closeRedis, createRedis } from '../queue/connection.js';
+
+const summary = 'Serve external.metrics.k8s.io (kq_queue_backlog, ...) so a plain HPA scales on queue length';
 
 export const command: Command = {
-  summary: '(not built yet)',
-  async run() {
-    process.stderr.write('kq metrics-adapter: not built yet in this version.\n');
-    return 2;
+  summary,
+  async run(argv, env) {
+    const { values: o, help } = parseOptions(adapterOptionSpecs, argv, env);
+    if (help) {
+      process.stdout.write(formatHelp('Usage: kq metrics-adapter [options]', summary, adapterOptionSpecs));
+      return 0;
+    }
+    const files = loadAdapterFiles(o);
+    const log = createLogger({ component: 'metrics-adapter' });
+    let serving = files.serving;
+    if (!serving) {
+      const pair = selfSignedServingPair();
+      serving = pair;
+      log.warn(
+        { event: 'metrics-adapter.self-signed-cert', sha256: pair.fingerprint },
+        'no --tls-cert-file: serving a self-signed certificate generated at start-up (the APIService needs insecureSkipTLSVerify: true)',
+      );
+    }
+    if (!files.requestheaderCa) {
+      log.warn(
+        { event: 'metrics-adapter.insecure-no-client-auth' },
+        'INSECURE: --insecure-no-client-auth is set: any client can read the metrics; never use this in a cluster',
+      );
+    }
+    let lastRedisError = 0;
+    const redis = createRedis(o.redisUrl, {
+      kind: 'fail-fast',
+      commandTimeoutMs: o.redisTimeoutMs,
+      onError: (err) => {
+        if (Date.now() - lastRedisError < 5000) return;
+        lastRedisError = Date.now();
+        log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
+      },
+    });
+    const adapter = await createMetricsAdapter({
+      port: o.securePort,
+      host: o.bindAddress,
+      cert: serving.cert,
+      key: serving.key,
+      requestheaderCa: files.requestheaderCa,
+      requestheaderAllowedNames: o.requestheaderAllowedNames,
+      redis,
+      prefix: o.prefix,
+      redisTimeoutMs: o.redisTimeoutMs,
+      log,
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      await closeRedis(redis);
+      process.stderr.write(
+        `kq metrics-adapter: cannot listen on ${o.bindAddress}:${o.securePort} (${err.code ?? err.message}); choose another --secure-port.\n`,
+      );
+      return undefined;
+    });
+    if (!adapter) return 1;
+    log.info(
+      {
+        event: 'metrics-adapter.listening',
+        port: adapter.port,
+        host: o.bindAddress,
+        redis: redactUrl(o.redisUrl),
+        prefix: o.prefix,
+        clientAuth: files.requestheaderCa ? 'requestheader-ca' : 'none',
+        allowedNames: o.requestheaderAllowedNames,
+      },
+      `serving external.metrics.k8s.io on https://${o.bindAddress}:${adapter.port}`,
+    );
+    const code = await new Promise<number>((resolve) => {
+      const stop = (signal: NodeJS.Signals) => {
+        log.info({ event: 'metrics-adapter.stopping', signal }, `${signal}: closing`);
+        adapter.close().then(() => resolve(0));
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await closeRedis(redis);
+    log.info({ event: 'metrics-adapter.stopped' }, 'stopped');
+    return code;
   },
 };
