@@ -1,0 +1,101 @@
+/**
+ * The HTTP API every approach ships: a Deployment (2 replicas by default, spread over nodes), a
+ * PodDisruptionBudget so a node drain keeps one serving, and a ClusterIP Service. Tokens come from
+ * Secret `kq-api`. The pods carry the common `prometheus.io/*` scrape annotations for `GET /metrics`.
+ */
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { Service } from 'kubernetes-models/v1/Service';
+import {
+  API_PORT,
+  API_SECRET,
+  containerSecurityContext,
+  httpProbe,
+  meta,
+  podSecurityContext,
+  type RenderContext,
+  redisEnv,
+  selector,
+  tmpMount,
+  tmpVolume,
+} from './common.js';
+
+export const API_NAME = 'kq-api';
+
+export const scrapeAnnotations = {
+  'prometheus.io/scrape': 'true',
+  'prometheus.io/port': String(API_PORT),
+  'prometheus.io/path': '/metrics',
+};
+
+export function apiObjects(ctx: RenderContext) {
+  const { o } = ctx;
+  const deployment = new Deployment({
+    metadata: meta(ctx, API_NAME, 'api'),
+    spec: {
+      replicas: o.apiReplicas,
+      selector: { matchLabels: selector(API_NAME) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: meta(ctx, API_NAME, 'api').labels, annotations: scrapeAnnotations },
+        spec: {
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 30,
+          securityContext: podSecurityContext(),
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selector(API_NAME) },
+            },
+          ],
+          containers: [
+            {
+              name: 'api',
+              image: o.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: ['api'],
+              env: [
+                ...redisEnv(ctx),
+                { name: 'KQ_PREFIX', value: o.prefix },
+                { name: 'PORT', value: String(API_PORT) },
+                {
+                  name: 'API_TOKENS',
+                  valueFrom: { secretKeyRef: { name: API_SECRET.name, key: API_SECRET.key } },
+                },
+              ],
+              ports: [{ name: 'http', containerPort: API_PORT }],
+              livenessProbe: httpProbe('/healthz', API_PORT),
+              readinessProbe: httpProbe('/readyz', API_PORT),
+              resources: {
+                requests: { cpu: '100m', memory: '128Mi' },
+                limits: { cpu: '1', memory: '256Mi' },
+              },
+              securityContext: containerSecurityContext(),
+              volumeMounts: [tmpMount],
+            },
+          ],
+          volumes: [tmpVolume],
+        },
+      },
+    },
+  });
+  const pdb = new PodDisruptionBudget({
+    metadata: meta(ctx, API_NAME, 'api'),
+    spec: {
+      // With a single replica, minAvailable 1 would block every node drain.
+      ...(o.apiReplicas > 1 ? { minAvailable: 1 } : { maxUnavailable: 1 }),
+      selector: { matchLabels: selector(API_NAME) },
+    },
+  });
+  const service = new Service({
+    metadata: meta(ctx, API_NAME, 'api'),
+    spec: {
+      type: 'ClusterIP',
+      selector: selector(API_NAME),
+      ports: [{ name: 'http', port: 80, targetPort: 'http' }],
+    },
+  });
+  return [deployment, pdb, service];
+}

@@ -1,0 +1,180 @@
+/**
+ * Approach 3d: kq's own external metrics server (`kq metrics-adapter`) behind the kube-apiserver
+ * aggregator, and a plain HPA on `kq_queue_backlog` — no KEDA, no Prometheus. Only one server can own
+ * `external.metrics.k8s.io` in a cluster, so this excludes KEDA and prometheus-adapter's external rules.
+ *
+ * TLS both ways: the aggregator verifies the adapter's serving cert (Secret `kq-metrics-adapter-tls`)
+ * against the APIService `caBundle`; the adapter verifies the aggregator's front-proxy client cert against
+ * the request-header CA (ConfigMap `kq-requestheader-ca`, copied from
+ * kube-system/extension-apiserver-authentication). Both are created by the user (see the README).
+ */
+import { readFileSync } from 'node:fs';
+import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { ConfigError } from '../../errors.js';
+import {
+  containerSecurityContext,
+  httpProbe,
+  labels,
+  meta,
+  podSecurityContext,
+  type RenderContext,
+  redisEnv,
+  selector,
+} from '../common.js';
+import { workerDeployment } from './deployment.js';
+import { externalBacklogHpa } from './external-hpa.js';
+
+export const ADAPTER_NAME = 'kq-metrics-adapter';
+export const ADAPTER_TLS_SECRET = 'kq-metrics-adapter-tls';
+export const REQUESTHEADER_CONFIGMAP = 'kq-requestheader-ca';
+const SECURE_PORT = 6443;
+const CERT_DIR = '/var/run/kq/serving-cert';
+const CA_DIR = '/var/run/kq/requestheader';
+
+function caBundle(path: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `Invalid --adapter-ca-bundle-file ${JSON.stringify(path)}: cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a PEM CA certificate.`,
+      { option: 'adapter-ca-bundle-file', value: path },
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(
+      `Invalid --adapter-ca-bundle-file ${JSON.stringify(path)}: no PEM certificate in it (a CA certificate is public; never pass a key).`,
+      { option: 'adapter-ca-bundle-file', value: path },
+    );
+  }
+  return Buffer.from(pem).toString('base64');
+}
+
+function adapterDeployment(ctx: RenderContext): Deployment {
+  const { o } = ctx;
+  const m = meta(ctx, ADAPTER_NAME, 'metrics-adapter');
+  return new Deployment({
+    metadata: m,
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: selector(ADAPTER_NAME) },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      template: {
+        metadata: { labels: m.labels },
+        spec: {
+          serviceAccountName: ADAPTER_NAME,
+          securityContext: podSecurityContext(),
+          containers: [
+            {
+              name: 'metrics-adapter',
+              image: o.image,
+              imagePullPolicy: 'IfNotPresent',
+              args: ['metrics-adapter'],
+              env: [
+                ...redisEnv(ctx),
+                { name: 'KQ_PREFIX', value: o.prefix },
+                { name: 'SECURE_PORT', value: String(SECURE_PORT) },
+                { name: 'TLS_CERT_FILE', value: `${CERT_DIR}/tls.crt` },
+                { name: 'TLS_PRIVATE_KEY_FILE', value: `${CERT_DIR}/tls.key` },
+                { name: 'REQUESTHEADER_CLIENT_CA_FILE', value: `${CA_DIR}/requestheader-client-ca-file` },
+                { name: 'REQUESTHEADER_ALLOWED_NAMES', value: o.requestheaderAllowedNames },
+              ],
+              ports: [{ name: 'https', containerPort: SECURE_PORT }],
+              livenessProbe: httpProbe('/healthz', SECURE_PORT, 'HTTPS'),
+              readinessProbe: httpProbe('/readyz', SECURE_PORT, 'HTTPS'),
+              resources: {
+                requests: { cpu: '50m', memory: '64Mi' },
+                limits: { cpu: '500m', memory: '128Mi' },
+              },
+              securityContext: containerSecurityContext(),
+              volumeMounts: [
+                { name: 'serving-cert', mountPath: CERT_DIR, readOnly: true },
+                { name: 'requestheader-ca', mountPath: CA_DIR, readOnly: true },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'serving-cert', secret: { secretName: ADAPTER_TLS_SECRET } },
+            { name: 'requestheader-ca', configMap: { name: REQUESTHEADER_CONFIGMAP } },
+          ],
+        },
+      },
+    },
+  });
+}
+
+function rbac(ctx: RenderContext) {
+  const ns = ctx.o.namespace;
+  const sa = [{ kind: 'ServiceAccount', name: ADAPTER_NAME, namespace: ns }];
+  const cluster = (name: string) => ({ name, labels: labels(ADAPTER_NAME, 'metrics-adapter') });
+  return [
+    new ServiceAccount({ metadata: meta(ctx, ADAPTER_NAME, 'metrics-adapter') }),
+    // Delegated authentication/authorization, as every aggregated API server is set up.
+    new ClusterRoleBinding({
+      metadata: cluster(`${ADAPTER_NAME}:system:auth-delegator`),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
+      subjects: sa,
+    }),
+    new RoleBinding({
+      metadata: { ...cluster(`${ADAPTER_NAME}-auth-reader`), namespace: 'kube-system' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'extension-apiserver-authentication-reader',
+      },
+      subjects: sa,
+    }),
+    // Lets the HPA controller read external metrics through the aggregator.
+    new ClusterRole({
+      metadata: cluster('kq-external-metrics-reader'),
+      rules: [{ apiGroups: ['external.metrics.k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] }],
+    }),
+    new ClusterRoleBinding({
+      metadata: cluster('kq-hpa-external-metrics'),
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'kq-external-metrics-reader',
+      },
+      subjects: [{ kind: 'ServiceAccount', name: 'horizontal-pod-autoscaler', namespace: 'kube-system' }],
+    }),
+  ];
+}
+
+export function hpaAdapterApproach(ctx: RenderContext) {
+  const { o } = ctx;
+  const tls = o.adapterInsecureSkipTlsVerify
+    ? { insecureSkipTLSVerify: true }
+    : o.adapterCaBundleFile
+      ? { caBundle: caBundle(o.adapterCaBundleFile) }
+      : {};
+  return [
+    workerDeployment(ctx),
+    externalBacklogHpa(ctx),
+    ...rbac(ctx),
+    adapterDeployment(ctx),
+    new Service({
+      metadata: meta(ctx, ADAPTER_NAME, 'metrics-adapter'),
+      spec: { selector: selector(ADAPTER_NAME), ports: [{ name: 'https', port: 443, targetPort: 'https' }] },
+    }),
+    new APIService({
+      metadata: { name: 'v1beta1.external.metrics.k8s.io', labels: labels(ADAPTER_NAME, 'metrics-adapter') },
+      spec: {
+        group: 'external.metrics.k8s.io',
+        version: 'v1beta1',
+        service: { name: ADAPTER_NAME, namespace: o.namespace, port: 443 },
+        groupPriorityMinimum: 100,
+        versionPriority: 100,
+        // Without --adapter-ca-bundle-file the caBundle is patched in after apply (see the README); the
+        // aggregator reports FailedDiscoveryCheck until then.
+        ...tls,
+      },
+    }),
+  ];
+}

@@ -1,0 +1,63 @@
+/**
+ * Approach 3a: KEDA scales the worker Deployment on the backlog, down to zero when idle. Three `redis`
+ * triggers (waiting LIST, prioritized ZSET, running LIST) are summed by `scalingModifiers`, because with
+ * several plain triggers the HPA takes the MAX, and a trigger on `:wait` alone would scale in while
+ * prioritized or running jobs still need workers.
+ *
+ * Scale-in picks pods without knowing which are busy: the conservative `scaleDown` (one pod per two
+ * minutes after ten quiet minutes) and a grace period above SHUTDOWN_TIMEOUT_MS make a killed pod finish or
+ * hand back its jobs; for jobs longer than that, use `keda-scaledjob`.
+ */
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';
+import { meta, type RenderContext, WORKER_NAME } from '../common.js';
+import { redisTriggers, targetBacklog, triggerAuthentication } from '../keda-redis.js';
+import { workerDeployment } from './deployment.js';
+
+/** Up fast (a burst should not wait), down slowly (each removed pod may be mid-job). */
+export function conservativeBehavior(): IHorizontalPodAutoscalerBehavior {
+  return {
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Pods', value: 4, periodSeconds: 15 },
+        { type: 'Percent', value: 100, periodSeconds: 15 },
+      ],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: 600,
+      selectPolicy: 'Min',
+      policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }],
+    },
+  };
+}
+
+export function kedaScaledObjectApproach(ctx: RenderContext) {
+  const { o } = ctx;
+  const target = targetBacklog(ctx);
+  return [
+    workerDeployment(ctx),
+    ...triggerAuthentication(ctx),
+    new ScaledObject({
+      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      spec: {
+        scaleTargetRef: { name: WORKER_NAME },
+        pollingInterval: 15,
+        cooldownPeriod: 300,
+        minReplicaCount: o.minReplicas,
+        maxReplicaCount: o.maxReplicas,
+        advanced: {
+          horizontalPodAutoscalerConfig: { behavior: conservativeBehavior() },
+          scalingModifiers: {
+            formula: 'wait + prioritized + active',
+            target: String(target),
+            activationTarget: '0',
+            metricType: 'AverageValue',
+          },
+        },
+        triggers: redisTriggers(ctx, ['wait', 'prioritized', 'active'], target),
+      },
+    }),
+  ];
+}

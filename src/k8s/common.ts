@@ -1,0 +1,155 @@
+/**
+ * Pieces every approach shares: names, labels, the hardened security context, the Redis connection env
+ * (password from a Secret, never inline) and the worker container. Approaches only choose the mode env
+ * (`EXIT`, `MAX_JOBS`) and the controller around the pod.
+ */
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IProbe } from 'kubernetes-models/v1/Probe';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { ExternalRedis, ManifestOptions } from './options.js';
+
+export interface RenderContext {
+  o: ManifestOptions;
+  /** Undefined = the in-cluster Redis rendered by `redis.ts`. */
+  external: ExternalRedis | undefined;
+}
+
+/** Secrets the user creates (deploy/secrets or `kubectl create secret`); manifests only reference them. */
+export const REDIS_SECRET = { name: 'kq-redis', key: 'password' } as const;
+export const API_SECRET = { name: 'kq-api', key: 'tokens' } as const;
+export const REDIS_SERVICE = 'kq-redis';
+export const REDIS_PORT = 6379;
+export const API_PORT = 8080;
+export const HEALTH_PORT = 8081;
+/** The numeric user of the Dockerfile (`USER 10001:10001`). */
+export const KQ_UID = 10001;
+export const WORKER_NAME = 'kq-worker';
+
+export type Component = 'api' | 'worker' | 'redis' | 'metrics-adapter';
+
+export function labels(name: string, component: Component): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': component,
+    'app.kubernetes.io/part-of': 'kq',
+  };
+}
+
+export function selector(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'kq' };
+}
+
+export function podSecurityContext(uid = KQ_UID): IPodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+export function containerSecurityContext(): ISecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+  };
+}
+
+export function httpProbe(path: string, port: number, scheme: 'HTTP' | 'HTTPS' = 'HTTP'): IProbe {
+  return {
+    httpGet: { path, port, scheme },
+    periodSeconds: 10,
+    timeoutSeconds: 3,
+    failureThreshold: 3,
+  };
+}
+
+/** Seconds the kubelet waits after SIGTERM: the worker's shutdown timeout plus room to hand jobs back. */
+export function terminationGraceSeconds(o: ManifestOptions): number {
+  return Math.ceil(o.shutdownTimeoutMs / 1000) + 15;
+}
+
+/**
+ * `REDIS_URL` for kq containers. The password stays in the Secret: `REDIS_PASSWORD` is declared first and
+ * Kubernetes expands `$(REDIS_PASSWORD)` inside `REDIS_URL` (dependent env vars), so the rendered YAML never
+ * holds it. The password must be URL-safe (hex, as `deploy/secrets` suggests).
+ */
+export function redisEnv({ o, external }: RenderContext): IEnvVar[] {
+  const password: IEnvVar = {
+    name: 'REDIS_PASSWORD',
+    valueFrom: { secretKeyRef: { name: REDIS_SECRET.name, key: REDIS_SECRET.key } },
+  };
+  if (!external) {
+    return [
+      password,
+      { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${REDIS_SERVICE}:${REDIS_PORT}/0` },
+    ];
+  }
+  const scheme = external.tls ? 'rediss' : 'redis';
+  const auth = o.redisPassword ? ':$(REDIS_PASSWORD)@' : '';
+  const url: IEnvVar = {
+    name: 'REDIS_URL',
+    value: `${scheme}://${auth}${external.host}:${external.port}/${external.db}`,
+  };
+  return o.redisPassword ? [password, url] : [url];
+}
+
+/** A writable /tmp on a read-only root filesystem, for handlers that need scratch space. */
+export const tmpVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
+export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
+
+/** The worker container; `modeEnv` selects Deployment (none), CronJob (`EXIT`) or ScaledJob mode. */
+export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IContainer {
+  const { o } = ctx;
+  return {
+    name: 'worker',
+    image: o.image,
+    imagePullPolicy: 'IfNotPresent',
+    args: ['worker'],
+    env: [
+      ...redisEnv(ctx),
+      { name: 'QUEUE', value: o.queue },
+      { name: 'KQ_PREFIX', value: o.prefix },
+      { name: 'CONCURRENCY', value: String(o.concurrency) },
+      { name: 'SHUTDOWN_TIMEOUT_MS', value: String(o.shutdownTimeoutMs) },
+      { name: 'HEALTH_PORT', value: String(HEALTH_PORT) },
+      ...modeEnv,
+    ],
+    ports: [{ name: 'health', containerPort: HEALTH_PORT }],
+    livenessProbe: httpProbe('/healthz', HEALTH_PORT),
+    readinessProbe: httpProbe('/readyz', HEALTH_PORT),
+    resources: {
+      requests: { cpu: o.workerCpu, memory: o.workerMemory },
+      limits: { cpu: o.workerCpuLimit, memory: o.workerMemoryLimit },
+    },
+    securityContext: containerSecurityContext(),
+    volumeMounts: [tmpMount],
+  };
+}
+
+/** The worker pod spec shared by the Deployment, CronJob and ScaledJob approaches. */
+export function workerPodSpec(
+  ctx: RenderContext,
+  opts: { modeEnv?: IEnvVar[]; restartPolicy?: 'Always' | 'OnFailure' | 'Never' } = {},
+): IPodSpec {
+  return {
+    restartPolicy: opts.restartPolicy ?? 'Always',
+    terminationGracePeriodSeconds: terminationGraceSeconds(ctx.o),
+    automountServiceAccountToken: false,
+    securityContext: podSecurityContext(),
+    containers: [workerContainer(ctx, opts.modeEnv)],
+    volumes: [tmpVolume],
+  };
+}
+
+export const meta = (ctx: RenderContext, name: string, component: Component) => ({
+  name,
+  namespace: ctx.o.namespace,
+  labels: labels(name, component),
+});

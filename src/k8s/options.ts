@@ -1,0 +1,215 @@
+/**
+ * `kq manifests` options. They are flags only (no env): rendering must not depend on the shell it runs
+ * in, or `npm run manifests` in a terminal with `QUEUE` set would rewrite `deploy/`. Flag names match the
+ * worker's where they mean the same thing (`--queue`, `--prefix`, `--redis-url`, `--concurrency`,
+ * `--shutdown-timeout-ms`).
+ */
+import { readFileSync } from 'node:fs';
+import {
+  boolOption,
+  intOption,
+  type OptionSpec,
+  type OptionValues,
+  prefixOption,
+  queueOption,
+  stringOption,
+} from '../config.js';
+import { ConfigError } from '../errors.js';
+
+const QUANTITY = {
+  re: /^\d+(\.\d+)?(m|k|M|G|Ki|Mi|Gi|Ti)?$/,
+  rule: 'must be a Kubernetes quantity such as 500m, 1, 128Mi or 1Gi',
+};
+const DNS_LABEL = {
+  re: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+  rule: 'must be a DNS label: lower-case letters, digits and "-", at most 63 characters',
+};
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The tag `deploy/kind/up.sh` builds and loads: not `latest`, so the default pull policy never pulls it. */
+export const DEFAULT_IMAGE = `kq:${packageVersion()}`;
+
+const noEnv = <T>(spec: OptionSpec<T>): OptionSpec<T> => ({ ...spec, env: [] });
+
+export const manifestOptionSpecs = {
+  image: stringOption('image', [], DEFAULT_IMAGE, 'container image of kq (API, workers, adapter)', {
+    re: /^[a-z0-9][a-z0-9._\-/:@]*$/,
+    rule: 'must be an image reference such as ghcr.io/acme/kq:1.2.0',
+  }),
+  namespace: stringOption('namespace', [], 'kq', 'namespace of every namespaced object', DNS_LABEL),
+  queue: noEnv(queueOption()),
+  prefix: noEnv(prefixOption()),
+  redisUrl: stringOption(
+    'redis-url',
+    [],
+    '',
+    'external Redis (redis:// or rediss://, no password in it); empty = render an in-cluster Redis',
+  ),
+  redisPassword: boolOption(
+    'redis-password',
+    [],
+    true,
+    'read the Redis password from Secret kq-redis (key password); --no-redis-password for an external Redis without auth',
+  ),
+  replicas: intOption('replicas', [], 2, 1, 1000, 'worker replicas of the `deployment` approach'),
+  parallelism: intOption('parallelism', [], 3, 1, 1000, 'worker pods per Job of the `cronjob` approach'),
+  minReplicas: intOption('min-replicas', [], 0, 0, 1000, 'KEDA minimum workers (0 = scale to zero)'),
+  maxReplicas: intOption('max-replicas', [], 10, 1, 1000, 'autoscaled maximum of workers (or Jobs)'),
+  concurrency: intOption('concurrency', [], 1, 1, 1000, 'CONCURRENCY of each worker pod'),
+  targetBacklog: intOption(
+    'target-backlog',
+    [],
+    0,
+    0,
+    100_000,
+    'autoscalers aim at this backlog per worker pod; 0 = the same as --concurrency',
+  ),
+  shutdownTimeoutMs: intOption(
+    'shutdown-timeout-ms',
+    [],
+    25_000,
+    0,
+    86_400_000,
+    'SHUTDOWN_TIMEOUT_MS of workers; terminationGracePeriodSeconds is set above it',
+  ),
+  jobDeadlineSeconds: intOption(
+    'job-deadline-seconds',
+    [],
+    3600,
+    60,
+    7 * 86_400,
+    'activeDeadlineSeconds of CronJob and ScaledJob Jobs: longer-running Jobs are stopped',
+  ),
+  workerCpu: stringOption('worker-cpu', [], '100m', 'CPU request of a worker', QUANTITY),
+  workerMemory: stringOption('worker-memory', [], '96Mi', 'memory request of a worker', QUANTITY),
+  workerCpuLimit: stringOption(
+    'worker-cpu-limit',
+    [],
+    '500m',
+    'CPU limit of a worker (the seed’s)',
+    QUANTITY,
+  ),
+  workerMemoryLimit: stringOption(
+    'worker-memory-limit',
+    [],
+    '128Mi',
+    'memory limit of a worker (the seed’s)',
+    QUANTITY,
+  ),
+  apiReplicas: intOption('api-replicas', [], 2, 1, 100, 'API replicas (a PodDisruptionBudget keeps one up)'),
+  redisStorage: stringOption('redis-storage', [], '1Gi', 'size of the Redis PersistentVolumeClaim', QUANTITY),
+  redisMaxmemoryMb: intOption(
+    'redis-maxmemory-mb',
+    [],
+    200,
+    16,
+    1_000_000,
+    'Redis maxmemory in MiB (noeviction: writes fail instead of jobs vanishing); the pod limit is 1.25x',
+  ),
+  monitoringNamespace: stringOption(
+    'monitoring-namespace',
+    [],
+    'monitoring',
+    'hpa-prometheus: namespace of Prometheus and prometheus-adapter (their config maps go there)',
+    DNS_LABEL,
+  ),
+  kedaNamespace: stringOption(
+    'keda-namespace',
+    [],
+    'keda',
+    'namespace of the KEDA operator, allowed to reach Redis',
+    DNS_LABEL,
+  ),
+  adapterCaBundleFile: stringOption(
+    'adapter-ca-bundle-file',
+    [],
+    '',
+    'hpa-adapter: PEM CA of the adapter’s serving cert, put into the APIService caBundle',
+  ),
+  adapterInsecureSkipTlsVerify: boolOption(
+    'adapter-insecure-skip-tls-verify',
+    [],
+    false,
+    'hpa-adapter, DEV ONLY: APIService insecureSkipTLSVerify instead of a caBundle',
+  ),
+  requestheaderAllowedNames: stringOption(
+    'requestheader-allowed-names',
+    [],
+    'front-proxy-client',
+    'hpa-adapter: CNs of the aggregator’s client cert (kube-system/extension-apiserver-authentication)',
+  ),
+  outDir: stringOption(
+    'out-dir',
+    [],
+    '',
+    'write <dir>/<approach>/{kq.yaml,kustomization.yaml} instead of stdout',
+  ),
+};
+
+export type ManifestOptions = OptionValues<typeof manifestOptionSpecs>;
+
+/** The parsed external Redis, or undefined for the in-cluster one. */
+export interface ExternalRedis {
+  host: string;
+  port: number;
+  db: number;
+  tls: boolean;
+}
+
+/** Checks what single options cannot: the external URL's shape and combinations. */
+export function checkManifestOptions(o: ManifestOptions): ExternalRedis | undefined {
+  if (o.minReplicas > o.maxReplicas) {
+    throw new ConfigError(
+      `--min-replicas (${o.minReplicas}) must not exceed --max-replicas (${o.maxReplicas}).`,
+      { option: 'min-replicas', value: String(o.minReplicas) },
+    );
+  }
+  if (o.adapterInsecureSkipTlsVerify && o.adapterCaBundleFile) {
+    throw new ConfigError(
+      '--adapter-insecure-skip-tls-verify conflicts with --adapter-ca-bundle-file: an APIService has caBundle or insecureSkipTLSVerify, not both.',
+      { option: 'adapter-insecure-skip-tls-verify' },
+    );
+  }
+  if (!o.redisUrl) {
+    if (!o.redisPassword) {
+      throw new ConfigError(
+        '--no-redis-password needs --redis-url: the in-cluster Redis always requires its password.',
+        { option: 'redis-password' },
+      );
+    }
+    return undefined;
+  }
+  const bad = (rule: string) =>
+    new ConfigError(`Invalid --redis-url ${JSON.stringify(o.redisUrl)}: ${rule}`, {
+      option: 'redis-url',
+      value: o.redisUrl,
+      rule,
+    });
+  let u: URL;
+  try {
+    u = new URL(o.redisUrl);
+  } catch {
+    throw bad('must be a redis:// or rediss:// URL, e.g. redis://redis.example:6379/0.');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+    throw bad('must start with redis:// or rediss://.');
+  if (u.password || u.username) {
+    throw bad(
+      'must not contain a user or password: manifests would show it in plain text. Put the password in Secret kq-redis (key password); kq adds it to REDIS_URL in the pod.',
+    );
+  }
+  const db = u.pathname.replace(/^\//, '') || '0';
+  if (!/^\d+$/.test(db)) throw bad('the path must be a database number, e.g. /0.');
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    db: Number(db),
+    tls: u.protocol === 'rediss:',
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Renders one approach: its own objects plus the shared parts (Namespace, in-cluster Redis unless
+ * `--redis-url`, the API). Output is multi-document YAML; `writeApproachDir` adds the `kustomization.yaml`
+ * that `kubectl apply -k deploy/<approach>` uses, with the Secrets generated from `deploy/secrets/`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Model } from '@kubernetes-models/base';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { stringify } from 'yaml';
+import { apiObjects } from './api.js';
+import { cronjobApproach } from './approaches/cronjob.js';
+import { deploymentApproach } from './approaches/deployment.js';
+import { hpaAdapterApproach } from './approaches/hpa-adapter.js';
+import { hpaPrometheusApproach } from './approaches/hpa-prometheus.js';
+import { kedaScaledJobApproach } from './approaches/keda-scaledjob.js';
+import { kedaScaledObjectApproach } from './approaches/keda-scaledobject.js';
+import type { RenderContext } from './common.js';
+import { checkManifestOptions, type ManifestOptions } from './options.js';
+import { redisObjects } from './redis.js';
+
+interface Approach {
+  summary: string;
+  build: (ctx: RenderContext) => Model<unknown>[];
+  /** The KEDA operator reads Redis itself, so the NetworkPolicy must let it in. */
+  keda?: boolean;
+}
+
+export const approaches = {
+  deployment: { summary: 'fixed worker Deployment', build: deploymentApproach },
+  cronjob: { summary: 'CronJob every minute, workers exit when empty', build: cronjobApproach },
+  'keda-scaledobject': {
+    summary: 'KEDA scales the worker Deployment on the backlog, to zero',
+    build: kedaScaledObjectApproach,
+    keda: true,
+  },
+  'keda-scaledjob': {
+    summary: 'KEDA starts one Job per waiting job',
+    build: kedaScaledJobApproach,
+    keda: true,
+  },
+  'hpa-prometheus': {
+    summary: 'HPA on kq_queue_backlog via Prometheus + prometheus-adapter',
+    build: hpaPrometheusApproach,
+  },
+  'hpa-adapter': { summary: 'HPA on kq_queue_backlog via `kq metrics-adapter`', build: hpaAdapterApproach },
+} satisfies Record<string, Approach>;
+
+export type ApproachName = keyof typeof approaches;
+export const APPROACH_NAMES = Object.keys(approaches) as ApproachName[];
+
+export function isApproachName(name: string): name is ApproachName {
+  return Object.hasOwn(approaches, name);
+}
+
+/**
+ * Every object of an approach, in apply order.
+ * @example renderObjects('keda-scaledobject', values).map((o) => o.toJSON())
+ */
+export function renderObjects(name: ApproachName, o: ManifestOptions): Model<unknown>[] {
+  const ctx: RenderContext = { o, external: checkManifestOptions(o) };
+  const approach: Approach = approaches[name];
+  return [
+    new Namespace({ metadata: { name: o.namespace, labels: { 'app.kubernetes.io/part-of': 'kq' } } }),
+    ...(ctx.external ? [] : redisObjects(ctx, { allowKeda: approach.keda === true })),
+    ...apiObjects(ctx),
+    ...approach.build(ctx),
+  ];
+}
+
+/** Multi-document YAML; every object is validated against its schema first. */
+export function renderYaml(name: ApproachName, o: ManifestOptions): string {
+  const objects = renderObjects(name, o);
+  for (const obj of objects) obj.validate();
+  const header = `# Rendered by: kq manifests ${name}. Do not edit; regenerate with \`npm run manifests\`.\n`;
+  return header + objects.map((obj) => stringify(obj.toJSON(), { lineWidth: 0 })).join('---\n');
+}
+
+export function kustomization(): string {
+  return stringify({
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    // ../secrets generates Secrets kq-redis and kq-api from files you create there (see its README).
+    resources: ['../secrets', 'kq.yaml'],
+  });
+}
+
+/** Writes `<dir>/<name>/kq.yaml` and `kustomization.yaml`; README.md files are hand-written. */
+export function writeApproachDir(dir: string, name: ApproachName, o: ManifestOptions): string[] {
+  const target = join(dir, name);
+  mkdirSync(target, { recursive: true });
+  const files = { 'kq.yaml': renderYaml(name, o), 'kustomization.yaml': kustomization() };
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(target, file), text);
+  return Object.keys(files).map((f) => join(target, f));
+}
