@@ -98,12 +98,17 @@ describe('chaos: poison jobs', () => {
         }),
       );
       for (const o of outcome) console.log(`poison ${JSON.stringify(o)}`);
+      for (const w of pool.all.filter(
+        (p) => p.proc.exitCode !== null && p.proc.exitCode !== 3 && p.proc.exitCode !== 0,
+      ))
+        console.log(`worker died unexpectedly (code ${w.proc.exitCode}):\n${w.output().slice(-2000)}`);
       const counts = await ctx.counts();
       const stats = completionStats(await readLedger(ctx.ledger, ctx.queue), healthyIds);
       const ledger = await readLedger(ctx.ledger, ctx.queue);
       const exitRuns = ledger.started.filter((e) => e.id === poisonIds[3]).length;
       const settleMs = outcome.map((o) => o.ms ?? Number.POSITIVE_INFINITY);
       const worst = Math.max(...settleMs);
+      const poisonDeaths = exits.filter((e) => e.code === 3).length;
       const poisonFailed = outcome.filter((o) => o.state === 'failed').length;
       report(
         {
@@ -127,8 +132,12 @@ describe('chaos: poison jobs', () => {
           ],
           [`completed == healthy jobs (${counts.completed})`, counts.completed === healthyIds.length],
           [
-            `the process.exit job killed at most MAX_STALLED_COUNT + 1 = ${MAX_STALLED + 1} workers (${exits.length})`,
-            exits.length >= 1 && exits.length <= MAX_STALLED + 1,
+            `the process.exit job killed at most MAX_STALLED_COUNT + 1 = ${MAX_STALLED + 1} workers (${poisonDeaths})`,
+            poisonDeaths >= 1 && poisonDeaths <= MAX_STALLED + 1,
+          ],
+          [
+            `no worker died for another reason (${exits.length - poisonDeaths}; output printed above)`,
+            exits.length === poisonDeaths,
           ],
           ['no worker died after the poison jobs settled', exits.length === exitsAfterPoison],
           ['the pool is still up', slots.every(isAlive)],
