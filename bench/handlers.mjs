@@ -1,0 +1,26 @@
+// kq job types for the benchmarks, loaded by `kq worker` through HANDLERS. `noop` does nothing; `stamp`
+// writes the time its handler started to fd 3 (a pipe the bench opens), for the latency and cold-start
+// scenarios: the same line the baseline worker script writes. Logs on stdout go to /dev/null.
+import { writeSync } from 'node:fs';
+import { z } from 'zod';
+
+// The same build as the CLI that loads this module (KQ_DIST, see procs.mjs), as a user's `import 'kq'`.
+const { defineJob } = await import(
+  new URL('index.js', `file://${process.env.KQ_DIST ?? new URL('../dist', import.meta.url).pathname}/`).href
+);
+
+export const noop = defineJob({
+  name: 'noop',
+  schema: z.unknown(),
+  handler: () => null,
+});
+
+export const stamp = defineJob({
+  name: 'stamp',
+  schema: z.object({ t: z.number() }).passthrough(),
+  handler: ({ data }) => {
+    const now = performance.timeOrigin + performance.now();
+    writeSync(3, `BENCH ${JSON.stringify({ sent: data.t, started: now })}\n`);
+    return null;
+  },
+});

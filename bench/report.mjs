@@ -1,0 +1,57 @@
+/** Turns per-variant summaries into table rows (figure vs baseline vs target) and the Markdown table. */
+import { round } from './stats.mjs';
+
+/** One row: the kq figure, its baseline, their ratio and whether the target is met (medians, or means). */
+export function judge(row, summaries) {
+  const stat = row.stat ?? 'median';
+  const pick = (variant) => {
+    const s = summaries[variant]?.[row.figure];
+    if (!s) return undefined;
+    const value =
+      stat === 'mean'
+        ? s.runs.reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0) / s.runs.length
+        : s.median;
+    return { value, min: s.min, max: s.max, runs: s.runs };
+  };
+  const kq = pick(row.variant ?? 'kq');
+  const baseline = pick(row.baseline ?? 'bullmq');
+  const ratio = kq && baseline?.value ? kq.value / baseline.value : null;
+  const met = row.met && kq && Number.isFinite(kq.value) ? row.met(kq.value, baseline?.value) : null;
+  return {
+    scenario: row.scenario,
+    stat,
+    kq,
+    baseline,
+    baselineName: row.baselineName,
+    ratio: ratio === null || !Number.isFinite(ratio) ? null : round(ratio, 3),
+    target: row.target,
+    met,
+  };
+}
+
+function cell(x, stat) {
+  if (!x) return '-';
+  if (!Number.isFinite(x.value)) return 'n/a';
+  const v = round(x.value, x.value >= 100 ? 0 : x.value >= 10 ? 1 : 2);
+  if (stat === 'mean' || x.runs.length < 2) return String(v);
+  const r = (y) => round(y, y >= 100 ? 0 : y >= 10 ? 1 : 2);
+  return `${v} (${r(x.min)}-${r(x.max)})`;
+}
+
+export function formatTable(results) {
+  const lines = [
+    `kq benchmark, ${results.mode} mode, ${results.runs} run(s) per variant, ${results.date}`,
+    `machine: ${results.machine.cpus} x ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, load ${results.machine.loadAverageAtStart.join(' ')} -> ${results.machine.loadAverageAtEnd?.join(' ')}; node ${results.versions.node}, redis ${results.versions.redis}, bullmq ${results.versions.bullmq}`,
+    '',
+    '| scenario | kq | baseline | kq / baseline | target | met |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of results.rows) {
+    const met = r.met === null ? '-' : r.met ? 'yes' : '**no**';
+    lines.push(
+      `| ${r.scenario} | ${cell(r.kq, r.stat)} | ${cell(r.baseline, r.stat)} ${r.baselineName ? `(${r.baselineName})` : ''} | ${r.ratio ?? '-'} | ${r.target} | ${met} |`,
+    );
+  }
+  lines.push('', 'Figures are medians over the runs (min-max in brackets); "share" rows are means.', '');
+  return lines.join('\n');
+}
