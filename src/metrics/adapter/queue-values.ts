@@ -40,21 +40,36 @@ export function createQueueValues(o: QueueValuesOptions): QueueValues {
   const ttlMs = o.ttlMs ?? 1000;
   const cache = new Map<string, { at: number; value: Promise<unknown> }>();
 
-  const bounded = <T>(what: string, p: Promise<T>): Promise<T> => {
+  /**
+   * Runs `op` once the connection is ready, all within `timeoutMs`. Waiting for `ready` (instead of
+   * failing at once while ioredis connects or reconnects) avoids a spurious 503 right after start-up.
+   */
+  const bounded = <T>(what: string, op: () => Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
+    const ready =
+      o.redis.status === 'ready' || o.redis.status === 'end'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            onReady = resolve;
+            o.redis.once('ready', resolve);
+          });
     const failed = (err: Error) => {
       const why = NOT_CONNECTED.test(err.message) ? 'not connected' : err.message;
       throw new RedisUnavailableError(`Redis did not answer ${what}: ${why}`);
     };
     return Promise.race([
-      p.catch(failed),
+      ready.then(op).catch(failed),
       new Promise<never>((_, reject) => {
         timer = setTimeout(
           () => reject(new RedisUnavailableError(`Redis did not answer ${what} within ${timeoutMs} ms`)),
           timeoutMs,
         );
       }),
-    ]).finally(() => clearTimeout(timer));
+    ]).finally(() => {
+      clearTimeout(timer);
+      if (onReady) o.redis.off('ready', onReady);
+    });
   };
 
   /** Shares one read per key for `ttlMs` from its start; a failed read is dropped at once. */
@@ -76,10 +91,11 @@ export function createQueueValues(o: QueueValuesOptions): QueueValues {
   return {
     counts: (queue) =>
       cached(`counts:${queue}`, async () => {
-        const counts = await bounded(`for queue ${queue}`, readCounts(o.redis, o.prefix, queue));
+        const counts = await bounded(`for queue ${queue}`, () => readCounts(o.redis, o.prefix, queue));
         return { counts, readAt: Date.now() };
       }),
-    queueNames: () => cached('names', () => bounded('listing queues', listQueueNames(o.redis, o.prefix))),
-    ping: () => bounded('PING', o.redis.ping()).then(() => undefined),
+    queueNames: () =>
+      cached('names', () => bounded('listing queues', () => listQueueNames(o.redis, o.prefix))),
+    ping: () => bounded('PING', () => o.redis.ping()).then(() => undefined),
   };
 }
