@@ -1,10 +1,94 @@
-/** `kq api`: placeholder until its issue lands. */
+/**
+ * `kq api`: the HTTP API. Refuses to start without tokens unless auth is turned off explicitly.
+ * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close Redis, exit 0.
+ */
+
+import { buildApp } from '../api/app.js';
+import { readTokens } from '../api/auth.js';
+import { apiOptionSpecs } from '../api/options.js';
 import type { Command } from '../cli.js';
+import { formatHelp, parseOptions } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { loadRegistry } from '../jobs/registry.js';
+import { createLogger, redactUrl } from '../log.js';
+
+const summary = 'Run the HTTP API (jobs, queues, metrics, /docs, /ui dashboard)';
 
 export const command: Command = {
-  summary: '(not built yet)',
-  async run() {
-    process.stderr.write('kq api: not built yet in this version.\n');
-    return 2;
+  summary,
+  async run(argv, env) {
+    const { values, help } = parseOptions(apiOptionSpecs, argv, env);
+    if (help) {
+      process.stdout.write(formatHelp('Usage: kq api [options]', summary, apiOptionSpecs));
+      return 0;
+    }
+    const authOff = values.noAuth || values.auth === 'none';
+    const tokens = readTokens(values.tokens, values.tokensFile);
+    if (!authOff && tokens.length === 0) {
+      throw new ConfigError(
+        'No API tokens: set API_TOKENS (comma-separated) or API_TOKENS_FILE, e.g. API_TOKENS=$(openssl rand -hex 32); or turn auth off explicitly with --no-auth / AUTH=none (only behind another gate).',
+        { option: 'api-tokens' },
+      );
+    }
+    const log = createLogger({ component: 'api' });
+    const jobs = await loadRegistry(values.handlers);
+    const app = await buildApp({
+      redisUrl: values.redisUrl,
+      prefix: values.prefix,
+      jobs,
+      tokens: authOff ? null : tokens,
+      bodyLimit: values.bodyLimit,
+      requestTimeoutMs: values.requestTimeoutMs,
+      logger: log,
+    });
+    try {
+      await app.listen({ port: values.port, host: values.host });
+    } catch (err) {
+      log.error(
+        { event: 'api.listen-failed', err: (err as Error).message },
+        `cannot listen on ${values.host}:${values.port}: ${(err as Error).message}`,
+      );
+      await app.close();
+      return 1;
+    }
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : values.port;
+    log.info(
+      {
+        event: 'api.listening',
+        host: values.host,
+        port,
+        redis: redactUrl(values.redisUrl),
+        prefix: values.prefix,
+        auth: authOff ? 'none' : `${tokens.length} token(s)`,
+        types: jobs.all.map((d) => d.name),
+      },
+      `API listening on http://${values.host}:${port}`,
+    );
+    if (authOff)
+      log.warn(
+        { event: 'api.auth-off' },
+        'auth is OFF (--no-auth / AUTH=none): anyone who can reach this port can use the API',
+      );
+    return new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ event: 'api.stopping', signal }, `${signal}: finishing in-flight requests, then closing`);
+        app.close().then(
+          () => {
+            log.info({ event: 'api.stopped' }, 'API stopped');
+            resolve(0);
+          },
+          (err: Error) => {
+            log.error({ event: 'api.close-failed', err: err.message }, 'close failed');
+            resolve(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
   },
 };

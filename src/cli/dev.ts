@@ -1,10 +1,40 @@
-/** `kq dev`: placeholder until its issue lands. */
+/** `kq dev`: Redis + API (127.0.0.1, no auth) + a worker pool, for trying kq out on one machine. */
 import type { Command } from '../cli.js';
+import { formatHelp, intOption, parseOptions, QUEUE_NAME_RULE, stringOption } from '../config.js';
+import { runDev } from '../dev/run-dev.js';
+
+const specs = {
+  port: intOption('port', ['PORT'], 8080, 0, 65535, 'API port (the API binds to 127.0.0.1 only)'),
+  workers: intOption('workers', [], 2, 0, 32, 'worker processes'),
+  queue: stringOption('queue', ['QUEUE'], 'jobs', 'queue the workers take jobs from', QUEUE_NAME_RULE),
+  redisUrl: stringOption(
+    'redis-url',
+    ['REDIS_URL', 'REDIS_CONNECTION_URL'],
+    '',
+    'Redis to use; unset = find or start one',
+    {
+      re: /^(rediss?:\/\/.+)?$/,
+      rule: 'must be a redis:// or rediss:// URL',
+    },
+  ),
+  fallbackRedisUrl: stringOption(
+    'fallback-redis-url',
+    [],
+    'redis://127.0.0.1:6379',
+    'Redis tried when REDIS_URL is unset, before starting a private redis-server',
+    { re: /^rediss?:\/\/.+$/, rule: 'must be a redis:// or rediss:// URL' },
+  ),
+};
+const summary = 'Run Redis, the API (127.0.0.1, no auth) and workers locally: what `npm start` runs';
 
 export const command: Command = {
-  summary: '(not built yet)',
-  async run() {
-    process.stderr.write('kq dev: not built yet in this version.\n');
-    return 2;
+  summary,
+  async run(argv, env) {
+    const { values, help } = parseOptions(specs, argv, env);
+    if (help) {
+      process.stdout.write(formatHelp('Usage: kq dev [options]', summary, specs));
+      return 0;
+    }
+    return runDev({ ...values, env });
   },
 };

@@ -1,0 +1,111 @@
+/**
+ * Bearer-token auth. Tokens are compared in constant time: both sides are hashed with SHA-256 (equal
+ * lengths, so `timingSafeEqual` applies) and every configured token is checked, match or not.
+ *
+ * Browsers cannot send a header when a person opens `/ui` or `/docs`, so those two (and only those) also
+ * accept `?token=<token>`: it is checked, swapped for an HttpOnly SameSite=Strict cookie, and the browser
+ * is redirected to the same page without the token in the URL. The cookie holds a hash derived from the
+ * token, not the token, so a leaked cookie opens the dashboard but not the API.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ConfigError, KqError } from '../errors.js';
+
+export const UI_COOKIE = 'kq_ui';
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+const BROWSER_PATH = /^\/(ui|docs)(\/|$)/;
+
+const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
+const cookieValueFor = (token: string): string => sha256(`kq-ui-cookie\0${token}`).toString('hex');
+
+function matchesAny(candidate: string, hashes: readonly Buffer[]): boolean {
+  const h = sha256(candidate);
+  let ok = false;
+  for (const t of hashes) ok = timingSafeEqual(h, t) || ok;
+  return ok;
+}
+
+/** Tokens from API_TOKENS (comma-separated) and API_TOKENS_FILE (one per line, `#` comments). */
+export function readTokens(list: string, file: string): string[] {
+  const tokens = list
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `Could not read API_TOKENS_FILE (--api-tokens-file) ${JSON.stringify(file)}: ${(err as Error).message}.`,
+        { option: 'api-tokens-file', value: file },
+      );
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const t = line.trim();
+      if (t && !t.startsWith('#')) tokens.push(t);
+    }
+  }
+  for (const t of tokens) {
+    if (t.length < 16 || /\s/.test(t)) {
+      throw new ConfigError(
+        `An API token (${t.length} characters) must be at least 16 characters without spaces; generate one with: openssl rand -hex 32`,
+        { option: 'api-tokens', rule: 'at least 16 characters, no spaces' },
+      );
+    }
+  }
+  return tokens;
+}
+
+function unauthorized(message: string): KqError {
+  return new KqError('UNAUTHORIZED', message);
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+
+/** An `onRequest` hook enforcing `tokens` on every route but /healthz and /readyz. */
+export function createAuthHook(tokens: readonly string[]): AuthHook {
+  const tokenHashes = tokens.map(sha256);
+  const cookieHashes = tokens.map((t) => sha256(cookieValueFor(t)));
+  return async (request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (PUBLIC_PATHS.has(path)) return undefined;
+    const header = request.headers.authorization;
+    if (header !== undefined) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (m && matchesAny(m[1] as string, tokenHashes)) return undefined;
+      throw unauthorized('The bearer token is not valid.');
+    }
+    if (BROWSER_PATH.test(path)) {
+      const query = request.query as Record<string, unknown> | undefined;
+      const token = typeof query?.token === 'string' ? query.token : undefined;
+      if (token !== undefined) {
+        if (!matchesAny(token, tokenHashes)) throw unauthorized('The token in ?token= is not valid.');
+        const url = new URL(request.url, 'http://x');
+        url.searchParams.delete('token');
+        const secure = request.protocol === 'https' ? '; Secure' : '';
+        const value = cookieValueFor(token);
+        return reply
+          .header('set-cookie', `${UI_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${secure}`)
+          .header('cache-control', 'no-store')
+          .redirect(`${url.pathname}${url.search}`, 303);
+      }
+      const cookie = readCookie(request.headers.cookie, UI_COOKIE);
+      if (cookie && matchesAny(cookie, cookieHashes)) return undefined;
+      throw unauthorized(
+        `${path.startsWith('/ui') ? 'The dashboard' : 'The API reference'} needs a token: open ${path}?token=<token>, or send Authorization: Bearer <token>.`,
+      );
+    }
+    throw unauthorized('Missing Authorization: Bearer <token> header.');
+  };
+}

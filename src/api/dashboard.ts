@@ -1,0 +1,60 @@
+/**
+ * /ui: the bull-board dashboard (queues, jobs, retry/remove), with security headers. Queues appear on
+ * their own: before a dashboard request is served the list is refreshed (at most every 2 s) from the
+ * queue directory, so queues created after start-up show up without a restart.
+ */
+
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import helmet from '@fastify/helmet';
+import type { FastifyInstance } from 'fastify';
+import type { QueueRegistry } from '../queue/queues.js';
+import type { QueueDirectory } from './queue-directory.js';
+
+export const UI_PATH = '/ui';
+
+/** @example await registerDashboard(app, { queues, directory }) */
+export async function registerDashboard(
+  app: FastifyInstance,
+  o: { queues: QueueRegistry; directory: QueueDirectory; refreshMs?: number },
+): Promise<void> {
+  const serverAdapter = new FastifyAdapter();
+  serverAdapter.setBasePath(UI_PATH);
+  const board = createBullBoard({
+    queues: [],
+    serverAdapter,
+    options: { uiConfig: { boardTitle: 'kq' } },
+  });
+  const shown = new Set<string>();
+  let lastRefresh = 0;
+  const refresh = async () => {
+    const now = Date.now();
+    if (now - lastRefresh < (o.refreshMs ?? 2000)) return;
+    lastRefresh = now;
+    const names = await o.directory.names().catch(() => undefined);
+    if (!names) return;
+    for (const name of names) {
+      if (shown.has(name)) continue;
+      shown.add(name);
+      board.addQueue(new BullMQAdapter(o.queues.get(name)));
+    }
+  };
+  await app.register(async (ui) => {
+    await ui.register(helmet, {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+          fontSrc: ["'self'", 'data:'],
+        },
+      },
+    });
+    ui.addHook('onRequest', async () => {
+      await refresh();
+    });
+    await ui.register(serverAdapter.registerPlugin(), { prefix: UI_PATH });
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The API's Prometheus registry. Queue gauges are read from Redis when scraped (one snapshot shared by
+ * both gauges, cached for at most 1 s), so every API replica reports the same, current numbers; when Redis
+ * does not answer, the queue series are left out (never stale values) and `kq_redis_up` is 0.
+ * HTTP metrics are labelled by route template, never by raw URL, to keep cardinality bounded.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { COUNT_STATES, type QueueCounts, readCounts } from '../queue/counts.js';
+import type { QueueDirectory } from './queue-directory.js';
+
+export interface ApiMetrics {
+  registry: Registry;
+  close(): void;
+}
+
+/** @example const m = createApiMetrics(app, { redis, prefix, directory }); await m.registry.metrics() */
+export function createApiMetrics(
+  app: FastifyInstance,
+  o: { redis: Redis; prefix: string; directory: QueueDirectory; cacheMs?: number },
+): ApiMetrics {
+  const registry = new Registry();
+  const cacheMs = o.cacheMs ?? 1000;
+  let snap: { at: number; value: Promise<Map<string, QueueCounts> | undefined> } | undefined;
+  const snapshot = () => {
+    const now = Date.now();
+    if (!snap || now - snap.at >= cacheMs) {
+      const value = (async () => {
+        if (o.redis.status !== 'ready') return undefined;
+        const names = await o.directory.names();
+        const counts = await Promise.all(names.map((n) => readCounts(o.redis, o.prefix, n)));
+        return new Map(names.map((n, i) => [n, counts[i] as QueueCounts]));
+      })().catch(() => undefined);
+      snap = { at: now, value };
+    }
+    return snap.value;
+  };
+
+  new Gauge({
+    name: 'kq_redis_up',
+    help: '1 when Redis answered this scrape; the queue series are absent when it did not.',
+    registers: [registry],
+    async collect() {
+      this.set((await snapshot()) ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'kq_queue_jobs',
+    help: 'Jobs per queue and state, read from Redis at scrape time.',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [queue, c] of (await snapshot()) ?? [])
+        for (const state of COUNT_STATES) this.set({ queue, state }, c[state]);
+    },
+  });
+  new Gauge({
+    name: 'kq_queue_backlog',
+    help: 'waiting + prioritized + active per queue: what autoscalers should scale on.',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [queue, c] of (await snapshot()) ?? []) this.set({ queue }, c.backlog);
+    },
+  });
+  new Gauge({
+    name: 'kq_queue_paused',
+    help: '1 while the queue is paused.',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [queue, c] of (await snapshot()) ?? []) this.set({ queue }, c.paused ? 1 : 0);
+    },
+  });
+
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({
+    name: 'kq_http_requests_total',
+    help: 'HTTP requests by method, route template and status.',
+    labelNames,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'kq_http_request_duration_seconds',
+    help: 'HTTP request duration by method, route template and status.',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    };
+    requests.inc(labels);
+    duration.observe(labels, reply.elapsedTime / 1000);
+  });
+  return { registry, close: () => registry.clear() };
+}

@@ -1,0 +1,26 @@
+/** GET /healthz (the process is alive) and GET /readyz (Redis answers within 1 s, not shutting down). */
+import type { FastifyInstance } from 'fastify';
+import { KqError } from '../../errors.js';
+import type { ApiContext } from '../context.js';
+import { createRedisGuard } from '../redis-guard.js';
+
+export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const within1s = createRedisGuard(ctx.redis, 1000);
+  const ok = { type: 'object', properties: { status: { type: 'string' } } } as const;
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness', tags: ['health'], response: { 200: ok } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: Redis answers within 1 s', tags: ['health'], response: { 200: ok } } },
+    async () => {
+      if (ctx.isClosing()) throw new KqError('SHUTTING_DOWN', 'The API is shutting down.');
+      await within1s(() => ctx.redis.ping());
+      return { status: 'ready' };
+    },
+  );
+}

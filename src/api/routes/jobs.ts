@@ -1,0 +1,167 @@
+/** POST /jobs, POST /jobs/batch, GET /jobs/:id, DELETE /jobs/:id. */
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../errors.js';
+import { cancelJob } from '../../queue/cancel-job.js';
+import { locateJob, readJobStatus } from '../../queue/job-status.js';
+import type { ApiContext } from '../context.js';
+import {
+  acceptedSchema,
+  batchRequestSchema,
+  commonErrors,
+  errorSchema,
+  jobIdParams,
+  jobRequestSchema,
+  jobStatusSchema,
+  queueQuery,
+  submitErrors,
+} from '../schemas.js';
+import type { SubmitRequest } from '../submit.js';
+
+const notFound = (id: string) =>
+  new NotFoundError(
+    'JOB_NOT_FOUND',
+    `Job ${JSON.stringify(id)} was not found (never existed, or no longer retained).`,
+    {
+      id,
+    },
+  );
+
+export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.post<{ Body: SubmitRequest; Headers: { 'idempotency-key'?: string } }>(
+    '/jobs',
+    {
+      schema: {
+        summary: 'Add a job',
+        description:
+          'Stores the job, then answers 202 with its id. The same Idempotency-Key (per queue) returns the same id and stores nothing new while that job is retained.',
+        tags: ['jobs'],
+        headers: {
+          type: 'object',
+          properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 255 } },
+        },
+        body: jobRequestSchema,
+        response: { 202: { description: 'Stored.', ...acceptedSchema }, ...submitErrors },
+      },
+    },
+    async (request, reply) => {
+      const key = request.headers['idempotency-key'];
+      const job = await ctx.guard(() =>
+        ctx.submitter.submit(key === undefined ? request.body : { ...request.body, idempotencyKey: key }),
+      );
+      if (job.replayed) reply.header('idempotent-replayed', 'true');
+      return reply
+        .code(202)
+        .header('location', `/jobs/${encodeURIComponent(job.id)}`)
+        .send({ id: job.id, type: job.type, queue: job.queue, status: job.status });
+    },
+  );
+
+  app.post<{ Body: { jobs: SubmitRequest[] } }>(
+    '/jobs/batch',
+    {
+      schema: {
+        summary: 'Add up to 1000 jobs at once',
+        description:
+          'Validates every job first (nothing is stored if one is invalid), then stores all in one round trip per queue.',
+        tags: ['jobs'],
+        body: batchRequestSchema,
+        response: {
+          202: {
+            description: 'All stored.',
+            type: 'object',
+            properties: {
+              ids: { type: 'array', items: { type: 'string' } },
+              jobs: { type: 'array', items: acceptedSchema },
+            },
+          },
+          ...submitErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const jobs = await ctx.guard(() => ctx.submitter.submitMany(request.body.jobs));
+      return reply.code(202).send({
+        ids: jobs.map((j) => j.id),
+        jobs: jobs.map(({ id, type, queue, status }) => ({ id, type, queue, status })),
+      });
+    },
+  );
+
+  const lookup = async (id: string, queue: string | undefined) => {
+    const candidates = queue ? [queue] : await ctx.directory.names();
+    return locateJob(ctx.redis, ctx.prefix, candidates, id);
+  };
+
+  app.get<{ Params: { id: string }; Querystring: { queue?: string } }>(
+    '/jobs/:id',
+    {
+      schema: {
+        summary: 'A job’s status, progress, result or error',
+        tags: ['jobs'],
+        params: jobIdParams,
+        querystring: queueQuery,
+        response: {
+          200: jobStatusSchema,
+          404: { description: 'JOB_NOT_FOUND', ...errorSchema },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const status = await ctx.guard(async () => {
+        const queue = await lookup(id, request.query.queue);
+        return queue ? readJobStatus(ctx.queues.get(queue), ctx.redis, ctx.prefix, id) : undefined;
+      });
+      if (!status) throw notFound(id);
+      return status;
+    },
+  );
+
+  app.delete<{ Params: { id: string }; Querystring: { queue?: string } }>(
+    '/jobs/:id',
+    {
+      schema: {
+        summary: 'Cancel a job',
+        description:
+          'A waiting or delayed job is removed (200, status cancelled). A running job is cancelled in whichever worker holds it (202; its status becomes cancelled within about a second). A finished job gives 409.',
+        tags: ['jobs'],
+        params: jobIdParams,
+        querystring: queueQuery,
+        response: {
+          200: { description: 'Cancelled.', ...acceptedSchema },
+          202: {
+            description: 'Running: cancel requested.',
+            type: 'object',
+            properties: {
+              ...acceptedSchema.properties,
+              cancelRequested: { type: 'boolean' },
+              workersNotified: { type: 'integer' },
+            },
+          },
+          404: { description: 'JOB_NOT_FOUND', ...errorSchema },
+          409: { description: 'JOB_FINISHED', ...errorSchema },
+          ...commonErrors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      const result = await ctx.guard(async () => {
+        const queue = await lookup(id, request.query.queue);
+        if (!queue) throw notFound(id);
+        return { queue, ...(await cancelJob({ queues: ctx.queues, redis: ctx.redis, queue, id })) };
+      });
+      const type = await ctx.guard(() =>
+        readJobStatus(ctx.queues.get(result.queue), ctx.redis, ctx.prefix, id),
+      );
+      const base = { id, type: type?.type ?? '', queue: result.queue };
+      if (result.outcome === 'signalled') {
+        return reply
+          .code(202)
+          .send({ ...base, status: 'active', cancelRequested: true, workersNotified: result.listeners });
+      }
+      return reply.code(200).send({ ...base, status: 'cancelled' });
+    },
+  );
+}

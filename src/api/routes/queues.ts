@@ -1,0 +1,80 @@
+/** GET /queues, GET /queues/:name, POST /queues/:name/pause, POST /queues/:name/resume. */
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../errors.js';
+import { readCounts } from '../../queue/counts.js';
+import { setPaused } from '../../queue/pause.js';
+import type { ApiContext } from '../context.js';
+import { commonErrors, countsSchema, errorSchema, queueParams } from '../schemas.js';
+
+export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const requireQueue = async (name: string) => {
+    if (!(await ctx.directory.has(name))) {
+      throw new NotFoundError(
+        'QUEUE_NOT_FOUND',
+        `Queue ${JSON.stringify(name)} was not found: no job type uses it and Redis holds no such queue.`,
+        { queue: name, knownQueues: await ctx.directory.names() },
+      );
+    }
+  };
+  const counts = async (name: string) => ({
+    queue: name,
+    ...(await readCounts(ctx.redis, ctx.prefix, name)),
+  });
+  const notFound = { description: 'QUEUE_NOT_FOUND', ...errorSchema };
+
+  app.get(
+    '/queues',
+    {
+      schema: {
+        summary: 'Every queue with its counts',
+        tags: ['queues'],
+        response: {
+          200: { type: 'object', properties: { queues: { type: 'array', items: countsSchema } } },
+          ...commonErrors,
+        },
+      },
+    },
+    async () =>
+      ctx.guard(async () => ({ queues: await Promise.all((await ctx.directory.names()).map(counts)) })),
+  );
+
+  app.get<{ Params: { name: string } }>(
+    '/queues/:name',
+    {
+      schema: {
+        summary: 'A queue’s counts per state and its backlog',
+        description:
+          '`backlog` = waiting + prioritized + active: the value a KEDA metrics-api trigger should read (valueLocation: backlog).',
+        tags: ['queues'],
+        params: queueParams,
+        response: { 200: countsSchema, 404: notFound, ...commonErrors },
+      },
+    },
+    async (request) =>
+      ctx.guard(async () => {
+        await requireQueue(request.params.name);
+        return counts(request.params.name);
+      }),
+  );
+
+  for (const action of ['pause', 'resume'] as const) {
+    app.post<{ Params: { name: string } }>(
+      `/queues/:name/${action}`,
+      {
+        schema: {
+          summary:
+            action === 'pause' ? 'Pause a queue (running jobs finish; nothing new starts)' : 'Resume a queue',
+          tags: ['queues'],
+          params: queueParams,
+          response: { 200: countsSchema, 404: notFound, ...commonErrors },
+        },
+      },
+      async (request) =>
+        ctx.guard(async () => {
+          await requireQueue(request.params.name);
+          await setPaused(ctx.queues, request.params.name, action === 'pause');
+          return counts(request.params.name);
+        }),
+    );
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * `kq dev`: everything on one machine for trying kq out. Redis (found or started, see find-redis.ts),
+ * the API on 127.0.0.1 without auth, and N worker processes on one queue, each a real `kq` child process.
+ *
+ * States: starting -> running -> stopping -> stopped. A signal (Ctrl-C, SIGTERM) stops the API first (no
+ * new jobs), then sends each worker one SIGTERM (they finish running jobs, up to SHUTDOWN_TIMEOUT_MS),
+ * and stops a private Redis last, after everything that uses it. A second signal tells the workers to
+ * hand their jobs back now. A child that dies on its own stops everything with exit code 1.
+ */
+import { fileURLToPath } from 'node:url';
+import { type Child, spawnChild } from './children.js';
+import { type DevRedis, findRedis } from './find-redis.js';
+import { formatLogLine } from './log-format.js';
+
+export interface DevOptions {
+  port: number;
+  workers: number;
+  queue: string;
+  /** REDIS_URL, or '' to find or start one. */
+  redisUrl: string;
+  fallbackRedisUrl: string;
+  env: NodeJS.ProcessEnv;
+  /** Where human-readable lines go. @default process.stdout */
+  out?: (line: string) => void;
+}
+
+const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+const HOST = '127.0.0.1';
+
+/** Resolves with the exit code once everything has stopped. */
+export async function runDev(o: DevOptions): Promise<number> {
+  const out = o.out ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const say = (line: string) => out(`[dev] ${line}`);
+  let redis: DevRedis;
+  try {
+    redis = await findRedis({ redisUrl: o.redisUrl || undefined, fallbackUrl: o.fallbackRedisUrl });
+  } catch (err) {
+    say((err as Error).message);
+    return 1;
+  }
+  if (redis.source === 'private') say(`started a private redis-server at ${redis.url} (stopped on exit)`);
+
+  const env: NodeJS.ProcessEnv = { ...o.env, REDIS_URL: redis.url, QUEUE: o.queue, HEALTH_PORT: '0' };
+  delete env.REDIS_CONNECTION_URL;
+  let state: 'starting' | 'running' | 'stopping' = 'starting';
+  let exitCode = 0;
+  let apiReady: (port: number | undefined) => void = () => undefined;
+  const apiListening = new Promise<number | undefined>((r) => {
+    apiReady = r;
+  });
+  const onLine = (name: string, line: string) => {
+    if (name === 'api' && line.includes('"api.listening"')) {
+      try {
+        apiReady((JSON.parse(line) as { port?: number }).port);
+      } catch {
+        apiReady(o.port);
+      }
+    }
+    out(formatLogLine(name, line));
+  };
+
+  const api = spawnChild(
+    'api',
+    CLI,
+    ['api', '--no-auth', '--host', HOST, '--port', String(o.port)],
+    env,
+    onLine,
+  );
+  const workers: Child[] = [];
+  for (let i = 1; i <= o.workers; i++) workers.push(spawnChild(`worker-${i}`, CLI, ['worker'], env, onLine));
+  const children = [api, ...workers];
+  for (const c of children) say(`started ${c.name} (pid ${c.proc.pid})`);
+
+  let signals = 0;
+  let resolveStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => {
+    resolveStopped = r;
+  });
+  async function stop(code: number, why: string) {
+    if (state === 'stopping') return;
+    state = 'stopping';
+    exitCode = code;
+    say(`stopping (${why}): API first, then workers (they finish running jobs), then Redis`);
+    api.signal('SIGTERM');
+    await api.exited;
+    for (const w of workers) w.signal('SIGTERM');
+    const killer = setTimeout(() => {
+      for (const c of children) c.signal('SIGKILL');
+    }, 60_000);
+    await Promise.all(workers.map((w) => w.exited));
+    clearTimeout(killer);
+    await redis.stop();
+    say('stopped');
+    resolveStopped();
+  }
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) void stop(0, sig);
+    else {
+      say(`${sig} again: workers hand their running jobs back now`);
+      for (const w of workers) w.signal('SIGTERM');
+      setTimeout(() => {
+        for (const c of children) c.signal('SIGKILL');
+      }, 3000).unref();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  for (const c of children) {
+    void c.exited.then(({ code, signal }) => {
+      if (state !== 'stopping') {
+        say(`${c.name} exited on its own (code ${code}, signal ${signal}): stopping everything`);
+        void stop(1, `${c.name} exited`);
+      }
+    });
+  }
+
+  const port = await Promise.race([apiListening, api.exited.then(() => undefined)]);
+  if (state === 'starting' && port !== undefined) {
+    state = 'running';
+    const base = `http://${HOST}:${port}`;
+    out('');
+    out(
+      `  kq dev is running (${o.workers} worker${o.workers === 1 ? '' : 's'} on queue "${o.queue}", Redis ${redis.url}${redis.source === 'private' ? ', private' : ''})`,
+    );
+    out(`  API        ${base}`);
+    out(`  Docs       ${base}/docs`);
+    out(`  Dashboard  ${base}/ui`);
+    out('');
+    out('  Try:');
+    out(
+      `  curl -s -X POST ${base}/jobs -H 'content-type: application/json' -d '{"type":"sleep","data":{"seconds":2}}'`,
+    );
+    out(`  curl -s ${base}/jobs/<id>`);
+    out('');
+    out('  Ctrl-C stops everything.');
+    out('');
+  }
+  await stopped;
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  return exitCode;
+}

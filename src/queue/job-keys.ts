@@ -1,0 +1,19 @@
+/**
+ * Per-job keys, derived from `queueKeys` so that key naming stays in one place: a job's hash lives at
+ * `<prefix>:<queue>:<id>` (BullMQ's layout) and a kq tombstone at `queueKeys(...).cancelled + id`.
+ */
+import { queueKeys } from './keys.js';
+
+/** BullMQ custom ids may not contain ':'; integers are BullMQ's own ids. */
+export const JOB_ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
+
+/** @example jobKey('bull', 'jobs', '42') === 'bull:jobs:42' */
+export function jobKey(prefix: string, queue: string, id: string): string {
+  const meta = queueKeys(prefix, queue).meta;
+  return `${meta.slice(0, -'meta'.length)}${id}`;
+}
+
+/** @example tombstoneKey('bull', 'jobs', 'abc') === 'bull:jobs:kq:cancelled:abc' */
+export function tombstoneKey(prefix: string, queue: string, id: string): string {
+  return `${queueKeys(prefix, queue).cancelled}${id}`;
+}
