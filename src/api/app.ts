@@ -15,7 +15,7 @@ import { createAuthHook } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
-import { installErrorHandling } from './errors.js';
+import { installErrorHandling, sendError } from './errors.js';
 import { createApiMetrics } from './metrics.js';
 import { createQueueDirectory } from './queue-directory.js';
 import { createRedisGuard } from './redis-guard.js';
@@ -115,7 +115,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
     if (closing && request.url !== '/healthz') {
       reply.header('connection', 'close');
-      throw new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
+      return sendError(
+        request,
+        reply,
+        new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.'),
+      );
     }
   });
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
@@ -128,7 +132,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   queueRoutes(app, ctx);
   await seedRoutes(app, ctx);
   await registerDocsUi(app);
-  await registerDashboard(app, { queues, directory });
+  await registerDashboard(app, { queues, directory, redis });
 
   app.addHook('preClose', async () => {
     closing = true;

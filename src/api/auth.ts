@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError, KqError } from '../errors.js';
+import { sendError } from './errors.js';
 
 export const UI_COOKIE = 'kq_ui';
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
@@ -78,6 +79,13 @@ export function createAuthHook(tokens: readonly string[]): AuthHook {
   const tokenHashes = tokens.map(sha256);
   const cookieHashes = tokens.map((t) => sha256(cookieValueFor(t)));
   return async (request, reply) => {
+    try {
+      return await check(request, reply);
+    } catch (err) {
+      return sendError(request, reply, err);
+    }
+  };
+  async function check(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
     const path = request.url.split('?')[0] ?? '/';
     if (PUBLIC_PATHS.has(path)) return undefined;
     const header = request.headers.authorization;
@@ -107,5 +115,5 @@ export function createAuthHook(tokens: readonly string[]): AuthHook {
       );
     }
     throw unauthorized('Missing Authorization: Bearer <token> header.');
-  };
+  }
 }

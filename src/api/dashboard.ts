@@ -9,7 +9,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { RedisUnavailableError } from '../errors.js';
 import type { QueueRegistry } from '../queue/queues.js';
+import { sendError } from './errors.js';
 import type { QueueDirectory } from './queue-directory.js';
 
 export const UI_PATH = '/ui';
@@ -17,7 +20,7 @@ export const UI_PATH = '/ui';
 /** @example await registerDashboard(app, { queues, directory }) */
 export async function registerDashboard(
   app: FastifyInstance,
-  o: { queues: QueueRegistry; directory: QueueDirectory; refreshMs?: number },
+  o: { queues: QueueRegistry; directory: QueueDirectory; redis: Redis; refreshMs?: number },
 ): Promise<void> {
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(UI_PATH);
@@ -52,7 +55,11 @@ export async function registerDashboard(
         },
       },
     });
-    ui.addHook('onRequest', async () => {
+    ui.addHook('onRequest', async (request, reply) => {
+      // bull-board answers its own errors with 500; a Redis outage is a 503 in kq's shape instead.
+      if (o.redis.status !== 'ready' && request.url.startsWith(`${UI_PATH}/api/`)) {
+        return sendError(request, reply, new RedisUnavailableError());
+      }
       await refresh();
     });
     await ui.register(serverAdapter.registerPlugin(), { prefix: UI_PATH });

@@ -114,17 +114,30 @@ export function toHttpError(err: unknown, bodyLimit: number): { status: number; 
   };
 }
 
+/**
+ * Sends `err` as kq's error response. Hooks call this instead of throwing: a thrown error goes to the
+ * error handler of the route's own context, and plugins such as bull-board install their own there.
+ */
+export function sendError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  err: unknown,
+  bodyLimit = 0,
+): FastifyReply {
+  const { status, body } = toHttpError(err, bodyLimit);
+  if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');
+  else if (status === 503)
+    request.log.warn({ code: body.error.code, err: String((err as Error)?.message) }, 'unavailable');
+  if (status === 503) reply.header('retry-after', '1');
+  if (status === 401) reply.header('www-authenticate', 'Bearer realm="kq"');
+  return reply.code(status).type('application/json; charset=utf-8').send(body);
+}
+
 /** Installs the error and not-found handlers on `app` (children inherit them). */
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
-  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toHttpError(err, bodyLimit);
-    if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');
-    else if (status === 503)
-      request.log.warn({ code: body.error.code, err: String((err as Error)?.message) }, 'unavailable');
-    if (status === 503) reply.header('retry-after', '1');
-    if (status === 401) reply.header('www-authenticate', 'Bearer realm="kq"');
-    return reply.code(status).type('application/json; charset=utf-8').send(body);
-  });
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) =>
+    sendError(request, reply, err, bodyLimit),
+  );
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0];
     const body: ErrorBody = {

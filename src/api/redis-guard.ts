@@ -13,25 +13,43 @@ export type RedisGuard = <T>(work: () => Promise<T>) => Promise<T>;
 
 /** @example const guard = createRedisGuard(redis, 5000); const counts = await guard(() => readCounts(...)); */
 export function createRedisGuard(redis: Redis, timeoutMs: number): RedisGuard {
+  // Until the first connection is made, requests wait for it (within the deadline): a request that
+  // arrives in the API's first milliseconds should not get a 503. After that, not ready = down.
+  let everReady = redis.status === 'ready';
+  const firstReady = new Promise<void>((resolve) => {
+    if (everReady) resolve();
+    else
+      redis.once('ready', () => {
+        everReady = true;
+        resolve();
+      });
+  });
   return async (work) => {
-    if (redis.status !== 'ready') {
+    const connecting = ['wait', 'connecting', 'connect'].includes(redis.status);
+    if (redis.status !== 'ready' && (everReady || !connecting)) {
       throw new RedisUnavailableError(
         `Redis is unavailable (connection ${redis.status}); nothing was stored. Retry later.`,
       );
     }
     let timer: NodeJS.Timeout | undefined;
+    let expired = false;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RedisUnavailableError(
-              `Redis did not answer within ${timeoutMs} ms (REQUEST_TIMEOUT_MS); the outcome is unknown. Retry later.`,
-            ),
+      timer = setTimeout(() => {
+        expired = true;
+        reject(
+          new RedisUnavailableError(
+            `Redis did not answer within ${timeoutMs} ms (REQUEST_TIMEOUT_MS); the outcome is unknown. Retry later.`,
           ),
-        timeoutMs,
-      );
+        );
+      }, timeoutMs);
     });
-    const running = work();
+    // Work queued behind the first connection must not run after its request was answered 503.
+    const running = everReady
+      ? work()
+      : firstReady.then(() => {
+          if (expired) throw new RedisUnavailableError();
+          return work();
+        });
     running.catch(() => undefined);
     try {
       return await Promise.race([running, deadline]);

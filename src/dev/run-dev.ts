@@ -7,6 +7,7 @@
  * and stops a private Redis last, after everything that uses it. A second signal tells the workers to
  * hand their jobs back now. A child that dies on its own stops everything with exit code 1.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Child, spawnChild } from './children.js';
 import { type DevRedis, findRedis } from './find-redis.js';
@@ -24,7 +25,9 @@ export interface DevOptions {
   out?: (line: string) => void;
 }
 
-const CLI = fileURLToPath(new URL('../cli.js', import.meta.url));
+// `dist/cli.js`, seen from `dist/dev/` (tsc output) or `dist/chunks/` (the bundle); else the running script.
+const besideDist = fileURLToPath(new URL('../cli.js', import.meta.url));
+const CLI = existsSync(besideDist) ? besideDist : (process.argv[1] ?? besideDist);
 const HOST = '127.0.0.1';
 
 /** Resolves with the exit code once everything has stopped. */
