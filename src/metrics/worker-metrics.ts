@@ -12,8 +12,14 @@ export interface WorkerMetrics {
   duration: Histogram<'queue' | 'type' | 'outcome'>;
 }
 
-/** @example const m = createWorkerMetrics(); m.completed.inc({ queue: 'jobs', type: 'sleep' }); */
-export function createWorkerMetrics(): WorkerMetrics {
+/** Where `kq_jobs_running` reads its value at scrape time. */
+export interface RunningJobsSource {
+  queue: string;
+  count: () => number;
+}
+
+/** @example const m = createWorkerMetrics({ queue: 'jobs', count: () => 0 }); m.completed.inc({ queue: 'jobs', type: 'sleep' }); */
+export function createWorkerMetrics(runningJobs?: RunningJobsSource): WorkerMetrics {
   const registry = new Registry();
   const labels = ['queue', 'type'] as const;
   return {
@@ -53,6 +59,12 @@ export function createWorkerMetrics(): WorkerMetrics {
       help: 'Jobs running in this worker now.',
       labelNames: ['queue'],
       registers: [registry],
+      // Read when scraped rather than set twice per job: a busy worker runs thousands of jobs a second.
+      collect: runningJobs
+        ? function (this: Gauge<'queue'>) {
+            this.set({ queue: runningJobs.queue }, runningJobs.count());
+          }
+        : undefined,
     }),
     duration: new Histogram({
       name: 'kq_job_duration_seconds',

@@ -23,7 +23,8 @@ export class TimedOut extends AbortReason {}
 
 interface RunningJob {
   job: Job;
-  controller: AbortController;
+  /** Settles the handler's race at once and fires its signal; the first reason wins, as with `abort()`. */
+  abort(reason: AbortReason): void;
 }
 
 export interface ProcessorOptions {
@@ -48,24 +49,6 @@ export interface KqProcessor {
   cancel(jobId: string): boolean;
   /** Aborts every running handler and hands its job back to the queue. */
   handBackAll(): void;
-}
-
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 function asError(err: unknown): Error {
@@ -105,15 +88,30 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       );
     }
 
-    const controller = new AbortController();
-    running.set(id, { job, controller });
-    const log = opts.log.child({ jobId: id, type: job.name, attempt: job.attemptsMade + 1 });
-    log.info({ event: 'job.started' }, 'job started');
-    if (opts.wasCancelled?.(id)) controller.abort(new Cancelled('cancelled before start'));
+    // Per job, only what every job needs: the AbortController and the job's child logger cost more than
+    // a no-op handler itself (profiled: docs/performance.md), so both are made when the handler asks.
+    let reason: AbortReason | undefined;
+    let controller: AbortController | undefined;
+    let rejectRace: ((why: AbortReason) => void) | undefined;
+    let jobLog: Logger | undefined;
+    const attempt = job.attemptsMade + 1;
+    const childLog = () => {
+      jobLog ??= opts.log.child({ jobId: id, type: job.name, attempt });
+      return jobLog;
+    };
+    const abort = (why: AbortReason) => {
+      if (reason) return;
+      reason = why;
+      controller?.abort(why);
+      rejectRace?.(why);
+    };
+    running.set(id, { job, abort });
+    opts.log.info({ jobId: id, type: job.name, attempt, event: 'job.started' }, 'job started');
+    if (opts.wasCancelled?.(id)) abort(new Cancelled('cancelled before start'));
     const timeoutMs = def.options.timeoutMs;
     const timer =
       timeoutMs > 0
-        ? setTimeout(() => controller.abort(new TimedOut(`timed out after ${timeoutMs} ms`)), timeoutMs)
+        ? setTimeout(() => abort(new TimedOut(`timed out after ${timeoutMs} ms`)), timeoutMs)
         : undefined;
     try {
       const work = Promise.resolve().then(() =>
@@ -122,20 +120,35 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
           id,
           type: job.name,
           queue: opts.queue,
-          attempt: job.attemptsMade + 1,
-          signal: controller.signal,
-          log,
+          attempt,
+          get signal() {
+            if (!controller) {
+              controller = new AbortController();
+              if (reason) controller.abort(reason);
+            }
+            return controller.signal;
+          },
+          get log() {
+            return childLog();
+          },
           progress: (value) => job.updateProgress(value),
         }),
       );
       // A handler that loses the race may reject later: that rejection must not become unhandled.
       work.catch(() => undefined);
-      return await raceAbort(work, controller.signal);
+      // Settles as soon as the job is aborted, without waiting for a handler that ignores its signal.
+      return await new Promise<unknown>((resolve, reject) => {
+        rejectRace = reject;
+        if (reason) reject(reason);
+        work.then(resolve, reject);
+      });
     } catch (err) {
-      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
       if (reason instanceof HandBack) {
         await job.moveToWait(token);
-        log.warn({ event: 'job.handed-back' }, 'shutdown deadline passed: job handed back to the queue');
+        childLog().warn(
+          { event: 'job.handed-back' },
+          'shutdown deadline passed: job handed back to the queue',
+        );
         opts.onHandBack?.(job);
         throw new WaitingError();
       }
@@ -156,11 +169,11 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     cancel(jobId) {
       const r = running.get(jobId);
       if (!r) return false;
-      r.controller.abort(new Cancelled('cancelled on request'));
+      r.abort(new Cancelled('cancelled on request'));
       return true;
     },
     handBackAll() {
-      for (const r of running.values()) r.controller.abort(new HandBack('shutdown deadline'));
+      for (const r of running.values()) r.abort(new HandBack('shutdown deadline'));
     },
   };
 }

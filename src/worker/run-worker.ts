@@ -45,7 +45,7 @@ export async function startWorker(
   deps: { jobs: JobRegistry; log: Logger },
 ): Promise<WorkerHandle> {
   const log = deps.log.child({ queue: o.queue });
-  const metrics = createWorkerMetrics();
+  const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   const onRedisError = throttled(log, 'redis.unavailable');
   const control = createRedis(o.redisUrl, { kind: 'fail-fast', onError: onRedisError });
   const connection = createRedis(o.redisUrl, { kind: 'blocking', onError: onRedisError });
@@ -82,7 +82,6 @@ export async function startWorker(
     autorun: true,
   });
   worker.on('error', throttled(log, 'worker.error'));
-  worker.on('active', () => metrics.running.set({ queue: o.queue }, processor.running.size + 1));
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
   worker.on('completed', (job) => {
     const ms = durationMs(job);
@@ -135,7 +134,6 @@ export async function startWorker(
     : undefined;
 
   function afterJob() {
-    metrics.running.set({ queue: o.queue }, processor.running.size);
     watcher?.poke();
   }
 
