@@ -28,7 +28,9 @@ export function spawnWorker(kind, env, { verbose = false } = {}) {
     ...(kind === 'kq' ? { HEALTH_PORT: '0', HANDLERS: KQ_HANDLERS, KQ_DIST: dirname(KQ_CLI) } : {}),
     ...env,
   };
-  const proc = spawn(process.execPath, script, {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the workers.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, ...script], {
     env: fullEnv,
     stdio: ['ignore', verbose ? 'inherit' : 'ignore', 'pipe', 'pipe'],
   });
