@@ -17,7 +17,7 @@ export interface QueueSelector {
 }
 
 // key: optional DNS-subdomain prefix + "/" + name; kept loose here, the key must be `queue` anyway.
-const TOKEN = /\s*(!=|==|=|\(|\)|,|!|[A-Za-z0-9][-A-Za-z0-9_./]*|\S)/y;
+const TOKEN = /\s*(!=|==|=|\(|\)|,|!|[-A-Za-z0-9_./]+|\S)/y;
 
 function tokenize(text: string): string[] {
   const tokens: string[] = [];

@@ -1,32 +1,18 @@
 /**
  * The external metrics API server (`kq metrics-adapter`): HTTPS, client-certificate authentication as an
- * aggregated API server (client-auth.ts), discovery and `ExternalMetricValueList`s for kq's queues.
- * Every error is a Kubernetes `Status`; nothing here throws past the handler, so there are no 500s
- * without a body and no hung requests.
+ * aggregated API server (client-auth.ts), discovery and `ExternalMetricValueList`s for kq's queues
+ * (metric-routes.ts). Every error is a Kubernetes `Status`; nothing throws past the handler, so there
+ * are no 500s without a body and no hung requests.
  */
-
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { authenticate } from './client-auth.js';
-import {
-  apiGroup,
-  apiGroupList,
-  apiResourceList,
-  externalMetricValueList,
-  GROUP,
-  GROUP_VERSION,
-  isMetricName,
-  type KubeStatus,
-  METRICS,
-  type MetricItem,
-  type MetricName,
-  status,
-} from './kube-objects.js';
-import { parseQueueSelector, SelectorError, selectQueues } from './label-selector.js';
-import { createQueueValues, type QueueValues } from './queue-values.js';
+import { status } from './kube-objects.js';
+import { fail, ok, type Reply, route } from './metric-routes.js';
+import { createQueueValues } from './queue-values.js';
 
 export interface MetricsAdapterOptions {
   port: number;
@@ -52,64 +38,6 @@ export interface MetricsAdapter {
   close(graceMs?: number): Promise<void>;
 }
 
-const METRIC_PATH = /^\/apis\/external\.metrics\.k8s\.io\/v1beta1\/namespaces\/([^/]+)\/([^/]+)$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-type Reply = { code: number; body: unknown };
-const ok = (body: unknown): Reply => ({ code: 200, body });
-const fail = (s: KubeStatus): Reply => ({ code: s.code, body: s });
-
-async function metricValues(
-  values: QueueValues,
-  metric: MetricName,
-  selectorText: string | null,
-): Promise<Reply> {
-  let selector: ReturnType<typeof parseQueueSelector>;
-  try {
-    selector = parseQueueSelector(selectorText);
-  } catch (err) {
-    if (!(err instanceof SelectorError)) throw err;
-    return fail(
-      status(400, 'BadRequest', `invalid labelSelector ${JSON.stringify(selectorText)}: ${err.message}`),
-    );
-  }
-  const queues = await selectQueues(selector, () => values.queueNames());
-  const parts = METRICS[metric];
-  const items: MetricItem[] = await Promise.all(
-    queues.map(async (queue) => {
-      const { counts, readAt } = await values.counts(queue);
-      return { labels: { queue }, value: parts.reduce((sum, p) => sum + counts[p], 0), readAt };
-    }),
-  );
-  // The HPA treats an empty list as an error: nothing selected means nothing to do, i.e. "0".
-  if (!items.length) items.push({ labels: {}, value: 0, readAt: Date.now() });
-  return ok(externalMetricValueList(metric, items));
-}
-
-async function route(url: URL, values: QueueValues): Promise<Reply> {
-  const path = url.pathname.replace(/\/+$/, '') || '/';
-  if (path === '/apis') return ok(apiGroupList());
-  if (path === `/apis/${GROUP}`) return ok(apiGroup());
-  if (path === `/apis/${GROUP_VERSION}`) return ok(apiResourceList());
-  const m = METRIC_PATH.exec(path);
-  if (!m) return fail(status(404, 'NotFound', `the server could not find the requested resource ${path}`));
-  const [, namespace = '', metric = ''] = m;
-  if (!DNS_LABEL.test(namespace)) {
-    return fail(status(400, 'BadRequest', `namespace ${JSON.stringify(namespace)} is not a valid DNS label`));
-  }
-  if (!isMetricName(metric)) {
-    return fail(
-      status(
-        404,
-        'NotFound',
-        `metric ${JSON.stringify(metric)} is not served by kq; known metrics: ${Object.keys(METRICS).join(', ')}`,
-        { name: metric, group: GROUP, kind: 'ExternalMetricValueList' },
-      ),
-    );
-  }
-  return metricValues(values, metric, url.searchParams.get('labelSelector'));
-}
-
 /** @example const adapter = await createMetricsAdapter({ port: 6443, cert, key, requestheaderCa, redis, prefix: 'bull', log }); */
 export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<MetricsAdapter> {
   const values = createQueueValues({
@@ -128,13 +56,13 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
     res.end(JSON.stringify(body));
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://adapter.invalid');
     const path = url.pathname;
     // Probes come from the kubelet, which presents no client certificate.
     if (path === '/healthz' || path === '/livez') {
       send(res, ok({ status: 'ok' }));
-      return 200;
+      return;
     }
     if (path === '/readyz') {
       const reply = await values.ping().then(
@@ -142,7 +70,7 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
         (err: Error) => fail(status(503, 'ServiceUnavailable', `not ready: ${err.message}`)),
       );
       send(res, reply);
-      return reply.code;
+      return;
     }
     const auth = authenticate(req, authOptions);
     const reqLog = { method: req.method, path, query: url.search || undefined };
@@ -152,7 +80,7 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
         'request refused',
       );
       send(res, fail(status(401, 'Unauthorized', `Unauthorized: ${auth.reason}`)));
-      return 401;
+      return;
     }
     let reply: Reply;
     const started = performance.now();
@@ -185,7 +113,6 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
       },
       `${req.method} ${path} ${reply.code}`,
     );
-    return reply.code;
   };
 
   const server: Server = createServer(
