@@ -16,6 +16,8 @@ export interface DevRedis {
   url: string;
   /** How it was found, for the banner. */
   source: 'REDIS_URL' | 'local' | 'private';
+  /** The private redis-server's pid. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -88,7 +90,7 @@ async function startPrivateRedis(): Promise<DevRedis | undefined> {
   };
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
-    if (await redisAnswers(url, 500)) return { url, source: 'private', stop };
+    if (await redisAnswers(url, 500)) return { url, source: 'private', pid: proc.pid, stop };
     if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 100));
   }

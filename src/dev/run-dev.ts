@@ -41,7 +41,8 @@ export async function runDev(o: DevOptions): Promise<number> {
     say((err as Error).message);
     return 1;
   }
-  if (redis.source === 'private') say(`started a private redis-server at ${redis.url} (stopped on exit)`);
+  if (redis.source === 'private')
+    say(`started a private redis-server at ${redis.url} (pid ${redis.pid}, stopped on exit)`);
 
   const env: NodeJS.ProcessEnv = { ...o.env, REDIS_URL: redis.url, QUEUE: o.queue, HEALTH_PORT: '0' };
   delete env.REDIS_CONNECTION_URL;
