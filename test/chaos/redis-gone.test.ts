@@ -11,6 +11,7 @@ import { describe, it } from 'vitest';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { type Answer, call, startApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
 import { countDone } from './support/ledger.js';
 import { report, size } from './support/scenario-report.js';
@@ -19,7 +20,7 @@ import { createWorkerPool, isAlive } from './support/worker-pool.js';
 const DOWN_TIMEOUT_MS = 2000;
 const OBSERVE_MS = size(3000, 12_000);
 
-describe('chaos: Redis gone for good (workers)', () => {
+describe('chaos: Redis gone for good', () => {
   it(`exit-mode worker exits non-zero within REDIS_DOWN_TIMEOUT_MS=${DOWN_TIMEOUT_MS}; pool worker retries for ${OBSERVE_MS} ms, then resumes`, {
     timeout: size(60_000, 90_000),
   }, async () => {
@@ -89,6 +90,73 @@ describe('chaos: Redis gone for good (workers)', () => {
     } finally {
       await pool.close();
       await lateRedis?.stop();
+      await ctx.close();
+    }
+  });
+
+  it(`kq api with no Redis at all is alive but not ready, and answers 503 + Retry-After within its bound`, {
+    timeout: size(60_000, 90_000),
+  }, async () => {
+    const started = Date.now();
+    const ctx = await startChaosContext('gone-api');
+    const port = await freePort();
+    const timeoutMs = 2000;
+    const api = await startApi({
+      ...ctx.env,
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      AUTH: 'none',
+      REQUEST_TIMEOUT_MS: String(timeoutMs),
+    });
+    try {
+      const answers: Answer[] = [];
+      const t0 = Date.now();
+      while (Date.now() - t0 < OBSERVE_MS) {
+        answers.push(
+          ...(await Promise.all([
+            call(api.base, 'GET', '/healthz'),
+            call(api.base, 'GET', '/readyz'),
+            call(api.base, 'POST', '/jobs', { body: { type: 'chaos-work', queue: ctx.queue } }),
+            call(api.base, 'POST', '/jobs/batch', {
+              body: { jobs: [{ type: 'chaos-work', queue: ctx.queue }] },
+            }),
+            call(api.base, 'GET', `/queues/${ctx.queue}`),
+          ])),
+        );
+        await sleep(250);
+      }
+      const rounds = answers.length / 5;
+      const pick = (i: number) => answers.filter((_, k) => k % 5 === i);
+      const [healthz, readyz, post, batch, queue] = [0, 1, 2, 3, 4].map(pick) as Answer[][];
+      const unavailable = [...(post ?? []), ...(batch ?? []), ...(queue ?? [])];
+      const slowest = Math.max(...answers.map((a) => a.ms));
+      report(
+        {
+          scenario: '4 Redis gone (API)',
+          jobsIn: (post?.length ?? 0) + (batch?.length ?? 0),
+          completed: 0,
+          lost: 0,
+          duplicates: 0,
+          worstRecoveryMs: null,
+          notes: `${rounds} rounds over ${OBSERVE_MS} ms; slowest answer ${slowest} ms (REQUEST_TIMEOUT_MS ${timeoutMs})`,
+          durationMs: Date.now() - started,
+        },
+        [
+          ['/healthz 200 (alive)', healthz?.every((a) => a.status === 200) ?? false],
+          ['/readyz 503 (not ready)', readyz?.every((a) => a.status === 503) ?? false],
+          [
+            `POST /jobs, POST /jobs/batch, GET /queues/:name: 503 + Retry-After (${unavailable.map((a) => a.status).join(',')})`,
+            unavailable.every((a) => a.status === 503 && a.headers['retry-after'] !== undefined),
+          ],
+          [
+            `every answer within REQUEST_TIMEOUT_MS + 2 s (slowest ${slowest} ms)`,
+            slowest <= timeoutMs + 2000,
+          ],
+          ['the API process is still up', isAlive(api.proc)],
+        ],
+      );
+    } finally {
+      api.proc.kill('SIGTERM');
+      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
       await ctx.close();
     }
   });

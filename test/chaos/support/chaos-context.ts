@@ -32,8 +32,8 @@ export interface ChaosContext {
 }
 
 /** @example const ctx = await startChaosContext('crash'); try { ... } finally { await ctx.close(); } */
-export async function startChaosContext(stem: string): Promise<ChaosContext> {
-  const server = await startRedisServer({ persistent: true });
+export async function startChaosContext(stem: string, redisArgs: string[] = []): Promise<ChaosContext> {
+  const server = await startRedisServer({ persistent: true, extraArgs: redisArgs });
   const client = server.client();
   client.on('error', () => undefined);
   const ledger = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
