@@ -137,6 +137,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     closing = true;
   });
+  // A keep-alive connection that carried an in-flight request must not keep the server open after it.
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   app.addHook('onClose', async () => {
     await queues.close();
     await closeRedis(redis);

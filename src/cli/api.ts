@@ -76,6 +76,8 @@ export const command: Command = {
         if (stopping) return;
         stopping = true;
         log.info({ event: 'api.stopping', signal }, `${signal}: finishing in-flight requests, then closing`);
+        // Requests are bounded by REQUEST_TIMEOUT_MS; past that (plus slack) close whatever is left.
+        setTimeout(() => app.server.closeAllConnections(), values.requestTimeoutMs + 5000).unref();
         app.close().then(
           () => {
             log.info({ event: 'api.stopped' }, 'API stopped');

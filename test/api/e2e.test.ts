@@ -128,6 +128,29 @@ describe('kq api with real workers', () => {
     }
   });
 
+  it('SIGTERM lets an in-flight request finish (202, job stored), then exits 0', async () => {
+    const redis = await startRedisServer();
+    const c = redis.client();
+    try {
+      const { api, base } = await startApi({ REDIS_URL: redis.url });
+      expect((await post(base, '/jobs', { type: 'work' })).status).toBe(202);
+      // Hold writes for 1.5 s so that the next request is still in flight when SIGTERM arrives.
+      await c.client('PAUSE', 1500, 'WRITE');
+      const inFlight = post(base, '/jobs', { type: 'work', data: { ms: 2 } });
+      await new Promise((r) => setTimeout(r, 300));
+      api.kill('SIGTERM');
+      await api.waitForLog('api.stopping', (l) => l.event === 'api.stopping');
+      const res = await inFlight;
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+      expect((await api.waitForExit()).code).toBe(0);
+      expect(await c.hget(`bull:jobs:${id}`, 'name')).toBe('work');
+    } finally {
+      c.disconnect();
+      await redis.stop();
+    }
+  });
+
   it('refuses to start without tokens unless auth is off explicitly', async () => {
     const t = useTestQueue();
     const refused = spawnKq(['api'], { REDIS_URL: t.redisUrl, PORT: '0', HOST: '127.0.0.1' });
