@@ -1,7 +1,9 @@
 /**
  * The HTTP API every approach ships: a Deployment (2 replicas by default, spread over nodes), a
  * PodDisruptionBudget so a node drain keeps one serving, and a ClusterIP Service. Tokens come from
- * Secret `kq-api`. The pods carry the common `prometheus.io/*` scrape annotations for `GET /metrics`.
+ * Secret `kq-api`. `GET /metrics` needs a token too, so there are no `prometheus.io/scrape` annotations
+ * (an annotation-driven scrape job has no token and would only log 401s): hpa-prometheus renders an
+ * explicit scrape job instead.
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -22,12 +24,6 @@ import {
 
 export const API_NAME = 'kq-api';
 
-export const scrapeAnnotations = {
-  'prometheus.io/scrape': 'true',
-  'prometheus.io/port': String(API_PORT),
-  'prometheus.io/path': '/metrics',
-};
-
 export function apiObjects(ctx: RenderContext) {
   const { o } = ctx;
   const deployment = new Deployment({
@@ -37,7 +33,7 @@ export function apiObjects(ctx: RenderContext) {
       selector: { matchLabels: selector(API_NAME) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: meta(ctx, API_NAME, 'api').labels, annotations: scrapeAnnotations },
+        metadata: { labels: meta(ctx, API_NAME, 'api').labels },
         spec: {
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,

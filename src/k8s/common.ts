@@ -100,9 +100,38 @@ export function redisEnv({ o, external }: RenderContext): IEnvVar[] {
   return o.redisPassword ? [password, url] : [url];
 }
 
+const MEBI: Record<string, number> = {
+  Ki: 1 / 1024,
+  Mi: 1,
+  Gi: 1024,
+  Ti: 1024 * 1024,
+  k: 1e3 / 2 ** 20,
+  M: 1e6 / 2 ** 20,
+  G: 1e9 / 2 ** 20,
+};
+
+/**
+ * V8 sizes its heap from the machine, not the container: left alone, a worker's RSS reached the 128Mi
+ * limit while draining jobs (measured in test/k8s/worker-memory.test.ts). Capping old space at half the
+ * limit and the young generation's semi-spaces at 4 MB makes V8 collect early; peak RSS stays well
+ * below the limit.
+ */
+export function workerNodeOptions(memoryLimit: string): string | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G)?$/.exec(memoryLimit);
+  if (!m) return undefined;
+  const mi = Number(m[1]) * (m[2] ? (MEBI[m[2]] ?? 0) : 1 / 2 ** 20);
+  const heap = Math.max(32, Math.floor(mi / 2));
+  return `--max-old-space-size=${heap} --max-semi-space-size=4`;
+}
+
 /** A writable /tmp on a read-only root filesystem, for handlers that need scratch space. */
 export const tmpVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
 export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
+
+function nodeOptionsEnv(limit: string): IEnvVar[] {
+  const value = workerNodeOptions(limit);
+  return value ? [{ name: 'NODE_OPTIONS', value }] : [];
+}
 
 /** The worker container; `modeEnv` selects Deployment (none), CronJob (`EXIT`) or ScaledJob mode. */
 export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IContainer {
@@ -120,6 +149,7 @@ export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IC
       { name: 'SHUTDOWN_TIMEOUT_MS', value: String(o.shutdownTimeoutMs) },
       { name: 'HEALTH_PORT', value: String(HEALTH_PORT) },
       ...modeEnv,
+      ...nodeOptionsEnv(o.workerMemoryLimit),
     ],
     ports: [{ name: 'health', containerPort: HEALTH_PORT }],
     livenessProbe: httpProbe('/healthz', HEALTH_PORT),

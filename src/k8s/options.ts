@@ -15,6 +15,7 @@ import {
   stringOption,
 } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from '../log.js';
 
 const QUANTITY = {
   re: /^\d+(\.\d+)?(m|k|M|G|Ki|Mi|Gi|Ti)?$/,
@@ -185,10 +186,12 @@ export function checkManifestOptions(o: ManifestOptions): ExternalRedis | undefi
     }
     return undefined;
   }
+  // Redacted: the rejected URL may hold the very password this check keeps out of the output.
+  const shown = redactUrl(o.redisUrl);
   const bad = (rule: string) =>
-    new ConfigError(`Invalid --redis-url ${JSON.stringify(o.redisUrl)}: ${rule}`, {
+    new ConfigError(`Invalid --redis-url ${JSON.stringify(shown)}: ${rule}`, {
       option: 'redis-url',
-      value: o.redisUrl,
+      value: shown,
       rule,
     });
   let u: URL;

@@ -5,13 +5,16 @@
  * Every API replica reports the same backlog (each reads Redis), so the adapter takes `max`, not `sum`,
  * across pods; `or vector(0)` makes an empty or unknown queue answer 0 instead of "no metric" (an error for
  * the HPA). The two ConfigMaps go to the monitoring namespace: the adapter's rules (use with the Helm
- * chart's `rules.existing`) and a scrape job for Prometheus (`additionalScrapeConfigs`).
+ * chart's `rules.existing`) and a scrape job for Prometheus (`additionalScrapeConfigs`), which sends an
+ * API token because `/metrics` is not public.
  */
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { stringify } from 'yaml';
 import { API_PORT, labels, type RenderContext } from '../common.js';
 import { workerDeployment } from './deployment.js';
 import { BACKLOG_METRIC, externalBacklogHpa } from './external-hpa.js';
+
+export const SCRAPE_TOKEN_FILE = '/etc/prometheus/secrets/kq-scrape-token/token';
 
 export function adapterRules() {
   return {
@@ -30,16 +33,17 @@ export function scrapeConfig(ctx: RenderContext) {
   return [
     {
       job_name: 'kq-api',
+      // /metrics needs an API token: one token alone in this file (Secret kq-scrape-token, which the
+      // Prometheus Operator mounts under /etc/prometheus/secrets/ when listed in `spec.secrets`).
+      authorization: { type: 'Bearer', credentials_file: SCRAPE_TOKEN_FILE },
       kubernetes_sd_configs: [{ role: 'pod', namespaces: { names: [ctx.o.namespace] } }],
       relabel_configs: [
         {
-          source_labels: ['__meta_kubernetes_pod_annotation_prometheus_io_scrape'],
-          regex: 'true',
-          action: 'keep',
-        },
-        {
-          source_labels: ['__meta_kubernetes_pod_label_app_kubernetes_io_component'],
-          regex: 'api',
+          source_labels: [
+            '__meta_kubernetes_pod_label_app_kubernetes_io_part_of',
+            '__meta_kubernetes_pod_label_app_kubernetes_io_component',
+          ],
+          regex: 'kq;api',
           action: 'keep',
         },
         {

@@ -1,0 +1,127 @@
+/**
+ * Every object of every approach validates against its Kubernetes or KEDA schema: the objects the
+ * generator builds, and the YAML committed under deploy/ (parsed back, so what users apply is checked).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
+import { TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1/TriggerAuthentication';
+import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
+import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
+import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
+import { type K8sObject, manifestOptions } from './manifest-fixture.js';
+
+type ModelClass = { new (data: never): { validate(): void }; apiVersion: string; kind: string };
+const schemas: ModelClass[] = [
+  Namespace,
+  Service,
+  ServiceAccount,
+  ConfigMap,
+  Deployment,
+  StatefulSet,
+  CronJob,
+  PodDisruptionBudget,
+  NetworkPolicy,
+  HorizontalPodAutoscaler,
+  ClusterRole,
+  ClusterRoleBinding,
+  RoleBinding,
+  APIService,
+  ScaledObject,
+  ScaledJob,
+  TriggerAuthentication,
+];
+const byType = new Map(schemas.map((c) => [`${c.apiVersion}/${c.kind}`, c]));
+
+function validatePlain(obj: K8sObject): void {
+  const model = byType.get(`${obj.apiVersion}/${obj.kind}`);
+  if (!model) throw new Error(`no schema known for ${obj.apiVersion} ${obj.kind} (${obj.metadata?.name})`);
+  new model(obj as never).validate();
+}
+
+const variants: Record<string, string[]> = {
+  defaults: [],
+  'external Redis over TLS': ['--redis-url', 'rediss://redis.example.com:6380/2'],
+  'external Redis without auth, custom sizes': [
+    '--redis-url',
+    'redis://redis.example.com:6379/0',
+    '--no-redis-password',
+    '--worker-memory-limit',
+    '256Mi',
+    '--concurrency',
+    '4',
+    '--min-replicas',
+    '1',
+  ],
+  'dev adapter': ['--adapter-insecure-skip-tls-verify', '--namespace', 'jobs-prod'],
+};
+
+describe('rendered objects validate against their schemas', () => {
+  for (const name of APPROACH_NAMES) {
+    for (const [variant, flags] of Object.entries(variants)) {
+      it(`${name} (${variant})`, () => {
+        const objects = renderObjects(name, manifestOptions(flags));
+        expect(objects.length).toBeGreaterThan(3);
+        for (const obj of objects) {
+          expect(
+            () => obj.validate(),
+            `${name}: ${JSON.stringify(obj.toJSON()).slice(0, 120)}`,
+          ).not.toThrow();
+          // The JSON round trip (what YAML output carries) validates too.
+          validatePlain(JSON.parse(JSON.stringify(obj.toJSON())) as K8sObject);
+        }
+      });
+    }
+  }
+});
+
+describe('committed deploy/ YAML validates', () => {
+  for (const name of APPROACH_NAMES) {
+    it(`deploy/${name}/kq.yaml`, () => {
+      const text = readFileSync(resolve(import.meta.dirname, `../../deploy/${name}/kq.yaml`), 'utf8');
+      const docs = parseAllDocuments(text).map((d) => d.toJSON() as K8sObject);
+      expect(docs.length).toBeGreaterThan(3);
+      for (const doc of docs) validatePlain(doc);
+    });
+  }
+});
+
+describe('the validators reject broken objects (so the tests above can fail)', () => {
+  it('a KEDA trigger with a non-string listLength and a Deployment with string replicas', () => {
+    const so = renderObjects('keda-scaledobject', manifestOptions()).find(
+      (o) => (o.toJSON() as K8sObject).kind === 'ScaledObject',
+    );
+    const broken = JSON.parse(JSON.stringify(so?.toJSON())) as K8sObject;
+    const trigger = (broken.spec as { triggers: { metadata: Record<string, unknown> }[] }).triggers[0];
+    if (trigger) trigger.metadata.listLength = 5;
+    expect(() => validatePlain(broken)).toThrow(/listLength/);
+    const sj = renderObjects('keda-scaledjob', manifestOptions()).find(
+      (o) => (o.toJSON() as K8sObject).kind === 'ScaledJob',
+    );
+    const brokenJob = JSON.parse(JSON.stringify(sj?.toJSON())) as K8sObject;
+    delete (brokenJob.spec as { jobTargetRef: { template?: unknown } }).jobTargetRef.template;
+    expect(() => validatePlain(brokenJob)).toThrow(/template/);
+    const d = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { replicas: 'two' },
+    };
+    expect(() => validatePlain(d as unknown as K8sObject)).toThrow(/replicas/);
+  });
+});
