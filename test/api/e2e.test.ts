@@ -24,7 +24,8 @@ const post = (base: string, path: string, body: unknown, timeoutMs = 10_000) =>
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
-const getJob = async (base: string, id: string) =>
+// biome-ignore lint/suspicious/noExplicitAny: a JSON body read by the test
+const getJob = async (base: string, id: string): Promise<any> =>
   (await fetch(`${base}/jobs/${id}`, { headers: auth, signal: AbortSignal.timeout(10_000) })).json();
 
 describe('kq api with real workers', () => {
