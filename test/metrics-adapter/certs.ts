@@ -24,7 +24,10 @@ function keyPair() {
 function baseCert(cn: string, publicKey: forge.pki.PublicKey) {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  cert.serialNumber = `0${randomBytes(12).toString('hex')}`;
+  // DER INTEGER: positive and minimal, so the first byte is 0x01-0x7f (OpenSSL rejects other paddings).
+  const serial = randomBytes(16);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
+  cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 86_400_000);
   cert.setSubject([{ name: 'commonName', value: cn }]);

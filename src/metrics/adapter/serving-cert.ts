@@ -20,8 +20,10 @@ export function selfSignedServingPair(extraNames: string[] = [], days = 365): Se
   const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
-  // Positive serial: the top bit clear.
-  cert.serialNumber = `0${randomBytes(15).toString('hex')}`;
+  // DER INTEGER: positive and minimal, so the first byte is 0x01-0x7f (OpenSSL rejects other paddings).
+  const serial = randomBytes(16);
+  serial[0] = ((serial[0] ?? 0) & 0x7f) | 0x01;
+  cert.serialNumber = serial.toString('hex');
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + days * 86_400_000);
   const subject = [{ name: 'commonName', value: 'kq-metrics-adapter' }];
