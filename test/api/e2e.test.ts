@@ -157,7 +157,8 @@ describe('kq api with real workers', () => {
     const refused = spawnKq(['api'], { REDIS_URL: t.redisUrl, PORT: '0', HOST: '127.0.0.1' });
     expect((await refused.waitForExit()).code).toBe(2);
     expect(refused.output()).toMatch(/No API tokens: set API_TOKENS .* --no-auth \/ AUTH=none/);
-    const open = spawnKq(['api'], { REDIS_URL: t.redisUrl, PORT: '0', HOST: '127.0.0.1', AUTH: 'none' });
+    // `kq` with no sub-command and WORKER unset runs the API (the seed's image had one binary, two modes).
+    const open = spawnKq([], { REDIS_URL: t.redisUrl, PORT: '0', HOST: '127.0.0.1', AUTH: 'none' });
     const line = await open.waitForLog('api.listening', (l) => l.event === 'api.listening');
     expect(line.auth).toBe('none');
     expect((await fetch(`http://127.0.0.1:${line.port}/queues`)).status).toBe(200);

@@ -289,3 +289,23 @@ describe('Redis unavailable', () => {
     await app.close();
   });
 });
+
+describe('shutting down', () => {
+  it('answers 503 SHUTTING_DOWN with Retry-After once close has begun (jobs and /readyz)', async () => {
+    const t = useTestQueue();
+    for (const [method, url] of [
+      ['POST', '/jobs'],
+      ['GET', '/readyz'],
+    ] as const) {
+      const app = await testApp(t);
+      const closing = app.close();
+      const payload = method === 'POST' ? { type: 'work' } : undefined;
+      const res = await app.inject({ method, url, headers: json, payload });
+      expectError(res, 503, 'SHUTTING_DOWN');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(res.headers.connection).toBe('close');
+      await closing;
+    }
+    expect(await t.bull.getWaitingCount()).toBe(0);
+  });
+});
