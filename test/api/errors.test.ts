@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
 import { AUTH, TOKEN, testApp } from './app-fixture.js';
 
 const json = { ...AUTH, 'content-type': 'application/json' };
@@ -287,6 +287,35 @@ describe('Redis unavailable', () => {
     expect(metrics.body).toContain('kq_redis_up 0');
     expect(metrics.body).not.toContain('kq_queue_backlog{');
     await app.close();
+  });
+});
+
+describe('Redis hangs', () => {
+  it('a request is cut off at REQUEST_TIMEOUT_MS with 503, never left hanging', async () => {
+    const redis = await startRedisServer();
+    const c = redis.client();
+    try {
+      const t = useTestQueue();
+      const app = await testApp({ ...t, redisUrl: redis.url, requestTimeoutMs: 1000 });
+      expect((await app.inject({ method: 'GET', url: '/queues', headers: AUTH })).statusCode).toBe(200);
+      await c.client('PAUSE', 4000, 'ALL');
+      const started = Date.now();
+      const res = await app.inject({
+        method: 'POST',
+        url: '/jobs',
+        headers: json,
+        payload: { type: 'work' },
+      });
+      const took = Date.now() - started;
+      expectError(res, 503, 'REDIS_UNAVAILABLE');
+      expect(res.headers['retry-after']).toBe('1');
+      expect(took).toBeGreaterThanOrEqual(900);
+      expect(took).toBeLessThan(3500);
+      await app.close();
+    } finally {
+      c.disconnect();
+      await redis.stop();
+    }
   });
 });
 
