@@ -78,6 +78,7 @@ async function main() {
     scenarios: {},
     rows: [],
   };
+  ctx.results = results;
   for (const file of scenarioFiles) {
     if (!existsSync(resolve(here, 'scenarios', `${file}.mjs`))) continue;
     const scenario = (await import(`./scenarios/${file}.mjs`)).default;

@@ -27,7 +27,7 @@ async function produce(queue, seconds) {
 
 async function run(ctx, variant) {
   const warmup = 1;
-  const seconds = ctx.quick ? 3 : 8;
+  const seconds = ctx.quick ? 2 : 8;
   const name = ctx.queueName('latency', variant);
   const queue = ctx.queue(name);
   const worker = spawnWorker(variant, {

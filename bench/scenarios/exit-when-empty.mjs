@@ -3,9 +3,11 @@
  * empty. Figure: the last job's finish time (its score in the completed set, set by the worker) -> process
  * exit. kq uses EXIT=1; the baseline is the usual hand-rolled exit on BullMQ's `drained` event.
  * A second case starts the worker on a paused queue (a CronJob firing during a pause): there is nothing it
- * can take, so it should exit. A run that does not exit within the bound is killed and counted as hung.
+ * can take, so it should exit; a third with Redis unreachable. A run that does not exit within the bound
+ * is killed and counted as hung.
  */
 import { spawnWorker } from '../procs.mjs';
+import { freePort } from '../redis-server.mjs';
 
 async function exitAfter(worker, boundMs) {
   const timer = new Promise((r) => setTimeout(() => r('hung'), boundMs));
@@ -18,7 +20,7 @@ async function exitAfter(worker, boundMs) {
 }
 
 async function run(ctx, variant) {
-  const bound = ctx.quick ? 3000 : 10_000;
+  const bound = ctx.quick ? 1500 : 10_000;
   const env = (name) => ({
     REDIS_URL: ctx.redisUrl,
     QUEUE: name,
@@ -50,6 +52,18 @@ async function run(ctx, variant) {
   await paused.pause();
   const w2 = spawnWorker(variant, env(pausedName));
   result.pausedHung = (await exitAfter(w2, 5000 + bound)) ? 0 : 1;
+
+  // Redis unreachable when the pod starts (a closed port): no fetch ever returns, so `drained` never
+  // fires. kq counts the outage and exits 1 after REDIS_DOWN_TIMEOUT_MS (1 s here), so the Job retries.
+  const w3 = spawnWorker(variant, {
+    ...env('unreachable'),
+    REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+    REDIS_DOWN_TIMEOUT_MS: '1000',
+  });
+  const t0 = Date.now();
+  const down = await exitAfter(w3, 2000 + bound);
+  result.redisDownHung = down ? 0 : 1;
+  result.redisDownExitMs = down ? Date.now() - t0 : Number.NaN;
   return result;
 }
 
@@ -69,6 +83,15 @@ export default {
     {
       scenario: 'exit when empty: runs that hung or left jobs (share)',
       figure: 'hungOrEarly',
+      baselineName: '`drained`-based exit',
+      target: '0 (never hangs)',
+      met: (k) => k === 0,
+      absolute: true,
+      stat: 'mean',
+    },
+    {
+      scenario: 'exit when empty: Redis unreachable at start, runs that hung (share)',
+      figure: 'redisDownHung',
       baselineName: '`drained`-based exit',
       target: '0 (never hangs)',
       met: (k) => k === 0,

@@ -19,7 +19,7 @@ async function fillBacklog(queue, n) {
 }
 
 async function run(ctx, variant) {
-  const n = ctx.quick ? 5000 : 20_000;
+  const n = ctx.quick ? 3000 : 20_000;
   const name = ctx.queueName('processing', variant);
   const queue = ctx.queue(name);
   await queue.pause();
@@ -62,7 +62,7 @@ export default {
   variants: ['kq', 'bullmq'],
   run,
   rows(ctx) {
-    const n = ctx.quick ? '5k' : '20k';
+    const n = ctx.quick ? '3k' : '20k';
     return [
       {
         scenario: `processing: no-op, concurrency ${CONCURRENCY}, ${n} backlog (jobs/s)`,

@@ -1,0 +1,22 @@
+// Baseline (a), "the obvious service": a minimal Fastify route that awaits one queue.add per request.
+// Env: PORT, REDIS_URL, KQ_PREFIX. Same request body as kq's POST /jobs: {"type": ..., "data": ...}.
+import { Queue } from 'bullmq';
+import Fastify from 'fastify';
+import { Redis } from 'ioredis';
+
+const connection = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
+const queue = new Queue('jobs', { connection, prefix: process.env.KQ_PREFIX });
+const app = Fastify();
+
+app.post('/jobs', async (request, reply) => {
+  const job = await queue.add(request.body.type, request.body.data);
+  return reply.code(202).send({ id: job.id });
+});
+
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+process.on('SIGTERM', async () => {
+  await app.close();
+  await queue.close();
+  await connection.quit();
+  process.exit(0);
+});

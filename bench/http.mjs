@@ -1,0 +1,152 @@
+/**
+ * HTTP scenario plumbing: the API servers (kq's `dist/cli.js api`, the Fastify baseline), each in its own
+ * process under cpu-reporting.mjs; the load generator (autocannon's CLI, its own process, the same for
+ * every HTTP figure); and the in-process ceiling (inproc-add.mjs).
+ */
+import { spawn } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
+import { KQ_CLI, KQ_HANDLERS } from './procs.mjs';
+import { freePort } from './redis-server.mjs';
+
+const here = import.meta.dirname;
+const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
+
+/** @param kind 'kq' | 'fastify' */
+export async function startApi(kind, ctx) {
+  const port = await freePort();
+  const script = kind === 'kq' ? [KQ_CLI, 'api'] : [resolve(here, 'baseline-api.mjs')];
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = spawn(process.execPath, [...nodeArgs, resolve(here, 'cpu-reporting.mjs'), ...script], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      REDIS_URL: ctx.redisUrl,
+      KQ_PREFIX: ctx.prefix,
+      AUTH: 'none',
+      HANDLERS: KQ_HANDLERS,
+      KQ_DIST: dirname(KQ_CLI),
+    },
+    stdio: ['ignore', ctx.verbose ? 'inherit' : 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (c) => {
+    stderr += c.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${kind} API exited at start: ${stderr.slice(-1500)}`);
+    try {
+      await fetch(`${url}/`);
+      break;
+    } catch {
+      if (Date.now() > deadline)
+        throw new Error(`${kind} API did not listen within 20 s: ${stderr.slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    url,
+    /** CPU time (user + system) the server process has used so far, in ms. */
+    cpuMs: () =>
+      new Promise((res) => {
+        proc.once('message', (m) => res((m.cpu.user + m.cpu.system) / 1000));
+        proc.send('cpu');
+      }),
+    async stop() {
+      if (proc.exitCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** Runs autocannon (POST JSON) and returns its result: requests, latency percentiles, status counts. */
+export function autocannon({ url, body, connections, seconds, rate }) {
+  const args = ['--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
+  args.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
+  if (rate) args.push('-R', String(rate));
+  args.push(url);
+  return new Promise((res, rej) => {
+    const p = spawn(AUTOCANNON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c) => {
+      out += c.toString();
+    });
+    p.stderr.on('data', (c) => {
+      err += c.toString();
+    });
+    p.on('error', rej);
+    p.on('exit', (code) => {
+      if (code !== 0) return rej(new Error(`autocannon exited ${code}: ${err.slice(-1000)}`));
+      try {
+        res(JSON.parse(out));
+      } catch (e) {
+        rej(new Error(`autocannon output not JSON (${e.message}): ${out.slice(0, 500)}`));
+      }
+    });
+  });
+}
+
+/** Load with a warm-up, then the measured run; adds the server's CPU time per 1,000 stored jobs. */
+export async function measure(
+  server,
+  { path, body, jobsPerRequest = 1, connections, seconds, rate, warmupSeconds = 1 },
+) {
+  const url = `${server.url}${path}`;
+  if (warmupSeconds > 0) await autocannon({ url, body, connections, seconds: warmupSeconds, rate });
+  const cpu0 = await server.cpuMs();
+  const r = await autocannon({ url, body, connections, seconds, rate });
+  const cpu = (await server.cpuMs()) - cpu0;
+  const ok = r['2xx'];
+  if (r.non2xx > 0 || r.errors > 0) {
+    throw new Error(
+      `${url}: ${r.non2xx} non-2xx answers and ${r.errors} errors under load (of ${r.requests.total})`,
+    );
+  }
+  const jobs = ok * jobsPerRequest;
+  return {
+    jobsPerSec: jobs / r.duration,
+    cpuMsPer1000Jobs: (cpu / jobs) * 1000,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+  };
+}
+
+/** The in-process ceiling: `queue.add` (or `addBulk` of `batch`) from `concurrency` loops. */
+export function inprocess(ctx, { concurrency, seconds, batch = 0, data }) {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, [resolve(here, 'inproc-add.mjs')], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        REDIS_URL: ctx.redisUrl,
+        KQ_PREFIX: ctx.prefix,
+        CONCURRENCY: String(concurrency),
+        DURATION_MS: String(seconds * 1000),
+        WARMUP_MS: '1000',
+        BATCH: String(batch),
+        DATA: JSON.stringify(data),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (c) => {
+      out += c.toString();
+    });
+    p.stderr.on('data', (c) => {
+      err += c.toString();
+    });
+    p.on('exit', (code) => {
+      if (code !== 0) return rej(new Error(`inproc-add exited ${code}: ${err.slice(-1000)}`));
+      const r = JSON.parse(out);
+      res({ jobsPerSec: r.jobs / r.seconds, cpuMsPer1000Jobs: (r.cpuMs / r.jobs) * 1000 });
+    });
+  });
+}
