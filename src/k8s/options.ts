@@ -60,7 +60,14 @@ export const manifestOptionSpecs = {
   ),
   replicas: intOption('replicas', [], 2, 1, 1000, 'worker replicas of the `deployment` approach'),
   parallelism: intOption('parallelism', [], 3, 1, 1000, 'worker pods per Job of the `cronjob` approach'),
-  minReplicas: intOption('min-replicas', [], 0, 0, 1000, 'KEDA minimum workers (0 = scale to zero)'),
+  minReplicas: intOption(
+    'min-replicas',
+    [],
+    0,
+    0,
+    1000,
+    'minimum workers when autoscaled (0 = scale to zero, KEDA only; HPAs use at least 1)',
+  ),
   maxReplicas: intOption('max-replicas', [], 10, 1, 1000, 'autoscaled maximum of workers (or Jobs)'),
   concurrency: intOption('concurrency', [], 1, 1, 1000, 'CONCURRENCY of each worker pod'),
   targetBacklog: intOption(
