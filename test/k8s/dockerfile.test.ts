@@ -1,0 +1,36 @@
+/**
+ * What can be checked of the image without a Docker engine: the Dockerfile's runtime stage runs the
+ * package's bin with node as PID 1, as the numeric user the manifests' runAsUser names, with production
+ * dependencies only; the build context leaves out local artefacts. (The production install itself runs
+ * in production-install.test.ts.)
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, it } from 'vitest';
+import { KQ_UID } from '../../src/k8s/common.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const dockerfile = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
+const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
+
+it('the runtime stage: slim node 20, production deps, numeric non-root user, node runs the bin directly', () => {
+  expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+  expect(runtime).toMatch(/^\nFROM node:20[\w.-]*-slim\n/);
+  expect(dockerfile).toMatch(/npm ci --omit=dev/);
+  expect(runtime).toMatch(/COPY --from=\S+ \/app\/node_modules \.\/node_modules/);
+  const user = /^USER (\d+):(\d+)$/m.exec(runtime);
+  expect(user?.[1]).toBe(String(KQ_UID));
+  expect(Number(user?.[1])).toBeGreaterThan(0);
+  const entrypoint = /^ENTRYPOINT (.+)$/m.exec(runtime)?.[1] as string;
+  // Exec form (JSON array): no shell in between, so SIGTERM reaches Node.
+  expect(JSON.parse(entrypoint)).toEqual(['node', `/app/${pkg.bin.kq}`]);
+  expect(runtime).toMatch(/WORKDIR \/app/);
+  for (const label of ['title', 'version', 'revision', 'licenses', 'description'])
+    expect(runtime).toContain(`org.opencontainers.image.${label}=`);
+});
+
+it('.dockerignore keeps local artefacts out of the build context', () => {
+  const ignored = readFileSync(resolve(root, '.dockerignore'), 'utf8').split('\n');
+  for (const entry of ['node_modules', 'dist', '.git', 'test']) expect(ignored).toContain(entry);
+});
