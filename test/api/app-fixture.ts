@@ -1,6 +1,7 @@
 /** In-process API for tests: `buildApp` on the test Redis, closed by the leak guard if a test forgets. */
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { type AppOptions, buildApp } from '../../src/api/app.js';
 import { demoJobs } from '../../src/jobs/demo.js';
 import { createRegistry, type JobRegistry, loadRegistry } from '../../src/jobs/registry.js';
@@ -35,4 +36,17 @@ export async function testApp(
     () => !closed,
     (a) => a.close(),
   );
+}
+
+/** Asserts kq's error shape with `status` and `code`; returns the error object for more checks. */
+export function expectError(
+  res: { statusCode: number; json(): unknown },
+  status: number,
+  code: string,
+): Record<string, unknown> {
+  expect(res.statusCode).toBe(status);
+  const body = res.json() as { error: { code: string; message: string } };
+  expect(body.error.code).toBe(code);
+  expect(body.error.message.length).toBeGreaterThan(10);
+  return body.error as Record<string, unknown>;
 }

@@ -111,6 +111,20 @@ describe('POST /jobs/batch', () => {
     await app.close();
   });
 
+  it('per-item idempotencyKey: a repeated batch returns the same ids and stores nothing new', async () => {
+    const t = useTestQueue();
+    const app = await testApp(t);
+    const payload = {
+      jobs: [{ type: 'work', idempotencyKey: 'a' }, { type: 'work', idempotencyKey: 'b' }, { type: 'work' }],
+    };
+    const first = (await app.inject({ method: 'POST', url: '/jobs/batch', headers: json, payload })).json();
+    const second = (await app.inject({ method: 'POST', url: '/jobs/batch', headers: json, payload })).json();
+    expect(second.ids.slice(0, 2)).toEqual(first.ids.slice(0, 2));
+    expect(second.ids[2]).not.toBe(first.ids[2]);
+    expect(await t.bull.getWaitingCount()).toBe(4);
+    await app.close();
+  });
+
   it('refuses more than 1000 jobs with 400', async () => {
     const t = useTestQueue();
     const app = await testApp(t);

@@ -1,0 +1,82 @@
+/** Bearer tokens on every route but the probes; the /ui cookie login; tokens never logged. */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { useTestQueue } from '../helpers/context.js';
+import { AUTH, expectError, TOKEN, testApp } from './app-fixture.js';
+
+describe('auth', () => {
+  it('401 without or with a wrong token on every route but /healthz and /readyz', async () => {
+    const t = useTestQueue();
+    const app = await testApp(t);
+    for (const [method, url] of [
+      ['POST', '/jobs'],
+      ['POST', '/jobs/batch'],
+      ['POST', '/'],
+      ['GET', '/jobs/1'],
+      ['DELETE', '/jobs/1'],
+      ['GET', '/queues'],
+      ['GET', `/queues/${t.queue}`],
+      ['POST', `/queues/${t.queue}/pause`],
+      ['GET', '/metrics'],
+      ['GET', '/openapi.json'],
+      ['GET', '/docs'],
+      ['GET', '/ui'],
+      ['GET', '/nowhere'],
+    ] as const) {
+      const none = await app.inject({ method, url });
+      expectError(none, 401, 'UNAUTHORIZED');
+      expect(none.headers['www-authenticate']).toBe('Bearer realm="kq"');
+      const wrong = await app.inject({ method, url, headers: { authorization: `Bearer ${TOKEN}x` } });
+      expectError(wrong, 401, 'UNAUTHORIZED');
+    }
+    expect(await t.bull.getWaitingCount()).toBe(0);
+    expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('/ui?token= sets an HttpOnly SameSite=Strict cookie that opens /ui but not the API', async () => {
+    const t = useTestQueue();
+    const app = await testApp(t);
+    const bad = await app.inject({ method: 'GET', url: '/ui?token=wrong-token-000000000' });
+    expectError(bad, 401, 'UNAUTHORIZED');
+    const login = await app.inject({ method: 'GET', url: `/ui?token=${TOKEN}` });
+    expect(login.statusCode).toBe(303);
+    expect(login.headers.location).toBe('/ui');
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(/^kq_ui=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(cookie).not.toContain(TOKEN);
+    const pair = cookie.split(';')[0] as string;
+    const ui = await app.inject({ method: 'GET', url: '/ui', headers: { cookie: pair } });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers['content-type']).toContain('text/html');
+    const api = await app.inject({ method: 'GET', url: '/queues', headers: { cookie: pair } });
+    expectError(api, 401, 'UNAUTHORIZED');
+    await app.close();
+  });
+
+  it('never logs a token', async () => {
+    const t = useTestQueue();
+    let logged = '';
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        logged += chunk.toString();
+        cb();
+      },
+    });
+    const app = await testApp({ ...t, logger: pino({ level: 'debug' }, sink) });
+    await app.inject({ method: 'GET', url: '/queues', headers: AUTH });
+    await app.inject({ method: 'GET', url: `/ui?token=${TOKEN}` });
+    await app.inject({
+      method: 'GET',
+      url: '/queues',
+      headers: { authorization: 'Bearer wrong-token-000000000' },
+    });
+    await app.close();
+    expect(logged).toContain('/ui?token=[redacted]');
+    expect(logged).toContain('"reqId"');
+    expect(logged).not.toContain(TOKEN);
+    expect(logged).not.toContain('wrong-token');
+  });
+});
