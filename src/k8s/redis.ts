@@ -20,6 +20,8 @@ import {
   REDIS_SERVICE,
   type RenderContext,
   selector,
+  tmpMount,
+  tmpVolume,
 } from './common.js';
 
 /** uid/gid of the `redis` user in the official redis image. */
@@ -63,6 +65,7 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,
           securityContext: podSecurityContext(REDIS_UID),
+          volumes: [tmpVolume],
           containers: [
             {
               name: 'redis',
@@ -82,7 +85,8 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
                 limits: { cpu: '1', memory: `${Math.ceil(o.redisMaxmemoryMb * 1.25)}Mi` },
               },
               securityContext: containerSecurityContext(),
-              volumeMounts: [{ name: 'data', mountPath: '/data' }],
+              // /tmp: a shell may back the here-document with a temp file; the root filesystem is read-only.
+              volumeMounts: [{ name: 'data', mountPath: '/data' }, tmpMount],
             },
           ],
         },
