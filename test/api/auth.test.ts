@@ -1,7 +1,12 @@
 /** Bearer tokens on every route but the probes; the /ui cookie login; tokens never logged. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
+import { readTokens } from '../../src/api/auth.js';
+import { ConfigError } from '../../src/errors.js';
 import { useTestQueue } from '../helpers/context.js';
 import { AUTH, expectError, TOKEN, testApp } from './app-fixture.js';
 
@@ -78,5 +83,20 @@ describe('auth', () => {
     expect(logged).toContain('"reqId"');
     expect(logged).not.toContain(TOKEN);
     expect(logged).not.toContain('wrong-token');
+  });
+});
+
+describe('tokens', () => {
+  it('reads API_TOKENS and API_TOKENS_FILE (comments and blank lines skipped); refuses short ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kq-tokens-'));
+    const file = join(dir, 'tokens');
+    writeFileSync(file, '# ops team\nfile-token-0123456789abcdef\n\n');
+    expect(readTokens(' env-token-0123456789abcdef , ', file)).toEqual([
+      'env-token-0123456789abcdef',
+      'file-token-0123456789abcdef',
+    ]);
+    expect(() => readTokens('short', '')).toThrow(ConfigError);
+    expect(() => readTokens('short', '')).toThrow(/at least 16 characters/);
+    expect(() => readTokens('', join(dir, 'missing'))).toThrow(/API_TOKENS_FILE/);
   });
 });
