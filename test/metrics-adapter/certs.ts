@@ -3,10 +3,11 @@
  * files on disk for the CLI. Keys come from Node's native RSA generator to keep this fast.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
+import { afterAll } from 'vitest';
 
 export interface Pem {
   cert: string;
@@ -90,7 +91,7 @@ export interface TestPki {
 
 let cached: TestPki | undefined;
 
-/** One PKI per test file (generation takes a moment on a busy machine). */
+/** One PKI per test file (generation takes a moment on a busy machine); call it at the file's top level. */
 export function testPki(): TestPki {
   if (cached) return cached;
   const servingCa = createCa('kq-test-serving-ca');
@@ -98,6 +99,8 @@ export function testPki(): TestPki {
   const strangerCa = createCa('some-other-ca');
   const server = issueCert(servingCa, 'kq-metrics-adapter', 'server');
   const dir = mkdtempSync(join(tmpdir(), 'kq-adapter-pki-'));
+  // testPki() is called at the top of a test file, so this runs when that file is done.
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const files = {
     dir,
     serverCert: join(dir, 'tls.crt'),
