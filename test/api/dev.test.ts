@@ -78,6 +78,44 @@ describe('kq dev', () => {
     for (const pid of pids) expect(alive(pid), `child ${pid}`).toBe(false);
   });
 
+  it('a second signal makes workers hand a running job back at once', async () => {
+    const prefix = `dev-${randomBytes(4).toString('hex')}`;
+    const redisUrl = inject('redisUrl');
+    const c = new Redis(redisUrl);
+    onTestFinished(async () => {
+      const keys = await c.keys(`${prefix}:*`);
+      if (keys.length) await c.del(...keys);
+      c.disconnect();
+    });
+    const port = await freePort();
+    const dev = spawnKq(['dev', '--port', String(port), '--workers', '1'], {
+      REDIS_URL: redisUrl,
+      KQ_PREFIX: prefix,
+    });
+    reapChildren(dev);
+    await waitFor('dev banner', () => dev.output().includes('kq dev is running'), { timeoutMs: 30_000 });
+    const base = `http://127.0.0.1:${port}`;
+    const res = await fetch(`${base}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'sleep', data: { seconds: 600 } }),
+    });
+    const { id } = (await res.json()) as { id: string };
+    await waitFor('job active', () => dev.output().includes(`job started jobId=${id}`), {
+      timeoutMs: 20_000,
+    });
+    dev.kill('SIGTERM');
+    await waitFor(
+      'workers told to stop',
+      () => dev.output().includes('[worker-1]') && /\[worker-1\].*SIGTERM/.test(dev.output()),
+    );
+    dev.kill('SIGTERM');
+    expect((await dev.waitForExit(20_000)).code).toBe(0);
+    expect(dev.output()).toContain('hand their running jobs back now');
+    // Handed back, not lost: the job waits for the next worker.
+    expect(await c.lrange(`${prefix}:jobs:wait`, 0, -1)).toContain(id);
+  });
+
   it('starts and stops a private redis-server when no Redis answers', async () => {
     const port = await freePort();
     const closed = await freePort();
