@@ -2,8 +2,9 @@
 import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { writeApproachDir } from '../k8s/kustomize.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
-import { APPROACH_NAMES, approaches, isApproachName, renderYaml, writeApproachDir } from '../k8s/render.js';
+import { APPROACH_NAMES, approaches, isApproachName, renderYaml } from '../k8s/render.js';
 
 const summary = 'Render Kubernetes manifests for one deployment approach (or `all` with --out-dir)';
 

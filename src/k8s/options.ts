@@ -156,7 +156,7 @@ export const manifestOptionSpecs = {
     'out-dir',
     [],
     '',
-    'write <dir>/<approach>/{kq.yaml,kustomization.yaml} instead of stdout',
+    'write <dir>/<approach>/{kq.yaml,kustomization.yaml} and <dir>/secrets/ instead of stdout',
   ),
 };
 

@@ -1,10 +1,7 @@
 /**
  * Renders one approach: its own objects plus the shared parts (Namespace, in-cluster Redis unless
- * `--redis-url`, the API). Output is multi-document YAML; `writeApproachDir` adds the `kustomization.yaml`
- * that `kubectl apply -k deploy/<approach>` uses, with the Secrets generated from `deploy/secrets/`.
+ * `--redis-url`, the API). Output is multi-document YAML; `kustomize.ts` writes it as a kustomize folder.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Model } from '@kubernetes-models/base';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { stringify } from 'yaml';
@@ -74,22 +71,4 @@ export function renderYaml(name: ApproachName, o: ManifestOptions): string {
   for (const obj of objects) obj.validate();
   const header = `# Rendered by: kq manifests ${name}. Do not edit; regenerate with \`npm run manifests\`.\n`;
   return header + objects.map((obj) => stringify(obj.toJSON(), { lineWidth: 0 })).join('---\n');
-}
-
-export function kustomization(): string {
-  return stringify({
-    apiVersion: 'kustomize.config.k8s.io/v1beta1',
-    kind: 'Kustomization',
-    // ../secrets generates Secrets kq-redis and kq-api from files you create there (see its README).
-    resources: ['../secrets', 'kq.yaml'],
-  });
-}
-
-/** Writes `<dir>/<name>/kq.yaml` and `kustomization.yaml`; README.md files are hand-written. */
-export function writeApproachDir(dir: string, name: ApproachName, o: ManifestOptions): string[] {
-  const target = join(dir, name);
-  mkdirSync(target, { recursive: true });
-  const files = { 'kq.yaml': renderYaml(name, o), 'kustomization.yaml': kustomization() };
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(target, file), text);
-  return Object.keys(files).map((f) => join(target, f));
 }

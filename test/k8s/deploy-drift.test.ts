@@ -5,7 +5,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { APPROACH_NAMES, kustomization, renderYaml } from '../../src/k8s/render.js';
+import { deployFiles } from '../../src/k8s/kustomize.js';
+import { APPROACH_NAMES } from '../../src/k8s/render.js';
 import { manifestOptions } from './manifest-fixture.js';
 
 const deploy = resolve(import.meta.dirname, '../../deploy');
@@ -14,14 +15,10 @@ const REGENERATE = 'deploy/ is out of date with the generator: run `npm run mani
 describe('deploy/ matches the generator', () => {
   for (const name of APPROACH_NAMES) {
     it(name, () => {
-      const rendered = {
-        'kq.yaml': renderYaml(name, manifestOptions()),
-        'kustomization.yaml': kustomization(),
-      };
-      for (const [file, text] of Object.entries(rendered)) {
-        const path = resolve(deploy, name, file);
+      for (const [file, text] of Object.entries(deployFiles(name, manifestOptions()))) {
+        const path = resolve(deploy, file);
         const committed = existsSync(path) ? readFileSync(path, 'utf8') : '(missing)';
-        expect(committed, `${REGENERATE} (deploy/${name}/${file} differs)`).toBe(text);
+        expect(committed, `${REGENERATE} (deploy/${file} differs)`).toBe(text);
       }
       expect(existsSync(resolve(deploy, name, 'README.md')), `deploy/${name}/README.md is missing`).toBe(
         true,

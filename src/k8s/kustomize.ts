@@ -1,0 +1,71 @@
+/**
+ * The `kubectl apply -k` layout: `<dir>/<approach>/{kq.yaml,kustomization.yaml}` and one shared
+ * `<dir>/secrets/` whose secretGenerator builds Secrets `kq-redis` and `kq-api` from `.env` files the user
+ * creates there (git-ignored). Values never enter the rendered files.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { API_SECRET, REDIS_SECRET } from './common.js';
+import type { ManifestOptions } from './options.js';
+import { type ApproachName, renderYaml } from './render.js';
+
+export function kustomization(): string {
+  return stringify({
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    resources: ['../secrets', 'kq.yaml'],
+  });
+}
+
+export function secretsKustomization(namespace: string): string {
+  const header = [
+    "# Generates the two Secrets kq's manifests reference, from files you create here (never committed):",
+    `#   redis.env  ->  Secret ${REDIS_SECRET.name}, key ${REDIS_SECRET.key}  (REDIS_URL embeds it: use URL-safe characters, e.g. hex)`,
+    `#   api.env    ->  Secret ${API_SECRET.name},   key ${API_SECRET.key}    (comma-separated API bearer tokens)`,
+    '# Create them with:',
+    `#   printf '${REDIS_SECRET.key}=%s\\n' "$(openssl rand -hex 32)" > redis.env`,
+    `#   printf '${API_SECRET.key}=%s\\n'   "$(openssl rand -hex 32)" > api.env`,
+    '# Names carry no hash suffix: KEDA’s TriggerAuthentication refers to kq-redis by name, and kustomize',
+    '# cannot rewrite references inside custom resources.',
+    '',
+  ].join('\n');
+  return (
+    header +
+    stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace,
+      generatorOptions: { disableNameSuffixHash: true, labels: { 'app.kubernetes.io/part-of': 'kq' } },
+      secretGenerator: [
+        { name: REDIS_SECRET.name, envs: ['redis.env'] },
+        { name: API_SECRET.name, envs: ['api.env'] },
+      ],
+    })
+  );
+}
+
+export const SECRETS_GITIGNORE =
+  '# Real secrets: created by you (see kustomization.yaml), never committed.\n*.env\n';
+
+/** The generated files, relative to the output folder, for one approach plus the shared secrets folder. */
+export function deployFiles(name: ApproachName, o: ManifestOptions): Record<string, string> {
+  return {
+    [`${name}/kq.yaml`]: renderYaml(name, o),
+    [`${name}/kustomization.yaml`]: kustomization(),
+    'secrets/kustomization.yaml': secretsKustomization(o.namespace),
+    'secrets/.gitignore': SECRETS_GITIGNORE,
+  };
+}
+
+/** Writes `deployFiles` under `dir`; README.md files are hand-written and left alone. */
+export function writeApproachDir(dir: string, name: ApproachName, o: ManifestOptions): string[] {
+  const written: string[] = [];
+  for (const [file, text] of Object.entries(deployFiles(name, o))) {
+    const path = join(dir, file);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+    written.push(path);
+  }
+  return written;
+}
