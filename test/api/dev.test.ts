@@ -1,5 +1,6 @@
 /** `kq dev`: Redis found or started, API on 127.0.0.1 without auth, worker children, clean stop. */
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { redisAnswers } from '../../src/dev/find-redis.js';
@@ -150,6 +151,24 @@ describe('kq dev', () => {
     expect((await dev.waitForExit(20_000)).code).toBe(1);
     expect(dev.output()).toContain('No Redis found');
     expect(dev.output()).toContain('apt-get install redis-server');
+  });
+
+  it('stops everything with exit 1 when the API cannot listen (port taken)', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const dev = spawnKq(['dev', '--port', String(port), '--workers', '1'], {
+        REDIS_URL: inject('redisUrl'),
+      });
+      reapChildren(dev);
+      expect((await dev.waitForExit(30_000)).code).toBe(1);
+      expect(dev.output()).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
+      expect(dev.output()).toContain('api exited on its own');
+      for (const pid of childPids(dev)) expect(alive(pid), `child ${pid}`).toBe(false);
+    } finally {
+      taken.close();
+    }
   });
 
   it('exits 1 when REDIS_URL is set but does not answer', async () => {
