@@ -12,10 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { BACKLOG_METRIC } from '../../src/k8s/approaches/external-hpa.js';
+import { adapterRules, scrapeConfig } from '../../src/k8s/approaches/hpa-prometheus.js';
+import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { createCa, issueCert } from '../metrics-adapter/certs.js';
-import { type FoundContainer, kqContainers, render } from './manifest-fixture.js';
+import { type FoundContainer, kqContainers, manifestOptions, render } from './manifest-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kq-mounts-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -65,6 +68,43 @@ function mountFiles({ pod, container }: FoundContainer): void {
   }
 }
 
+/**
+ * hpa-prometheus's rule and scrape job fit this API: the scrape job keeps this pod by its labels, sends
+ * a bearer token, and /metrics serves the series the adapter rule queries, per queue.
+ */
+async function checkScrapeTarget({ obj }: FoundContainer, port: number, token: string): Promise<void> {
+  const rule = adapterRules().externalRules[0];
+  const job = scrapeConfig({ o: manifestOptions(), external: undefined })[0];
+  const labels = (obj.spec as { template: { metadata: { labels: Record<string, string> } } }).template
+    .metadata.labels;
+  const keep = job?.relabel_configs[0];
+  // Prometheus exposes pod labels as __meta_kubernetes_pod_label_<name with invalid chars as _>.
+  const meta = Object.fromEntries(
+    Object.entries(labels).map(([k, v]) => [
+      `__meta_kubernetes_pod_label_${k.replace(/[^a-zA-Z0-9_]/g, '_')}`,
+      v,
+    ]),
+  );
+  const joined = (keep?.source_labels ?? []).map((l) => meta[l] ?? '').join(';');
+  expect(joined).toBe(keep?.regex);
+  expect(job?.authorization.type).toBe('Bearer');
+  const t = useTestQueue();
+  await t.bull.add('noop', {});
+  const series = `${BACKLOG_METRIC}{queue="${t.queue}"} 1`;
+  expect(rule?.seriesQuery.startsWith(`${BACKLOG_METRIC}{`)).toBe(true);
+  const scrape = (auth?: string) =>
+    fetch(`http://127.0.0.1:${port}/metrics`, { headers: auth ? { authorization: `Bearer ${auth}` } : {} });
+  expect((await scrape()).status).toBe(401);
+  await waitFor(
+    `/metrics to show ${series}`,
+    async () => (await (await scrape(token)).text()).includes(series),
+    {
+      timeoutMs: 15_000,
+      intervalMs: 250,
+    },
+  );
+}
+
 describe('containers start from their rendered args and env and pass their probes', () => {
   const containers = kqContainers(render('hpa-adapter'));
   for (const name of ['worker', 'api', 'metrics-adapter']) {
@@ -105,6 +145,7 @@ describe('containers start from their rendered args and env and pass their probe
           throw new Error(`${err.message}\n--- ${name} output:\n${proc.output().slice(-1500)}`);
         });
         expect(await probe(container.livenessProbe, port)).toBe(200);
+        if (name === 'api') await checkScrapeTarget(found, port, env.API_TOKENS as string);
       } finally {
         proc.kill('SIGTERM');
         await proc.waitForExit(30_000);
