@@ -17,7 +17,8 @@ import { adapterRules, scrapeConfig } from '../../src/k8s/approaches/hpa-prometh
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { createCa, issueCert } from '../metrics-adapter/certs.js';
+import { createCa, issueCert, type Pem } from '../metrics-adapter/certs.js';
+import { get, metricPath } from '../metrics-adapter/https-client.js';
 import { type FoundContainer, kqContainers, manifestOptions, render } from './manifest-fixture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'kq-mounts-'));
@@ -50,7 +51,7 @@ function probe(p: IProbe | undefined, port: number): Promise<number> {
 }
 
 /** Writes what the pod's volumes would hold, at the rendered mount paths under `root`. */
-function mountFiles({ pod, container }: FoundContainer): void {
+function mountFiles({ pod, container }: FoundContainer): Pem {
   const ca = createCa('serving-ca');
   const serving = issueCert(ca, 'kq-metrics-adapter', 'server');
   const frontProxyCa = createCa('front-proxy-ca');
@@ -66,6 +67,7 @@ function mountFiles({ pod, container }: FoundContainer): void {
     if (volume?.configMap?.name === 'kq-requestheader-ca')
       writeFileSync(join(dir, 'requestheader-client-ca-file'), frontProxyCa.cert);
   }
+  return frontProxyCa;
 }
 
 /**
@@ -105,6 +107,37 @@ async function checkScrapeTarget({ obj }: FoundContainer, port: number, token: s
   );
 }
 
+/**
+ * hpa-adapter's HPA asks for exactly what the adapter serves: its metric name and `queue` selector, as
+ * the aggregator would send it (front-proxy client cert with the rendered allowed name), answer the
+ * queue's real backlog.
+ */
+async function checkHpaQuery(port: number, frontProxyCa: Pem, env: Record<string, string>): Promise<void> {
+  const objects = render('hpa-adapter');
+  const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
+  const metric = (
+    hpa?.spec as {
+      metrics: {
+        external: { metric: { name: string; selector: { matchLabels: Record<string, string> } } };
+      }[];
+    }
+  ).metrics[0]?.external.metric;
+  expect(metric?.selector.matchLabels).toEqual({ queue: 'jobs' });
+  const allowed = (env.REQUESTHEADER_ALLOWED_NAMES ?? '').split(',')[0] ?? '';
+  const client = issueCert(frontProxyCa, allowed, 'client');
+  const t = useTestQueue(undefined, env.KQ_PREFIX);
+  await t.bull.add('noop', {});
+  await t.bull.add('noop', {});
+  const reply = await get(port, metricPath(metric?.name ?? '', `queue=${t.queue}`, hpa?.metadata.namespace), {
+    insecure: true,
+    client,
+    headers: { 'X-Remote-User': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' },
+  });
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+  const items = (reply.body as { items: { value: string; metricName: string }[] }).items;
+  expect(items.map((i) => [i.metricName, i.value])).toEqual([[metric?.name, '2']]);
+}
+
 describe('containers start from their rendered args and env and pass their probes', () => {
   const containers = kqContainers(render('hpa-adapter'));
   for (const name of ['worker', 'api', 'metrics-adapter']) {
@@ -112,7 +145,7 @@ describe('containers start from their rendered args and env and pass their probe
       const found = containers.find((c) => c.container.name === name);
       if (!found) throw new Error(`no ${name} container rendered`);
       const { container } = found;
-      mountFiles(found);
+      const frontProxyCa = mountFiles(found);
       const port = await freePort();
       const portEnv = { worker: 'HEALTH_PORT', api: 'PORT', 'metrics-adapter': 'SECURE_PORT' }[
         name
@@ -146,6 +179,7 @@ describe('containers start from their rendered args and env and pass their probe
         });
         expect(await probe(container.livenessProbe, port)).toBe(200);
         if (name === 'api') await checkScrapeTarget(found, port, env.API_TOKENS as string);
+        if (name === 'metrics-adapter') await checkHpaQuery(port, frontProxyCa, env);
       } finally {
         proc.kill('SIGTERM');
         await proc.waitForExit(30_000);
