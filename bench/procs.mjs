@@ -10,6 +10,8 @@ import { dirname, resolve } from 'node:path';
 const here = import.meta.dirname;
 // KQ_DIST: run another build of kq (e.g. one bundled with `node scripts/bundle.mjs --outdir=...`).
 export const KQ_CLI = resolve(process.env.KQ_DIST ?? resolve(here, '../dist'), 'cli.js');
+/** kq's library entry from the same build as KQ_CLI. */
+export const kqLibrary = () => import(resolve(dirname(KQ_CLI), 'index.js'));
 export const KQ_HANDLERS = resolve(here, 'handlers.mjs');
 export const BASELINE_WORKER = resolve(here, 'baseline-worker.mjs');
 

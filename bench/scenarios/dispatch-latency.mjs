@@ -3,14 +3,13 @@
  * handler writes its start time, so latency = handler start - the producer's clock just before `add`.
  * The first second is warm-up and not counted.
  */
-import { DEFAULT_JOB_OPTIONS } from '../../dist/index.js';
-import { spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
+import { kqLibrary, spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
 import { percentile } from '../stats.mjs';
 
 const RATE = 500;
 
 async function produce(queue, seconds) {
-  const opts = { ...DEFAULT_JOB_OPTIONS };
+  const opts = { ...(await kqLibrary()).DEFAULT_JOB_OPTIONS };
   delete opts.timeoutMs;
   const total = Math.round(RATE * seconds);
   const start = performance.now();

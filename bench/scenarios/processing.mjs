@@ -4,13 +4,22 @@
  * waiting or active. Jobs carry kq's default job options for both (same Redis work per job).
  * Peak RSS is the kernel's high-water mark (VmHWM) of the worker process.
  */
-import { DEFAULT_JOB_OPTIONS } from '../../dist/index.js';
-import { spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
+import { kqLibrary, spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
 
 const CONCURRENCY = 50;
 
+/** The worker's NODE_OPTIONS in the generated manifests (128Mi limit), read from the generator itself. */
+async function manifestNodeOptions() {
+  try {
+    const { workerNodeOptions } = await import('../../dist/k8s/common.js');
+    return workerNodeOptions('128Mi');
+  } catch {
+    return undefined;
+  }
+}
+
 async function fillBacklog(queue, n) {
-  const opts = { ...DEFAULT_JOB_OPTIONS };
+  const opts = { ...(await kqLibrary()).DEFAULT_JOB_OPTIONS };
   delete opts.timeoutMs;
   for (let done = 0; done < n; done += 1000) {
     const size = Math.min(1000, n - done);
@@ -24,12 +33,14 @@ async function run(ctx, variant) {
   const queue = ctx.queue(name);
   await queue.pause();
   await fillBacklog(queue, n);
-  const worker = spawnWorker(variant, {
+  const env = {
     REDIS_URL: ctx.redisUrl,
     QUEUE: name,
     KQ_PREFIX: ctx.prefix,
     CONCURRENCY: String(CONCURRENCY),
-  });
+  };
+  if (variant === 'kq-manifests') env.NODE_OPTIONS = await manifestNodeOptions();
+  const worker = spawnWorker(variant === 'bullmq' ? 'bullmq' : 'kq', env);
   try {
     await waitForWorkers(queue, 1, 20_000, worker);
     await new Promise((r) => setTimeout(r, ctx.quick ? 300 : 1000));
@@ -59,7 +70,8 @@ async function run(ctx, variant) {
 
 export default {
   id: 'processing',
-  variants: ['kq', 'bullmq'],
+  // kq-manifests: kq as the generated manifests run it, with their heap flags (NODE_OPTIONS).
+  variants: ['kq', 'bullmq', 'kq-manifests'],
   run,
   rows(ctx) {
     const n = ctx.quick ? '3k' : '20k';
@@ -85,6 +97,29 @@ export default {
         baselineName: 'plain BullMQ Worker',
         target: '<= 1.1x and <= 110 MiB',
         met: (k, b) => k <= 1.1 * b && k <= 110,
+      },
+      {
+        scenario: "memory: idle, kq with the manifests' NODE_OPTIONS (MiB)",
+        figure: 'idleRssMiB',
+        variant: 'kq-manifests',
+        baselineName: 'plain BullMQ Worker, no flags',
+        target: '<= 80 MiB',
+        met: (k) => k <= 80,
+      },
+      {
+        scenario: `memory: through ${n} jobs, kq with the manifests' NODE_OPTIONS (MiB)`,
+        figure: 'loadedPeakRssMiB',
+        variant: 'kq-manifests',
+        baselineName: 'plain BullMQ Worker, no flags',
+        target: '<= 110 MiB',
+        met: (k) => k <= 110,
+      },
+      {
+        scenario: "processing: kq with the manifests' NODE_OPTIONS (jobs/s)",
+        figure: 'jobsPerSec',
+        variant: 'kq-manifests',
+        baselineName: 'plain BullMQ Worker',
+        target: '(reported)',
       },
     ];
   },
