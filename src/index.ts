@@ -19,7 +19,7 @@ export { DEFAULT_JOB_OPTIONS, defineJob } from './jobs/define-job.js';
 export { demoJobs, noopJob, sleepJob } from './jobs/demo.js';
 export type { JobRegistry } from './jobs/registry.js';
 export { createRegistry, loadRegistry } from './jobs/registry.js';
-export { CANCELLED_REASON, publishCancel } from './queue/cancel.js';
+export { CANCELLED_REASON, publishCancel, requestCancel } from './queue/cancel.js';
 export { closeRedis, createRedis } from './queue/connection.js';
 export type { QueueCounts } from './queue/counts.js';
 export { listQueueNames, readCounts } from './queue/counts.js';

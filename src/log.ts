@@ -30,7 +30,13 @@ export function createLogger(
   bindings: Record<string, unknown> = {},
   level = process.env.LOG_LEVEL ?? 'info',
 ): Logger {
-  stdout ??= pino.destination({ dest: 1, sync: false });
+  if (!stdout) {
+    const dest = pino.destination({ dest: 1, sync: false });
+    // A reader that went away (EPIPE: a parent killed, a closed pipe) must not turn every log line into
+    // an error that keeps the process from shutting down: logs are dropped, work goes on.
+    (dest as unknown as NodeJS.EventEmitter).on('error', () => undefined);
+    stdout = dest;
+  }
   return pino(
     {
       level,

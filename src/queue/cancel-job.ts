@@ -4,15 +4,16 @@
  *   reading the job still answers `cancelled`. The tombstone is written BEFORE the removal, so a reader
  *   never sees the job vanish; if the removal fails because a worker locked the job in between, the
  *   tombstone is deleted and the job is cancelled as a running one.
- * - active: the id is published on the queue's cancel channel; the worker holding the job, in whatever
- *   process, aborts its handler's signal and fails it with `kq:cancelled` (no retries).
+ * - active: the request is recorded and published on the queue's cancel channel; the worker holding the
+ *   job, in whatever process, aborts its handler's signal and fails it with `kq:cancelled` (no retries);
+ *   if that worker died, the record stops the job when it restarts after stall detection.
  * - completed / failed: a `ConflictError`; already cancelled: reported as such (cancelling is idempotent).
  * Known gap: BullMQ has no atomic "remove if still waiting", so a job taken AND finished by a worker
  * within the one round trip between reading its state and removing it is reported as cancelled.
  */
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { publishCancel } from './cancel.js';
+import { requestCancel } from './cancel.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
 import type { QueueRegistry } from './queues.js';
@@ -57,7 +58,7 @@ export async function cancelJob(o: CancelJobOptions): Promise<CancelOutcome> {
     );
   }
   if (status === 'active') {
-    return { outcome: 'signalled', listeners: await publishCancel(o.redis, prefix, o.queue, o.id) };
+    return { outcome: 'signalled', listeners: await requestCancel(o.redis, prefix, o.queue, o.id) };
   }
   const stone: Tombstone = {
     type: job.name,
@@ -75,5 +76,5 @@ export async function cancelJob(o: CancelJobOptions): Promise<CancelOutcome> {
   if ((await bull.remove(o.id)) === 1) return { outcome: 'removed' };
   // A worker locked it between our read and the removal: cancel it as a running job.
   await o.redis.del(tomb);
-  return { outcome: 'signalled', listeners: await publishCancel(o.redis, prefix, o.queue, o.id) };
+  return { outcome: 'signalled', listeners: await requestCancel(o.redis, prefix, o.queue, o.id) };
 }

@@ -4,6 +4,10 @@
  * queue listens. A worker that holds the job aborts it; the others ignore the message. A worker also
  * remembers ids it heard about for a short while, closing the window in which a job was moved to active
  * but its handler had not started yet when the message arrived.
+ *
+ * A message reaches only live workers. If the job's worker died, the job runs again after stall
+ * detection, in a worker that never heard the message; so a cancel request is also written to a key
+ * (with a TTL), and a worker reads it before re-running a job that has been started before.
  */
 import type { Redis } from 'ioredis';
 import { queueKeys } from './keys.js';
@@ -19,6 +23,40 @@ export async function publishCancel(
   jobId: string,
 ): Promise<number> {
   return redis.publish(queueKeys(prefix, queue).cancelChannel, jobId);
+}
+
+/** How long a cancel request is remembered for a job that may restart (after a crash, or a retry). */
+export const CANCEL_REQUEST_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * Records a cancel request for a running job, then publishes it; resolves to the number of live worker
+ * processes that heard it (0 when its worker died: the record stops the job when it restarts).
+ */
+export async function requestCancel(
+  redis: Redis,
+  prefix: string,
+  queue: string,
+  jobId: string,
+): Promise<number> {
+  const k = queueKeys(prefix, queue);
+  const results = await redis
+    .multi()
+    .set(`${k.cancelRequested}${jobId}`, String(Date.now()), 'EX', CANCEL_REQUEST_TTL_SECONDS)
+    .publish(k.cancelChannel, jobId)
+    .exec();
+  const published = results?.[1];
+  if (!published || published[0]) throw published?.[0] ?? new Error('cancel request was not stored');
+  return published[1] as number;
+}
+
+/** True when a cancel request was recorded for the job. */
+export async function isCancelRequested(
+  redis: Redis,
+  prefix: string,
+  queue: string,
+  jobId: string,
+): Promise<boolean> {
+  return (await redis.exists(`${queueKeys(prefix, queue).cancelRequested}${jobId}`)) === 1;
 }
 
 export interface CancelListener {

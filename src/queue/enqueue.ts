@@ -68,7 +68,8 @@ export function validatePayload(def: JobDefinition, data: unknown, at = ''): unk
 /** Turns a request into what BullMQ stores; throws ValidationError without storing anything. */
 export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): PreparedJob {
   const def = jobs.require(req.type);
-  const data = validatePayload(def, req.data, at);
+  // An omitted payload is an empty object, so `kq enqueue sleep` runs the schema's defaults.
+  const data = validatePayload(def, req.data ?? {}, at);
   const o = def.options;
   const opts: JobsOptions = {
     attempts: req.attempts ?? o.attempts,

@@ -20,6 +20,8 @@ export interface QueueKeys {
   cancelChannel: string;
   /** Key prefix of tombstones for jobs cancelled before they ran (`<cancelled><jobId>`). */
   cancelled: string;
+  /** Key prefix of cancel requests for running jobs (`<cancelRequested><jobId>`), read when a job restarts. */
+  cancelRequested: string;
 }
 
 /** @example queueKeys('bull', 'jobs').wait === 'bull:jobs:wait' */
@@ -35,6 +37,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     meta: `${base}:meta`,
     cancelChannel: `${base}:kq:cancel`,
     cancelled: `${base}:kq:cancelled:`,
+    cancelRequested: `${base}:kq:cancel-requested:`,
   };
 }
 

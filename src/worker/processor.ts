@@ -39,6 +39,8 @@ export interface ProcessorOptions {
   onHandBack?: (job: Job) => void;
   /** True when a cancel request for this id arrived before the handler started. */
   wasCancelled?: (jobId: string) => boolean;
+  /** Reads the recorded cancel request of a job that was started before (its worker may have died). */
+  isCancelRequested?: (jobId: string) => Promise<boolean>;
 }
 
 export interface KqProcessor {
@@ -86,6 +88,13 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       throw new UnrecoverableError(
         `Invalid payload for job type ${JSON.stringify(job.name)}: ${issues.join('; ')}`,
       );
+    }
+
+    // A restarted job (after a crash or a retry) may have been cancelled while no worker listened for
+    // it; one read per restart, none on a first run, so the hot path pays nothing.
+    if (job.attemptsStarted > 1 && opts.isCancelRequested) {
+      const requested = await opts.isCancelRequested(id).catch(() => false);
+      if (requested) throw new UnrecoverableError(CANCELLED_REASON);
     }
 
     // Per job, only what every job needs: the AbortController and the job's child logger cost more than

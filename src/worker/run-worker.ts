@@ -12,7 +12,7 @@ import { type Job, Worker } from 'bullmq';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
-import { CANCELLED_REASON, listenForCancels } from '../queue/cancel.js';
+import { CANCELLED_REASON, isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
@@ -68,6 +68,7 @@ export async function startWorker(
     log,
     maxJobs: o.maxJobs,
     wasCancelled: cancels.wasCancelled,
+    isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
     onMaxJobsStarted: () => stop(0, `MAX_JOBS (${o.maxJobs}) reached`),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
   });

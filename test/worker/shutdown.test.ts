@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CANCELLED_REASON } from '../../src/queue/cancel.js';
 import { useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanupRuns, runs, spawnWorker } from './helpers.js';
@@ -103,6 +104,47 @@ describe('worker: graceful shutdown and crashes', () => {
     a.kill();
     b.kill();
     await Promise.all([a.waitForExit(), b.waitForExit()]);
+    await cleanupRuns(t.redis, t.queue);
+  });
+});
+
+describe('worker: edge cases of shutdown and cancel', () => {
+  it('still shuts down on SIGTERM after the reader of its stdout went away (EPIPE)', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t, { SHUTDOWN_TIMEOUT_MS: '2000' });
+    await w.waitForLog('started', (l) => l.event === 'worker.started');
+    w.proc.stdout?.destroy();
+    // Work after the pipe broke makes the worker write log lines into it.
+    const job = await t.bull.add('work', { ms: 10 });
+    await waitFor('job completed', async () => (await t.bull.getJobState(job.id as string)) === 'completed');
+    w.kill('SIGTERM');
+    expect((await w.waitForExit(10_000)).code).toBe(0);
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('a cancel requested while the job’s worker is dead stops the job when it restarts', async () => {
+    const t = useTestQueue();
+    const env = { LOCK_DURATION_MS: '1000' };
+    const victim = spawnWorker(t, env, 'victim');
+    const job = await t.bull.add('work', { ms: 30_000 }, { attempts: 3 });
+    await waitFor('job started', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
+    victim.kill('SIGKILL');
+    await victim.waitForExit();
+    const { requestCancel } = await import('../../src/queue/cancel.js');
+    expect(await requestCancel(t.redis, t.prefix, t.queue, job.id as string)).toBe(0);
+    const rescuer = spawnWorker(t, env, 'rescuer');
+    await waitFor(
+      'job cancelled on restart',
+      async () => (await t.bull.getJobState(job.id as string)) === 'failed',
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    expect((await t.bull.getJob(job.id as string))?.failedReason).toBe(CANCELLED_REASON);
+    expect(await runs(t.redis, t.queue, 'started')).toHaveLength(1);
+    rescuer.kill();
+    await rescuer.waitForExit();
+    await t.redis.del(`${t.prefix}:${t.queue}:kq:cancel-requested:${job.id}`);
     await cleanupRuns(t.redis, t.queue);
   });
 });
