@@ -16,6 +16,7 @@ import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
+import { hardeningOptions, installRequestHardening } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
 import { createQueueDirectory } from './queue-directory.js';
 import { createRedisGuard } from './redis-guard.js';
@@ -87,6 +88,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // Receiving a request (headers + body) is bounded too: slow clients cannot hold a socket forever.
     requestTimeout: Math.max(30_000, requestTimeoutMs * 2),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    ...hardeningOptions(),
   }) as unknown as FastifyInstance;
 
   const redis = createRedis(o.redisUrl, { kind: 'fail-fast', commandTimeoutMs: requestTimeoutMs });
@@ -111,6 +113,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   };
 
   installErrorHandling(app, bodyLimit);
+  installRequestHardening(app, bodyLimit);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (closing && request.url !== '/healthz') {

@@ -17,6 +17,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   JOB_FINISHED: 409,
   REDIS_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  UNSUPPORTED_CHARSET: 415,
+  URI_TOO_LONG: 414,
 };
 
 /** Fastify error code -> [status, kq code, message]. */
