@@ -28,6 +28,8 @@ export function spawnWorker(kind, env, { verbose = false } = {}) {
     PATH: process.env.PATH ?? '',
     HOME: process.env.HOME ?? '/tmp',
     ...(kind === 'kq' ? { HEALTH_PORT: '0', HANDLERS: KQ_HANDLERS, KQ_DIST: dirname(KQ_CLI) } : {}),
+    // BENCH_KQ_ENV='{"LOG_LEVEL":"warn"}': extra env for kq workers, for experiments.
+    ...(kind === 'kq' && process.env.BENCH_KQ_ENV ? JSON.parse(process.env.BENCH_KQ_ENV) : {}),
     ...env,
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the workers.

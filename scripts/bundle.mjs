@@ -13,7 +13,7 @@
  * bull-board, kubernetes-models, yaml, node-forge), which read files next to their own code; and
  * msgpackr's optional native extension.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
@@ -24,8 +24,37 @@ const external = Object.keys(pkg.dependencies ?? {})
   .filter((name) => !bundled.has(name))
   .flatMap((name) => [name, `${name}/*`]);
 
+/**
+ * Marks packages as free of import side effects, so esbuild drops the modules kq never uses (bullmq's
+ * index re-exports flows, job schedulers with cron parsing and telemetry; kq uses Queue and Worker).
+ */
+function sideEffectFree(names) {
+  const inPackage = new RegExp(`/node_modules/(${names.join('|')})/`);
+  return {
+    name: 'side-effect-free',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.pluginData === 'side-effect-free') return undefined;
+        if (!inPackage.test(args.importer) && !names.includes(args.path)) return undefined;
+        const r = await b.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: 'side-effect-free',
+        });
+        // Unresolvable optional requires (bullmq's pg / valkey-glide adapters) stay esbuild's business.
+        if (r.errors.length || r.external || !inPackage.test(r.path)) return undefined;
+        return { path: r.path, sideEffects: false };
+      });
+    },
+  };
+}
+
 // `--outdir=<dir>` writes the bundle elsewhere (benchmark development while others rebuild dist/).
 const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice(9) ?? 'dist';
+
+// Chunk names carry content hashes: drop the previous build's, so stale chunks do not pile up.
+rmSync(resolve(root, outdir, 'chunks'), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,
@@ -36,6 +65,8 @@ await build({
   splitting: true,
   format: 'esm',
   platform: 'node',
+  // ES module builds first: only those can be tree-shaken (bullmq's `main` is CommonJS).
+  mainFields: ['module', 'main'],
   target: 'node20',
   external: [...external, 'msgpackr-extract'],
   sourcemap: true,
@@ -43,6 +74,7 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
+  plugins: [sideEffectFree(['bullmq'])],
   // CommonJS dependencies (ioredis, pino) call require() and read __dirname inside an ES module.
   banner: {
     js: [
