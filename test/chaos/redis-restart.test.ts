@@ -9,6 +9,7 @@
  * job start.
  */
 import { describe, it } from 'vitest';
+import { idempotentJobId } from '../../src/api/submit.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { type Answer, call, startApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
@@ -27,6 +28,7 @@ const HANG_BOUND_MS = REQUEST_TIMEOUT_MS + 3000;
 const RESUME_BOUND_MS = 5000;
 
 interface Sent {
+  key: string;
   t0: number;
   t1: number;
   a: Answer;
@@ -48,14 +50,19 @@ describe('chaos: Redis restart under the API and workers', () => {
       await Promise.all(
         workers.map((w) => w.waitForLog('started', (l) => l.event === 'worker.started', 30_000)),
       );
+      // Each request carries its own Idempotency-Key, so a job stored without a 202 can be traced back to
+      // the answer its client got.
+      let n = 0;
       const producer = async () => {
         while (!stop && sent.length < MAX_REQUESTS) {
+          const key = `r${n++}`;
           const t0 = Date.now();
           const a = await call(api.base, 'POST', '/jobs', {
             body: { type: 'chaos-work', queue: ctx.queue, data: { ms: 5 } },
+            headers: { 'idempotency-key': key },
             timeoutMs: HANG_BOUND_MS + 5000,
           });
-          sent.push({ t0, t1: Date.now(), a });
+          sent.push({ key, t0, t1: Date.now(), a });
           if (a.status !== 202) await sleep(50);
         }
       };
@@ -107,7 +114,16 @@ describe('chaos: Redis restart under the API and workers', () => {
       const workerResumeMs = firstRun ? firstRun.at - upAt : null;
       const recovery =
         apiResumeMs === null || workerResumeMs === null ? null : Math.max(apiResumeMs, workerResumeMs);
-      const extra = new Set(ledger.done.map((e) => e.id)).size - stats.finished;
+      const ran = new Set(ledger.done.map((e) => e.id));
+      const storedWithout202 = sent.filter(
+        (s) => s.a.status !== 202 && ran.has(idempotentJobId(ctx.queue, s.key)),
+      );
+      for (const s of storedWithout202)
+        console.log(`restart: job stored although the client got ${s.a.status}: ${s.a.text.slice(0, 200)}`);
+      const extra = storedWithout202.length;
+      const other = sent.filter((s) => s.a.status !== 202 && s.a.status !== 503);
+      for (const l of api.proc.logs.filter((l) => l.level === 'error'))
+        console.log(`restart: API error log: ${JSON.stringify(l).slice(0, 800)}`);
       report(
         {
           scenario: '3 Redis restart',
@@ -123,6 +139,10 @@ describe('chaos: Redis restart under the API and workers', () => {
           [`every 202 job completed (${stats.missing.length} missing)`, stats.missing.length === 0],
           ['requests were made while Redis was down', whileDown.length > 0],
           [`no 202 while Redis was down (${lies})`, lies === 0],
+          [
+            `every answer, also around the kill, was 202 or 503 (${other.map((s) => s.a.status).join(',')})`,
+            other.length === 0,
+          ],
           [`503 + Retry-After while down (${not503} other answers)`, not503 === 0],
           [
             `every request answered within ${HANG_BOUND_MS} ms (slowest ${slowest}, ${noAnswer} unanswered)`,
