@@ -27,6 +27,7 @@ export async function startApi(kind, ctx) {
       AUTH: 'none',
       HANDLERS: KQ_HANDLERS,
       KQ_DIST: dirname(KQ_CLI),
+      ...(kind === 'kq' && process.env.BENCH_KQ_ENV ? JSON.parse(process.env.BENCH_KQ_ENV) : {}),
     },
     stdio: ['ignore', ctx.verbose ? 'inherit' : 'ignore', 'pipe', 'ipc'],
   });
