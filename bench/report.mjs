@@ -40,7 +40,7 @@ function cell(x, stat) {
 
 export function formatTable(results) {
   const lines = [
-    `kq benchmark, ${results.mode} mode, ${results.runs} run(s) per variant, ${results.date}`,
+    `kq benchmark, ${results.mode} mode, ${results.runs} run(s) per variant (processing and cold start: more, see results.json), ${results.date}`,
     `machine: ${results.machine.cpus} x ${results.machine.cpuModel}, ${results.machine.memoryGiB} GiB, load ${results.machine.loadAverageAtStart.join(' ')} -> ${results.machine.loadAverageAtEnd?.join(' ')}; node ${results.versions.node}, redis ${results.versions.redis}, bullmq ${results.versions.bullmq}`,
     '',
     '| scenario | kq | baseline | kq / baseline | target | met |',

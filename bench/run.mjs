@@ -21,7 +21,8 @@ const only = args
   .find((a) => a.startsWith('--only='))
   ?.slice(7)
   .split(',');
-const runs = Number(args.find((a) => a.startsWith('--runs='))?.slice(7) ?? (quick ? 1 : 3));
+const runsArg = args.find((a) => a.startsWith('--runs='))?.slice(7);
+const runs = Number(runsArg ?? (quick ? 1 : 3));
 
 const scenarioFiles = [
   'processing',
@@ -89,7 +90,9 @@ async function main() {
     }
     const t0 = Date.now();
     const perVariant = Object.fromEntries(scenario.variants.map((v) => [v, []]));
-    for (let r = 0; r < runs; r++) {
+    // Cheap or noisy scenarios may ask for more runs in a full run (`fullRuns`); --runs overrides.
+    const scenarioRuns = quick || runsArg ? runs : Math.max(runs, scenario.fullRuns ?? 0);
+    for (let r = 0; r < scenarioRuns; r++) {
       const order = r % 2 === 0 ? scenario.variants : [...scenario.variants].reverse();
       for (const variant of order) {
         const figures = await scenario.run(ctx, variant);
@@ -107,6 +110,7 @@ async function main() {
         summaries[variant][key] = summarize(list.map((f) => f[key]));
     }
     results.scenarios[scenario.id] = {
+      runs: scenarioRuns,
       seconds: Math.round((Date.now() - t0) / 1000),
       loadAverageAfter: loadavg()[0],
       figures: summaries,

@@ -22,6 +22,7 @@ async function run(ctx, variant) {
 
 export default {
   id: 'cold-start',
+  fullRuns: 7,
   variants: ['kq', 'bullmq'],
   run,
   rows: () => [

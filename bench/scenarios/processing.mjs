@@ -70,6 +70,7 @@ async function run(ctx, variant) {
 
 export default {
   id: 'processing',
+  fullRuns: 5,
   // kq-manifests: kq as the generated manifests run it, with their heap flags (NODE_OPTIONS).
   variants: ['kq', 'bullmq', 'kq-manifests'],
   run,
