@@ -48,7 +48,30 @@ const REDIS_DOWN =
   /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|MaxRetriesPerRequest|^LOADING|^READONLY|^MASTERDOWN|^OOM|^MISCONF|^BUSY|^CLUSTERDOWN/;
 
 export function isRedisDownError(err: unknown): boolean {
-  return err instanceof RedisUnavailableError || (err instanceof Error && REDIS_DOWN.test(err.message));
+  if (err instanceof RedisUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  // ioredis fails commands in flight when the connection drops with MaxRetriesPerRequestError, whose
+  // message ("Reached the max retries per request limit") names no network condition.
+  return (
+    err.name === 'MaxRetriesPerRequestError' ||
+    REDIS_DOWN.test(err.message) ||
+    /max retries per request/i.test(err.message)
+  );
+}
+
+/** A command that failed before it was written to the socket stored nothing; any other may have landed. */
+const NOT_SENT = /Stream isn't writeable|enableOfflineQueue/;
+
+/**
+ * The 503 for a Redis error: "nothing was stored" only when the command never left; otherwise the write
+ * may have landed, and the client is told to retry with the same Idempotency-Key.
+ */
+export function redisUnavailable(err: unknown): RedisUnavailableError {
+  if (err instanceof RedisUnavailableError) return err;
+  if (err instanceof Error && NOT_SENT.test(err.message)) return new RedisUnavailableError();
+  return new RedisUnavailableError(
+    'Redis failed while the request was in flight; the job may or may not have been stored. Retry with the same Idempotency-Key.',
+  );
 }
 
 export interface ErrorBody {
@@ -76,7 +99,7 @@ export function toHttpError(err: unknown, bodyLimit: number): { status: number; 
     return { status, body: { error: { ...err.details, code: err.code, message: err.message } } };
   }
   if (isRedisDownError(err)) {
-    const e = new RedisUnavailableError();
+    const e = redisUnavailable(err);
     return { status: 503, body: { error: { code: e.code, message: e.message } } };
   }
   const fe = err as FastifyError;

@@ -7,7 +7,7 @@
  */
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../errors.js';
-import { isRedisDownError } from './errors.js';
+import { isRedisDownError, redisUnavailable } from './errors.js';
 
 export type RedisGuard = <T>(work: () => Promise<T>) => Promise<T>;
 
@@ -55,7 +55,7 @@ export function createRedisGuard(redis: Redis, timeoutMs: number): RedisGuard {
       return await Promise.race([running, deadline]);
     } catch (err) {
       if (err instanceof RedisUnavailableError || !isRedisDownError(err)) throw err;
-      throw new RedisUnavailableError();
+      throw redisUnavailable(err);
     } finally {
       clearTimeout(timer);
     }

@@ -83,6 +83,13 @@ export async function startWorker(
     autorun: true,
   });
   worker.on('error', throttled(log, 'worker.error'));
+  // Seen by the worker whose stall check found the job, not by the one that died holding it.
+  worker.on('stalled', (jobId) =>
+    log.warn(
+      { event: 'job.stalled', jobId },
+      `job ${jobId} lost its worker (lock expired): run again, or failed past MAX_STALLED_COUNT (${o.maxStalledCount})`,
+    ),
+  );
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
   worker.on('completed', (job) => {
     const ms = durationMs(job);

@@ -81,6 +81,7 @@ describe('worker: graceful shutdown and crashes', () => {
     );
     const started = await runs(t.redis, t.queue, 'started');
     expect(started).toHaveLength(2);
+    expect(rescuer.logs.some((l) => l.event === 'job.stalled' && l.jobId === job.id)).toBe(true);
     expect(new Set(started.map((s) => s.split(':')[1])).size).toBe(2);
     rescuer.kill();
     await rescuer.waitForExit();
