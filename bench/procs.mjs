@@ -15,6 +15,9 @@ export const kqLibrary = () => import(resolve(dirname(KQ_CLI), 'index.js'));
 export const KQ_HANDLERS = resolve(here, 'handlers.mjs');
 export const BASELINE_WORKER = resolve(here, 'baseline-worker.mjs');
 
+// USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on Linux for x86 and arm.
+const CLOCK_TICKS = 100;
+
 /** `now` on the wall clock with sub-millisecond resolution, comparable across processes. */
 export const wallNow = () => performance.timeOrigin + performance.now();
 
@@ -95,6 +98,11 @@ export function spawnWorker(kind, env, { verbose = false } = {}) {
       const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
       const kb = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? Number.NaN);
       return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+    },
+    /** CPU time (user + system) the process has used so far, in ms (from /proc, 10 ms ticks). */
+    cpuMs() {
+      const fields = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
     },
     async stop(timeoutMs = 10_000) {
       if (!exitInfo) {

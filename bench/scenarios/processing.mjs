@@ -45,6 +45,7 @@ async function run(ctx, variant) {
     await waitForWorkers(queue, 1, 20_000, worker);
     await new Promise((r) => setTimeout(r, ctx.quick ? 300 : 1000));
     const idle = worker.memory();
+    const cpu0 = worker.cpuMs();
     const t0 = wallNow();
     await queue.resume();
     const deadline = Date.now() + 120_000;
@@ -59,10 +60,16 @@ async function run(ctx, variant) {
       await new Promise((r) => setTimeout(r, 5));
     }
     const seconds = (wallNow() - t0) / 1000;
+    const cpuMsPer1000Jobs = ((worker.cpuMs() - cpu0) / n) * 1000;
     const loaded = worker.memory();
     const failed = await queue.getFailedCount();
     if (failed > 0) throw new Error(`${variant}: ${failed} jobs failed`);
-    return { jobsPerSec: n / seconds, idleRssMiB: idle.peakMiB, loadedPeakRssMiB: loaded.peakMiB };
+    return {
+      jobsPerSec: n / seconds,
+      cpuMsPer1000Jobs,
+      idleRssMiB: idle.peakMiB,
+      loadedPeakRssMiB: loaded.peakMiB,
+    };
   } finally {
     await worker.stop();
   }
@@ -84,6 +91,12 @@ export default {
         higherIsBetter: true,
         target: '>= 0.95x',
         met: (k, b) => k >= 0.95 * b,
+      },
+      {
+        scenario: 'processing: worker CPU time per 1,000 jobs (ms)',
+        figure: 'cpuMsPer1000Jobs',
+        baselineName: 'plain BullMQ Worker',
+        target: '(reported)',
       },
       {
         scenario: 'memory: worker peak RSS idle (MiB)',
