@@ -7,10 +7,11 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
 
-// One synchronous destination per process, so loggers sharing stdout (`kq dev`) never interleave
-// partial lines. Synchronous on purpose: a line is out before the next thing the process does (tests and
-// operators read "job failed" right after seeing it failed in Redis). An asynchronous destination was
-// tried (fewer write(2) calls under load) and dropped: its lines trail the events they report.
+// One destination per process, so loggers sharing stdout (`kq dev`) never interleave partial lines.
+// Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
+// and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
+// tried and dropped: its lines trailed the events they report. Lines of one turn share one write(2): a
+// busy worker logs two lines per job, and one write per line cost ~13 µs a job (docs/performance.md).
 let stdout: DestinationStream | undefined;
 
 let lastMs = -1;
@@ -50,6 +51,29 @@ function censorNested(obj: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Collects the lines of one event-loop turn and writes them at its end, and on exit. */
+function batchPerTurn(dest: DestinationStream): DestinationStream {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending === '') return;
+    const out = pending;
+    pending = '';
+    dest.write(out);
+  };
+  process.on('exit', flush);
+  return {
+    write(line: string) {
+      pending += line;
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+  };
+}
+
 /** @example const log = createLogger({ component: 'worker', queue: 'jobs' }); */
 export function createLogger(
   bindings: Record<string, unknown> = {},
@@ -60,7 +84,7 @@ export function createLogger(
     // A reader that went away (EPIPE: a parent killed, a closed pipe) must not turn every log line into
     // an error that keeps the process from shutting down: logs are dropped, work goes on.
     (dest as unknown as NodeJS.EventEmitter).on('error', () => undefined);
-    stdout = dest;
+    stdout = batchPerTurn(dest);
   }
   const logger = pino(
     {
