@@ -115,8 +115,9 @@ async function checkScrapeTarget({ obj }: FoundContainer, port: number, token: s
 async function checkHpaQuery(port: number, frontProxyCa: Pem, env: Record<string, string>): Promise<void> {
   const objects = render('hpa-adapter');
   const hpa = objects.find((o) => o.kind === 'HorizontalPodAutoscaler');
+  if (!hpa) throw new Error('hpa-adapter renders no HorizontalPodAutoscaler');
   const metric = (
-    hpa?.spec as {
+    hpa.spec as {
       metrics: {
         external: { metric: { name: string; selector: { matchLabels: Record<string, string> } } };
       }[];
