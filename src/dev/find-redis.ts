@@ -3,14 +3,9 @@
  * 127.0.0.1:6379, else a private `redis-server` started on a free port in a temp dir (no persistence) and
  * stopped on exit, else an error saying how to get one.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { KqError } from '../errors.js';
 import { redactUrl } from '../log.js';
+import { redisAnswers, spawnRedisServer } from './redis-process.js';
 
 export interface DevRedis {
   url: string;
@@ -21,84 +16,17 @@ export interface DevRedis {
   stop(): Promise<void>;
 }
 
-/** True when a Redis at `url` answers PING within `timeoutMs`. */
-export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
-  const c = new Redis(url, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: timeoutMs,
-    enableOfflineQueue: false,
-  });
-  c.on('error', () => undefined);
-  try {
-    await c.connect();
-    return (await c.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    c.disconnect();
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
-
 async function startPrivateRedis(): Promise<DevRedis | undefined> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'kq-dev-redis-'));
-  const args = [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
-    dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-  ];
-  // Own process group: a Ctrl-C in the terminal must not stop Redis before the workers have finished.
-  const proc: ChildProcess = spawn('redis-server', args, { stdio: 'ignore', detached: true });
-  const spawned = await new Promise<boolean>((resolve) => {
-    proc.once('error', () => resolve(false));
-    proc.once('spawn', () => resolve(true));
-  });
-  if (!spawned) {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
+  try {
+    const server = await spawnRedisServer({ detached: true, dirPrefix: 'kq-dev-redis-' });
+    return { url: server.url, source: 'private', pid: server.pid, stop: server.remove };
+  } catch (err) {
+    if (/could not start redis-server/.test((err as Error).message)) return undefined;
+    throw new KqError(
+      'REDIS_NOT_FOUND',
+      `redis-server was found on the PATH but did not start: ${(err as Error).message}.`,
+    );
   }
-  const url = `redis://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (await redisAnswers(url, 500)) return { url, source: 'private', pid: proc.pid, stop };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await stop();
-  throw new KqError(
-    'REDIS_NOT_FOUND',
-    `redis-server was found on the PATH but did not start on port ${port}.`,
-  );
 }
 
 /** @example const redis = await findRedis({ redisUrl: process.env.REDIS_URL }); ...; await redis.stop(); */

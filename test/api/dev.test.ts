@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { redisAnswers } from '../../src/dev/find-redis.js';
+import { redisAnswers } from '../../src/dev/redis-process.js';
 import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';

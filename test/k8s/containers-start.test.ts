@@ -7,7 +7,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
@@ -16,6 +15,7 @@ import { BACKLOG_METRIC } from '../../src/k8s/approaches/external-hpa.js';
 import { adapterRules, scrapeConfig } from '../../src/k8s/approaches/hpa-prometheus.js';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
+import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { createCa, issueCert, type Pem } from '../metrics-adapter/certs.js';
 import { get, metricPath } from '../metrics-adapter/https-client.js';
@@ -23,14 +23,6 @@ import { type FoundContainer, kqContainers, manifestOptions, render } from './ma
 
 const root = mkdtempSync(join(tmpdir(), 'kq-mounts-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function probe(p: IProbe | undefined, port: number): Promise<number> {
   const get = p?.httpGet;

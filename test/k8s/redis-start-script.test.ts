@@ -5,22 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { trackProcess } from '../helpers/leak-guard.js';
+import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { firstContainer, render } from './manifest-fixture.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 it('the StatefulSet command starts a password-protected, AOF, noeviction Redis that stops cleanly', async () => {
   const sts = render('deployment', ['--redis-maxmemory-mb', '64']).find((o) => o.kind === 'StatefulSet');

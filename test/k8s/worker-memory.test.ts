@@ -4,10 +4,10 @@
  * (VmHWM, the kernel's high-water mark) is sampled. Linux only.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
+import { freePort } from '../helpers/redis-server.js';
 import { firstContainer, render } from './manifest-fixture.js';
 
 const LIMIT_MI = 128;
@@ -19,14 +19,6 @@ function peakRssMi(pid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /** Drains 3000 jobs with one worker process; returns its peak RSS in MiB. */
