@@ -18,7 +18,8 @@ export function formatLogLine(name: string, line: string): string {
   let msg = String(l.msg ?? '');
   const req = l.req as { method?: string; url?: string } | undefined;
   const res = l.res as { statusCode?: number } | undefined;
-  if (req?.method) msg = `-> ${req.method} ${req.url}`;
+  if (l.event === 'http.request') msg = `${l.method} ${l.url} -> ${l.status}`;
+  else if (req?.method) msg = `-> ${req.method} ${req.url}`;
   else if (res?.statusCode) msg = `<- ${res.statusCode} (${Number(l.responseTime ?? 0).toFixed(1)} ms)`;
   const extra = SHOWN.filter((k) => l[k] !== undefined && l[k] !== null)
     .map((k) => `${k}=${typeof l[k] === 'object' ? JSON.stringify(l[k]) : String(l[k])}`)
