@@ -95,10 +95,7 @@ export const acceptedSchema = {
 export const jobStatusSchema = {
   type: 'object',
   properties: {
-    id: { type: 'string' },
-    type: { type: 'string' },
-    queue: { type: 'string' },
-    status: { type: 'string', enum: [...JOB_STATUSES] },
+    ...acceptedSchema.properties,
     progress: { description: 'A number 0-100 or an object set by the handler.' },
     attempts: { type: 'integer', description: 'Attempts started so far.' },
     maxAttempts: { type: 'integer' },

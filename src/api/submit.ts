@@ -114,9 +114,8 @@ function createCoalescer(queues: QueueRegistry) {
 /** @example const s = createSubmitter({ queues, jobs, redis }); await s.submit({ type: 'sleep' }) */
 export function createSubmitter(o: { queues: QueueRegistry; jobs: JobRegistry; redis: Redis }): Submitter {
   const withId = (req: SubmitRequest): EnqueueRequest => {
-    const { idempotencyKey, ...fields } = req;
-    // An omitted payload is an empty object, so types whose fields all have defaults need no `data`.
-    const rest = fields.data === undefined ? { ...fields, data: {} } : fields;
+    // An omitted `data` becomes {} in prepareJob, as for `kq enqueue`.
+    const { idempotencyKey, ...rest } = req;
     // Ids are UUIDs (not BullMQ's per-queue counters) so that `/jobs/<id>` names one job across queues.
     if (idempotencyKey === undefined) return { ...rest, jobId: randomUUID() };
     const queue = rest.queue ?? o.jobs.require(rest.type).queue;

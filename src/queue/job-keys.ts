@@ -9,8 +9,7 @@ export const JOB_ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** @example jobKey('bull', 'jobs', '42') === 'bull:jobs:42' */
 export function jobKey(prefix: string, queue: string, id: string): string {
-  const meta = queueKeys(prefix, queue).meta;
-  return `${meta.slice(0, -'meta'.length)}${id}`;
+  return `${queueKeys(prefix, queue).job}${id}`;
 }
 
 /** @example tombstoneKey('bull', 'jobs', 'abc') === 'bull:jobs:kq:cancelled:abc' */

@@ -4,6 +4,8 @@
  * keys of kq's own live under `<prefix>:<queue>:kq:*`.
  */
 export interface QueueKeys {
+  /** Prefix of a job's own keys: its hash is `<job><id>` (`:lock`, `:logs` follow the id). */
+  job: string;
   /** LIST of plain waiting job ids: what a KEDA `redis` trigger should watch. */
   wait: string;
   /** LIST of running job ids. */
@@ -28,6 +30,7 @@ export interface QueueKeys {
 export function queueKeys(prefix: string, queue: string): QueueKeys {
   const base = `${prefix}:${queue}`;
   return {
+    job: `${base}:`,
     wait: `${base}:wait`,
     active: `${base}:active`,
     prioritized: `${base}:prioritized`,
