@@ -4,7 +4,7 @@
  * route below (including the dashboard and the docs) gets them; OpenAPI is registered before the routes
  * it describes. Closing the app closes its Redis connection and queues.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -16,7 +16,7 @@ import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
-import { hardeningOptions, installRequestHardening } from './hardening.js';
+import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
 import { createQueueDirectory } from './queue-directory.js';
 import { createRedisGuard } from './redis-guard.js';
@@ -44,8 +44,22 @@ export interface AppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
+/**
+ * Request ids: a caller's valid `x-request-id`, else `<8 hex chars of this process>-<counter>`: unique
+ * across replicas and restarts for log correlation, and cheaper than a UUID per request.
+ */
+function requestIds(): (req: { headers: Record<string, string | string[] | undefined> }) => string {
+  const boot = randomBytes(4).toString('hex');
+  let n = 0;
+  return (req) => {
+    const given = req.headers['x-request-id'];
+    return typeof given === 'string' && REQUEST_ID.test(given) ? given : `${boot}-${(++n).toString(36)}`;
+  };
+}
+
 /** Strips `?token=` from logged URLs: a token must never reach a log line. */
 function redactTokenInUrl(url: string): string {
+  if (!url.includes('?')) return url;
   return url.replace(/([?&]token=)[^&]*/gi, '$1[redacted]');
 }
 
@@ -81,43 +95,40 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     onConstructorPoisoning: 'error',
     return503OnClosing: false,
     requestIdHeader: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIds(),
+    // No child logger per request (it was a pino child and a bindings object per request): the lines
+    // kq writes for a request carry its `reqId` themselves (below, and in errors.ts).
+    childLoggerFactory: (logger) => logger,
     // Receiving a request (headers + body) is bounded too: slow clients cannot hold a socket forever.
     requestTimeout: Math.max(30_000, requestTimeoutMs * 2),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
     ...hardeningOptions(),
-    // Fastify's two lines per request (received, completed) were a third of the API's CPU under load
-    // (docs/performance.md); one line per request, written when it is answered, says the same.
+    // Fastify's own request lines are off: kq writes one per request (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
-  if (o.logger) {
-    app.addHook('onResponse', (request, reply, done) => {
-      const status = reply.statusCode;
-      const line = {
-        event: 'http.request',
-        method: request.method,
-        url: redactTokenInUrl(request.url),
-        status,
-        durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        remoteAddress: request.ip,
-      };
-      if (status >= 500) request.log.error(line, 'request failed');
-      else request.log.info(line, 'request');
-      done();
-    });
-  }
-
-  const redis = createRedis(o.redisUrl, { kind: 'fail-fast', commandTimeoutMs: requestTimeoutMs });
   let lastRedisLog = 0;
-  redis.on('error', (err: Error) => {
+  const onRedisError = (err: Error) => {
     if (Date.now() - lastRedisLog < 5000) return;
     lastRedisLog = Date.now();
     app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
+  };
+  const redis = createRedis(o.redisUrl, {
+    kind: 'fail-fast',
+    commandTimeoutMs: requestTimeoutMs,
+    onError: onRedisError,
   });
+  // Job submissions have a connection of their own, without ioredis' per-command timer (~10 % of the
+  // CPU per stored job, docs/performance.md): every submission runs under the guard, which bounds it as
+  // a whole. Other work (dashboard, metrics, lookups) keeps the timed connection, and submissions do not
+  // queue behind it.
+  const ingest = createRedis(o.redisUrl, {
+    kind: 'fail-fast',
+    commandTimeoutMs: null,
+    onError: onRedisError,
+  });
+  const guard = createRedisGuard([redis, ingest], requestTimeoutMs);
   const queues = createQueueRegistry(redis, prefix);
+  const ingestQueues = createQueueRegistry(ingest, prefix);
   const directory = createQueueDirectory({ redis, prefix, jobs: o.jobs });
   let closing = false;
   const ctx: ApiContext = {
@@ -126,26 +137,60 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     redis,
     prefix,
     directory,
-    guard: createRedisGuard(redis, requestTimeoutMs),
-    submitter: createSubmitter({ queues, jobs: o.jobs, redis }),
+    guard,
+    submitter: createSubmitter({
+      queues,
+      ingestQueues,
+      jobs: o.jobs,
+      redis,
+      guard,
+      timeoutMs: requestTimeoutMs,
+    }),
     isClosing: () => closing,
   };
 
   installErrorHandling(app, bodyLimit);
-  installRequestHardening(app, bodyLimit);
-  app.addHook('onRequest', async (request, reply) => {
+  installJsonParsing(app, bodyLimit);
+  // One onRequest and one onResponse hook for everything kq does per request (each hook is a step in
+  // Fastify's pipeline for every request; callback style, so no promise per hook).
+  const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (closing && request.url !== '/healthz') {
       reply.header('connection', 'close');
-      return sendError(
-        request,
-        reply,
-        new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.'),
-      );
+      sendError(request, reply, shuttingDown);
+      return;
     }
+    const refused = missingHost(request);
+    if (refused) {
+      sendError(request, reply, refused);
+      return;
+    }
+    done();
   });
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
-  const metrics = createApiMetrics(app, { redis, prefix, directory });
+  const metrics = createApiMetrics({ redis, prefix, directory });
+  const log = o.logger ? app.log : undefined;
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.observe(request, reply);
+    if (log) {
+      // One line per request, written when it is answered; Fastify's two lines per request (received,
+      // completed) were a third of the API's CPU under load (docs/performance.md).
+      const status = reply.statusCode;
+      const line = {
+        event: 'http.request',
+        reqId: request.id,
+        method: request.method,
+        url: redactTokenInUrl(request.url),
+        status,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        remoteAddress: request.ip,
+      };
+      if (status >= 500) log.error(line, 'request failed');
+      else log.info(line, 'request');
+    }
+    done();
+  });
 
   await registerOpenApi(app, o.jobs, o.tokens !== null);
   healthRoutes(app, ctx);
@@ -160,12 +205,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     closing = true;
   });
   // A keep-alive connection that carried an in-flight request must not keep the server open after it.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   app.addHook('onClose', async () => {
-    await queues.close();
-    await closeRedis(redis);
+    await Promise.all([queues.close(), ingestQueues.close()]);
+    await Promise.all([closeRedis(redis), closeRedis(ingest)]);
     metrics.close();
   });
   return app;

@@ -150,9 +150,12 @@ export function sendError(
   bodyLimit = 0,
 ): FastifyReply {
   const { status, body } = toHttpError(err, bodyLimit);
-  if (status >= 500 && status !== 503) request.log.error({ err }, 'request failed');
+  if (status >= 500 && status !== 503) request.log.error({ reqId: request.id, err }, 'request failed');
   else if (status === 503)
-    request.log.warn({ code: body.error.code, err: String((err as Error)?.message) }, 'unavailable');
+    request.log.warn(
+      { reqId: request.id, code: body.error.code, err: String((err as Error)?.message) },
+      'unavailable',
+    );
   if (status === 503) reply.header('retry-after', '1');
   if (status === 401) reply.header('www-authenticate', 'Bearer realm="kq"');
   return reply.code(status).type('application/json; charset=utf-8').send(body);

@@ -3,7 +3,8 @@
  * - malformed HTTP (bad framing, oversized headers or URL) is answered on the raw socket by Fastify's
  *   `clientErrorHandler`, since Node rejects it before any request object exists;
  * - router errors (bad percent-encoding, over-long path parameters) by `frameworkErrors`;
- * - an HTTP/1.1 request without Host, which Node would answer with an empty 400, by a hook;
+ * - an HTTP/1.1 request without Host, which Node would answer with an empty 400, by app.ts's onRequest
+ *   hook (`missingHost`);
  * - JSON bodies are UTF-8 only (a declared other charset is 415: the bytes would be misread), their nesting
  *   is bounded before parsing (very deep JSON overflows the stack in validation: 400, not 500), and
  *   `text/plain` is not accepted (415 rather than a confusing "body must be object").
@@ -86,21 +87,20 @@ export function hardeningOptions(): Partial<FastifyServerOptions> {
 
 const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i;
 
-/** Installs the JSON-only body parsing and the Host check on `app`. */
-export function installRequestHardening(app: FastifyInstance, bodyLimit: number): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.raw.httpVersion === '1.1' && !request.headers.host) {
-      return sendError(
-        request,
-        reply,
-        new KqError('MISSING_HOST', 'HTTP/1.1 requests must carry a Host header.'),
-      );
-    }
-  });
+/** An HTTP/1.1 request without Host (Node would answer it with an empty 400), as kq's error; else undefined. */
+export function missingHost(request: FastifyRequest): KqError | undefined {
+  return request.raw.httpVersion === '1.1' && !request.headers.host
+    ? new KqError('MISSING_HOST', 'HTTP/1.1 requests must carry a Host header.')
+    : undefined;
+}
+
+/** Installs the JSON-only body parsing on `app` (the Host check is `missingHost`, run by app.ts's hook). */
+export function installJsonParsing(app: FastifyInstance, bodyLimit: number): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit }, (request, body, done) => {
-    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    const type = request.headers['content-type'] ?? '';
+    const charset = type.includes('charset') ? CHARSET.exec(type)?.[1]?.toLowerCase() : undefined;
     if (charset && charset !== 'utf-8' && charset !== 'utf8') {
       done(
         new KqError(
@@ -111,7 +111,8 @@ export function installRequestHardening(app: FastifyInstance, bodyLimit: number)
       );
       return;
     }
-    if (jsonTooDeep(body as string, MAX_JSON_DEPTH)) {
+    // Nesting deeper than MAX_JSON_DEPTH needs more characters than that: short bodies skip the scan.
+    if ((body as string).length > MAX_JSON_DEPTH && jsonTooDeep(body as string, MAX_JSON_DEPTH)) {
       done(
         new KqError('JSON_TOO_DEEP', `The JSON body nests deeper than ${MAX_JSON_DEPTH} levels; flatten it.`),
         undefined,

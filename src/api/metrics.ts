@@ -4,7 +4,7 @@
  * does not answer, the queue series are left out (never stale values) and `kq_redis_up` is 0.
  * HTTP metrics are labelled by route template, never by raw URL, to keep cardinality bounded.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { COUNT_STATES, type QueueCounts, readCounts } from '../queue/counts.js';
@@ -12,14 +12,18 @@ import type { QueueDirectory } from './queue-directory.js';
 
 export interface ApiMetrics {
   registry: Registry;
+  /** Counts one answered request (route template, method, status) and its duration. */
+  observe(request: FastifyRequest, reply: FastifyReply): void;
   close(): void;
 }
 
-/** @example const m = createApiMetrics(app, { redis, prefix, directory }); await m.registry.metrics() */
-export function createApiMetrics(
-  app: FastifyInstance,
-  o: { redis: Redis; prefix: string; directory: QueueDirectory; cacheMs?: number },
-): ApiMetrics {
+/** @example const m = createApiMetrics({ redis, prefix, directory }); await m.registry.metrics() */
+export function createApiMetrics(o: {
+  redis: Redis;
+  prefix: string;
+  directory: QueueDirectory;
+  cacheMs?: number;
+}): ApiMetrics {
   const registry = new Registry();
   const cacheMs = o.cacheMs ?? 1000;
   let snap: { at: number; value: Promise<Map<string, QueueCounts> | undefined> } | undefined;
@@ -91,14 +95,22 @@ export function createApiMetrics(
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const labels = {
-      method: request.method,
-      route: request.routeOptions.url ?? 'unmatched',
-      status: String(reply.statusCode),
-    };
-    requests.inc(labels);
-    duration.observe(labels, reply.elapsedTime / 1000);
-  });
-  return { registry, close: () => registry.clear() };
+  // Called from app.ts's one onResponse hook. Label children are cached per (method, route, status):
+  // a bounded set, and the lookup is cheaper than prom-client checking the label object every request.
+  const children = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  const observe = (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let child = children.get(key);
+    if (!child) {
+      const labels = { method: request.method, route, status: String(reply.statusCode) };
+      const counter = requests.labels(labels);
+      const histogram = duration.labels(labels);
+      child = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
+      children.set(key, child);
+    }
+    child.count();
+    child.time(reply.elapsedTime / 1000);
+  };
+  return { registry, observe, close: () => registry.clear() };
 }

@@ -13,12 +13,12 @@
  * id that exists. Measured in docs/performance.md.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
-import { type EnqueueRequest, enqueueMany, prepareJob } from '../queue/enqueue.js';
+import { addPrepared, type EnqueueRequest, type PreparedJob, prepareJob } from '../queue/enqueue.js';
 import { locateJob, readJobStatus } from '../queue/job-status.js';
 import type { QueueRegistry } from '../queue/queues.js';
+import { mapRedisError, type RedisGuard, redisTimedOut } from './redis-guard.js';
 
 export interface SubmitRequest extends Omit<EnqueueRequest, 'jobId'> {
   idempotencyKey?: string;
@@ -42,7 +42,8 @@ export function idempotentJobId(queue: string, key: string): string {
 }
 
 export interface Submitter {
-  submit(req: SubmitRequest): Promise<Submitted>;
+  /** `idempotencyKey` (the header) wins over `req.idempotencyKey`. */
+  submit(req: SubmitRequest, idempotencyKey?: string): Promise<Submitted>;
   /** Validates every request first (nothing stored if one is invalid), then stores all in one go. */
   submitMany(reqs: readonly SubmitRequest[]): Promise<Submitted[]>;
 }
@@ -51,41 +52,50 @@ export interface Submitter {
 const MAX_BATCH = 500;
 
 interface PendingAdd {
-  name: string;
-  data: unknown;
-  opts: JobsOptions;
+  job: PreparedJob;
   resolve: (id: string) => void;
   reject: (err: unknown) => void;
 }
 
-/** `add(queue, ...)` resolves with the stored job's id; concurrent adds share one pipeline. */
-function createCoalescer(queues: QueueRegistry) {
+/**
+ * `add(job)` resolves with the stored job's id; concurrent adds share one pipeline. Each flushed batch
+ * is bounded by one timer (`timeoutMs`, then RedisUnavailableError), not one per request.
+ */
+function createCoalescer(queues: QueueRegistry, timeoutMs: number) {
   const pending = new Map<string, PendingAdd[]>();
   let scheduled = false;
 
   const addOne = (queue: string, j: PendingAdd) =>
     queues
       .get(queue)
-      .add(j.name, j.data, j.opts)
-      .then((job) => j.resolve(job.id as string), j.reject);
+      .add(j.job.name, j.job.data, j.job.opts)
+      .then(
+        (job) => j.resolve(job.id as string),
+        (err) => j.reject(mapRedisError(err)),
+      );
 
   function flushQueue(queue: string): void {
     const list = pending.get(queue);
     if (!list) return;
     pending.delete(queue);
+    const timer = setTimeout(() => {
+      for (const j of list) j.reject(redisTimedOut(timeoutMs));
+    }, timeoutMs);
+    const done = () => clearTimeout(timer);
     if (list.length === 1) {
-      addOne(queue, list[0] as PendingAdd);
+      addOne(queue, list[0] as PendingAdd).then(done);
       return;
     }
     queues
       .get(queue)
-      .addBulk(list.map(({ name, data, opts }) => ({ name, data, opts })))
+      .addBulk(list.map((j) => j.job))
       .then(
         (jobs) => {
+          done();
           for (let i = 0; i < list.length; i++) (list[i] as PendingAdd).resolve(jobs[i]?.id as string);
         },
         () => {
-          for (const j of list) addOne(queue, j);
+          Promise.all(list.map((j) => addOne(queue, j))).then(done);
         },
       );
   }
@@ -95,14 +105,15 @@ function createCoalescer(queues: QueueRegistry) {
     for (const queue of [...pending.keys()]) flushQueue(queue);
   }
 
-  return (queue: string, name: string, data: unknown, opts: JobsOptions): Promise<string> =>
+  return (job: PreparedJob): Promise<string> =>
     new Promise<string>((resolve, reject) => {
+      const queue = job.queue;
       let list = pending.get(queue);
       if (!list) {
         list = [];
         pending.set(queue, list);
       }
-      list.push({ name, data, opts, resolve, reject });
+      list.push({ job, resolve, reject });
       if (list.length >= MAX_BATCH) flushQueue(queue);
       else if (!scheduled) {
         scheduled = true;
@@ -111,27 +122,56 @@ function createCoalescer(queues: QueueRegistry) {
     });
 }
 
-/** @example const s = createSubmitter({ queues, jobs, redis }); await s.submit({ type: 'sleep' }) */
-export function createSubmitter(o: { queues: QueueRegistry; jobs: JobRegistry; redis: Redis }): Submitter {
-  const withId = (req: SubmitRequest): EnqueueRequest => {
-    // An omitted `data` becomes {} in prepareJob, as for `kq enqueue`.
-    const { idempotencyKey, ...rest } = req;
-    // Ids are UUIDs (not BullMQ's per-queue counters) so that `/jobs/<id>` names one job across queues.
-    if (idempotencyKey === undefined) return { ...rest, jobId: randomUUID() };
-    const queue = rest.queue ?? o.jobs.require(rest.type).queue;
-    return { ...rest, queue, jobId: idempotentJobId(queue, idempotencyKey) };
+/**
+ * `ingestQueues` store jobs (the API gives them a connection of their own); `queues` and `redis` read
+ * existing jobs for idempotent replays.
+ * @example const s = createSubmitter({ queues, ingestQueues: queues, jobs, redis }); await s.submit({ type: 'sleep' })
+ */
+export function createSubmitter(o: {
+  queues: QueueRegistry;
+  ingestQueues: QueueRegistry;
+  jobs: JobRegistry;
+  redis: Redis;
+  guard: RedisGuard;
+  timeoutMs: number;
+}): Submitter {
+  /**
+   * Validates and gives the job its id: a UUID (not BullMQ's per-queue counter, so that `/jobs/<id>`
+   * names one job across queues), or the idempotency id. An omitted `data` becomes {} in prepareJob.
+   */
+  const prepare = (req: SubmitRequest, key: string | undefined, at?: string): PreparedJob => {
+    const p = prepareJob(o.jobs, req, at);
+    p.opts.jobId = key === undefined ? randomUUID() : idempotentJobId(p.queue, key);
+    return p;
   };
-  const add = createCoalescer(o.queues);
-  const initialStatus = (r: EnqueueRequest) => (r.delay && r.delay > 0 ? 'delayed' : 'waiting');
+  const add = createCoalescer(o.ingestQueues, o.timeoutMs);
+  const initialStatus = (p: PreparedJob) => (p.opts.delay ? 'delayed' : 'waiting');
 
-  async function submit(req: SubmitRequest): Promise<Submitted> {
-    const r = withId(req);
-    const p = prepareJob(o.jobs, r);
-    if (req.idempotencyKey !== undefined && r.jobId) {
+  /**
+   * A plain submission (no Idempotency-Key, connections ready) skips the guard: the coalescer bounds
+   * its batch as a whole, which saves a promise, a closure and a deadline entry per request.
+   */
+  async function submit(req: SubmitRequest, idempotencyKey = req.idempotencyKey): Promise<Submitted> {
+    const p = prepare(req, idempotencyKey);
+    if (idempotencyKey === undefined && o.guard.ready()) return stored(p, await add(p));
+    return o.guard(() => storeOrReplay(p, idempotencyKey));
+  }
+
+  const stored = (p: PreparedJob, id: string): Submitted => ({
+    id,
+    type: p.name,
+    queue: p.queue,
+    status: initialStatus(p),
+    replayed: false,
+  });
+
+  async function storeOrReplay(p: PreparedJob, idempotencyKey: string | undefined): Promise<Submitted> {
+    const jobId = p.opts.jobId as string;
+    if (idempotencyKey !== undefined) {
       // A replay: answer with the existing job (or its cancellation) and store nothing.
-      const found = await locateJob(o.redis, o.queues.prefix, [p.queue], r.jobId);
+      const found = await locateJob(o.redis, o.queues.prefix, [p.queue], jobId);
       if (found) {
-        const existing = await readJobStatus(o.queues.get(p.queue), o.redis, o.queues.prefix, r.jobId);
+        const existing = await readJobStatus(o.queues.get(p.queue), o.redis, o.queues.prefix, jobId);
         if (existing) {
           return {
             id: existing.id,
@@ -143,14 +183,13 @@ export function createSubmitter(o: { queues: QueueRegistry; jobs: JobRegistry; r
         }
       }
     }
-    const id = await add(p.queue, p.name, p.data, p.opts);
-    return { id, type: p.name, queue: p.queue, status: initialStatus(r), replayed: false };
+    return stored(p, await add(p));
   }
 
   async function submitMany(reqs: readonly SubmitRequest[]): Promise<Submitted[]> {
-    const rs = reqs.map((r) => withId(r));
-    const stored = await enqueueMany(o.queues, o.jobs, rs);
-    return stored.map((s, i) => ({ ...s, status: initialStatus(rs[i] as EnqueueRequest), replayed: false }));
+    const prepared = reqs.map((r, i) => prepare(r, r.idempotencyKey, `jobs[${i}]: `));
+    const ids = await o.guard(() => addPrepared(o.ingestQueues, prepared));
+    return prepared.map((p, i) => stored(p, ids[i] as string));
   }
 
   return { submit, submitMany };

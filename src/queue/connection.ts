@@ -11,8 +11,11 @@ export type ConnectionKind = 'blocking' | 'fail-fast';
 
 export interface ConnectionOptions {
   kind: ConnectionKind;
-  /** Bound on one command for `fail-fast` connections. @default 1000 */
-  commandTimeoutMs?: number;
+  /**
+   * Bound on one command for `fail-fast` connections; `null` for none, where the caller bounds its work
+   * as a whole (ioredis arms a timer per command). @default 1000
+   */
+  commandTimeoutMs?: number | null;
   /** Called with each connection error (throttled by the caller if it logs). */
   onError?: (err: Error) => void;
 }
@@ -33,7 +36,7 @@ export function createRedis(url: string, options: ConnectionOptions): Redis {
       : {
           maxRetriesPerRequest: 0,
           enableOfflineQueue: false,
-          commandTimeout: options.commandTimeoutMs ?? 1000,
+          ...(options.commandTimeoutMs === null ? {} : { commandTimeout: options.commandTimeoutMs ?? 1000 }),
         };
   const redis = new Redis(url, { ...common, ...specific });
   redis.on('error', (err: Error) => options.onError?.(err));

@@ -94,6 +94,38 @@ export async function enqueue(
   return { id: job.id as string, type: p.name, queue: p.queue };
 }
 
+/**
+ * Stores prepared jobs with one `addBulk` per queue (one pipeline each) and returns their ids in input
+ * order. The common case, every job on one queue, makes no per-queue grouping.
+ */
+export async function addPrepared(
+  queues: QueueRegistry,
+  prepared: readonly PreparedJob[],
+): Promise<string[]> {
+  const first = prepared[0];
+  if (!first) return [];
+  if (prepared.every((p) => p.queue === first.queue)) {
+    const added = await queues.get(first.queue).addBulk(prepared as PreparedJob[]);
+    return added.map((job) => job.id as string);
+  }
+  const byQueue = new Map<string, number[]>();
+  prepared.forEach((p, i) => {
+    const list = byQueue.get(p.queue) ?? [];
+    list.push(i);
+    byQueue.set(p.queue, list);
+  });
+  const ids: string[] = new Array(prepared.length);
+  await Promise.all(
+    [...byQueue.entries()].map(async ([queue, idx]) => {
+      const added = await queues.get(queue).addBulk(idx.map((i) => prepared[i] as PreparedJob));
+      added.forEach((job, k) => {
+        ids[idx[k] as number] = job.id as string;
+      });
+    }),
+  );
+  return ids;
+}
+
 /** Validates every request first, then stores them with one `addBulk` per queue. */
 export async function enqueueMany(
   queues: QueueRegistry,
@@ -101,27 +133,6 @@ export async function enqueueMany(
   reqs: readonly EnqueueRequest[],
 ): Promise<EnqueuedJob[]> {
   const prepared = reqs.map((r, i) => prepareJob(jobs, r, `jobs[${i}]: `));
-  const byQueue = new Map<string, number[]>();
-  prepared.forEach((p, i) => {
-    const list = byQueue.get(p.queue) ?? [];
-    list.push(i);
-    byQueue.set(p.queue, list);
-  });
-  const out: EnqueuedJob[] = new Array(prepared.length);
-  await Promise.all(
-    [...byQueue.entries()].map(async ([queue, idx]) => {
-      const added = await queues.get(queue).addBulk(
-        idx.map((i) => ({
-          name: prepared[i]?.name as string,
-          data: prepared[i]?.data,
-          opts: prepared[i]?.opts,
-        })),
-      );
-      added.forEach((job, k) => {
-        const i = idx[k] as number;
-        out[i] = { id: job.id as string, type: job.name, queue };
-      });
-    }),
-  );
-  return out;
+  const ids = await addPrepared(queues, prepared);
+  return prepared.map((p, i) => ({ id: ids[i] as string, type: p.name, queue: p.queue }));
 }

@@ -5,7 +5,7 @@ import type { ApiContext } from '../context.js';
 import { createRedisGuard } from '../redis-guard.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const within1s = createRedisGuard(ctx.redis, 1000);
+  const within1s = createRedisGuard([ctx.redis], 1000);
   const ok = { type: 'object', properties: { status: { type: 'string' } } } as const;
   app.get(
     '/healthz',

@@ -45,14 +45,14 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
-      const job = await ctx.guard(() =>
-        ctx.submitter.submit(key === undefined ? request.body : { ...request.body, idempotencyKey: key }),
-      );
+      // The submitter bounds its own Redis work (a guard, or the coalescer's per-batch deadline).
+      const job = await ctx.submitter.submit(request.body, key);
       if (job.replayed) reply.header('idempotent-replayed', 'true');
+      // The response schema serializes id, type, queue and status only (`replayed` is the header above).
       return reply
         .code(202)
         .header('location', `/jobs/${encodeURIComponent(job.id)}`)
-        .send({ id: job.id, type: job.type, queue: job.queue, status: job.status });
+        .send(job);
     },
   );
 
@@ -79,11 +79,9 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const jobs = await ctx.guard(() => ctx.submitter.submitMany(request.body.jobs));
-      return reply.code(202).send({
-        ids: jobs.map((j) => j.id),
-        jobs: jobs.map(({ id, type, queue, status }) => ({ id, type, queue, status })),
-      });
+      const jobs = await ctx.submitter.submitMany(request.body.jobs);
+      // The response schema serializes each job's id, type, queue and status (not `replayed`).
+      return reply.code(202).send({ ids: jobs.map((j) => j.id), jobs });
     },
   );
 

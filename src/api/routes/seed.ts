@@ -30,7 +30,7 @@ export async function seedRoutes(app: FastifyInstance, ctx: ApiContext): Promise
         },
       },
       async (_request, reply) => {
-        const job = await ctx.guard(() => ctx.submitter.submit({ type: 'sleep' }));
+        const job = await ctx.submitter.submit({ type: 'sleep' });
         return reply.code(202).header('location', `/jobs/${job.id}`).send({ id: job.id });
       },
     );
