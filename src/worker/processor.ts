@@ -53,6 +53,9 @@ export interface KqProcessor {
   handBackAll(): void;
 }
 
+const isThenable = (v: unknown): v is PromiseLike<unknown> =>
+  typeof (v as PromiseLike<unknown> | null)?.then === 'function';
+
 function asError(err: unknown): Error {
   if (err instanceof Error) return err;
   return new Error(typeof err === 'string' ? err : `Handler threw a non-Error value: ${JSON.stringify(err)}`);
@@ -123,26 +126,28 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
         ? setTimeout(() => abort(new TimedOut(`timed out after ${timeoutMs} ms`)), timeoutMs)
         : undefined;
     try {
-      const work = Promise.resolve().then(() =>
-        def.handler({
-          data: parsed.data,
-          id,
-          type: job.name,
-          queue: opts.queue,
-          attempt,
-          get signal() {
-            if (!controller) {
-              controller = new AbortController();
-              if (reason) controller.abort(reason);
-            }
-            return controller.signal;
-          },
-          get log() {
-            return childLog();
-          },
-          progress: (value) => job.updateProgress(value),
-        }),
-      );
+      if (reason) throw reason;
+      const result = def.handler({
+        data: parsed.data,
+        id,
+        type: job.name,
+        queue: opts.queue,
+        attempt,
+        get signal() {
+          if (!controller) {
+            controller = new AbortController();
+            if (reason) controller.abort(reason);
+          }
+          return controller.signal;
+        },
+        get log() {
+          return childLog();
+        },
+        progress: (value) => job.updateProgress(value),
+      });
+      // A handler that returned a plain value has finished (nothing could abort it while it ran).
+      if (!isThenable(result)) return result;
+      const work = Promise.resolve(result);
       // A handler that loses the race may reject later: that rejection must not become unhandled.
       work.catch(() => undefined);
       // Settles as soon as the job is aborted, without waiting for a handler that ignores its signal.

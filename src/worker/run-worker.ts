@@ -93,8 +93,7 @@ export async function startWorker(
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
   worker.on('completed', (job) => {
     const ms = durationMs(job);
-    metrics.completed.inc({ queue: o.queue, type: job.name });
-    metrics.duration.observe({ queue: o.queue, type: job.name, outcome: 'completed' }, ms / 1000);
+    metrics.jobCompleted(job.name, ms / 1000);
     log.info({ event: 'job.completed', jobId: job.id, type: job.name, durationMs: ms }, 'job completed');
     afterJob();
   });
