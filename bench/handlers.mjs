@@ -2,10 +2,10 @@
 // writes the time its handler started to fd 3 (a pipe the bench opens), for the latency and cold-start
 // scenarios: the same line the baseline worker script writes. Logs on stdout go to /dev/null.
 import { writeSync } from 'node:fs';
-import { z } from 'zod';
 
-// The same build as the CLI that loads this module (KQ_DIST, see procs.mjs), as a user's `import 'kq'`.
-const { defineJob } = await import(
+// The same build as the CLI that loads this module (KQ_DIST, see procs.mjs), as a user's
+// `import { defineJob, z } from 'kq'` (zod from kq's bundle, as docs/worker.md recommends).
+const { defineJob, z } = await import(
   new URL('index.js', `file://${process.env.KQ_DIST ?? new URL('../dist', import.meta.url).pathname}/`).href
 );
 

@@ -7,11 +7,12 @@
  * the lazy `import()` of each CLI command lazy (a worker never loads the API's code) while the worker's
  * dependencies come from a few large files. Measured in docs/performance.md (cold start, memory).
  *
- * Bundled: bullmq, ioredis, pino, prom-client and their dependencies. External (loaded from
- * node_modules as before): zod, because handler modules build schemas with their own `zod` import and
- * its registries must be the same instance; the API's and manifests' packages (fastify and plugins,
- * bull-board, kubernetes-models, yaml, node-forge), which read files next to their own code; and
- * msgpackr's optional native extension.
+ * Bundled: bullmq, ioredis, pino, prom-client, zod and their dependencies. zod is re-exported by the
+ * library entry (`import { defineJob, z } from 'kq'`), so handler modules share kq's instance and a worker
+ * loads it once, from one chunk. External (loaded from node_modules as before): the API's and manifests'
+ * packages (fastify and plugins, bull-board, kubernetes-models, yaml, node-forge), which read files next
+ * to their own code; and msgpackr's optional native extension. Parts kq does not use are loaded on first
+ * use (`lazy`, below).
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,7 +20,7 @@ import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
-const bundled = new Set(['bullmq', 'ioredis', 'pino', 'prom-client']);
+const bundled = new Set(['bullmq', 'ioredis', 'pino', 'prom-client', 'zod']);
 const external = Object.keys(pkg.dependencies ?? {})
   .filter((name) => !bundled.has(name))
   .flatMap((name) => [name, `${name}/*`]);
@@ -50,6 +51,42 @@ function sideEffectFree(names) {
   };
 }
 
+/**
+ * Modules a worker start would compile and run for features kq does not use, loaded from node_modules on
+ * first use instead (the same module bullmq or zod would load, resolved from that package):
+ * - cron-parser (with luxon, ~360 KB of source): bullmq's job schedulers, which kq does not create;
+ * - zod's translated error messages, every locale but `en` (~300 KB): `z.locales.de()` still works.
+ */
+const lazy = {
+  name: 'lazy-modules',
+  setup(b) {
+    const stub = (from, specifier, exportsCode) => ({
+      loader: 'js',
+      contents: [
+        "import { createRequire } from 'node:module';",
+        'let real;',
+        `const load = () => (real ??= createRequire(createRequire(import.meta.url).resolve(${JSON.stringify(from)}))(${JSON.stringify(specifier)}));`,
+        exportsCode,
+      ].join('\n'),
+    });
+    b.onResolve({ filter: /^cron-parser$/ }, () => ({ path: 'cron-parser', namespace: 'kq-lazy' }));
+    b.onResolve({ filter: /^\.\/[a-zA-Z-]+\.js$/ }, (args) => {
+      if (!/zod\/v4\/locales\/index\.js$/.test(args.importer) || args.path === './en.js') return undefined;
+      return { path: `zod/v4/locales/${args.path.slice(2, -3)}.cjs`, namespace: 'kq-lazy' };
+    });
+    b.onLoad({ filter: /^cron-parser$/, namespace: 'kq-lazy' }, () =>
+      stub(
+        'bullmq',
+        'cron-parser',
+        'export const CronExpressionParser = { parse: (...args) => load().CronExpressionParser.parse(...args) };',
+      ),
+    );
+    b.onLoad({ filter: /^zod\//, namespace: 'kq-lazy' }, (args) =>
+      stub('zod', args.path, 'export default (...args) => load()(...args);'),
+    );
+  },
+};
+
 // `--outdir=<dir>` writes the bundle elsewhere (benchmark development while others rebuild dist/).
 const outdir = process.argv.find((a) => a.startsWith('--outdir='))?.slice(9) ?? 'dist';
 
@@ -74,7 +111,7 @@ await build({
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [sideEffectFree(['bullmq'])],
+  plugins: [lazy, sideEffectFree(['bullmq'])],
   // CommonJS dependencies (ioredis, pino) call require() and read __dirname inside an ES module.
   banner: {
     js: [

@@ -1,5 +1,12 @@
 /** kq's public library surface. */
 
+/**
+ * zod, bundled with kq: `import { defineJob, z } from 'kq'` gives handler modules the same zod instance
+ * kq uses (schemas, `.describe()` in the OpenAPI document) and spares each worker start loading zod's
+ * files again (docs/performance.md, cold start). `import { z } from 'zod'` (v4) works too.
+ */
+export { z } from 'zod';
+
 export {
   ConfigError,
   ConflictError,
