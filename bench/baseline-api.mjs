@@ -1,15 +1,17 @@
 // Baseline (a), "the obvious service": a minimal Fastify route that awaits one queue.add per request.
-// Env: PORT, REDIS_URL, KQ_PREFIX. Same request body as kq's POST /jobs: {"type": ..., "data": ...}.
+// Env: PORT, REDIS_URL, KQ_PREFIX, JOB_OPTIONS (kq's default job options: the same job is stored). Same
+// request body as kq's POST /jobs: {"type": ..., "data": ...}.
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 
 const connection = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
 const queue = new Queue('jobs', { connection, prefix: process.env.KQ_PREFIX });
+const opts = JSON.parse(process.env.JOB_OPTIONS ?? '{}');
 const app = Fastify();
 
 app.post('/jobs', async (request, reply) => {
-  const job = await queue.add(request.body.type, request.body.data);
+  const job = await queue.add(request.body.type, request.body.data, opts);
   return reply.code(202).send({ id: job.id });
 });
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
-import { KQ_CLI, KQ_HANDLERS } from './procs.mjs';
+import { KQ_CLI, KQ_HANDLERS, kqJobOptions } from './procs.mjs';
 import { freePort } from './redis-server.mjs';
 
 const here = import.meta.dirname;
@@ -27,6 +27,7 @@ export async function startApi(kind, ctx) {
       AUTH: 'none',
       HANDLERS: KQ_HANDLERS,
       KQ_DIST: dirname(KQ_CLI),
+      JOB_OPTIONS: JSON.stringify(await kqJobOptions()),
       ...(kind === 'kq' && process.env.BENCH_KQ_ENV ? JSON.parse(process.env.BENCH_KQ_ENV) : {}),
     },
     stdio: ['ignore', ctx.verbose ? 'inherit' : 'ignore', 'pipe', 'ipc'],
@@ -121,7 +122,8 @@ export async function measure(
 }
 
 /** The in-process ceiling: `queue.add` (or `addBulk` of `batch`) from `concurrency` loops. */
-export function inprocess(ctx, { concurrency, seconds, batch = 0, data }) {
+export async function inprocess(ctx, { concurrency, seconds, batch = 0, data }) {
+  const jobOptions = JSON.stringify(await kqJobOptions());
   return new Promise((res, rej) => {
     const p = spawn(process.execPath, [resolve(here, 'inproc-add.mjs')], {
       env: {
@@ -133,6 +135,7 @@ export function inprocess(ctx, { concurrency, seconds, batch = 0, data }) {
         WARMUP_MS: '1000',
         BATCH: String(batch),
         DATA: JSON.stringify(data),
+        JOB_OPTIONS: jobOptions,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

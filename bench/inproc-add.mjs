@@ -1,5 +1,6 @@
 // Baseline (b), the ceiling: plain in-process queue.add (or addBulk of BATCH) from CONCURRENCY loops,
-// no HTTP. Runs for WARMUP_MS, then counts for DURATION_MS; prints {jobs, seconds, cpu} as JSON.
+// no HTTP, jobs stored with JOB_OPTIONS (kq's defaults). Runs for WARMUP_MS, then counts for DURATION_MS;
+// prints {jobs, seconds, cpu} as JSON.
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 
@@ -8,7 +9,8 @@ const connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
 const queue = new Queue('jobs', { connection, prefix: env.KQ_PREFIX });
 const batch = Number(env.BATCH ?? 0);
 const data = JSON.parse(env.DATA ?? '{}');
-const bulk = Array.from({ length: batch }, () => ({ name: 'noop', data }));
+const opts = JSON.parse(env.JOB_OPTIONS ?? '{}');
+const bulk = Array.from({ length: batch }, () => ({ name: 'noop', data, opts }));
 
 let counting = false;
 let jobs = 0;
@@ -16,7 +18,7 @@ let stop = false;
 async function loop() {
   while (!stop) {
     if (batch > 0) await queue.addBulk(bulk);
-    else await queue.add('noop', data);
+    else await queue.add('noop', data, opts);
     if (counting) jobs += Math.max(batch, 1);
   }
 }

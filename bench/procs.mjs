@@ -13,6 +13,15 @@ export const KQ_CLI = resolve(process.env.KQ_DIST ?? resolve(here, '../dist'), '
 /** kq's library entry from the same build as KQ_CLI. */
 export const kqLibrary = () => import(resolve(dirname(KQ_CLI), 'index.js'));
 export const KQ_HANDLERS = resolve(here, 'handlers.mjs');
+
+/**
+ * The options kq stores with every job by default (retries, backoff, retention), as BullMQ job options:
+ * the baselines store their jobs with the same ones, so Redis does the same work per job on both sides.
+ */
+export async function kqJobOptions() {
+  const { timeoutMs: _, ...opts } = (await kqLibrary()).DEFAULT_JOB_OPTIONS;
+  return opts;
+}
 export const BASELINE_WORKER = resolve(here, 'baseline-worker.mjs');
 
 // USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on Linux for x86 and arm.

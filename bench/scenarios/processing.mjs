@@ -4,7 +4,7 @@
  * waiting or active. Jobs carry kq's default job options for both (same Redis work per job).
  * Peak RSS is the kernel's high-water mark (VmHWM) of the worker process.
  */
-import { kqLibrary, spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
+import { kqJobOptions, spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
 
 const CONCURRENCY = 50;
 
@@ -19,8 +19,7 @@ async function manifestNodeOptions() {
 }
 
 async function fillBacklog(queue, n) {
-  const opts = { ...(await kqLibrary()).DEFAULT_JOB_OPTIONS };
-  delete opts.timeoutMs;
+  const opts = await kqJobOptions();
   for (let done = 0; done < n; done += 1000) {
     const size = Math.min(1000, n - done);
     await queue.addBulk(Array.from({ length: size }, () => ({ name: 'noop', data: {}, opts })));
