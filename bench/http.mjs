@@ -11,10 +11,13 @@ import { freePort } from './redis-server.mjs';
 const here = import.meta.dirname;
 const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
 
-/** @param kind 'kq' | 'fastify' */
+/** @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c)) */
 export async function startApi(kind, ctx) {
   const port = await freePort();
-  const script = kind === 'kq' ? [KQ_CLI, 'api'] : [resolve(here, 'baseline-api.mjs')];
+  const script =
+    kind === 'kq'
+      ? [KQ_CLI, 'api']
+      : [resolve(here, kind === 'coalescing' ? 'baseline-coalescing-api.mjs' : 'baseline-api.mjs')];
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const proc = spawn(process.execPath, [...nodeArgs, resolve(here, 'cpu-reporting.mjs'), ...script], {
     env: {

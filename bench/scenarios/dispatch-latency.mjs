@@ -53,6 +53,8 @@ async function run(ctx, variant) {
 
 export default {
   id: 'latency',
+  // p99 of a few milliseconds moves with every GC pause: more runs for a steadier median.
+  fullRuns: 5,
   variants: ['kq', 'bullmq'],
   run,
   rows: () => [
