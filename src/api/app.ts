@@ -2,7 +2,7 @@
  * The HTTP API as a Fastify instance, for `kq api`, `kq dev` and in-process tests (`app.inject`).
  * Order matters: error handling, the closing guard, auth and metrics hooks come first so that every
  * route below (including the dashboard and the docs) gets them; OpenAPI is registered before the routes
- * it describes. Closing the app closes its Redis connection and queues.
+ * it describes. Closing the app closes its Redis connections and queues.
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
@@ -118,9 +118,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     onError: onRedisError,
   });
   // Job submissions have a connection of their own, without ioredis' per-command timer (~10 % of the
-  // CPU per stored job, docs/performance.md): every submission runs under the guard, which bounds it as
-  // a whole. Other work (dashboard, metrics, lookups) keeps the timed connection, and submissions do not
-  // queue behind it.
+  // CPU per stored job, docs/performance.md): every submission is bounded as a whole instead (by the
+  // guard, or by the coalescer's timer per batch: submit.ts). Other work (dashboard, metrics, lookups)
+  // keeps the timed connection, and submissions do not queue behind it.
   const ingest = createRedis(o.redisUrl, {
     kind: 'fail-fast',
     commandTimeoutMs: null,
