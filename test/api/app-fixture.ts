@@ -11,7 +11,7 @@ export const TOKEN = 'test-token-0123456789abcdef';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
 export const HANDLERS = resolve(import.meta.dirname, '../fixtures/handlers.mjs');
 
-/** The fixture job types (work, flaky, boom, hang, progress) plus the demo ones, all on `queue`. */
+/** The fixture job types (test/fixtures/handlers.mjs) plus the demo ones, all on `queue`. */
 export async function fixtureJobs(queue: string): Promise<JobRegistry> {
   const fixtures = await loadRegistry(HANDLERS);
   const all = [...fixtures.all, ...demoJobs].map((d) => ({ ...d, queue }));

@@ -84,7 +84,9 @@ describe('kq CLI', () => {
     expect(invalid.out).toMatch(/Payload for job type "work" is invalid: data\.ms: /);
     const unknown = await run(['enqueue', 'nope', '--queue', t.queue], env);
     expect(unknown.code).toBe(2);
-    expect(unknown.out).toMatch(/Unknown job type "nope"\. Known types: boom, flaky, hang, progress, work\./);
+    expect(unknown.out).toMatch(
+      /Unknown job type "nope"\. Known types: boom, context-async, context-sync, flaky, hang, progress, work\./,
+    );
     const json = await run(['enqueue', 'work', '{ms:1}', '--queue', t.queue], env);
     expect(json.code).toBe(2);
     expect(json.out).toContain('is not valid JSON');

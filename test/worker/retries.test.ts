@@ -47,6 +47,32 @@ describe('worker: retries, timeouts, invalid payloads', () => {
     await cleanupRuns(t.redis, t.queue);
   });
 
+  it('hands handlers their context: plain return values, destructured progress, signal and log', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t);
+    const sync = await t.bull.add('context-sync', { n: 7 });
+    const async_ = await t.bull.add('context-async', {});
+    for (const job of [sync, async_]) {
+      await waitFor(
+        `${job.name} completed`,
+        async () => (await t.bull.getJobState(job.id as string)) === 'completed',
+      );
+    }
+    expect((await t.bull.getJob(sync.id as string))?.returnvalue).toEqual({
+      n: 7,
+      id: sync.id,
+      type: 'context-sync',
+      queue: t.queue,
+      attempt: 1,
+    });
+    const done = await t.bull.getJob(async_.id as string);
+    expect(done?.returnvalue).toEqual({ id: async_.id, signal: true });
+    expect(done?.progress).toBe(10);
+    expect(w.logs.some((l) => l.event === 'fixture.context' && l.jobId === async_.id)).toBe(true);
+    w.kill();
+    await w.waitForExit();
+  });
+
   it('aborts a handler at its timeout and counts it as a failed attempt', async () => {
     const t = useTestQueue();
     const w = spawnWorker(t);
