@@ -71,14 +71,10 @@ export async function startApi(kind, ctx) {
   };
 }
 
-/** Runs autocannon (POST JSON) and returns its result: requests, latency percentiles, status counts. */
-export function autocannon({ url, body, connections, seconds, rate }) {
-  const args = ['--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
-  args.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
-  if (rate) args.push('-R', String(rate));
-  args.push(url);
+/** Runs `command` to its end and resolves with its stdout parsed as JSON; rejects with its stderr's tail. */
+function runForJson(name, command, args, options = {}) {
   return new Promise((res, rej) => {
-    const p = spawn(AUTOCANNON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (c) => {
@@ -89,14 +85,23 @@ export function autocannon({ url, body, connections, seconds, rate }) {
     });
     p.on('error', rej);
     p.on('exit', (code) => {
-      if (code !== 0) return rej(new Error(`autocannon exited ${code}: ${err.slice(-1000)}`));
+      if (code !== 0) return rej(new Error(`${name} exited ${code}: ${err.slice(-1000)}`));
       try {
         res(JSON.parse(out));
       } catch (e) {
-        rej(new Error(`autocannon output not JSON (${e.message}): ${out.slice(0, 500)}`));
+        rej(new Error(`${name} output not JSON (${e.message}): ${out.slice(0, 500)}`));
       }
     });
   });
+}
+
+/** Runs autocannon (POST JSON) and returns its result: requests, latency percentiles, status counts. */
+export function autocannon({ url, body, connections, seconds, rate }) {
+  const args = ['--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
+  args.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
+  if (rate) args.push('-R', String(rate));
+  args.push(url);
+  return runForJson('autocannon', AUTOCANNON, args);
 }
 
 /** Load with a warm-up, then the measured run; adds the server's CPU time per 1,000 stored jobs. */
@@ -126,34 +131,18 @@ export async function measure(
 
 /** The in-process ceiling: `queue.add` (or `addBulk` of `batch`) from `concurrency` loops. */
 export async function inprocess(ctx, { concurrency, seconds, batch = 0, data }) {
-  const jobOptions = JSON.stringify(await kqJobOptions());
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, [resolve(here, 'inproc-add.mjs')], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        REDIS_URL: ctx.redisUrl,
-        KQ_PREFIX: ctx.prefix,
-        CONCURRENCY: String(concurrency),
-        DURATION_MS: String(seconds * 1000),
-        WARMUP_MS: '1000',
-        BATCH: String(batch),
-        DATA: JSON.stringify(data),
-        JOB_OPTIONS: jobOptions,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (c) => {
-      out += c.toString();
-    });
-    p.stderr.on('data', (c) => {
-      err += c.toString();
-    });
-    p.on('exit', (code) => {
-      if (code !== 0) return rej(new Error(`inproc-add exited ${code}: ${err.slice(-1000)}`));
-      const r = JSON.parse(out);
-      res({ jobsPerSec: r.jobs / r.seconds, cpuMsPer1000Jobs: (r.cpuMs / r.jobs) * 1000 });
-    });
+  const r = await runForJson('inproc-add', process.execPath, [resolve(here, 'inproc-add.mjs')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      REDIS_URL: ctx.redisUrl,
+      KQ_PREFIX: ctx.prefix,
+      CONCURRENCY: String(concurrency),
+      DURATION_MS: String(seconds * 1000),
+      WARMUP_MS: '1000',
+      BATCH: String(batch),
+      DATA: JSON.stringify(data),
+      JOB_OPTIONS: JSON.stringify(await kqJobOptions()),
+    },
   });
+  return { jobsPerSec: r.jobs / r.seconds, cpuMsPer1000Jobs: (r.cpuMs / r.jobs) * 1000 };
 }

@@ -10,6 +10,11 @@ import { AUTH, testApp } from './app-fixture.js';
 
 const json = { ...AUTH, 'content-type': 'application/json' };
 
+/** POST /jobs with `payload`; its JSON answer. */
+async function postJob(app: Awaited<ReturnType<typeof testApp>>, payload: object) {
+  return (await app.inject({ method: 'POST', url: '/jobs', headers: json, payload })).json();
+}
+
 function startWorker(
   t: ReturnType<typeof useTestQueue>,
   fn: (job: { data: Record<string, unknown> }) => unknown,
@@ -36,14 +41,7 @@ describe('GET /jobs/:id', () => {
   it('reports completed with result, timestamps and attempts', async () => {
     const t = useTestQueue();
     const app = await testApp(t);
-    const { id } = (
-      await app.inject({
-        method: 'POST',
-        url: '/jobs',
-        headers: json,
-        payload: { type: 'work', data: { ms: 3 } },
-      })
-    ).json();
+    const { id } = await postJob(app, { type: 'work', data: { ms: 3 } });
     const w = startWorker(t, async (job) => ({ doubled: Number(job.data.ms) * 2 }));
     const done = await waitFor('job completed', async () => {
       const s = (await app.inject({ method: 'GET', url: `/jobs/${id}`, headers: AUTH })).json();
@@ -66,14 +64,7 @@ describe('GET /jobs/:id', () => {
     const t = useTestQueue();
     const app = await testApp(t);
     const add = async (data: unknown) =>
-      (
-        await app.inject({
-          method: 'POST',
-          url: '/jobs',
-          headers: json,
-          payload: { type: 'noop', data, attempts: 1 },
-        })
-      ).json().id as string;
+      (await postJob(app, { type: 'noop', data, attempts: 1 })).id as string;
     const failing = await add({ mode: 'fail' });
     const cancelled = await add({ mode: 'cancel' });
     const w = startWorker(t, async (job) => {
@@ -116,14 +107,7 @@ describe('DELETE /jobs/:id', () => {
   it('removes a waiting job, leaving it readable as cancelled', async () => {
     const t = useTestQueue();
     const app = await testApp(t);
-    const { id } = (
-      await app.inject({
-        method: 'POST',
-        url: '/jobs',
-        headers: json,
-        payload: { type: 'work', data: { ms: 9 } },
-      })
-    ).json();
+    const { id } = await postJob(app, { type: 'work', data: { ms: 9 } });
     const res = await app.inject({ method: 'DELETE', url: `/jobs/${id}`, headers: AUTH });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ id, status: 'cancelled', type: 'work' });
@@ -138,14 +122,7 @@ describe('DELETE /jobs/:id', () => {
   it('removes a delayed job', async () => {
     const t = useTestQueue();
     const app = await testApp(t);
-    const { id } = (
-      await app.inject({
-        method: 'POST',
-        url: '/jobs',
-        headers: json,
-        payload: { type: 'work', delay: 3_600_000 },
-      })
-    ).json();
+    const { id } = await postJob(app, { type: 'work', delay: 3_600_000 });
     const res = await app.inject({ method: 'DELETE', url: `/jobs/${id}`, headers: AUTH });
     expect(res.statusCode).toBe(200);
     expect(await t.bull.getDelayedCount()).toBe(0);
