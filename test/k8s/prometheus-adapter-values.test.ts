@@ -103,7 +103,8 @@ describe('prometheus-adapter chart + kq values', () => {
   });
 
   it("the README's install command uses the values file", () => {
-    const readme = readFileSync(resolve(deployDir, 'README.md'), 'utf8');
+    // Shell line continuations joined, as the shell reads the command.
+    const readme = readFileSync(resolve(deployDir, 'README.md'), 'utf8').replace(/\\\n\s*/g, ' ');
     expect(readme).toMatch(new RegExp(`helm (upgrade --)?install .*-f \\S*${ADAPTER_VALUES_FILE}`));
     expect(readme).not.toMatch(/rules\.existing=/);
   });
