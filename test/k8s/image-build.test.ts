@@ -9,10 +9,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
+import { devOnly } from '../helpers/dev-only.js';
 import { trackProcess } from '../helpers/leak-guard.js';
 import { type PlayedImage, playDockerfile } from '../helpers/play-dockerfile.js';
 
-const root = join(import.meta.dirname, '../..');
 const npmCache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
 let image: PlayedImage;
 
@@ -34,9 +34,7 @@ describe('the Dockerfile, played from a clean context', () => {
     const installed = Object.keys(
       JSON.parse(readFileSync(join(image.workdir, 'node_modules/.package-lock.json'), 'utf8')).packages,
     );
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    for (const name of Object.keys(pkg.devDependencies))
-      expect(installed).not.toContain(`node_modules/${name}`);
+    for (const name of devOnly()) expect(installed).not.toContain(`node_modules/${name}`);
     // Needed only by `kq manifests` (run from a checkout) or pulled in by optional peers: not in a worker pod.
     for (const name of ['typescript', 'kubernetes-models', '@kubernetes-models/base'])
       expect(installed, name).not.toContain(`node_modules/${name}`);
