@@ -15,7 +15,7 @@
  *
  * @example
  * const image = await playDockerfile({ caches: { '/root/.npm': hostNpmCache } });
- * spawn('node', image.entrypoint, { env: { ...image.env, REDIS_URL } }); ... image.close();
+ * spawn('node', image.entrypoint, { env: { ...image.env, REDIS_URL } }); ... await image.close();
  */
 import { spawn } from 'node:child_process';
 import {
@@ -28,6 +28,7 @@ import {
   statSync,
   symlinkSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import { buildContextFiles } from './build-context.js';
@@ -74,7 +75,8 @@ export interface PlayedImage {
   log: string;
   /** Maps an absolute image path to the host folder. */
   hostPath(imagePath: string): string;
-  close(): void;
+  /** Removes every stage folder (hundreds of MB with node_modules: give the hook time). */
+  close(): Promise<void>;
 }
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -208,7 +210,7 @@ export async function playDockerfile(options: PlayOptions = {}): Promise<PlayedI
     stages: played,
     log,
     hostPath,
-    close: () => rmSync(work, { recursive: true, force: true }),
+    close: () => rm(work, { recursive: true, force: true }),
   };
 }
 

@@ -1,8 +1,8 @@
 /**
  * What can be checked of the image without a Docker engine: the Dockerfile's runtime stage runs the
  * package's bin with node as PID 1, as the numeric user the manifests' runAsUser names, with production
- * dependencies only; the build context leaves out local artefacts. (The production install itself runs
- * in production-install.test.ts.)
+ * dependencies only; the build context leaves out local artefacts. (image-build.test.ts plays the whole
+ * Dockerfile and starts a worker from it; production-install.test.ts checks the npm-pack install.)
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';

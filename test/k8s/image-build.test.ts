@@ -27,7 +27,7 @@ describe('the Dockerfile, played from a clean context', () => {
       env: { npm_config_prefer_offline: 'true', npm_config_loglevel: 'error' },
     });
   }, 600_000);
-  afterAll(() => image?.close());
+  afterAll(() => image?.close(), 180_000);
 
   it('assembles a runtime stage of the bundle, production dependencies and package.json only', () => {
     expect(readdirSync(image.workdir).sort()).toEqual(['dist', 'node_modules', 'package.json']);

@@ -65,7 +65,7 @@ describe('playDockerfile', () => {
       expect(readFileSync(join(caches, 'marker'), 'utf8')).toBe('cached\n');
       expect(existsSync(join(image.stages[0]?.root ?? '', 'root/.cache'))).toBe(false);
     } finally {
-      image.close();
+      await image.close();
     }
   });
 
@@ -78,7 +78,7 @@ describe('playDockerfile', () => {
           .sort(),
       ).toEqual(['', './.dockerignore', './.gitignore', './Dockerfile', './a.txt', './sub/b.txt']);
     } finally {
-      image.close();
+      await image.close();
     }
   });
 
