@@ -3,6 +3,7 @@
  * (test/helpers/play-dockerfile.ts: each COPY copies exactly what it names into an empty folder, each RUN
  * runs there), then a worker is started from the assembled runtime stage, the way its ENTRYPOINT runs it,
  * against a real Redis. A file the build needs but no COPY names fails here as it fails `docker build`.
+ * Slow (a full `npm ci` and build): `npm run test:image`, which `.ci/run` runs; `npm test` leaves it out.
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
