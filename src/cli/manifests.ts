@@ -1,7 +1,7 @@
 /**
  * `kq manifests <approach>`: prints one deployment approach as multi-document YAML, or writes them all.
- * The renderer's kubernetes-models are optional dependencies, loaded here only: the container image omits
- * them (a pod never renders manifests), so there this command says where to run it instead.
+ * The renderer (kubernetes-models) is loaded here only: the container image leaves kubernetes-models out
+ * (a pod never renders manifests, and it is 20 MB), so there this command says where to run it instead.
  */
 import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
@@ -21,9 +21,9 @@ async function loadRenderer() {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ERR_MODULE_NOT_FOUND' || !/kubernetes-models/.test(String(err))) throw err;
     throw new ConfigError(
-      'needs the optional dependency kubernetes-models, which this install leaves out (the container image ' +
-        'omits it to stay small). Run `npx kq manifests ...` where kq is installed with its optional ' +
-        'dependencies, or `npm run manifests` in a checkout.',
+      'needs the package kubernetes-models, which this install leaves out (the container image omits it ' +
+        'to stay small). Run `npx kq manifests ...` where kq is installed with all its dependencies, or ' +
+        '`npm run manifests` in a checkout.',
       { option: 'manifests' },
     );
   }

@@ -103,8 +103,6 @@ describe('the Dockerfile, played from a clean context', () => {
       timeout: 30_000,
     });
     expect(manifests.status).toBe(2);
-    expect(manifests.stderr).toMatch(
-      /kq manifests: needs the optional dependency kubernetes-models.*npx kq manifests/s,
-    );
+    expect(manifests.stderr).toMatch(/kq manifests: needs the package kubernetes-models.*npx kq manifests/s);
   });
 });
