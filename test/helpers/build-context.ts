@@ -1,13 +1,13 @@
 /**
  * The build context `docker build .` would send from a fresh clone: the files git knows (tracked, or new
  * and not git-ignored, so a local `node_modules/` or `dist/` never counts), minus what `.dockerignore`
- * excludes. Ignore patterns follow Docker's rules: `*` and `?` stay within one path segment, `**` spans
+ * excludes. Outside a git work tree (a freshly generated project) every file counts, as for Docker. Ignore patterns follow Docker's rules: `*` and `?` stay within one path segment, `**` spans
  * segments, a leading `/` is dropped, a pattern that matches a folder excludes everything under it, and a
  * later `!pattern` re-includes; the last matching pattern wins.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 
 interface IgnoreRule {
   re: RegExp;
@@ -62,20 +62,29 @@ export function isIgnored(path: string, rules: IgnoreRule[]): boolean {
  * @example const files = buildContextFiles('/work/repo'); // ['package.json', 'src/cli.ts', ...]
  */
 export function buildContextFiles(contextDir: string): string[] {
-  const listed = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
-    cwd: contextDir,
-    encoding: 'utf8',
-    maxBuffer: 64 * 1024 * 1024,
-  })
-    .split('\0')
-    .filter(Boolean);
   const ignoreFile = join(contextDir, '.dockerignore');
   const rules = existsSync(ignoreFile) ? dockerignoreRules(readFileSync(ignoreFile, 'utf8')) : [];
   // Deleted but still tracked files are not in the working tree, so not in the context either.
-  return [...new Set(listed)]
+  return [...new Set(listFiles(contextDir))]
     .filter(
       (f) =>
         !isIgnored(f, rules) && existsSync(join(contextDir, f)) && statSync(join(contextDir, f)).isFile(),
     )
     .sort();
+}
+
+/** Files git knows under `dir` (relative to it); outside a git work tree (a generated project), all files. */
+function listFiles(dir: string): string[] {
+  try {
+    return execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', '-z'], {
+      cwd: dir,
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+      .split('\0')
+      .filter(Boolean);
+  } catch {
+    return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => f.split(sep).join('/'));
+  }
 }

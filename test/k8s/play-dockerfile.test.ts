@@ -4,7 +4,15 @@
  * the errors it must raise where `docker build` fails. No npm here, so it runs in well under a second.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,5 +103,23 @@ describe('playDockerfile', () => {
     await expect(play(['FROM node:24-bookworm-slim', 'HEALTHCHECK CMD true'].join('\n'))).rejects.toThrow(
       /HEALTHCHECK is not supported/,
     );
+  });
+
+  it('outside a git work tree every file of the folder is in the context (minus .dockerignore)', async () => {
+    const plain = mkdtempSync(join(tmpdir(), 'kq-play-plain-'));
+    try {
+      writeFileSync(join(plain, 'x.txt'), 'X\n');
+      writeFileSync(join(plain, 'skip.log'), 'no\n');
+      writeFileSync(join(plain, '.dockerignore'), '*.log\n');
+      writeFileSync(join(plain, 'Dockerfile'), 'FROM node:24-bookworm-slim\nWORKDIR /app\nCOPY . ./\n');
+      const image = await playDockerfile({ context: plain });
+      try {
+        expect(readdirSync(image.workdir).sort()).toEqual(['.dockerignore', 'Dockerfile', 'x.txt']);
+      } finally {
+        await image.close();
+      }
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
   });
 });
