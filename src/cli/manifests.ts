@@ -1,24 +1,47 @@
-/** `kq manifests <approach>`: prints one deployment approach as multi-document YAML, or writes them all. */
+/**
+ * `kq manifests <approach>`: prints one deployment approach as multi-document YAML, or writes them all.
+ * The renderer (kubernetes-models) is loaded here only: the container image leaves kubernetes-models out
+ * (a pod never renders manifests, and it is 20 MB), so there this command says where to run it instead.
+ */
 import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { writeApproachDir } from '../k8s/kustomize.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
-import { APPROACH_NAMES, approaches, isApproachName, renderYaml } from '../k8s/render.js';
 
 const summary = 'Render Kubernetes manifests for one deployment approach (or `all` with --out-dir)';
 
-function approachList(): string {
+async function loadRenderer() {
+  try {
+    const [render, kustomize] = await Promise.all([
+      import('../k8s/render.js'),
+      import('../k8s/kustomize.js'),
+    ]);
+    return { ...render, ...kustomize };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !/kubernetes-models/.test(String(err))) throw err;
+    throw new ConfigError(
+      'needs the package kubernetes-models, which this install leaves out (the container image omits it ' +
+        'to stay small). Run `npx kq manifests ...` where kq is installed with all its dependencies, or ' +
+        '`npm run manifests` in a checkout.',
+      { option: 'manifests' },
+    );
+  }
+}
+
+function approachList({ APPROACH_NAMES, approaches }: Awaited<ReturnType<typeof loadRenderer>>): string {
   return APPROACH_NAMES.map((n) => `  ${n.padEnd(20)} ${approaches[n].summary}`).join('\n');
 }
 
 export const command: Command = {
   summary,
   async run(argv, env) {
+    const k8s = await loadRenderer();
+    const { APPROACH_NAMES, isApproachName, renderYaml, writeApproachDir } = k8s;
     const { values, positionals, help } = parseOptions(manifestOptionSpecs, argv, env, 1);
     if (help) {
       process.stdout.write(
-        `${formatHelp('Usage: kq manifests <approach|all> [options]', summary, manifestOptionSpecs)}\nApproaches:\n${approachList()}\n`,
+        `${formatHelp('Usage: kq manifests <approach|all> [options]', summary, manifestOptionSpecs)}\nApproaches:\n${approachList(k8s)}\n`,
       );
       return 0;
     }
@@ -41,7 +64,7 @@ export const command: Command = {
     if (!name || !isApproachName(name)) {
       const what = name ? `Unknown approach ${JSON.stringify(name)}` : 'Missing <approach>';
       throw new ConfigError(
-        `${what}: must be one of ${APPROACH_NAMES.join(', ')} (or all with --out-dir).\n${approachList()}`,
+        `${what}: must be one of ${APPROACH_NAMES.join(', ')} (or all with --out-dir).\n${approachList(k8s)}`,
         { option: 'approach', value: name ?? '' },
       );
     }

@@ -4,6 +4,10 @@
  * Secret `kq-api`. `GET /metrics` needs a token too, so there are no `prometheus.io/scrape` annotations
  * (an annotation-driven scrape job has no token and would only log 401s): hpa-prometheus renders an
  * explicit scrape job instead.
+ *
+ * Rollouts and drains: the pod keeps serving for PRESTOP_SECONDS after it starts terminating (endpoints lag),
+ * then SIGTERM makes the API finish in-flight requests, bounded by REQUEST_TIMEOUT_MS (default 5 s) plus
+ * 5 s slack (src/cli/api.ts); the grace period covers both with room to spare.
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -14,7 +18,9 @@ import {
   containerSecurityContext,
   httpProbe,
   meta,
+  PRESTOP_SECONDS,
   podSecurityContext,
+  preStopSleep,
   type RenderContext,
   redisEnv,
   selector,
@@ -23,6 +29,8 @@ import {
 } from './common.js';
 
 export const API_NAME = 'kq-api';
+/** Longest the API takes to stop after SIGTERM: REQUEST_TIMEOUT_MS' default 5 s + 5 s slack. */
+export const API_DRAIN_SECONDS = 10;
 
 export function apiObjects(ctx: RenderContext) {
   const { o } = ctx;
@@ -36,7 +44,7 @@ export function apiObjects(ctx: RenderContext) {
         metadata: { labels: meta(ctx, API_NAME, 'api').labels },
         spec: {
           automountServiceAccountToken: false,
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: PRESTOP_SECONDS + API_DRAIN_SECONDS + 10,
           securityContext: podSecurityContext(),
           topologySpreadConstraints: [
             {
@@ -64,6 +72,7 @@ export function apiObjects(ctx: RenderContext) {
               ports: [{ name: 'http', containerPort: API_PORT }],
               livenessProbe: httpProbe('/healthz', API_PORT),
               readinessProbe: httpProbe('/readyz', API_PORT),
+              lifecycle: preStopSleep(),
               resources: {
                 requests: { cpu: '100m', memory: '128Mi' },
                 limits: { cpu: '1', memory: '256Mi' },

@@ -3,8 +3,10 @@
  * (password from a Secret, never inline) and the worker container. Approaches only choose the mode env
  * (`EXIT`, `MAX_JOBS`) and the controller around the pod.
  */
+import type { IPodFailurePolicy } from 'kubernetes-models/batch/v1/PodFailurePolicy';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { ILifecycle } from 'kubernetes-models/v1/Lifecycle';
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
@@ -67,6 +69,33 @@ export function httpProbe(path: string, port: number, scheme: 'HTTP' | 'HTTPS' =
     periodSeconds: 10,
     timeoutSeconds: 3,
     failureThreshold: 3,
+  };
+}
+
+/**
+ * Seconds a serving pod (API, metrics adapter) keeps serving after it is told to stop, before SIGTERM:
+ * endpoint removal reaches kube-proxy, ingress controllers and the aggregator a few seconds after the pod
+ * starts terminating, and until then they still send it new connections. The `sleep` action needs no
+ * binary in the image (Kubernetes 1.30+, on by default).
+ */
+export const PRESTOP_SECONDS = 10;
+
+export function preStopSleep(seconds = PRESTOP_SECONDS): ILifecycle {
+  return { preStop: { sleep: { seconds } } };
+}
+
+/**
+ * Job pod failures a retry cannot fix fail the Job at once: kq exits 2 on a configuration error (bad env,
+ * unknown option), where `backoffLimit` retries would only repeat it. A pod evicted or preempted (node
+ * drain, `DisruptionTarget`) is retried without counting against `backoffLimit`: its job went back to the
+ * queue. Needs `restartPolicy: Never`.
+ */
+export function workerPodFailurePolicy(): IPodFailurePolicy {
+  return {
+    rules: [
+      { action: 'FailJob', onExitCodes: { containerName: 'worker', operator: 'In', values: [2] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    ],
   };
 }
 
@@ -166,7 +195,7 @@ export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IC
 /** The worker pod spec shared by the Deployment, CronJob and ScaledJob approaches. */
 export function workerPodSpec(
   ctx: RenderContext,
-  opts: { modeEnv?: IEnvVar[]; restartPolicy?: 'Always' | 'OnFailure' | 'Never' } = {},
+  opts: { modeEnv?: IEnvVar[]; restartPolicy?: 'Always' | 'Never' } = {},
 ): IPodSpec {
   return {
     restartPolicy: opts.restartPolicy ?? 'Always',

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { API_SECRET, REDIS_SECRET } from './common.js';
 import type { ManifestOptions } from './options.js';
-import { type ApproachName, renderYaml } from './render.js';
+import { type ApproachName, approachFiles, renderYaml } from './render.js';
 
 export function kustomization(): string {
   return stringify({
@@ -53,6 +53,9 @@ export function deployFiles(name: ApproachName, o: ManifestOptions): Record<stri
   return {
     [`${name}/kq.yaml`]: renderYaml(name, o),
     [`${name}/kustomization.yaml`]: kustomization(),
+    ...Object.fromEntries(
+      Object.entries(approachFiles(name)).map(([file, text]) => [`${name}/${file}`, text]),
+    ),
     'secrets/kustomization.yaml': secretsKustomization(o.namespace),
     'secrets/.gitignore': SECRETS_GITIGNORE,
   };

@@ -24,9 +24,27 @@ import {
   tmpVolume,
 } from './common.js';
 
+/**
+ * The one label both KEDA install methods put on the operator pod: the release YAML
+ * (config/manager/manager.yaml) labels the pod template only `app` and `name`; the Helm chart adds
+ * `app.kubernetes.io/name`. Selecting that one shut out the release-YAML install. See docs/deploy.md.
+ */
+export const KEDA_OPERATOR_POD_LABELS = { app: 'keda-operator' };
+
 /** uid/gid of the `redis` user in the official redis image. */
 const REDIS_UID = 999;
 export const REDIS_IMAGE = 'redis:7.4-alpine';
+
+/**
+ * The container limit over `maxmemory`: an AOF rewrite forks, and the child's copy-on-write pages plus
+ * allocator fragmentation count against the cgroup on top of the dataset, so 1.25x left a rewrite under
+ * write load close to an OOM kill. At least 1.5x (test/k8s/consistency.test.ts holds it).
+ */
+export const REDIS_LIMIT_FACTOR = 1.5;
+
+export function redisMemoryLimitMi(maxmemoryMb: number): number {
+  return Math.ceil(maxmemoryMb * REDIS_LIMIT_FACTOR);
+}
 
 function startScript(maxmemoryMb: number): string {
   return [
@@ -82,7 +100,7 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
               },
               resources: {
                 requests: { cpu: '100m', memory: `${o.redisMaxmemoryMb}Mi` },
-                limits: { cpu: '1', memory: `${Math.ceil(o.redisMaxmemoryMb * 1.25)}Mi` },
+                limits: { cpu: '1', memory: `${redisMemoryLimitMi(o.redisMaxmemoryMb)}Mi` },
               },
               securityContext: containerSecurityContext(),
               // /tmp: a shell may back the here-document with a temp file; the root filesystem is read-only.
@@ -111,7 +129,7 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
   // allow any pod of that namespace, or a pod with that label in ours).
   const kedaOperator: INetworkPolicyPeer = {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.kedaNamespace } },
-    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'keda-operator' } },
+    podSelector: { matchLabels: KEDA_OPERATOR_POD_LABELS },
   };
   const policy = new NetworkPolicy({
     metadata: meta(ctx, REDIS_SERVICE, 'redis'),

@@ -9,7 +9,11 @@ import { apiObjects } from './api.js';
 import { cronjobApproach } from './approaches/cronjob.js';
 import { deploymentApproach } from './approaches/deployment.js';
 import { hpaAdapterApproach } from './approaches/hpa-adapter.js';
-import { hpaPrometheusApproach } from './approaches/hpa-prometheus.js';
+import {
+  ADAPTER_VALUES_FILE,
+  hpaPrometheusApproach,
+  prometheusAdapterValuesYaml,
+} from './approaches/hpa-prometheus.js';
 import { kedaScaledJobApproach } from './approaches/keda-scaledjob.js';
 import { kedaScaledObjectApproach } from './approaches/keda-scaledobject.js';
 import type { RenderContext } from './common.js';
@@ -21,6 +25,8 @@ interface Approach {
   build: (ctx: RenderContext) => Model<unknown>[];
   /** The KEDA operator reads Redis itself, so the NetworkPolicy must let it in. */
   keda?: boolean;
+  /** Files besides kq.yaml that `--out-dir` writes into the approach's folder (name -> text). */
+  files?: () => Record<string, string>;
 }
 
 export const approaches = {
@@ -39,12 +45,19 @@ export const approaches = {
   'hpa-prometheus': {
     summary: 'HPA on kq_queue_backlog via Prometheus + prometheus-adapter',
     build: hpaPrometheusApproach,
+    files: () => ({ [ADAPTER_VALUES_FILE]: prometheusAdapterValuesYaml() }),
   },
   'hpa-adapter': { summary: 'HPA on kq_queue_backlog via `kq metrics-adapter`', build: hpaAdapterApproach },
 } satisfies Record<string, Approach>;
 
 export type ApproachName = keyof typeof approaches;
 export const APPROACH_NAMES = Object.keys(approaches) as ApproachName[];
+
+/** The approach's extra files (see `Approach.files`). */
+export function approachFiles(name: ApproachName): Record<string, string> {
+  const approach: Approach = approaches[name];
+  return approach.files?.() ?? {};
+}
 
 export function isApproachName(name: string): name is ApproachName {
   return Object.hasOwn(approaches, name);

@@ -3,6 +3,7 @@
  * stay in Secrets, pods outlive the worker's shutdown timeout, job-style approaches run workers in exit
  * mode, and every env name is one the CLI declares.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { IScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
@@ -15,14 +16,22 @@ import { apiOptionSpecs } from '../../src/api/options.js';
 import { parseOptions } from '../../src/config.js';
 import { loadRegistry } from '../../src/jobs/registry.js';
 import { DEFAULT_IMAGE } from '../../src/k8s/options.js';
-import { APPROACH_NAMES, renderYaml } from '../../src/k8s/render.js';
+import { APPROACH_NAMES } from '../../src/k8s/render.js';
 import { adapterOptionSpecs } from '../../src/metrics/adapter/options.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
 import { useTestQueue } from '../helpers/context.js';
-import { kqContainers, manifestOptions, podSpecOf, redisTriggers, render } from './manifest-fixture.js';
+import { CLI } from '../helpers/kq-process.js';
+import {
+  type K8sObject,
+  kqContainers,
+  manifestOptions,
+  podSpecOf,
+  redisTriggers,
+  render,
+} from './manifest-fixture.js';
 
 const envNames = (specs: Record<string, { env: readonly string[] }>) =>
   new Set(Object.values(specs).flatMap((s) => s.env));
@@ -108,8 +117,13 @@ describe('secrets are never inline', () => {
   for (const name of APPROACH_NAMES) {
     it(name, () => {
       for (const flags of variants) {
-        const yaml = renderYaml(name, manifestOptions(flags));
-        expect(yaml).not.toMatch(/^kind: Secret$/m);
+        // The one Secret rendered holds Prometheus' scrape job, which names the token file, not a token.
+        for (const secret of render(name, flags).filter((o) => o.kind === 'Secret')) {
+          expect(secret.metadata.name).toBe('kq-prometheus-scrape');
+          const text = Object.values(secret.stringData as Record<string, string>).join('\n');
+          expect(text).toMatch(/credentials_file: /);
+          expect(text).not.toMatch(/^\s*(credentials|password|bearer_token):/m);
+        }
         for (const { container } of kqContainers(render(name, flags))) {
           for (const env of container.env ?? []) {
             if (/PASSWORD|TOKEN|SECRET|REDISCLI_AUTH/.test(env.name)) {
@@ -156,35 +170,63 @@ function workerValues(name: (typeof APPROACH_NAMES)[number]) {
   });
 }
 
+/** Exit code 2 (configuration error) fails the Job at once; an evicted pod does not count as a failure. */
+function expectFailurePolicy(job: IJobSpec): void {
+  expect(job.template.spec?.restartPolicy).toBe('Never');
+  expect(job.podFailurePolicy?.rules).toEqual([
+    { action: 'FailJob', onExitCodes: { containerName: 'worker', operator: 'In', values: [2] } },
+    { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+  ]);
+}
+
 describe('job-style approaches run workers that exit', () => {
-  it('cronjob: EXIT=1, work-queue Job (parallelism 3, completions unset), the seed schedule and policy', () => {
+  it('cronjob: EXIT=1, work-queue Job (parallelism 3, completions unset), bounded to one Job at a time', () => {
     expect(workerValues('cronjob').map((v) => v.exitWhenEmpty)).toEqual([true]);
     const cj = render('cronjob').find((o) => o.kind === 'CronJob');
     const spec = (cj as unknown as ICronJob).spec as ICronJobSpec;
     const job = spec.jobTemplate.spec as IJobSpec;
     expect(spec.schedule).toBe('* * * * *');
-    expect(spec.concurrencyPolicy).toBe('Allow');
+    // Allow added `parallelism` pods every minute under a backlog (up to 180 within the 1 h deadline).
+    expect(spec.concurrencyPolicy).toBe('Forbid');
     expect(job.parallelism).toBe(3);
     expect(job.completions).toBeUndefined();
-    for (const value of [job.activeDeadlineSeconds, job.backoffLimit, job.ttlSecondsAfterFinished])
-      expect(value).toBeGreaterThan(0);
+    for (const value of [job.activeDeadlineSeconds, job.backoffLimit]) expect(value).toBeGreaterThan(0);
+    // A TTL would delete failed Jobs whatever failedJobsHistoryLimit says: the history limits clean up.
+    expect(job.ttlSecondsAfterFinished).toBeUndefined();
     for (const value of [
       spec.startingDeadlineSeconds,
       spec.successfulJobsHistoryLimit,
       spec.failedJobsHistoryLimit,
     ])
       expect(value).toBeGreaterThan(0);
+    expectFailurePolicy(job);
   });
 
-  it('keda-scaledjob: MAX_JOBS=1 and EXIT=1, accurate strategy, gradual rollout', () => {
+  it('keda-scaledjob: MAX_JOBS=1 and EXIT=1, accurate strategy counting not-Ready pods as pending, gradual rollout', () => {
     expect(workerValues('keda-scaledjob').map((v) => [v.maxJobs, v.exitWhenEmpty, v.concurrency])).toEqual([
       [1, true, 1],
     ]);
     const sj = render('keda-scaledjob').find((o) => o.kind === 'ScaledJob');
     const spec = (sj as unknown as IScaledJob).spec as NonNullable<IScaledJob['spec']>;
     expect(spec.scalingStrategy?.strategy).toBe('accurate');
+    expect((spec.scalingStrategy as { pendingPodConditions?: string[] }).pendingPodConditions).toEqual([
+      'Ready',
+    ]);
     expect(spec.rollout?.strategy).toBe('gradual');
     expect(spec.jobTargetRef.activeDeadlineSeconds).toBeGreaterThan(0);
+    expectFailurePolicy(spec.jobTargetRef as IJobSpec);
+    // The Ready condition is the worker's readiness probe.
+    expect(podSpecOf(sj as K8sObject)?.containers[0]?.readinessProbe?.httpGet?.path).toBe('/readyz');
+  });
+
+  it('the exit codes the Job failure policy names are the ones kq uses: 2 for a config error', () => {
+    const r = spawnSync(process.execPath, [CLI, 'worker'], {
+      env: { PATH: process.env.PATH ?? '', CONCURRENCY: 'lots', REDIS_URL: 'redis://127.0.0.1:1/0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/CONCURRENCY/);
   });
 
   it('long-running approaches do not exit when empty', () => {

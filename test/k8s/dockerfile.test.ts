@@ -1,8 +1,8 @@
 /**
  * What can be checked of the image without a Docker engine: the Dockerfile's runtime stage runs the
  * package's bin with node as PID 1, as the numeric user the manifests' runAsUser names, with production
- * dependencies only; the build context leaves out local artefacts. (The production install itself runs
- * in production-install.test.ts.)
+ * dependencies only; the build context leaves out local artefacts. (image-build.test.ts plays the whole
+ * Dockerfile and starts a worker from it; production-install.test.ts checks the npm-pack install.)
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -14,9 +14,11 @@ const dockerfile = readFileSync(resolve(root, 'Dockerfile'), 'utf8');
 const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
 
-it('the runtime stage: slim node 20, production deps, numeric non-root user, node runs the bin directly', () => {
+it('the runtime stage: slim Node LTS, production deps, numeric non-root user, node runs the bin directly', () => {
   expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
-  expect(runtime).toMatch(/^\nFROM node:20[\w.-]*-slim\n/);
+  // Node 22 and 24 are the LTS lines in security support (20 ended 2026-04-30); every stage the same.
+  expect(runtime).toMatch(/^\nFROM node:(22|24)-[\w.-]*slim\n/);
+  expect(new Set(dockerfile.match(/^FROM \S+/gm)).size).toBe(1);
   expect(dockerfile).toMatch(/npm ci --omit=dev/);
   expect(runtime).toMatch(/COPY --from=\S+ \/app\/node_modules \.\/node_modules/);
   const user = /^USER (\d+):(\d+)$/m.exec(runtime);

@@ -1,6 +1,8 @@
 /**
  * Every object of every approach validates against its Kubernetes or KEDA schema: the objects the
  * generator builds, and the YAML committed under deploy/ (parsed back, so what users apply is checked).
+ * KEDA objects are checked twice: by @kubernetes-models/keda (lax on newer fields) and against KEDA's own
+ * CRDs with ajv, unknown fields as errors (keda-crd-schema.ts). So are the KEDA examples in docs/.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,11 +21,13 @@ import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
+import { isKedaKind, validateAgainstKedaCrd } from './keda-crd-schema.js';
 import { type K8sObject, manifestOptions } from './manifest-fixture.js';
 
 type ModelClass = { new (data: never): { validate(): void }; apiVersion: string; kind: string };
@@ -32,6 +36,7 @@ const schemas: ModelClass[] = [
   Service,
   ServiceAccount,
   ConfigMap,
+  Secret,
   Deployment,
   StatefulSet,
   CronJob,
@@ -52,6 +57,7 @@ function validatePlain(obj: K8sObject): void {
   const model = byType.get(`${obj.apiVersion}/${obj.kind}`);
   if (!model) throw new Error(`no schema known for ${obj.apiVersion} ${obj.kind} (${obj.metadata?.name})`);
   new model(obj as never).validate();
+  if (isKedaKind(obj.apiVersion)) validateAgainstKedaCrd(obj);
 }
 
 const variants: Record<string, string[]> = {
@@ -124,4 +130,44 @@ describe('the validators reject broken objects (so the tests above can fail)', (
     };
     expect(() => validatePlain(d as unknown as K8sObject)).toThrow(/replicas/);
   });
+});
+
+const kedaObject = (approach: 'keda-scaledobject' | 'keda-scaledjob', kind: string) => {
+  const found = renderObjects(approach, manifestOptions()).find(
+    (o) => (o.toJSON() as K8sObject).kind === kind,
+  );
+  // biome-ignore lint/suspicious/noExplicitAny: breaking the object on purpose, field by field
+  return JSON.parse(JSON.stringify(found?.toJSON())) as K8sObject & { spec: Record<string, any> };
+};
+
+describe("KEDA's CRDs reject what a cluster would silently drop (so the KEDA checks above can fail)", () => {
+  it('a misspelt field, a field in the wrong place, and a wrong type', () => {
+    const sj = kedaObject('keda-scaledjob', 'ScaledJob');
+    expect(() => validateAgainstKedaCrd(sj)).not.toThrow();
+    sj.spec.scalingStrategy.pendingPodCondition = ['Ready'];
+    expect(() => validateAgainstKedaCrd(sj)).toThrow(
+      /scalingStrategy must NOT have additional properties.*pendingPodCondition/,
+    );
+    const so = kedaObject('keda-scaledobject', 'ScaledObject');
+    so.spec.pendingPodConditions = ['Ready'];
+    expect(() => validateAgainstKedaCrd(so)).toThrow(/\/spec must NOT have additional properties/);
+    const ta = kedaObject('keda-scaledobject', 'TriggerAuthentication');
+    ta.spec.secretTargetRef[0].parameter = 7;
+    expect(() => validateAgainstKedaCrd(ta)).toThrow(/secretTargetRef\/0\/parameter must be string/);
+  });
+});
+
+describe('KEDA examples in docs/ validate', () => {
+  for (const page of ['api.md', 'deploy.md']) {
+    it(`docs/${page}`, () => {
+      const text = readFileSync(resolve(import.meta.dirname, `../../docs/${page}`), 'utf8');
+      const blocks = [...text.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] as string);
+      const docs = blocks
+        .flatMap((b) => parseAllDocuments(b).map((d) => d.toJSON() as K8sObject | null))
+        .filter((d): d is K8sObject => typeof d?.apiVersion === 'string' && isKedaKind(d.apiVersion));
+      if (page === 'api.md')
+        expect(docs.map((d) => d.kind).sort()).toEqual(['ScaledObject', 'TriggerAuthentication']);
+      for (const doc of docs) validatePlain(doc);
+    });
+  }
 });

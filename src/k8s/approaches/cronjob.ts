@@ -1,13 +1,20 @@
 /**
  * Approach 2 (the seed's CronJob): every minute a Job starts `parallelism` workers in exit-when-empty mode
  * (`EXIT=1`); `completions` stays unset, so this is a work-queue Job that completes once its pods have
- * exited 0, which they do only when nothing is runnable. Unlike the seed, a worker never blocks on an
- * empty queue (so `concurrencyPolicy: Allow` cannot pile up Jobs forever) and exits 1 when Redis is
- * unreachable, so `backoffLimit` retries instead of reporting success. The seed omitted the deadlines and
- * history limits below; without them failed or stuck Jobs accumulate.
+ * exited 0, which they do only when nothing is runnable. A worker never blocks on an empty queue and exits
+ * 1 when Redis is unreachable, so `backoffLimit` retries instead of reporting success.
+ *
+ * Bounded: `concurrencyPolicy: Forbid` skips a minute while the previous Job still runs, so at most
+ * `parallelism` worker pods exist (with `Allow`, a backlog that outlasts a minute added `parallelism` pods
+ * every minute, up to 60 x parallelism within the 1 h deadline). The running Job's workers keep draining
+ * the backlog; more throughput means a higher `--parallelism`.
+ *
+ * Finished Jobs are cleaned by the CronJob's history limits alone (no `ttlSecondsAfterFinished`, which
+ * would delete failed Jobs after it whatever `failedJobsHistoryLimit` says): the last 3 failed Jobs stay
+ * for `kubectl describe` / `kubectl logs` until newer failures replace them.
  */
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
-import { meta, type RenderContext, WORKER_NAME, workerPodSpec } from '../common.js';
+import { meta, type RenderContext, WORKER_NAME, workerPodFailurePolicy, workerPodSpec } from '../common.js';
 
 export function cronjobApproach(ctx: RenderContext) {
   const { o } = ctx;
@@ -16,7 +23,7 @@ export function cronjobApproach(ctx: RenderContext) {
       metadata: meta(ctx, WORKER_NAME, 'worker'),
       spec: {
         schedule: '* * * * *',
-        concurrencyPolicy: 'Allow',
+        concurrencyPolicy: 'Forbid',
         // A run missed by more than this (controller down, cluster busy) is skipped; the next minute's
         // run picks the work up anyway.
         startingDeadlineSeconds: 30,
@@ -28,11 +35,11 @@ export function cronjobApproach(ctx: RenderContext) {
             parallelism: o.parallelism,
             backoffLimit: 3,
             activeDeadlineSeconds: o.jobDeadlineSeconds,
-            ttlSecondsAfterFinished: 600,
+            podFailurePolicy: workerPodFailurePolicy(),
             template: {
               metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
               spec: workerPodSpec(ctx, {
-                restartPolicy: 'OnFailure',
+                restartPolicy: 'Never',
                 modeEnv: [{ name: 'EXIT', value: '1' }],
               }),
             },

@@ -7,22 +7,31 @@
  * against the APIService `caBundle`; the adapter verifies the aggregator's front-proxy client cert against
  * the request-header CA (ConfigMap `kq-requestheader-ca`, copied from
  * kube-system/extension-apiserver-authentication). Both are created by the user (see the README).
+ *
+ * The adapter never calls the Kubernetes API (no TokenReview, no SubjectAccessReview: the aggregator
+ * authenticated the caller, the adapter checks the front-proxy client cert and serves only read-only
+ * numbers), so its pods mount no ServiceAccount token and get no RBAC; the one binding left lets the HPA
+ * controller read external metrics. Its outage is cluster-wide (an unavailable APIService breaks API
+ * discovery and namespace deletion), hence 2 replicas spread over nodes, a PodDisruptionBudget, a
+ * readiness that does not depend on Redis (src/metrics/adapter/server.ts) and a preStop delay so the
+ * aggregator stops sending to a terminating pod before it closes.
  */
 import { readFileSync } from 'node:fs';
 import { APIService } from 'kubernetes-models/apiregistration.k8s.io/v1/APIService';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
 import { ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding';
-import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { Service } from 'kubernetes-models/v1/Service';
-import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { ConfigError } from '../../errors.js';
 import {
   containerSecurityContext,
   httpProbe,
   labels,
   meta,
+  PRESTOP_SECONDS,
   podSecurityContext,
+  preStopSleep,
   type RenderContext,
   redisEnv,
   selector,
@@ -68,8 +77,18 @@ function adapterDeployment(ctx: RenderContext): Deployment {
       template: {
         metadata: { labels: m.labels },
         spec: {
-          serviceAccountName: ADAPTER_NAME,
+          automountServiceAccountToken: false,
+          // preStop, then up to 5 s for open requests (the adapter's close grace), then margin.
+          terminationGracePeriodSeconds: PRESTOP_SECONDS + 5 + 15,
           securityContext: podSecurityContext(),
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: selector(ADAPTER_NAME) },
+            },
+          ],
           containers: [
             {
               name: 'metrics-adapter',
@@ -88,6 +107,7 @@ function adapterDeployment(ctx: RenderContext): Deployment {
               ports: [{ name: 'https', containerPort: SECURE_PORT }],
               livenessProbe: httpProbe('/healthz', SECURE_PORT, 'HTTPS'),
               readinessProbe: httpProbe('/readyz', SECURE_PORT, 'HTTPS'),
+              lifecycle: preStopSleep(),
               resources: {
                 requests: { cpu: '50m', memory: '64Mi' },
                 limits: { cpu: '500m', memory: '128Mi' },
@@ -109,28 +129,10 @@ function adapterDeployment(ctx: RenderContext): Deployment {
   });
 }
 
-function rbac(ctx: RenderContext) {
-  const ns = ctx.o.namespace;
-  const sa = [{ kind: 'ServiceAccount', name: ADAPTER_NAME, namespace: ns }];
+/** Only the HPA controller's right to read external metrics through the aggregator. */
+function rbac() {
   const cluster = (name: string) => ({ name, labels: labels(ADAPTER_NAME, 'metrics-adapter') });
   return [
-    new ServiceAccount({ metadata: meta(ctx, ADAPTER_NAME, 'metrics-adapter') }),
-    // Delegated authentication/authorization, as every aggregated API server is set up.
-    new ClusterRoleBinding({
-      metadata: cluster(`${ADAPTER_NAME}:system:auth-delegator`),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
-      subjects: sa,
-    }),
-    new RoleBinding({
-      metadata: { ...cluster(`${ADAPTER_NAME}-auth-reader`), namespace: 'kube-system' },
-      roleRef: {
-        apiGroup: 'rbac.authorization.k8s.io',
-        kind: 'Role',
-        name: 'extension-apiserver-authentication-reader',
-      },
-      subjects: sa,
-    }),
-    // Lets the HPA controller read external metrics through the aggregator.
     new ClusterRole({
       metadata: cluster('kq-external-metrics-reader'),
       rules: [{ apiGroups: ['external.metrics.k8s.io'], resources: ['*'], verbs: ['get', 'list', 'watch'] }],
@@ -157,8 +159,12 @@ export function hpaAdapterApproach(ctx: RenderContext) {
   return [
     workerDeployment(ctx),
     externalBacklogHpa(ctx),
-    ...rbac(ctx),
+    ...rbac(),
     adapterDeployment(ctx),
+    new PodDisruptionBudget({
+      metadata: meta(ctx, ADAPTER_NAME, 'metrics-adapter'),
+      spec: { minAvailable: 1, selector: { matchLabels: selector(ADAPTER_NAME) } },
+    }),
     new Service({
       metadata: meta(ctx, ADAPTER_NAME, 'metrics-adapter'),
       spec: { selector: selector(ADAPTER_NAME), ports: [{ name: 'https', port: 443, targetPort: 'https' }] },

@@ -4,16 +4,26 @@
  *
  * Every API replica reports the same backlog (each reads Redis), so the adapter takes `max`, not `sum`,
  * across pods; `or vector(0)` makes an empty or unknown queue answer 0 instead of "no metric" (an error for
- * the HPA). The two ConfigMaps go to the monitoring namespace: the adapter's rules (use with the Helm
- * chart's `rules.existing`) and a scrape job for Prometheus (`additionalScrapeConfigs`), which sends an
- * API token because `/metrics` is not public.
+ * the HPA).
+ *
+ * The adapter's rule ships as a values file for the prometheus-community/prometheus-adapter chart, under
+ * `rules.external`: the chart renders its external-metrics APIService, ClusterRole and the HPA
+ * controller's binding only `if .Values.rules.external` (a ConfigMap passed as `rules.existing` left all
+ * three out, so the HPA got FailedGetExternalMetric). `rules.default: false` drops the chart's container
+ * rules, which would claim custom.metrics.k8s.io for nothing kq needs. See docs/deploy.md.
+ *
+ * The scrape job for Prometheus goes to the monitoring namespace as a Secret, because the Prometheus
+ * Operator's `additionalScrapeConfigs` is a Secret key selector; it sends an API token because `/metrics`
+ * is not public.
  */
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { stringify } from 'yaml';
 import { API_PORT, labels, type RenderContext } from '../common.js';
 import { workerDeployment } from './deployment.js';
 import { BACKLOG_METRIC, externalBacklogHpa } from './external-hpa.js';
 
+export const SCRAPE_SECRET = { name: 'kq-prometheus-scrape', key: 'kq-scrape.yaml' } as const;
+export const ADAPTER_VALUES_FILE = 'prometheus-adapter-values.yaml';
 export const SCRAPE_TOKEN_FILE = '/etc/prometheus/secrets/kq-scrape-token/token';
 
 export function adapterRules() {
@@ -27,6 +37,23 @@ export function adapterRules() {
       },
     ],
   };
+}
+
+/** Helm values for prometheus-community/prometheus-adapter: kq's rule as an external rule, nothing else. */
+export function prometheusAdapterValues() {
+  return { rules: { default: false, custom: [], external: adapterRules().externalRules } };
+}
+
+export function prometheusAdapterValuesYaml(): string {
+  return [
+    '# Rendered by: kq manifests hpa-prometheus --out-dir. Do not edit; regenerate with `npm run manifests`.',
+    '# Helm values for prometheus-community/prometheus-adapter (see README.md next to this file):',
+    `#   helm install prometheus-adapter prometheus-community/prometheus-adapter -n monitoring \\`,
+    `#     -f ${ADAPTER_VALUES_FILE} --set prometheus.url=http://<prometheus>.monitoring.svc`,
+    '# rules.external: the chart renders its external.metrics.k8s.io APIService, ClusterRole and HPA binding',
+    '# only when this list is non-empty. rules.default: false: no custom.metrics.k8s.io rules.',
+    stringify(prometheusAdapterValues(), { lineWidth: 0 }),
+  ].join('\n');
 }
 
 export function scrapeConfig(ctx: RenderContext) {
@@ -63,21 +90,12 @@ export function hpaPrometheusApproach(ctx: RenderContext) {
   return [
     workerDeployment(ctx),
     externalBacklogHpa(ctx),
-    new ConfigMap({
-      metadata: {
-        name: 'kq-prometheus-adapter-config',
-        namespace: ns,
-        labels: labels('kq-prometheus-adapter-config', 'api'),
-      },
-      data: { 'config.yaml': stringify(adapterRules()) },
-    }),
-    new ConfigMap({
-      metadata: {
-        name: 'kq-prometheus-scrape',
-        namespace: ns,
-        labels: labels('kq-prometheus-scrape', 'api'),
-      },
-      data: { 'kq-scrape.yaml': stringify(scrapeConfig(ctx)) },
+    // No secret in it (the token is a file Prometheus reads); a Secret because that is what
+    // `additionalScrapeConfigs` accepts.
+    new Secret({
+      metadata: { name: SCRAPE_SECRET.name, namespace: ns, labels: labels(SCRAPE_SECRET.name, 'api') },
+      type: 'Opaque',
+      stringData: { [SCRAPE_SECRET.key]: stringify(scrapeConfig(ctx)) },
     }),
   ];
 }

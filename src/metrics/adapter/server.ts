@@ -3,6 +3,12 @@
  * aggregated API server (client-auth.ts), discovery and `ExternalMetricValueList`s for kq's queues
  * (metric-routes.ts). Every error is a Kubernetes `Status`; nothing throws past the handler, so there
  * are no 500s without a body and no hung requests.
+ *
+ * Readiness does not depend on Redis: `/readyz` answers 503 only once the adapter is closing. A Redis
+ * outage already answers 503 per metric request (the HPA keeps its last scale, as for any metrics
+ * error); if readiness failed too, the Service would lose every endpoint, the APIService would turn
+ * Unavailable, and an unavailable aggregated API breaks API discovery cluster-wide and blocks every
+ * namespace deletion (kubernetes/kubernetes#83332). The body still reports Redis, for people.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -51,6 +57,7 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
     allowedNames: o.requestheaderAllowedNames ?? [],
   };
 
+  let closing = false;
   const send = (res: ServerResponse, { code, body }: Reply) => {
     res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));
@@ -65,11 +72,15 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
       return;
     }
     if (path === '/readyz') {
-      const reply = await values.ping().then(
-        () => ok({ status: 'ready' }),
-        (err: Error) => fail(status(503, 'ServiceUnavailable', `not ready: ${err.message}`)),
+      if (closing) {
+        send(res, fail(status(503, 'ServiceUnavailable', 'not ready: shutting down')));
+        return;
+      }
+      const redis = await values.ping().then(
+        () => 'ok',
+        (err: Error) => `unreachable (${err.message}); metric requests answer 503 until it is back`,
       );
-      send(res, reply);
+      send(res, ok({ status: 'ready', redis }));
       return;
     }
     const auth = authenticate(req, authOptions);
@@ -145,6 +156,7 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
     port: typeof address === 'object' && address ? address.port : o.port,
     close: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
+        closing = true;
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
