@@ -4,7 +4,9 @@
  * scaler address to it, and an unready scaler would stall them all, where a Redis outage answered as
  * UNAVAILABLE per call lets KEDA keep each replica count and recover on its own.
  */
+import { once } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { startHealthServer } from '../worker/health-server.js';
@@ -45,6 +47,18 @@ function credentials(tls: ScalerTls | undefined): ServerCredentials {
   );
 }
 
+async function waitReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    once(redis, 'ready').catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 /** @example const scaler = await createKedaScaler({ redisUrl, port: 9090, healthPort: 8081, log }); */
 export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler> {
   let lastError = 0;
@@ -66,6 +80,8 @@ export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler
     onStreamError: onError,
     onReadError: onError,
   });
+  // Start serving either way, but give a reachable Redis its moment, so KEDA's first calls get numbers.
+  await waitReady(redis, o.redisTimeoutMs ?? 1000);
   const metrics = createScalerMetrics(() => watcher.watchedQueues());
   const service = createScalerService({ redis, watcher, metrics, log: o.log });
   const server = new Server({
