@@ -185,7 +185,10 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
       watched.clear();
       wake?.();
       o.streamRedis.disconnect();
-      await loop;
+      // A read queued while Redis is down may never settle after disconnect(): do not wait on it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
     },
   };
 }

@@ -104,9 +104,9 @@ describe('malformed requests get gRPC errors and the scaler keeps serving', () =
     expect(wrongName.details).toMatch(/is not served for this trigger/);
     const badStream = c.stream({ queue: '' });
     await expect.poll(() => badStream.error?.code).toBe(status.INVALID_ARGUMENT);
-    const specStream = (c.raw.StreamMetricSpec as (r: unknown) => NodeJS.EventEmitter)({
-      scalerMetadata: { queue: t.queue },
-    });
+    const methods = c.raw as unknown as Record<string, (r: unknown) => NodeJS.EventEmitter>;
+    const specStream = methods.StreamMetricSpec?.call(c.raw, { scalerMetadata: { queue: t.queue } });
+    if (!specStream) throw new Error('the upstream proto has no StreamMetricSpec');
     const specErr = await new Promise<{ code: number }>((resolve) => specStream.on('error', resolve));
     expect(specErr.code).toBe(status.UNIMPLEMENTED);
     // Still serving, with the right answers.
