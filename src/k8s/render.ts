@@ -10,6 +10,8 @@ import { cronjobApproach } from './approaches/cronjob.js';
 import { deploymentApproach } from './approaches/deployment.js';
 import { hpaAdapterApproach } from './approaches/hpa-adapter.js';
 import { hpaPrometheusApproach } from './approaches/hpa-prometheus.js';
+import { kedaExternalApproach } from './approaches/keda-external.js';
+import { kedaExternalJobApproach } from './approaches/keda-external-job.js';
 import { kedaScaledJobApproach } from './approaches/keda-scaledjob.js';
 import { kedaScaledObjectApproach } from './approaches/keda-scaledobject.js';
 import type { RenderContext } from './common.js';
@@ -41,6 +43,14 @@ export const approaches = {
     build: hpaPrometheusApproach,
   },
   'hpa-adapter': { summary: 'HPA on kq_queue_backlog via `kq metrics-adapter`', build: hpaAdapterApproach },
+  'keda-external': {
+    summary: 'KEDA scales the Deployment via `kq keda-scaler` (runnable backlog, pushed activation)',
+    build: kedaExternalApproach,
+  },
+  'keda-external-job': {
+    summary: 'KEDA starts one Job per job via `kq keda-scaler` (counts retries and orphans)',
+    build: kedaExternalJobApproach,
+  },
 } satisfies Record<string, Approach>;
 
 export type ApproachName = keyof typeof approaches;
