@@ -15,7 +15,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
-import { Queue } from 'bullmq';
 import { KQ_CLI } from '../procs.mjs';
 import { percentile } from '../stats.mjs';
 
