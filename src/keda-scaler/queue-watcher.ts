@@ -50,11 +50,19 @@ interface Watched {
   reading: boolean;
   again: boolean;
   dueTimer: NodeJS.Timeout | undefined;
+  /** Backlog of the last reading; -1 before the first. */
+  lastBacklog: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Entries that cannot change whether a queue has work. */
 const IGNORED_EVENTS = new Set(['progress', 'duplicated', 'deduplicated', 'debounced']);
+/**
+ * Entries that never lower the backlog (a job arrives, or moves between counted states): while the last
+ * reading had work, they cannot change the activity listeners care about, so a busy queue does not cost
+ * one read per added job.
+ */
+const NEVER_LOWER = new Set([...IGNORED_EVENTS, 'added', 'waiting', 'active']);
 
 /** @example const w = createQueueWatcher({ redis, streamRedis }); const stop = w.watch('bull', 'jobs', (b) => ...); */
 export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
@@ -86,6 +94,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           const ms = Math.min(Math.max(0, backlog.nextDueMs - Date.now() + 1), MAX_TIMER_MS);
           w.dueTimer = setTimeout(() => void refresh(w), ms);
         }
+        w.lastBacklog = backlog.backlog;
         for (const listener of w.listeners) listener(backlog);
       } while (w.again && !closed);
     } finally {
@@ -137,7 +146,8 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
         const last = entries[entries.length - 1];
         if (!w || !last) continue;
         w.lastId = last[0];
-        if (entries.some(([, fields]) => !IGNORED_EVENTS.has(fields[1] ?? ''))) void refresh(w);
+        const skip = w.lastBacklog > 0 ? NEVER_LOWER : IGNORED_EVENTS;
+        if (entries.some(([, fields]) => !skip.has(fields[1] ?? ''))) void refresh(w);
       }
     }
   }
@@ -160,6 +170,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           reading: false,
           again: false,
           dueTimer: undefined,
+          lastBacklog: -1,
         };
         watched.set(key, w);
         void startId(w, key);
