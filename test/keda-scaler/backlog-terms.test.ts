@@ -94,16 +94,25 @@ describe('runnable backlog terms', () => {
     await done();
   });
 
-  it('a delayed job becoming due with no worker: pushed true at its due time', async () => {
+  it('a delayed job becoming due with no worker: pushed true at its due time; a worker started then runs it', async () => {
     const { t, client, md, backlog, done } = await setup();
-    await t.bull.add('work', {}, { delay: 1500 });
+    const job = await t.bull.add('work', {}, { delay: 1500 });
     const stream = client.stream(md);
     await stream.next(false);
     expect(await client.isActive(md)).toBe(false);
     await stream.next(true, 0, 10_000);
     expect(await backlog()).toBe(1);
     expect(stream.results.map((r) => r.result)).toEqual([false, true]);
+    // What KEDA does on that push: start a worker. It takes the due job; the stream then says false.
+    const worker = spawnWorker(t, {}, 'woken worker');
+    await waitFor('the delayed job to complete', async () => (await job.getState()) === 'completed', {
+      timeoutMs: 20_000,
+    });
+    await stream.next(false, 2, 10_000);
+    worker.kill('SIGTERM');
+    await worker.waitForExit();
     stream.cancel();
+    await cleanupRuns(t.redis, t.queue);
     await done();
   });
 
