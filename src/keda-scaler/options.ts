@@ -4,9 +4,9 @@
  * expect. `loadScalerTls` reads the PEM files at start-up, failing with a ConfigError that names the
  * option and the path, never later on the first call.
  */
-import { readFileSync } from 'node:fs';
 import { intOption, type OptionValues, redisUrlOption, stringOption } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { CERT_PEM, KEY_PEM, readPem } from '../pem-files.js';
 
 export const scalerOptionSpecs = {
   port: intOption('port', ['SCALER_PORT'], 9090, 0, 65535, 'gRPC port KEDA calls (0 = any free port)'),
@@ -69,28 +69,6 @@ export interface ScalerTls {
   key: string;
   /** Set = client certificates required and checked against it. */
   clientCa?: string;
-}
-
-const CERT_PEM = /-----BEGIN CERTIFICATE-----/;
-const KEY_PEM = /-----BEGIN (RSA |EC )?PRIVATE KEY-----/;
-
-function readPem(flag: string, env: string, path: string, marker: RegExp): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      `Invalid --${flag} (env ${env}): cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it must be a readable PEM file.`,
-      { option: flag, value: path },
-    );
-  }
-  if (!marker.test(text)) {
-    throw new ConfigError(
-      `Invalid --${flag} (env ${env}): ${JSON.stringify(path)} holds no PEM block matching ${marker.source}.`,
-      { option: flag, value: path },
-    );
-  }
-  return text;
 }
 
 /** @example const tls = loadScalerTls(values); // undefined = plaintext */
