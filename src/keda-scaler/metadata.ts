@@ -3,7 +3,8 @@
  * `ScaledObjectRef.scalerMetadata`, its own keys (`scalerAddress`, `enableTLS`, ...) included. Mistakes
  * are answered with a `ValidationError` naming the key, the value and the rule (gRPC INVALID_ARGUMENT), so
  * they show on the ScaledObject instead of scaling on a wrong number; an unknown key is a mistake too (a
- * typo such as `targetPerWoker` would otherwise silently mean the default).
+ * typo such as `targetPerWoker` would otherwise silently mean the default). KEDA's `<key>FromEnv` form
+ * (`queueFromEnv: QUEUE`) reaches the scaler with the value read from the workload's env.
  */
 import { QUEUE_NAME_RULE } from '../config.js';
 import { ValidationError } from '../errors.js';
@@ -43,10 +44,16 @@ function fail(key: string, value: string | undefined, rule: string): never {
  * @example parseTriggerMetadata({ queue: 'jobs', targetPerWorker: '5' }) // { queue: 'jobs', prefix: 'bull', ... }
  */
 export function parseTriggerMetadata(md: Record<string, string> | null | undefined): TriggerSpec {
-  const m = md ?? {};
-  for (const key of Object.keys(m)) {
-    if (!KQ_KEYS.includes(key) && !KEDA_KEYS.has(key)) {
-      fail(key, m[key], `is not a kq scaler key: use ${KQ_KEYS.join(', ')}`);
+  const given = md ?? {};
+  const m: Record<string, string> = {};
+  for (const [key, value] of Object.entries(given)) {
+    // `<key>FromEnv: QUEUE` arrives with the value KEDA read from the scale target's env.
+    const base = key.endsWith('FromEnv') ? key.slice(0, -'FromEnv'.length) : key;
+    if (KQ_KEYS.includes(base)) {
+      if (base !== key && given[base]) fail(key, value, `conflicts with ${base}: give one of them`);
+      m[base] = value;
+    } else if (!KEDA_KEYS.has(key)) {
+      fail(key, value, `is not a kq scaler key: use ${KQ_KEYS.join(', ')} (or <key>FromEnv)`);
     }
   }
   const queue = m.queue;

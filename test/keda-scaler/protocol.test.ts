@@ -109,6 +109,10 @@ describe('malformed requests get gRPC errors and the scaler keeps serving', () =
     if (!specStream) throw new Error('the upstream proto has no StreamMetricSpec');
     const specErr = await new Promise<{ code: number }>((resolve) => specStream.on('error', resolve));
     expect(specErr.code).toBe(status.UNIMPLEMENTED);
+    // KEDA's `<key>FromEnv` form arrives with the value it read from the workload's env.
+    expect(await c.isActive({ queueFromEnv: t.queue, prefixFromEnv: t.prefix })).toBe(true);
+    const both = await statusOf(c.isActive({ queue: t.queue, queueFromEnv: t.queue }));
+    expect(both.details).toMatch(/queueFromEnv .* conflicts with queue/);
     // Still serving, with the right answers.
     expect(await c.isActive({ queue: t.queue })).toBe(true);
     const [spec] = await c.getMetricSpec({ queue: t.queue, targetPerWorker: '2.5' });
