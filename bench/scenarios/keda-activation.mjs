@@ -11,7 +11,7 @@
  * while ~1,000 jobs/s are added across them) and RSS come from /proc.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -170,6 +170,8 @@ const activation = (stat, baseline, seconds, target, met) => ({
 
 export default {
   id: 'keda-activation',
+  available: async () => existsSync(PROTO),
+  unavailableReason: `KEDA's externalscaler.proto is not at ${PROTO} (shared/specs beside the clone)`,
   variants: ['kq', 'keda-redis-30s', 'keda-redis-5s'],
   run,
   rows: () => [
