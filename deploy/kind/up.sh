@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Try one kq approach on a local kind cluster: build the image, load it, install KEDA when needed,
 # apply deploy/<approach>, enqueue jobs and watch the workers.
-# Usage: deploy/kind/up.sh [deployment|cronjob|keda-scaledobject|keda-scaledjob|hpa-adapter]
+# Usage: deploy/kind/up.sh [deployment|cronjob|keda-scaledobject|keda-scaledjob|keda-external|keda-external-job|hpa-adapter]
 # Needs docker, kind, kubectl, node and openssl. hpa-prometheus needs Prometheus + prometheus-adapter:
 # see deploy/hpa-prometheus/README.md.
 set -euo pipefail
@@ -52,6 +52,30 @@ if [ "$APPROACH" = hpa-adapter ]; then
   kubectl -n kq create configmap kq-requestheader-ca \
     --from-file=requestheader-client-ca-file="$tmp/requestheader-ca.crt" --dry-run=client -o yaml | kubectl apply -f -
 fi
+
+case "$APPROACH" in
+  keda-external*)
+    # kq keda-scaler: one CA, a serving pair for the scalerAddress name and KEDA's client pair.
+    tmp="$(mktemp -d)"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=kq-keda-scaler-ca" \
+      -keyout "$tmp/ca.key" -out "$tmp/ca.crt" 2>/dev/null
+    for side in server client; do
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=kq-keda-scaler-$side" \
+        -keyout "$tmp/$side.key" -out "$tmp/$side.csr" 2>/dev/null
+    done
+    printf 'subjectAltName=DNS:kq-keda-scaler.kq.svc\nextendedKeyUsage=serverAuth\n' > "$tmp/server.ext"
+    printf 'extendedKeyUsage=clientAuth\n' > "$tmp/client.ext"
+    for side in server client; do
+      openssl x509 -req -in "$tmp/$side.csr" -CA "$tmp/ca.crt" -CAkey "$tmp/ca.key" -CAcreateserial \
+        -days 365 -extfile "$tmp/$side.ext" -out "$tmp/$side.crt" 2>/dev/null
+    done
+    for pair in kq-keda-scaler-tls:server kq-keda-scaler-client-tls:client; do
+      kubectl -n kq create secret generic "${pair%%:*}" --from-file=tls.crt="$tmp/${pair#*:}.crt" \
+        --from-file=tls.key="$tmp/${pair#*:}.key" --from-file=ca.crt="$tmp/ca.crt" \
+        --dry-run=client -o yaml | kubectl apply -f -
+    done
+    ;;
+esac
 
 kubectl apply -k "deploy/$APPROACH"
 if [ "$APPROACH" = hpa-adapter ]; then

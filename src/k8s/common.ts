@@ -30,7 +30,7 @@ export const HEALTH_PORT = 8081;
 export const KQ_UID = 10001;
 export const WORKER_NAME = 'kq-worker';
 
-export type Component = 'api' | 'worker' | 'redis' | 'metrics-adapter';
+export type Component = 'api' | 'worker' | 'redis' | 'metrics-adapter' | 'keda-scaler';
 
 export function labels(name: string, component: Component): Record<string, string> {
   return {

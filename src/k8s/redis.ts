@@ -4,7 +4,7 @@
  * reaches redis-server as a config file on stdin, so it is neither in the pod spec nor in the process's
  * argv; `exec` keeps redis-server as PID 1 so SIGTERM triggers its clean AOF flush.
  *
- * A NetworkPolicy lets only kq's API, workers and metrics adapter (and, for the KEDA approaches, the KEDA
+ * A NetworkPolicy lets only kq's API, workers, metrics adapter and KEDA scaler (and, for the KEDA approaches, the KEDA
  * operator, which reads the queue lists itself) connect.
  */
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
@@ -121,7 +121,11 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
     podSelector: {
       matchLabels: { 'app.kubernetes.io/part-of': 'kq' },
       matchExpressions: [
-        { key: 'app.kubernetes.io/component', operator: 'In', values: ['api', 'worker', 'metrics-adapter'] },
+        {
+          key: 'app.kubernetes.io/component',
+          operator: 'In',
+          values: ['api', 'worker', 'metrics-adapter', 'keda-scaler'],
+        },
       ],
     },
   };

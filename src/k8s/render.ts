@@ -14,6 +14,8 @@ import {
   hpaPrometheusApproach,
   prometheusAdapterValuesYaml,
 } from './approaches/hpa-prometheus.js';
+import { kedaExternalApproach } from './approaches/keda-external.js';
+import { kedaExternalJobApproach } from './approaches/keda-external-job.js';
 import { kedaScaledJobApproach } from './approaches/keda-scaledjob.js';
 import { kedaScaledObjectApproach } from './approaches/keda-scaledobject.js';
 import type { RenderContext } from './common.js';
@@ -48,6 +50,14 @@ export const approaches = {
     files: () => ({ [ADAPTER_VALUES_FILE]: prometheusAdapterValuesYaml() }),
   },
   'hpa-adapter': { summary: 'HPA on kq_queue_backlog via `kq metrics-adapter`', build: hpaAdapterApproach },
+  'keda-external': {
+    summary: 'KEDA scales the Deployment via `kq keda-scaler` (runnable backlog, pushed activation)',
+    build: kedaExternalApproach,
+  },
+  'keda-external-job': {
+    summary: 'KEDA starts one Job per job via `kq keda-scaler` (counts retries and orphans)',
+    build: kedaExternalJobApproach,
+  },
 } satisfies Record<string, Approach>;
 
 export type ApproachName = keyof typeof approaches;

@@ -18,6 +18,8 @@ export interface QueueKeys {
   failed: string;
   /** HASH; field `paused` is set while the queue is paused. */
   meta: string;
+  /** STREAM of BullMQ's queue events (`added`, `waiting`, `delayed`, `paused`, ...). */
+  events: string;
   /** Pub/sub channel on which cancel requests for running jobs are published. */
   cancelChannel: string;
   /** Key prefix of tombstones for jobs cancelled before they ran (`<cancelled><jobId>`). */
@@ -38,6 +40,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     completed: `${base}:completed`,
     failed: `${base}:failed`,
     meta: `${base}:meta`,
+    events: `${base}:events`,
     cancelChannel: `${base}:kq:cancel`,
     cancelled: `${base}:kq:cancelled:`,
     cancelRequested: `${base}:kq:cancel-requested:`,

@@ -17,6 +17,7 @@ import { parseOptions } from '../../src/config.js';
 import { loadRegistry } from '../../src/jobs/registry.js';
 import { DEFAULT_IMAGE } from '../../src/k8s/options.js';
 import { APPROACH_NAMES } from '../../src/k8s/render.js';
+import { scalerOptionSpecs } from '../../src/keda-scaler/options.js';
 import { adapterOptionSpecs } from '../../src/metrics/adapter/options.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { enqueue } from '../../src/queue/enqueue.js';
@@ -241,6 +242,7 @@ describe('images, commands and env names match the CLI', () => {
   const allowed: Record<string, Set<string>> = {
     worker: workerEnv,
     'metrics-adapter': adapterEnv,
+    'keda-scaler': envNames(scalerOptionSpecs),
     api: envNames(apiOptionSpecs),
   };
   for (const name of APPROACH_NAMES) {

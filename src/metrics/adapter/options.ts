@@ -4,7 +4,6 @@
  * `loadAdapterFiles` turns the file options into PEM text at start-up, failing with a ConfigError that
  * names the option and the path, never later on the first request.
  */
-import { readFileSync } from 'node:fs';
 import {
   boolOption,
   intOption,
@@ -15,6 +14,7 @@ import {
   stringOption,
 } from '../../config.js';
 import { ConfigError } from '../../errors.js';
+import { CERT_PEM, KEY_PEM, readPem } from '../../pem-files.js';
 
 const NAME_RE = /^[^\s,]+$/;
 
@@ -98,28 +98,6 @@ export interface AdapterFiles {
   /** Request-header CA bundle; undefined only with `insecureNoClientAuth`. */
   requestheaderCa?: string;
 }
-
-function readPem(flag: string, env: string, path: string, marker: RegExp): string {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(
-      `Invalid --${flag} (env ${env}): cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it must be a readable PEM file.`,
-      { option: flag, value: path },
-    );
-  }
-  if (!marker.test(text)) {
-    throw new ConfigError(
-      `Invalid --${flag} (env ${env}): ${JSON.stringify(path)} holds no PEM block matching ${marker.source}.`,
-      { option: flag, value: path },
-    );
-  }
-  return text;
-}
-
-const CERT_PEM = /-----BEGIN CERTIFICATE-----/;
-const KEY_PEM = /-----BEGIN (RSA |EC )?PRIVATE KEY-----/;
 
 /**
  * Reads and checks the PEM files. Refuses to run without a request-header CA unless the insecure dev flag

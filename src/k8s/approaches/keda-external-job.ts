@@ -1,0 +1,49 @@
+/**
+ * Approach 3f: KEDA starts one Kubernetes Job per job, counted by `kq keda-scaler` through an `external`
+ * trigger. Unlike `keda-scaledjob` (waiting + prioritized lists only), the count includes retries whose
+ * backoff is over, delayed jobs that are due and orphaned active jobs (their pod was killed), so each
+ * gets a pod without a new job having to arrive.
+ *
+ * The metric counts running jobs too, which is what KEDA's `default` strategy expects: it starts
+ * `ceil(metric / 1) - running Jobs` new Jobs. KEDA ignores pushes for ScaledJobs, hence the pull
+ * `external` trigger and a short polling interval (each poll is one Lua read in the scaler).
+ */
+import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
+import { meta, type RenderContext, WORKER_NAME, workerPodSpec } from '../common.js';
+import { scalerObjects, scalerTrigger } from './keda-scaler.js';
+
+export function kedaExternalJobApproach(ctx: RenderContext) {
+  const { o } = ctx;
+  const oneAtATime: RenderContext = { ...ctx, o: { ...o, concurrency: 1 } };
+  return [
+    ...scalerObjects(ctx),
+    new ScaledJob({
+      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      spec: {
+        pollingInterval: 5,
+        maxReplicaCount: o.maxReplicas,
+        successfulJobsHistoryLimit: 5,
+        failedJobsHistoryLimit: 5,
+        rollout: { strategy: 'gradual' },
+        scalingStrategy: { strategy: 'default' },
+        jobTargetRef: {
+          parallelism: 1,
+          completions: 1,
+          backoffLimit: 2,
+          activeDeadlineSeconds: o.jobDeadlineSeconds,
+          template: {
+            metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+            spec: workerPodSpec(oneAtATime, {
+              restartPolicy: 'Never',
+              modeEnv: [
+                { name: 'MAX_JOBS', value: '1' },
+                { name: 'EXIT', value: '1' },
+              ],
+            }),
+          },
+        },
+        triggers: [scalerTrigger(ctx, 'external', 1)],
+      },
+    }),
+  ];
+}

@@ -1,0 +1,123 @@
+/**
+ * KEDA objects against KEDA's own CRDs (../shared/specs/keda, the upstream files), with a real JSON Schema
+ * validator and unknown fields as errors (the API server prunes them silently, so a misspelt field would
+ * be lost without a word). `@kubernetes-models/keda` lags behind newer fields and is lax; this is not.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { APPROACH_NAMES } from '../../src/k8s/render.js';
+import { type K8sObject, render } from './manifest-fixture.js';
+
+const SPECS = resolve(import.meta.dirname, '../../../shared/specs/keda');
+type Node = Record<string, unknown>;
+
+/** openAPIV3Schema (structural, Kubernetes flavour) -> JSON Schema with additionalProperties: false. */
+function toJsonSchema(node: Node): Node {
+  if (node['x-kubernetes-int-or-string']) return { anyOf: [{ type: 'integer' }, { type: 'string' }] };
+  const out: Node = {};
+  for (const key of [
+    'type',
+    'required',
+    'enum',
+    'minimum',
+    'maximum',
+    'minItems',
+    'maxItems',
+    'minLength',
+    'maxLength',
+    'pattern',
+  ]) {
+    if (node[key] !== undefined) out[key] = node[key];
+  }
+  if (node.properties) {
+    out.properties = Object.fromEntries(
+      Object.entries(node.properties as Record<string, Node>).map(([k, v]) => [k, toJsonSchema(v)]),
+    );
+  }
+  if (node.items) out.items = toJsonSchema(node.items as Node);
+  if (typeof node.additionalProperties === 'object') {
+    out.additionalProperties = toJsonSchema(node.additionalProperties as Node);
+  } else if (node.type === 'object' && node.properties && !node['x-kubernetes-preserve-unknown-fields']) {
+    out.additionalProperties = false;
+  }
+  for (const key of ['oneOf', 'anyOf', 'allOf']) {
+    if (Array.isArray(node[key])) out[key] = (node[key] as Node[]).map(toJsonSchema);
+  }
+  return out;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validators = new Map<string, ValidateFunction>();
+for (const file of [
+  'keda.sh_scaledobjects.yaml',
+  'keda.sh_scaledjobs.yaml',
+  'keda.sh_triggerauthentications.yaml',
+]) {
+  const crd = parse(readFileSync(resolve(SPECS, file), 'utf8')) as {
+    spec: {
+      group: string;
+      names: { kind: string };
+      versions: { name: string; schema: { openAPIV3Schema: Node } }[];
+    };
+  };
+  for (const v of crd.spec.versions) {
+    validators.set(
+      `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`,
+      ajv.compile(toJsonSchema(v.schema.openAPIV3Schema)),
+    );
+  }
+}
+
+function crdErrors(obj: K8sObject): string[] {
+  const validate = validators.get(`${obj.apiVersion}/${obj.kind}`);
+  if (!validate) throw new Error(`no CRD for ${obj.apiVersion} ${obj.kind}`);
+  if (validate(obj)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+}
+
+const isKeda = (o: K8sObject) => o.apiVersion.startsWith('keda.sh/');
+const variants: Record<string, string[]> = {
+  defaults: [],
+  'external Redis over TLS': ['--redis-url', 'rediss://redis.example.com:6380/2'],
+  'other namespace and sizes': ['--namespace', 'jobs-prod', '--concurrency', '4', '--min-replicas', '1'],
+};
+
+describe('KEDA objects validate against the upstream CRDs', () => {
+  for (const name of APPROACH_NAMES) {
+    const sample = render(name).filter(isKeda);
+    if (sample.length === 0) continue;
+    it(`${name}: rendered (all variants) and committed deploy/${name}/kq.yaml`, () => {
+      for (const [variant, flags] of Object.entries(variants)) {
+        for (const obj of render(name, flags).filter(isKeda)) {
+          expect(crdErrors(obj), `${name} (${variant}) ${obj.kind} ${obj.metadata.name}`).toEqual([]);
+        }
+      }
+      const text = readFileSync(resolve(import.meta.dirname, `../../deploy/${name}/kq.yaml`), 'utf8');
+      const committed = parseAllDocuments(text)
+        .map((d) => d.toJSON() as K8sObject)
+        .filter(isKeda);
+      expect(committed.length).toBe(sample.length);
+      for (const obj of committed) expect(crdErrors(obj), `${obj.kind} ${obj.metadata.name}`).toEqual([]);
+    });
+  }
+
+  it('the validator rejects unknown fields and wrong types (so the tests above can fail)', () => {
+    const so = render('keda-external').find((o) => o.kind === 'ScaledObject') as K8sObject;
+    const unknown = structuredClone(so);
+    (unknown.spec as Node).pollingIntervall = 30;
+    expect(crdErrors(unknown).join('\n')).toMatch(/must NOT have additional properties.*pollingIntervall/);
+    const badTrigger = structuredClone(so);
+    const trigger = ((badTrigger.spec as Node).triggers as Node[])[0] as Node;
+    trigger.authenticationRef = { name: 'x', kind: 'Secret' };
+    expect(crdErrors(badTrigger).join('\n')).toMatch(
+      /authenticationRef\/kind must be equal to one of the allowed values/,
+    );
+    const sj = render('keda-external-job').find((o) => o.kind === 'ScaledJob') as K8sObject;
+    const badJob = structuredClone(sj);
+    (badJob.spec as Node).pollingInterval = '5';
+    expect(crdErrors(badJob).join('\n')).toMatch(/pollingInterval must be integer/);
+  });
+});
