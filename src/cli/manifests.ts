@@ -2,7 +2,8 @@
 import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { writeApproachDir } from '../k8s/kustomize.js';
+import { applyHandlers } from '../k8s/handlers.js';
+import { writeApproachDir, writeExamples } from '../k8s/kustomize.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 import { APPROACH_NAMES, approaches, isApproachName, renderYaml } from '../k8s/render.js';
 
@@ -22,6 +23,7 @@ export const command: Command = {
       );
       return 0;
     }
+    await applyHandlers(values);
     const [name] = positionals;
     if (name === 'all') {
       if (!values.outDir) {
@@ -36,6 +38,7 @@ export const command: Command = {
         for (const file of writeApproachDir(values.outDir, n, values))
           process.stderr.write(`wrote ${file}\n`);
       }
+      for (const file of writeExamples(values.outDir)) process.stderr.write(`wrote ${file}\n`);
       return 0;
     }
     if (!name || !isApproachName(name)) {

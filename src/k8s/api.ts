@@ -12,6 +12,7 @@ import {
   API_PORT,
   API_SECRET,
   containerSecurityContext,
+  handlersEnv,
   httpProbe,
   meta,
   podSecurityContext,
@@ -55,6 +56,7 @@ export function apiObjects(ctx: RenderContext) {
               env: [
                 ...redisEnv(ctx),
                 { name: 'KQ_PREFIX', value: o.prefix },
+                ...handlersEnv(o),
                 { name: 'PORT', value: String(API_PORT) },
                 {
                   name: 'API_TOKENS',
