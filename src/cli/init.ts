@@ -33,6 +33,12 @@ export const command: Command = {
         `Created ${r.files.length} files in ${r.dir} (kq: ${r.kqSpec}):`,
         ...r.files.map((f) => `  ${f}`),
         '',
+        ...(r.kqSpecDefaulted
+          ? [
+              `package.json depends on kq ${r.kqSpec}. Before kq is on a registry, install it from its tarball or git URL instead (npm install ./kq-<version>.tgz), or pass --kq <spec>.`,
+              '',
+            ]
+          : []),
         'Next:',
         `${cd}  npm install`,
         '  npm test                                   # unit tests + a run through a real worker',

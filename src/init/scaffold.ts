@@ -39,6 +39,8 @@ export interface ScaffoldResult {
   files: string[];
   /** The dependency on kq in package.json afterwards. */
   kqSpec: string;
+  /** True when kq init chose `kqSpec` (no dependency on kq before, no `kqSpec` option). */
+  kqSpecDefaulted: boolean;
 }
 
 /** Template files, relative to the template folder (`_gitignore` is stored so: npm pack drops .gitignore). */
@@ -61,11 +63,10 @@ function packageName(dir: string): string {
 
 /** Adds what the scaffold needs to package.json, keeping everything already there. */
 function packageJson(existing: Record<string, unknown> | undefined, o: ScaffoldOptions, kq: KqPackage) {
-  const pkg: Record<string, unknown> = existing ?? {
-    name: o.name ?? packageName(o.dir),
-    version: '0.1.0',
-    private: true,
-  };
+  const name = o.name ?? packageName(o.dir);
+  const pkg: Record<string, unknown> = existing
+    ? { name, ...existing }
+    : { name, version: '0.1.0', private: true };
   if (pkg.type !== undefined && pkg.type !== 'module') {
     throw new ConfigError(
       `package.json has "type": ${JSON.stringify(pkg.type)}; kq's scaffold compiles to ES modules and needs "type": "module". Change it, or run kq init in a new folder.`,
@@ -105,6 +106,7 @@ export function scaffold(o: ScaffoldOptions): ScaffoldResult {
   const existing = existsSync(pkgPath)
     ? (JSON.parse(readFileSync(pkgPath, 'utf8')) as Record<string, unknown>)
     : undefined;
+  const kqSpecDefaulted = !o.kqSpec && !(existing?.dependencies as Record<string, string> | undefined)?.kq;
   const { pkg, kqSpec } = packageJson(existing, o, kq);
   const name = String(pkg.name ?? packageName(dir));
   const fill = (text: string) => text.replaceAll('{{name}}', name).replaceAll('{{kqVersion}}', kq.version);
@@ -114,5 +116,5 @@ export function scaffold(o: ScaffoldOptions): ScaffoldResult {
     writeFileSync(out, fill(readFileSync(join(templates, rel), 'utf8')));
   }
   writeFileSync(pkgPath, `${JSON.stringify(pkg, null, 2)}\n`);
-  return { dir, files: ['package.json', ...files.map(target)], kqSpec };
+  return { dir, files: ['package.json', ...files.map(target)], kqSpec, kqSpecDefaulted };
 }
