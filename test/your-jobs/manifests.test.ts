@@ -4,8 +4,9 @@
  * and the queue the module's job types run on for workers and autoscalers. deploy/your-jobs is what the
  * generator renders for the scaffold's layout.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -96,6 +97,27 @@ describe('kq manifests --image --handlers', () => {
       'Invalid --handlers: "src/jobs.ts" must be a JavaScript module path such as dist/jobs.js',
     );
   });
+});
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+
+it.skipIf(!hasKubectl)('kubectl kustomize deploy/your-jobs builds, with the secrets beside it', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'kq-your-jobs-'));
+  try {
+    cpSync(join(root, 'deploy/your-jobs'), join(copy, 'your-jobs'), { recursive: true });
+    cpSync(join(root, 'deploy/secrets'), join(copy, 'secrets'), { recursive: true });
+    writeFileSync(join(copy, 'secrets/redis.env'), 'password=0123abcd\n');
+    writeFileSync(join(copy, 'secrets/api.env'), 'tokens=tok1\n');
+    const out = execFileSync('kubectl', ['kustomize', join(copy, 'your-jobs')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const kinds = parseAllDocuments(out).map((d) => (d.toJSON() as K8sObject).kind);
+    expect(kinds.filter((k) => k === 'Secret')).toHaveLength(2);
+    expect(kinds.filter((k) => k === 'Deployment')).toHaveLength(2);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
 });
 
 it('deploy/your-jobs matches the generator (run `npm run manifests` after changing it)', () => {
