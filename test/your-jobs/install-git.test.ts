@@ -4,24 +4,29 @@
  * would. Tested with a local `git+file://` URL of a bare clone of this repository at HEAD (no network);
  * the tarball way is covered by walkthrough.test.ts, and a registry install is that same tarball.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
+
+const execFileAsync = promisify(execFile);
 
 const root = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'kq-git-install-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+afterAll(() => rm(work, { recursive: true, force: true }), 120_000);
 
-it('npm install git+file://<clone>#<commit> gives a working `npx kq`', () => {
+it('npm install git+file://<clone>#<commit> gives a working `npx kq`', async () => {
   const started = Date.now();
   const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
   execFileSync('git', ['clone', '--quiet', '--bare', root, join(work, 'kq.git')]);
   const app = join(work, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), '{"name":"app","private":true}\n');
-  execFileSync(
+  // Asynchronous: a synchronous minute-long install would block vitest's worker past its RPC timeout.
+  await execFileAsync(
     'npm',
     [
       'install',
@@ -31,7 +36,7 @@ it('npm install git+file://<clone>#<commit> gives a working `npx kq`', () => {
       '--no-fund',
       '--loglevel=error',
     ],
-    { cwd: app, encoding: 'utf8', timeout: 300_000, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: app, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
   );
   const installed = join(app, 'node_modules/kq');
   // What `files` lists, built by `prepare` in npm's clone: no sources, no tests.

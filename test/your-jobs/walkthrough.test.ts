@@ -5,7 +5,7 @@
  * for the app's image, then play the scaffold's Dockerfile stage by stage without Docker and run a worker
  * from the image it assembles. One pack and one install serve every step; npm runs offline-first.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -15,10 +15,12 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
+  symlinkSync,
 } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -37,24 +39,29 @@ const offline = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=erro
 const redisUrl = inject('redisUrl');
 const prefix = `walk${process.pid}`;
 const timings: [string, number][] = [];
+const execFileAsync = promisify(execFile);
 
-/** Runs one walkthrough command in the app folder, timed; its output is in the error when it fails. */
-function step(
+/**
+ * Runs one walkthrough command in the app folder, timed; its output is in the error when it fails.
+ * Asynchronous: a synchronous minute-long npm install would block vitest's worker past its RPC timeout.
+ */
+async function step(
   what: string,
   cmd: string,
   args: string[],
   env: Record<string, string> = {},
   cwd = app,
-): string {
+): Promise<string> {
   const started = Date.now();
   try {
-    return execFileSync(cmd, args, {
+    const { stdout } = await execFileAsync(cmd, args, {
       cwd,
       env: { ...process.env, ...env },
       encoding: 'utf8',
       timeout: 300_000,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
     });
+    return stdout;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
     throw new Error(
@@ -111,25 +118,26 @@ afterAll(async () => {
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
-  rmSync(work, { recursive: true, force: true });
   const total = timings.reduce((s, [, ms]) => s + ms, 0);
   console.log(
     `walkthrough: ${(total / 1000).toFixed(1)} s in commands (${timings.map(([w, ms]) => `${w} ${(ms / 1000).toFixed(1)} s`).join(', ')})`,
   );
-});
+  // Thousands of small files (two node_modules, a git repository): slow on a busy disk.
+  await rm(work, { recursive: true, force: true });
+}, 180_000);
 
 describe('from an empty folder to a worker running the scaffold’s job', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     mkdirSync(app);
     // Until kq is on a registry: its tarball inside the app, so the Docker build context has it too.
-    step('npm pack', 'npm', ['pack', '--silent', '--pack-destination', app], {}, root);
-    step('npm install ./kq.tgz', 'npm', ['install', `./${tarball}`, ...offline]);
-    const init = step('npx kq init', 'npx', ['--no-install', 'kq', 'init', '.']);
+    await step('npm pack', 'npm', ['pack', '--silent', '--pack-destination', app], {}, root);
+    await step('npm install ./kq.tgz', 'npm', ['install', `./${tarball}`, ...offline]);
+    const init = await step('npx kq init', 'npx', ['--no-install', 'kq', 'init', '.']);
     expect(init).toContain('Created 10 files');
-    step('npm install', 'npm', ['install', ...offline]);
+    await step('npm install', 'npm', ['install', ...offline]);
   }, 600_000);
 
-  it('kq init wrote the application, depending on kq as it was installed', () => {
+  it('kq init wrote the application, depending on kq as it was installed', async () => {
     const written = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
     expect(written.dependencies).toEqual({ kq: `file:${tarball}` });
     expect(written.type).toBe('module');
@@ -144,19 +152,19 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     ])
       expect(existsSync(join(app, f)), f).toBe(true);
     // A second init refuses to overwrite anything.
-    expect(() => step('npx kq init (again)', 'npx', ['--no-install', 'kq', 'init', '.'])).toThrow(
+    await expect(step('npx kq init (again)', 'npx', ['--no-install', 'kq', 'init', '.'])).rejects.toThrow(
       /already has Dockerfile, README.md, .dockerignore, .gitignore, src\/jobs.ts/,
     );
   });
 
-  it('npm test: the scaffold’s unit tests and its run through a real worker pass', () => {
-    const out = step('npm test', 'npm', ['test'], { REDIS_URL: redisUrl });
+  it('npm test: the scaffold’s unit tests and its run through a real worker pass', async () => {
+    const out = await step('npm test', 'npm', ['test'], { REDIS_URL: redisUrl });
     expect(out).toMatch(/# pass 5\n# fail 0/);
     expect(out).toMatch(/# skipped 0/);
   });
 
   it('kq api and kq worker run the built handlers: a job submitted over HTTP returns its result', async () => {
-    step('npm run build', 'npm', ['run', 'build']);
+    await step('npm run build', 'npm', ['run', 'build']);
     expect(existsSync(join(app, 'dist/jobs.js'))).toBe(true);
     const port = await freePort();
     const token = 'walkthrough-token-0123456789abcdef';
@@ -207,8 +215,8 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     }
   });
 
-  it('kq manifests for the app’s image is deploy/your-jobs', () => {
-    const yaml = step('npx kq manifests', 'npx', [
+  it('kq manifests for the app’s image is deploy/your-jobs', async () => {
+    const yaml = await step('npx kq manifests', 'npx', [
       '--no-install',
       'kq',
       'manifests',
@@ -225,7 +233,7 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     let image: PlayedImage;
     beforeAll(async () => {
       // The player's build context is what git knows, as for a fresh clone of the app.
-      step('git init', 'git', ['init', '-q']);
+      await step('git init', 'git', ['init', '-q']);
       const started = Date.now();
       image = await playDockerfile({
         context: app,
@@ -240,12 +248,11 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
       const installed = join(app, 'node_modules');
       for (const f of ['package.json', 'dist'])
         cpSync(join(installed, 'kq', f), join(kqImage, f), { recursive: true });
+      // Its dependencies are linked, not copied: Node resolves them (and theirs) at their real path.
+      mkdirSync(join(kqImage, 'node_modules'));
       for (const dep of readdirSync(installed)) {
         if (['kq', 'typescript', '@types', '.bin', '.package-lock.json'].includes(dep)) continue;
-        cpSync(join(installed, dep), join(kqImage, 'node_modules', dep), {
-          recursive: true,
-          verbatimSymlinks: true,
-        });
+        symlinkSync(join(installed, dep), join(kqImage, 'node_modules', dep));
       }
     }, 600_000);
     afterAll(() => image?.close());
@@ -265,12 +272,14 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     it('a worker started by the ENTRYPOINT runs a report job enqueued with the image’s CLI, then exits 0', async () => {
       const cli = join(image.root, 'app/dist/cli.js');
       const env = { ...image.env, REDIS_URL: redisUrl, KQ_PREFIX: prefix, QUEUE: 'jobs' };
-      const id = step(
-        'enqueue in the image',
-        process.execPath,
-        [cli, 'enqueue', 'report', '{"customerId":"initech","month":"2024-02"}'],
-        env,
-        image.workdir,
+      const id = (
+        await step(
+          'enqueue in the image',
+          process.execPath,
+          [cli, 'enqueue', 'report', '{"customerId":"initech","month":"2024-02"}'],
+          env,
+          image.workdir,
+        )
       ).trim();
       expect(id).not.toBe('');
       // As the ENTRYPOINT runs it: node /app/dist/cli.js worker, in the image's WORKDIR with its ENV.
