@@ -3,7 +3,7 @@ import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { applyHandlers } from '../k8s/handlers.js';
-import { writeApproachDir, writeExamples } from '../k8s/kustomize.js';
+import { writeApproachDir } from '../k8s/kustomize.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 import { APPROACH_NAMES, approaches, isApproachName, renderYaml } from '../k8s/render.js';
 
@@ -38,7 +38,6 @@ export const command: Command = {
         for (const file of writeApproachDir(values.outDir, n, values))
           process.stderr.write(`wrote ${file}\n`);
       }
-      for (const file of writeExamples(values.outDir)) process.stderr.write(`wrote ${file}\n`);
       return 0;
     }
     if (!name || !isApproachName(name)) {
