@@ -8,7 +8,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import type { JobContext, JobDefinition } from '../jobs/define-job.js';
+import { isJobDefinition, type JobContext, type JobDefinition } from '../jobs/define-job.js';
 import { validatePayload } from '../queue/enqueue.js';
 
 export interface RunJobOptions {
@@ -51,6 +51,11 @@ export async function runJob<S extends z.ZodType, Result>(
   data: z.input<S>,
   options: RunJobOptions = {},
 ): Promise<JobRun<Awaited<Result>>> {
+  if (!isJobDefinition(definition)) {
+    throw new TypeError(
+      `runJob: the first argument must be a job definition made by defineJob() (got ${definition === null ? 'null' : typeof definition}).`,
+    );
+  }
   const def = definition as unknown as JobDefinition;
   const parsed = validatePayload(def, data ?? {});
   const progress: JobRun<Result>['progress'] = [];

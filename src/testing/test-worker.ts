@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { parseOptions } from '../config.js';
 import { spawnRedisServer } from '../dev/redis-process.js';
-import type { JobDefinition } from '../jobs/define-job.js';
+import { isJobDefinition, type JobDefinition } from '../jobs/define-job.js';
 import { createRegistry } from '../jobs/registry.js';
 import { createLogger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
@@ -56,11 +56,24 @@ export interface TestWorker {
  * finally { await worker.close(); }
  */
 export async function createTestWorker(options: TestWorkerOptions): Promise<TestWorker> {
-  const registry = createRegistry(
-    Array.isArray(options.jobs) ? options.jobs : [options.jobs as JobDefinition],
-  );
+  const list: readonly JobDefinition[] = Array.isArray(options.jobs)
+    ? options.jobs
+    : [options.jobs as JobDefinition];
+  const bad = list.findIndex((d) => !isJobDefinition(d));
+  if (list.length === 0 || bad >= 0) {
+    throw new TypeError(
+      `createTestWorker: jobs must be job definitions made by defineJob() (${list.length === 0 ? 'got none' : `jobs[${bad}] is not one`}).`,
+    );
+  }
+  const registry = createRegistry(list);
   const given = options.redisUrl ?? process.env.REDIS_URL;
-  const server = given ? undefined : await spawnRedisServer({ dirPrefix: 'kq-test-worker-' });
+  const server = given
+    ? undefined
+    : await spawnRedisServer({ dirPrefix: 'kq-test-worker-' }).catch((err: Error) => {
+        throw new Error(
+          `createTestWorker: no redisUrl and no REDIS_URL, and no private Redis either: ${err.message}. Set REDIS_URL to a Redis for tests, or install redis-server.`,
+        );
+      });
   const redisUrl = given ?? (server?.url as string);
   const prefix = `kqtest-${randomBytes(4).toString('hex')}`;
   const log = createLogger(

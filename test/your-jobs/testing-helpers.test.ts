@@ -64,6 +64,12 @@ describe('runJob: the worker’s way, without Redis', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('refuses what is not a job definition', async () => {
+    await expect(runJob(undefined as never, {})).rejects.toThrow(
+      'runJob: the first argument must be a job definition made by defineJob() (got undefined)',
+    );
+  });
+
   it('aborts when the caller’s signal fires, as a cancel does', async () => {
     const controller = new AbortController();
     const seen: boolean[] = [];
@@ -125,6 +131,23 @@ describe('createTestWorker: through the real worker runtime', () => {
       }
     } finally {
       if (saved !== undefined) process.env.REDIS_URL = saved;
+    }
+  });
+
+  it('says what is wrong with its input, and what to do without Redis', async () => {
+    await expect(createTestWorker({ jobs: [{ name: 'report' }] as never })).rejects.toThrow(
+      'createTestWorker: jobs must be job definitions made by defineJob() (jobs[0] is not one)',
+    );
+    const saved = { url: process.env.REDIS_URL, path: process.env.PATH };
+    delete process.env.REDIS_URL;
+    process.env.PATH = '/nonexistent';
+    try {
+      await expect(createTestWorker({ jobs: report })).rejects.toThrow(
+        /createTestWorker: no redisUrl and no REDIS_URL, and no private Redis either: could not start redis-server .*Set REDIS_URL/,
+      );
+    } finally {
+      process.env.PATH = saved.path;
+      if (saved.url !== undefined) process.env.REDIS_URL = saved.url;
     }
   });
 });
