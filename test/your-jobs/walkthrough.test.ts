@@ -201,7 +201,9 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
             result?: unknown;
             progress?: unknown;
           };
-          return body.status === 'completed' ? body : undefined;
+          // GET /jobs/:id reads the job, then its state, in two round trips: a job that completes in
+          // between shows "completed" with a null result once (src/queue/job-status.ts, readJobStatus).
+          return body.status === 'completed' && body.result !== null ? body : undefined;
         },
         { timeoutMs: 30_000, intervalMs: 100 },
       );
