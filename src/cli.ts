@@ -20,6 +20,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   api: () => import('./cli/api.js'),
   dev: () => import('./cli/dev.js'),
   manifests: () => import('./cli/manifests.js'),
+  init: () => import('./cli/init.js'),
   'metrics-adapter': () => import('./cli/metrics-adapter.js'),
   'keda-scaler': () => import('./cli/keda-scaler.js'),
 };

@@ -6,6 +6,7 @@
 import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { applyHandlers } from '../k8s/handlers.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 
 const summary = 'Render Kubernetes manifests for one deployment approach (or `all` with --out-dir)';
@@ -45,6 +46,7 @@ export const command: Command = {
       );
       return 0;
     }
+    await applyHandlers(values);
     const [name] = positionals;
     if (name === 'all') {
       if (!values.outDir) {

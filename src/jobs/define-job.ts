@@ -73,6 +73,24 @@ export interface DefineJobInput<S extends z.ZodType, Result> {
 const NAME_RE = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 
 /**
+ * kq validates payloads with the schema and renders it into the OpenAPI document, both through zod 4's
+ * API: anything else would fail on the first job, so it fails here, when the handlers module loads.
+ */
+function checkSchema(name: string, schema: unknown): void {
+  const s = schema as { safeParse?: unknown; _zod?: unknown; _def?: unknown } | null;
+  if (typeof s === 'object' && s !== null && typeof s.safeParse === 'function' && s._zod) return;
+  const got =
+    typeof s === 'object' && s !== null && s._def && typeof s.safeParse === 'function'
+      ? 'a zod 3 schema'
+      : s === undefined
+        ? 'nothing'
+        : `${typeof s === 'object' ? (s === null ? 'null' : `an object with keys ${Object.keys(s).join(', ') || '(none)'}`) : `a ${typeof s}`}`;
+  throw new TypeError(
+    `defineJob(${name}): schema must be a zod 4 schema, got ${got}. Build it with the z kq exports: import { defineJob, z } from 'kq'; schema: z.object({ ... }).`,
+  );
+}
+
+/**
  * Declares a job type.
  * @example
  * export const resize = defineJob({
@@ -90,6 +108,7 @@ export function defineJob<S extends z.ZodType, Result>(
       `defineJob: name ${JSON.stringify(input.name)} must be 1-100 letters, digits, ".", "_" or "-", starting with a letter`,
     );
   }
+  checkSchema(input.name, input.schema);
   const options = { ...DEFAULT_JOB_OPTIONS, ...input.options };
   if (!Number.isInteger(options.attempts) || options.attempts < 1) {
     throw new TypeError(

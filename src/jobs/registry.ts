@@ -3,11 +3,10 @@
  * named in `HANDLERS`. A handlers module may export definitions as named exports, as a default export
  * (one definition or an array), or as an array named `jobs`.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ConfigError, ValidationError } from '../errors.js';
-import { isJobDefinition, type JobDefinition } from './define-job.js';
+import type { JobDefinition } from './define-job.js';
 import { demoJobs } from './demo.js';
+import { loadHandlers } from './load-handlers.js';
 
 export interface JobRegistry {
   /** All definitions, in declaration order. */
@@ -53,38 +52,11 @@ export function createRegistry(definitions: readonly JobDefinition[]): JobRegist
   };
 }
 
-function collect(mod: Record<string, unknown>): JobDefinition[] {
-  const found: JobDefinition[] = [];
-  const visit = (value: unknown) => {
-    if (isJobDefinition(value)) found.push(value);
-    else if (Array.isArray(value)) for (const v of value) visit(v);
-  };
-  for (const value of Object.values(mod)) visit(value);
-  return [...new Set(found)];
-}
-
 /**
- * Loads the handlers module at `path` (relative to the working directory), or the demo jobs when empty.
+ * The registry of the handlers module at `path` (relative to the working directory), or of the demo jobs
+ * when `path` is empty. Errors name the module and the problem (`load-handlers.ts`).
  * @example const registry = await loadRegistry(process.env.HANDLERS ?? '');
  */
 export async function loadRegistry(path: string): Promise<JobRegistry> {
-  if (!path) return createRegistry(demoJobs);
-  const file = isAbsolute(path) ? path : resolve(process.cwd(), path);
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-  } catch (err) {
-    throw new ConfigError(
-      `Could not load HANDLERS (--handlers) ${JSON.stringify(path)}: ${(err as Error).message}. It must be a JavaScript module path, e.g. ./dist/jobs.js.`,
-      { option: 'handlers', value: path },
-    );
-  }
-  const defs = collect(mod);
-  if (defs.length === 0) {
-    throw new ConfigError(
-      `HANDLERS (--handlers) ${JSON.stringify(path)} exports no job definitions: export the results of defineJob() from it.`,
-      { option: 'handlers', value: path },
-    );
-  }
-  return createRegistry(defs);
+  return createRegistry(path ? await loadHandlers(path) : demoJobs);
 }

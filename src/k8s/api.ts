@@ -16,6 +16,7 @@ import {
   API_PORT,
   API_SECRET,
   containerSecurityContext,
+  handlersEnv,
   httpProbe,
   meta,
   PRESTOP_SECONDS,
@@ -63,6 +64,7 @@ export function apiObjects(ctx: RenderContext) {
               env: [
                 ...redisEnv(ctx),
                 { name: 'KQ_PREFIX', value: o.prefix },
+                ...handlersEnv(o),
                 { name: 'PORT', value: String(API_PORT) },
                 {
                   name: 'API_TOKENS',

@@ -162,6 +162,11 @@ function nodeOptionsEnv(limit: string): IEnvVar[] {
   return value ? [{ name: 'NODE_OPTIONS', value }] : [];
 }
 
+/** `HANDLERS` when the image runs an application's job types (`--handlers`); the demo jobs otherwise. */
+export function handlersEnv(o: ManifestOptions): IEnvVar[] {
+  return o.handlers ? [{ name: 'HANDLERS', value: o.handlers }] : [];
+}
+
 /** The worker container; `modeEnv` selects Deployment (none), CronJob (`EXIT`) or ScaledJob mode. */
 export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IContainer {
   const { o } = ctx;
@@ -177,6 +182,7 @@ export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IC
       { name: 'CONCURRENCY', value: String(o.concurrency) },
       { name: 'SHUTDOWN_TIMEOUT_MS', value: String(o.shutdownTimeoutMs) },
       { name: 'HEALTH_PORT', value: String(HEALTH_PORT) },
+      ...handlersEnv(o),
       ...modeEnv,
       ...nodeOptionsEnv(o.workerMemoryLimit),
     ],

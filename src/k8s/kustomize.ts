@@ -6,8 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { parseOptions } from '../config.js';
 import { API_SECRET, REDIS_SECRET } from './common.js';
-import type { ManifestOptions } from './options.js';
+import { type ManifestOptions, manifestOptionSpecs } from './options.js';
 import { type ApproachName, approachFiles, renderYaml } from './render.js';
 
 export function kustomization(): string {
@@ -71,4 +72,34 @@ export function writeApproachDir(dir: string, name: ApproachName, o: ManifestOpt
     written.push(path);
   }
   return written;
+}
+
+/**
+ * `deploy/your-jobs`: the `deployment` approach for an application's own image, as
+ * `kq manifests deployment --image registry.example.com/my-jobs:0.1.0 --handlers dist/jobs.js` renders it
+ * in a project made by `kq init` (its job types run on queue `jobs`). The image is a placeholder.
+ */
+export const YOUR_JOBS_FLAGS = [
+  '--image',
+  'registry.example.com/my-jobs:0.1.0',
+  '--handlers',
+  'dist/jobs.js',
+];
+
+export function exampleFiles(): Record<string, string> {
+  const o = parseOptions(manifestOptionSpecs, YOUR_JOBS_FLAGS, {}).values;
+  return {
+    'your-jobs/kq.yaml': renderYaml('deployment', o),
+    'your-jobs/kustomization.yaml': kustomization(),
+  };
+}
+
+/** Writes `exampleFiles` under `dir`; README.md files are hand-written and left alone. */
+export function writeExamples(dir: string): string[] {
+  return Object.entries(exampleFiles()).map(([file, text]) => {
+    const path = join(dir, file);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+    return path;
+  });
 }

@@ -44,6 +44,13 @@ export const manifestOptionSpecs = {
     rule: 'must be an image reference such as ghcr.io/acme/kq:1.2.0',
   }),
   namespace: stringOption('namespace', [], 'kq', 'namespace of every namespaced object', DNS_LABEL),
+  handlers: stringOption(
+    'handlers',
+    [],
+    '',
+    'HANDLERS of workers and API: your handlers module, relative to the image WORKDIR (read here too, after npm run build, for its queue)',
+    { re: /^$|^[\w./@-]+\.(m|c)?js$/, rule: 'must be a JavaScript module path such as dist/jobs.js' },
+  ),
   queue: noEnv(queueOption()),
   prefix: noEnv(prefixOption()),
   redisUrl: stringOption(

@@ -53,7 +53,7 @@ describe('kq CLI', () => {
     expect(cmd.out).toContain('unknown command "wrker"');
     const handlers = await run(['worker'], { HANDLERS: './does-not-exist.js' });
     expect(handlers.code).toBe(2);
-    expect(handlers.out).toMatch(/Could not load HANDLERS \(--handlers\) ".\/does-not-exist.js"/);
+    expect(handlers.out).toMatch(/HANDLERS \(--handlers\) ".\/does-not-exist.js": there is no file at/);
   });
 
   it('seed compatibility: `kq` with WORKER=1, EXIT=1 and REDIS_CONNECTION_URL runs an exit-mode worker', async () => {

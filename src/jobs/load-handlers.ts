@@ -1,0 +1,130 @@
+/**
+ * Loads a handlers module (`HANDLERS`, `--handlers`): an application's compiled JavaScript that exports
+ * job definitions. Every way it can go wrong gets a `ConfigError` naming the module and the problem, with
+ * the fix: a missing or TypeScript file (build first), `kq` not installed next to the module (install it
+ * into the application), a module that throws while loading, one that exports no definitions, or two
+ * definitions with one name.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../errors.js';
+import { isJobDefinition, type JobDefinition } from './define-job.js';
+
+/** A definition and where the module exports it (`report`, `default`, `jobs[1]`). */
+export interface ExportedDefinition {
+  definition: JobDefinition;
+  exportName: string;
+}
+
+function fail(path: string, file: string, problem: string, fix: string): ConfigError {
+  return new ConfigError(`HANDLERS (--handlers) ${JSON.stringify(path)}: ${problem} ${fix}`, {
+    option: 'handlers',
+    value: path,
+    module: file,
+    problem,
+  });
+}
+
+/** `Cannot find package 'x' imported from /y` -> x, for Node's ERR_MODULE_NOT_FOUND. */
+function missingPackage(err: NodeJS.ErrnoException): string | undefined {
+  if (err.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  return /Cannot find package '([^']+)'/.exec(err.message)?.[1];
+}
+
+function importError(path: string, file: string, err: unknown): ConfigError {
+  const e = err as NodeJS.ErrnoException;
+  const pkg = missingPackage(e);
+  if (pkg === 'kq') {
+    return fail(
+      path,
+      file,
+      `it imports 'kq', which is not installed in the application that holds ${file}.`,
+      'Install kq into that application (npm install kq, or a packed tarball or git URL: docs/your-jobs.md), so the module resolves kq from its own node_modules.',
+    );
+  }
+  if (pkg) {
+    return fail(
+      path,
+      file,
+      `it imports the package '${pkg}', which is not installed where ${file} can find it.`,
+      `Add it to the application's dependencies (npm install ${pkg}).`,
+    );
+  }
+  if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
+    return fail(path, file, `one of its imports cannot be resolved: ${e.message}.`, 'Fix that import.');
+  }
+  // The frame in the module itself says where; kq's own frames (defineJob's checks) would not.
+  const url = pathToFileURL(file).href;
+  const frames = e.stack?.split('\n') ?? [];
+  const at =
+    frames
+      .find((l) => l.includes(url))
+      ?.trim()
+      .replace(/^at /, '') ?? file;
+  return fail(
+    path,
+    file,
+    `it threw while loading (at ${at}): ${e instanceof Error ? `${e.name}: ${e.message}` : String(err)}`,
+    'kq loads this module at start-up, before any job runs: fix the error above.',
+  );
+}
+
+function collect(mod: Record<string, unknown>): ExportedDefinition[] {
+  const found: ExportedDefinition[] = [];
+  const visit = (value: unknown, exportName: string) => {
+    if (isJobDefinition(value)) found.push({ definition: value, exportName });
+    else if (Array.isArray(value)) for (const [i, v] of value.entries()) visit(v, `${exportName}[${i}]`);
+  };
+  for (const [name, value] of Object.entries(mod)) visit(value, name);
+  return found;
+}
+
+/** Unique definitions in export order; two different definitions with one name are an error. */
+function unique(path: string, file: string, found: ExportedDefinition[]): JobDefinition[] {
+  const byName = new Map<string, ExportedDefinition>();
+  for (const entry of found) {
+    const seen = byName.get(entry.definition.name);
+    if (!seen) byName.set(entry.definition.name, entry);
+    else if (seen.definition !== entry.definition) {
+      throw fail(
+        path,
+        file,
+        `it exports two job types named ${JSON.stringify(entry.definition.name)} (exports \`${seen.exportName}\` and \`${entry.exportName}\`).`,
+        'Job type names must be unique: rename one of them.',
+      );
+    }
+  }
+  return [...byName.values()].map((e) => e.definition);
+}
+
+/**
+ * Imports the handlers module at `path` (relative to the working directory) and returns its job
+ * definitions, in export order.
+ * @example const defs = await loadHandlers('./dist/jobs.js');
+ */
+export async function loadHandlers(path: string): Promise<JobDefinition[]> {
+  const file = isAbsolute(path) ? path : resolve(process.cwd(), path);
+  const build =
+    'Build the application first (npm run build) and pass the JavaScript it produces, e.g. dist/jobs.js.';
+  if (/\.(c|m)?tsx?$/.test(file))
+    throw fail(path, file, 'it is a TypeScript file, which Node does not run.', build);
+  if (!existsSync(file)) throw fail(path, file, `there is no file at ${file}.`, build);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw importError(path, file, err);
+  }
+  const found = collect(mod);
+  if (found.length === 0) {
+    const names = Object.keys(mod);
+    throw fail(
+      path,
+      file,
+      `it exports no job definitions (its exports: ${names.length ? names.join(', ') : 'none'}).`,
+      'Export each job made by defineJob() from kq, e.g. `export const report = defineJob({ ... })`.',
+    );
+  }
+  return unique(path, file, found);
+}

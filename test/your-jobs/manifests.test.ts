@@ -1,0 +1,129 @@
+/**
+ * `kq manifests <approach> --image <ref> --handlers <module>` wires an application's image into every
+ * approach: the image on every kq container, HANDLERS on workers and API (both validate the same types),
+ * and the queue the module's job types run on for workers and autoscalers. deploy/your-jobs is what the
+ * generator renders for the scaffold's layout.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { exampleFiles } from '../../src/k8s/kustomize.js';
+import { APPROACH_NAMES } from '../../src/k8s/render.js';
+import { CLI } from '../helpers/kq-process.js';
+import { type K8sObject, kqContainers } from '../k8s/manifest-fixture.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const app = mkdtempSync(join(tmpdir(), 'kq-manifests-app-'));
+mkdirSync(join(app, 'node_modules'));
+mkdirSync(join(app, 'dist'));
+symlinkSync(root, join(app, 'node_modules/kq'));
+writeFileSync(join(app, 'package.json'), '{"name":"my-jobs","private":true,"type":"module"}\n');
+const job = (name: string, queue: string) =>
+  `export const ${name} = defineJob({ name: '${name}', queue: '${queue}', schema: z.object({}), handler: () => null });\n`;
+writeFileSync(
+  join(app, 'dist/jobs.js'),
+  `import { defineJob, z } from 'kq';\n${job('invoice', 'billing')}${job('refund', 'billing')}`,
+);
+writeFileSync(
+  join(app, 'dist/two-queues.js'),
+  `import { defineJob, z } from 'kq';\n${job('invoice', 'billing')}${job('mail', 'emails')}`,
+);
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+function manifests(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, 'manifests', ...args], {
+    cwd: app,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const envOf = (c: { env?: { name: string; value?: string }[] }) =>
+  Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
+
+describe('kq manifests --image --handlers', () => {
+  for (const approach of APPROACH_NAMES) {
+    it(`${approach}: the image, HANDLERS and the handlers' queue reach workers and API`, () => {
+      const r = manifests(approach, '--image', 'ghcr.io/acme/my-jobs:1.2.0', '--handlers', 'dist/jobs.js');
+      expect(r.code, r.err).toBe(0);
+      const objects = parseAllDocuments(r.out).map((d) => d.toJSON() as K8sObject);
+      const containers = kqContainers(objects);
+      for (const { container } of containers) expect(container.image).toBe('ghcr.io/acme/my-jobs:1.2.0');
+      const byName = (n: string) => containers.filter((c) => c.container.name === n);
+      expect(byName('worker').length).toBeGreaterThan(0);
+      for (const { container } of [...byName('worker'), ...byName('api')])
+        expect(envOf(container).HANDLERS, container.name).toBe('dist/jobs.js');
+      for (const { container } of byName('worker')) expect(envOf(container).QUEUE).toBe('billing');
+      expect(r.out).not.toMatch(/\bjobs:wait\b|queue: jobs\b/);
+      if (approach.startsWith('keda-')) expect(r.out).toContain('listName: bull:billing:wait');
+      if (approach.startsWith('hpa-')) expect(r.out).toMatch(/queue: billing/);
+    });
+  }
+
+  it('without --handlers, nothing names HANDLERS (the image’s demo jobs)', () => {
+    const r = manifests('deployment');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).not.toContain('HANDLERS');
+  });
+
+  it('refuses job types on two queues, a conflicting --queue, and a module that cannot load', () => {
+    const two = manifests('deployment', '--handlers', 'dist/two-queues.js');
+    expect(two.code).toBe(2);
+    expect(two.err).toContain('its job types run on 2 queues (billing: invoice; emails: mail)');
+    const conflict = manifests('deployment', '--handlers', 'dist/jobs.js', '--queue', 'emails');
+    expect(conflict.code).toBe(2);
+    expect(conflict.err).toContain(
+      '--queue emails conflicts with --handlers "dist/jobs.js", whose job types (invoice, refund) run on queue "billing"',
+    );
+    const unbuilt = manifests('deployment', '--handlers', 'dist/missing.js');
+    expect(unbuilt.code).toBe(2);
+    expect(unbuilt.err).toMatch(/"dist\/missing.js": there is no file at .*npm run build/);
+    const ts = manifests('deployment', '--handlers', 'src/jobs.ts');
+    expect(ts.code).toBe(2);
+    expect(ts.err).toContain(
+      'Invalid --handlers: "src/jobs.ts" must be a JavaScript module path such as dist/jobs.js',
+    );
+  });
+});
+
+const hasKubectl = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status === 0;
+
+it.skipIf(!hasKubectl)('kubectl kustomize deploy/your-jobs builds, with the secrets beside it', () => {
+  const copy = mkdtempSync(join(tmpdir(), 'kq-your-jobs-'));
+  try {
+    cpSync(join(root, 'deploy/your-jobs'), join(copy, 'your-jobs'), { recursive: true });
+    cpSync(join(root, 'deploy/secrets'), join(copy, 'secrets'), { recursive: true });
+    writeFileSync(join(copy, 'secrets/redis.env'), 'password=0123abcd\n');
+    writeFileSync(join(copy, 'secrets/api.env'), 'tokens=tok1\n');
+    const out = execFileSync('kubectl', ['kustomize', join(copy, 'your-jobs')], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const kinds = parseAllDocuments(out).map((d) => (d.toJSON() as K8sObject).kind);
+    expect(kinds.filter((k) => k === 'Secret')).toHaveLength(2);
+    expect(kinds.filter((k) => k === 'Deployment')).toHaveLength(2);
+  } finally {
+    rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+it('deploy/your-jobs matches the generator (run `npm run manifests` after changing it)', () => {
+  for (const [file, text] of Object.entries(exampleFiles())) {
+    const path = join(root, 'deploy', file);
+    expect(existsSync(path) ? readFileSync(path, 'utf8') : '(missing)', `deploy/${file}`).toBe(text);
+  }
+  expect(existsSync(join(root, 'deploy/your-jobs/README.md'))).toBe(true);
+});
