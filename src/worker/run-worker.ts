@@ -224,9 +224,14 @@ export async function startWorker(
     timers.push(t);
   }
 
-  /** Graceful stop: running jobs get the deadline less the hand-back reserve, then are handed back. */
+  /**
+   * Graceful stop: running jobs get the deadline less the hand-back reserve, then are handed back. Also
+   * when already stopping without a deadline (exit mode, MAX_JOBS), so a SIGTERM then still hands back.
+   */
+  let deadlineArmed = false;
   function stopWithDeadline(code: number, why: string) {
-    if (state !== 'running') return;
+    if (deadlineArmed || finished) return;
+    deadlineArmed = true;
     const handBackAt = o.shutdownTimeoutMs - handBackReserveMs(o.shutdownTimeoutMs);
     timers.push(setTimeout(() => processor.handBackAll(), handBackAt));
     armDeadline(code);
@@ -246,8 +251,7 @@ export async function startWorker(
         },
         `${reason}: finishing running jobs, handing back the rest; exiting within ${Math.max(o.shutdownTimeoutMs, MIN_DEADLINE_MS)} ms`,
       );
-      if (state === 'running') stopWithDeadline(0, reason);
-      else armDeadline(0);
+      stopWithDeadline(0, reason);
       return;
     }
     log.warn({ event: 'worker.shutting-down-now', reason }, `${reason} again: handing back running jobs now`);
