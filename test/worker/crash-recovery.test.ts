@@ -122,7 +122,8 @@ describe('worker: stops that used to hang', () => {
       blocker.listen(0, '0.0.0.0', () => resolve((blocker.address() as { port: number }).port)),
     );
     try {
-      for (const env of [{}, { EXIT: '1' }, { MAX_JOBS: '1', EXIT: '1' }]) {
+      const modes: Record<string, string>[] = [{}, { EXIT: '1' }, { MAX_JOBS: '1', EXIT: '1' }];
+      for (const env of modes) {
         const w = spawnWorker(t, { ...env, HEALTH_PORT: String(port) }, 'second worker');
         expect((await w.waitForExit(10_000)).code).toBe(2);
         const out = w.output().trim();
