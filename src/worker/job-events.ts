@@ -12,6 +12,8 @@ export interface JobEventsOptions {
   maxStalledCount: number;
   /** Called after each job settles (completed or failed). */
   afterJob: () => void;
+  /** Called when a job ended cancelled (kq files it for its counts). */
+  onCancelled: (job: Job) => void;
 }
 
 /** @example recordJobEvents({ worker, queue: 'jobs', log, metrics, maxStalledCount: 1, afterJob }); */
@@ -44,6 +46,7 @@ export function recordJobEvents(o: JobEventsOptions): void {
     };
     if (err.message === CANCELLED_REASON) {
       metrics.cancelled.inc(labels);
+      o.onCancelled(job);
       log.info({ event: 'job.cancelled', ...base }, 'job cancelled');
     } else if (job.finishedOn) {
       metrics.failed.inc(labels);

@@ -24,6 +24,7 @@ import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { recordCancelled } from '../queue/counts.js';
 import { handBackJob } from '../queue/hand-back.js';
 import { recordClaim } from '../queue/orphans.js';
 import { watchForEmpty } from './exit-when-empty.js';
@@ -148,7 +149,18 @@ export async function startWorker(
     autorun: false,
   });
   worker.on('error', throttled(log, 'worker.error'));
-  recordJobEvents({ worker, queue: o.queue, log, metrics, maxStalledCount: o.maxStalledCount, afterJob });
+  recordJobEvents({
+    worker,
+    queue: o.queue,
+    log,
+    metrics,
+    maxStalledCount: o.maxStalledCount,
+    afterJob,
+    onCancelled: (job) =>
+      recordCancelled(control, o.prefix, o.queue, job.id as string, { ran: true }).catch((err: Error) =>
+        log.warn({ event: 'job.cancel-not-counted', jobId: job.id, err: err.message }),
+      ),
+  });
   const recovery = createOrphanRecovery({
     redis: control,
     prefix: o.prefix,
