@@ -202,16 +202,15 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       // A handler that returned a plain value has finished (nothing could abort it while it ran).
       if (!isThenable(result)) return result;
       const work = Promise.resolve(result);
-      let settled = false;
-      const onSettled = (fn: () => void) => work.then(fn, fn);
       // A handler that loses the race may reject later: that rejection must not become unhandled.
-      onSettled(() => {
-        settled = true;
-      });
+      work.catch(() => undefined);
       // Settles as soon as the handler does after an abort, or after a short grace without it: a handler
       // that ignores its signal is then abandoned (it keeps running, and keeps its slot, see onAbandoned).
+      // Nothing here is allocated per job unless it is aborted: this is the hot path.
       return await new Promise<unknown>((resolve, reject) => {
         rejectRace = (why) => {
+          let settled = false;
+          const onSettled = (fn: () => void) => work.then(fn, fn);
           const giveUp = setTimeout(() => {
             if (!settled && opts.onAbandoned) {
               opts.onAbandoned(job);
@@ -220,19 +219,13 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
             reject(why);
           }, ABANDON_GRACE_MS);
           onSettled(() => {
+            settled = true;
             clearTimeout(giveUp);
             reject(why);
           });
         };
         if (reason) rejectRace(reason);
-        work.then(
-          (value) => {
-            if (!reason) resolve(value);
-          },
-          (err) => {
-            if (!reason) reject(err);
-          },
-        );
+        work.then(resolve, reject);
       });
     } catch (err) {
       if (reason instanceof HandBack) {
