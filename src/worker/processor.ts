@@ -102,6 +102,34 @@ class HandlerContext implements JobContext<unknown> {
 /** How long an aborted handler gets to settle before it counts as abandoned and its job is settled. */
 const ABANDON_GRACE_MS = 200;
 
+/**
+ * After an abort: settles the job's race as soon as the handler settles, or after `ABANDON_GRACE_MS`
+ * without it; a handler that ignores its signal is then abandoned (it keeps running, and keeps its slot,
+ * see `onAbandoned`). A module function, so nothing is allocated per job unless it is aborted.
+ */
+function settleAfterGrace(
+  work: Promise<unknown>,
+  reject: (why: AbortReason) => void,
+  why: AbortReason,
+  job: Job,
+  opts: ProcessorOptions,
+): void {
+  let settled = false;
+  const onSettled = (fn: () => void) => work.then(fn, fn);
+  const giveUp = setTimeout(() => {
+    if (!settled && opts.onAbandoned) {
+      opts.onAbandoned(job);
+      onSettled(() => opts.onAbandonedSettled?.(job));
+    }
+    reject(why);
+  }, ABANDON_GRACE_MS);
+  onSettled(() => {
+    settled = true;
+    clearTimeout(giveUp);
+    reject(why);
+  });
+}
+
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof (v as PromiseLike<unknown> | null)?.then === 'function';
 
@@ -159,6 +187,7 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     let reason: AbortReason | undefined;
     let controller: AbortController | undefined;
     let rejectRace: ((why: AbortReason) => void) | undefined;
+    let work: Promise<unknown> | undefined;
     let jobLog: Logger | undefined;
     const attempt = job.attemptsMade + 1;
     const childLog = () => {
@@ -169,7 +198,7 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       if (reason) return;
       reason = why;
       controller?.abort(why);
-      rejectRace?.(why);
+      if (rejectRace && work) settleAfterGrace(work, rejectRace, why, job, opts);
     };
     running.set(id, { job, abort });
     opts.onStart?.(job, token);
@@ -201,31 +230,15 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       );
       // A handler that returned a plain value has finished (nothing could abort it while it ran).
       if (!isThenable(result)) return result;
-      const work = Promise.resolve(result);
+      const pending = Promise.resolve(result);
+      work = pending;
       // A handler that loses the race may reject later: that rejection must not become unhandled.
-      work.catch(() => undefined);
-      // Settles as soon as the handler does after an abort, or after a short grace without it: a handler
-      // that ignores its signal is then abandoned (it keeps running, and keeps its slot, see onAbandoned).
-      // Nothing here is allocated per job unless it is aborted: this is the hot path.
+      pending.catch(() => undefined);
+      // Settles with the handler, or at an abort (settleAfterGrace), whichever comes first.
       return await new Promise<unknown>((resolve, reject) => {
-        rejectRace = (why) => {
-          let settled = false;
-          const onSettled = (fn: () => void) => work.then(fn, fn);
-          const giveUp = setTimeout(() => {
-            if (!settled && opts.onAbandoned) {
-              opts.onAbandoned(job);
-              onSettled(() => opts.onAbandonedSettled?.(job));
-            }
-            reject(why);
-          }, ABANDON_GRACE_MS);
-          onSettled(() => {
-            settled = true;
-            clearTimeout(giveUp);
-            reject(why);
-          });
-        };
-        if (reason) rejectRace(reason);
-        work.then(resolve, reject);
+        rejectRace = reject;
+        if (reason) settleAfterGrace(pending, reject, reason, job, opts);
+        pending.then(resolve, reject);
       });
     } catch (err) {
       if (reason instanceof HandBack) {
