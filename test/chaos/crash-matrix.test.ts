@@ -20,6 +20,9 @@ const RECOVERY_BOUND_MS = LOCK_MS + 2000 + 4000;
 /** SIGTERM -> exit: SHUTDOWN_TIMEOUT_MS (1 s) plus slack. */
 const STOP_BOUND_MS = 1000 + 1500;
 
+// Each cell's redis-server registers one process 'exit' hook (test/helpers/redis-server.ts).
+process.setMaxListeners(200);
+
 const twiceAllowed = (f: Fault) => f === 'Redis restarted' || f === 'Redis frozen > lock';
 
 async function runAll(): Promise<CellResult[]> {
