@@ -77,8 +77,8 @@ export async function markOrphans(
 const claimKey = (prefix: string, queue: string, owner: string) =>
   `${queueKeys(prefix, queue).job}kq:claim:${owner}`;
 
-/** How long a claim is kept: longer than any Job may run. */
-const CLAIM_TTL_SECONDS = 7 * 24 * 3600;
+/** How long a claim is kept at most (a settled job's claim is deleted at once): longer than a Job runs. */
+const CLAIM_TTL_SECONDS = 24 * 3600;
 
 /** Records that `owner` (a Kubernetes Job's name) now runs `jobId` under lock `token`. */
 export async function recordClaim(

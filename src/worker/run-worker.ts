@@ -26,7 +26,7 @@ import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
 import { handBackJob } from '../queue/hand-back.js';
-import { recordClaim } from '../queue/orphans.js';
+import { recordClaim, releaseClaim } from '../queue/orphans.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
@@ -192,6 +192,8 @@ export async function startWorker(
 
   function afterJob() {
     watcher?.poke();
+    // The job settled: its claim has nothing left to protect (its lock is gone), so drop the key.
+    if (claimOwner) releaseClaim(control, o.prefix, o.queue, claimOwner).catch(() => undefined);
   }
 
   async function stop(code: number, why: string, force = false) {
