@@ -3,17 +3,21 @@
  * The first job (the victim) is hit by the fault 300 ms after its handler started; the rest queue behind
  * it. After the fault, processes are started the way Kubernetes would for the mode:
  * - `always-on` (Deployment): a dead container is restarted;
- * - `exit` (CronJob, `EXIT=1`): a new run starts every second while none is running;
+ * - `exit` (CronJob, `EXIT=1`): a new run starts while none is running, one second after the last ended,
+ *   but not before the victim's lock has surely expired (fault + `LOCK_MS` + 500 ms: a run in the lock's
+ *   window cannot tell the orphan from a running job, docs/reliability.md);
  * - `one-per-pod` (ScaledJob, `MAX_JOBS=1 EXIT=1`): a pod that failed is replaced by a pod of the same
  *   Job (same `K8S_JOB_NAME`, as `backoffLimit` does); one that exited 0 while work remains is followed by
  *   a new Job's pod.
- * The cell ends when every job completed or failed, or at its time bound.
+ * The cell ends when every job completed or failed, or at its time bound. Where the victim's worker
+ * dies or stops, the first process started after the fault must be the one that runs it again
+ * (`firstNextRanIt`): a replacement pod or the next CronJob run must not walk past the lost job.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { KqProcess } from '../../helpers/kq-process.js';
 import type { ChaosContext } from './chaos-context.js';
 import { readLedger } from './ledger.js';
-import { createWorkerPool } from './worker-pool.js';
+import { createWorkerPool, logTime } from './worker-pool.js';
 
 export type Mode = 'always-on' | 'exit' | 'one-per-pod';
 export type Fault =
@@ -60,6 +64,14 @@ export interface CellResult {
   recoveryMs: number | null;
   /** SIGTERM -> exit of the worker told to stop (faults with a SIGTERM). */
   stopMs: number | null;
+  /**
+   * The victim ran again this long after it could first have: after the latest of its lock's expiry
+   * (fault + `LOCK_MS`), Redis answering again (Redis faults) and the start (`worker.started`) of the
+   * process that ran it. kq's bound is 2 s (the first ~1 s of it a reconnect after a Redis fault).
+   */
+  lateMs: number | null;
+  /** The first process started after the fault ran the victim again (null: not a worker-loss fault). */
+  firstNextRanIt: boolean | null;
   exitCodes: (number | string)[];
   durationMs: number;
 }
@@ -82,9 +94,11 @@ export async function runCell(
   let jobSeq = 0;
   const jobName = () => `kq-worker-${++jobSeq}`;
   const owner = new Map<KqProcess, string>();
+  const exitedAt = new Map<KqProcess, number>();
   const spawn = (name = jobName()) => {
     const p = pool.spawn(mode === 'one-per-pod' ? { K8S_JOB_NAME: name } : {});
     owner.set(p, name);
+    p.exited.then(() => exitedAt.set(p, Date.now()));
     return p;
   };
   const victimData = {
@@ -100,6 +114,7 @@ export async function runCell(
   const first = spawn();
   let faultAt = 0;
   let stopMs: number | null = null;
+  let redisBackAt = 0;
   try {
     // The victim's first run.
     let firstRunAt = 0;
@@ -111,10 +126,12 @@ export async function runCell(
     // A handler that exits its process is its own fault, at its start.
     faultAt = fault === 'process.exit in handler' ? firstRunAt : Date.now();
     stopMs = await inject(ctx, fault, first);
+    // Redis restarted or frozen: nothing can run before it answers again.
+    if (fault === 'Redis restarted' || fault === 'Redis frozen > lock') redisBackAt = Date.now();
 
     // Keep the mode's processes coming until every job settled (bounded).
     const cellEnd = Date.now() + 30_000;
-    let lastCron = 0;
+    const notBefore = faultAt + LOCK_MS + 500;
     while (Date.now() < cellEnd) {
       const c = await ctx.counts().catch(() => undefined);
       if (c && c.completed + c.failed >= jobs) break;
@@ -123,10 +140,8 @@ export async function runCell(
         const last = pool.all[pool.all.length - 1] as KqProcess;
         if (mode === 'always-on') spawn();
         else if (mode === 'exit') {
-          if (Date.now() - lastCron >= 1000) {
-            lastCron = Date.now();
-            spawn();
-          }
+          const lastExit = Math.max(0, ...pool.all.map((p) => exitedAt.get(p) ?? 0));
+          if (Date.now() >= notBefore && Date.now() - lastExit >= 1000) spawn();
         } else spawn(last.proc.exitCode === 0 ? jobName() : owner.get(last));
       }
       await sleep(50);
@@ -141,6 +156,13 @@ export async function runCell(
   for (const e of ledger.done) done.set(e.id, (done.get(e.id) ?? 0) + 1);
   const again = ledger.started.find((e) => e.id === victimId && e.at > faultAt);
   const victimDoneFirst = ledger.done.some((e) => e.id === victimId && e.at < faultAt);
+  const firstNext = pool.all[1];
+  const runnerStartedAt = (pid: number) => {
+    const runner = pool.all.find((p) => p.proc.pid === pid);
+    const line = runner?.logs.find((l) => l.event === 'worker.started');
+    return line ? logTime(line) : 0;
+  };
+  const workerLost = !fault.startsWith('Redis ') || fault === 'Redis unreachable at SIGTERM';
   return {
     mode,
     fault,
@@ -151,6 +173,10 @@ export async function runCell(
     stranded: jobs - counts.completed - counts.failed,
     recoveryMs: victimDoneFirst ? null : again ? again.at - faultAt : null,
     stopMs,
+    lateMs: again
+      ? Math.max(0, again.at - Math.max(faultAt + LOCK_MS, redisBackAt, runnerStartedAt(again.pid)))
+      : null,
+    firstNextRanIt: workerLost ? again?.pid === firstNext?.proc.pid : null,
     exitCodes: pool.all.map((p) => p.proc.exitCode ?? p.proc.signalCode ?? '?'),
     durationMs: Date.now() - started,
   };
