@@ -95,6 +95,7 @@ export async function runCell(
   const jobName = () => `kq-worker-${++jobSeq}`;
   const owner = new Map<KqProcess, string>();
   const exitedAt = new Map<KqProcess, number>();
+  const replaced = new Set<KqProcess>();
   const spawn = (name = jobName()) => {
     const p = pool.spawn(mode === 'one-per-pod' ? { K8S_JOB_NAME: name } : {});
     owner.set(p, name);
@@ -130,19 +131,32 @@ export async function runCell(
     if (fault === 'Redis restarted' || fault === 'Redis frozen > lock') redisBackAt = Date.now();
 
     // Keep the mode's processes coming until every job settled (bounded).
-    const cellEnd = Date.now() + 30_000;
+    const cellEnd = Date.now() + 60_000;
     const notBefore = faultAt + LOCK_MS + 500;
     while (Date.now() < cellEnd) {
       const c = await ctx.counts().catch(() => undefined);
       if (c && c.completed + c.failed >= jobs) break;
       const live = pool.live();
-      if (live.length === 0) {
-        const last = pool.all[pool.all.length - 1] as KqProcess;
+      if (mode === 'one-per-pod') {
+        // As the Job controller: a failed pod gets one replacement of the same Job, first.
+        for (const p of pool.all)
+          if (exitedAt.has(p) && p.proc.exitCode !== 0 && !replaced.has(p)) {
+            replaced.add(p);
+            spawn(owner.get(p));
+          }
+        // As KEDA: a new Job per remaining job, up to 3 at once once the victim runs again (before,
+        // one at a time, so that the first pod after the fault is the one that must take it).
+        const rerun = (await readLedger(ctx.ledger, ctx.queue)).started.some(
+          (e) => e.id === victimId && e.at > faultAt,
+        );
+        const remaining = jobs - (c ? c.completed + c.failed : 0);
+        if (pool.live().length < Math.min(rerun ? 3 : 1, remaining)) spawn();
+      } else if (live.length === 0) {
         if (mode === 'always-on') spawn();
-        else if (mode === 'exit') {
+        else {
           const lastExit = Math.max(0, ...pool.all.map((p) => exitedAt.get(p) ?? 0));
           if (Date.now() >= notBefore && Date.now() - lastExit >= 1000) spawn();
-        } else spawn(last.proc.exitCode === 0 ? jobName() : owner.get(last));
+        }
       }
       await sleep(50);
     }
