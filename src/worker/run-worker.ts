@@ -68,6 +68,8 @@ export async function startWorker(
 ): Promise<WorkerHandle> {
   const log = deps.log.child({ queue: o.queue });
   let state: 'running' | 'stopping' | 'stopped' = 'running';
+  /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
+  let started = false;
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   const health =
     o.healthPort > 0
@@ -75,6 +77,7 @@ export async function startWorker(
           port: o.healthPort,
           metrics: metrics.registry,
           isReady: async () => {
+            if (!started) return { ready: false, reason: 'starting' };
             if (state !== 'running') return { ready: false, reason: 'shutting down' };
             await control.ping();
             return { ready: true };
@@ -290,6 +293,7 @@ export async function startWorker(
   await recovery.start();
   if (state === 'running')
     worker.run().catch((err: Error) => log.error({ event: 'worker.run-error', err: err.message }));
+  started = true;
 
   log.info(
     {
