@@ -4,7 +4,7 @@ import { formatHelp, parseOptions } from '../config.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createLogger, redactUrl } from '../log.js';
 import { workerOptionSpecs } from '../worker/options.js';
-import { startWorker } from '../worker/run-worker.js';
+import { startWorker, type WorkerHandle } from '../worker/run-worker.js';
 
 const summary = 'Run a worker: take jobs from one queue and run their handlers';
 
@@ -18,26 +18,37 @@ export const command: Command = {
     }
     const log = createLogger({ component: 'worker' });
     const jobs = await loadRegistry(values.handlers);
-    // A handler's stray error must not take the worker (and every other running job) down with it.
+    let handle: WorkerHandle | undefined;
+    // A handler's stray rejection must not take the worker (and every other running job) down with it.
     process.on('unhandledRejection', (reason) => {
       log.error(
         { event: 'worker.unhandled-rejection', err: String(reason) },
         'unhandled rejection (ignored)',
       );
     });
+    // An uncaught exception leaves the process in an unknown state: stop fetching, hand running jobs back
+    // and exit 1 so the pod restarts (a second one while stopping changes nothing).
     process.on('uncaughtException', (err) => {
       log.error(
         { event: 'worker.uncaught-exception', err: err.message, stack: err.stack },
-        'uncaught exception (ignored)',
+        'uncaught exception: the worker stops',
       );
+      if (handle) handle.fail(`uncaught exception: ${err.message}`);
+      else process.exit(1);
     });
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (handle) return handle.shutdown(signal);
+      // Still starting: nothing has been fetched yet, so leaving at once loses nothing.
+      log.info({ event: 'worker.stopped', reason: signal, exitCode: 0 }, `${signal} before start: exiting`);
+      process.exit(0);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
     log.info(
       { event: 'worker.config', redis: redactUrl(values.redisUrl), prefix: values.prefix },
       'configuration',
     );
-    const handle = await startWorker(values, { jobs, log });
-    process.on('SIGTERM', () => handle.shutdown('SIGTERM'));
-    process.on('SIGINT', () => handle.shutdown('SIGINT'));
+    handle = await startWorker(values, { jobs, log });
     const code = await handle.done;
     // Exit explicitly: a handler that ignored its abort signal may still hold timers or sockets.
     process.exit(code);

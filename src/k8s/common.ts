@@ -99,6 +99,21 @@ export function workerPodFailurePolicy(): IPodFailurePolicy {
   };
 }
 
+/**
+ * The env of a ScaledJob's one-job-per-pod worker. `K8S_JOB_NAME` (the Job controller's pod label) lets
+ * the pod the Job starts to replace a killed one take back its predecessor's job at once.
+ */
+export function oneJobPerPodEnv(): IEnvVar[] {
+  return [
+    { name: 'MAX_JOBS', value: '1' },
+    { name: 'EXIT', value: '1' },
+    {
+      name: 'K8S_JOB_NAME',
+      valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+    },
+  ];
+}
+
 /** Seconds the kubelet waits after SIGTERM: the worker's shutdown timeout plus room to hand jobs back. */
 export function terminationGraceSeconds(o: ManifestOptions): number {
   return Math.ceil(o.shutdownTimeoutMs / 1000) + 15;

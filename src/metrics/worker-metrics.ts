@@ -8,6 +8,8 @@ export interface WorkerMetrics {
   retried: Counter<'queue' | 'type'>;
   cancelled: Counter<'queue' | 'type'>;
   handedBack: Counter<'queue' | 'type'>;
+  abandoned: Counter<'queue' | 'type'>;
+  abandonedRunning: Gauge<'queue'>;
   running: Gauge<'queue'>;
   duration: Histogram<'queue' | 'type' | 'outcome'>;
   /**
@@ -57,6 +59,18 @@ export function createWorkerMetrics(runningJobs: RunningJobsSource): WorkerMetri
       name: 'kq_jobs_handed_back_total',
       help: 'Running jobs handed back to the queue at a shutdown deadline.',
       labelNames: labels,
+      registers: [registry],
+    }),
+    abandoned: new Counter({
+      name: 'kq_handlers_abandoned_total',
+      help: 'Handlers still running after their job was settled (timeout, cancel, hand-back): they ignored their AbortSignal.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    abandonedRunning: new Gauge({
+      name: 'kq_handlers_abandoned',
+      help: 'Abandoned handlers still running now; each keeps one CONCURRENCY slot until it returns.',
+      labelNames: ['queue'],
       registers: [registry],
     }),
     running: new Gauge({

@@ -14,6 +14,7 @@
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { requestCancel } from './cancel.js';
+import { recordCancelled } from './counts.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
 import type { QueueRegistry } from './queues.js';
@@ -73,7 +74,10 @@ export async function cancelJob(o: CancelJobOptions): Promise<CancelOutcome> {
   const age = typeof keep === 'object' && 'age' in keep ? keep.age : undefined;
   const ttl = o.tombstoneTtlSeconds ?? (age && age > 0 ? age : WEEK_SECONDS);
   await o.redis.set(tomb, JSON.stringify(stone), 'EX', Math.max(1, Math.round(ttl)));
-  if ((await bull.remove(o.id)) === 1) return { outcome: 'removed' };
+  if ((await bull.remove(o.id)) === 1) {
+    await recordCancelled(o.redis, prefix, o.queue, o.id, { ran: false, keepSeconds: ttl });
+    return { outcome: 'removed' };
+  }
   // A worker locked it between our read and the removal: cancel it as a running job.
   await o.redis.del(tomb);
   return { outcome: 'signalled', listeners: await requestCancel(o.redis, prefix, o.queue, o.id) };

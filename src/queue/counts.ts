@@ -2,6 +2,12 @@
  * Queue counts read straight from BullMQ's keys in one pipelined round trip. `backlog` = waiting +
  * prioritized + active is the number autoscalers should scale on: it counts jobs a list-length trigger
  * on `:wait` alone misses (prioritized ones, and running ones, which still need a worker).
+ *
+ * `cancelled` is kq's, not BullMQ's (which has no such state): a job cancelled while it ran sits in
+ * BullMQ's `:failed` with reason `kq:cancelled`, one cancelled before it ran was removed. kq files the id
+ * in one of two ZSETs when it cancels (`recordCancelled`), and the counts take the first's members still
+ * in `:failed` out of `failed` (`ZINTERCARD`, so BullMQ's trimming of `:failed` is followed exactly) and
+ * the second's unexpired entries (score = expiry, as the job's tombstone) as cancelled.
  */
 import type { Redis } from 'ioredis';
 import { dueDelayedMaxScore, metaKeyPattern, queueKeys, queueNameFromMetaKey } from './keys.js';
@@ -12,13 +18,51 @@ export interface QueueCounts {
   delayed: number;
   active: number;
   completed: number;
+  /** Failed for good, cancelled jobs not included. */
   failed: number;
+  /** Cancelled by request, before or while they ran. */
+  cancelled: number;
   /** waiting + prioritized + active */
   backlog: number;
   paused: boolean;
 }
 
-export const COUNT_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
+export const COUNT_STATES = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+
+const cancelledKeys = (prefix: string, queue: string) => {
+  const k = queueKeys(prefix, queue);
+  return { ran: `${k.job}kq:cancelled-ran`, removed: `${k.job}kq:cancelled-removed` };
+};
+
+/** How long an id cancelled while it ran is filed: longer than `:failed` keeps it (default 7 days). */
+const CANCELLED_RAN_KEEP_MS = 30 * 24 * 3600 * 1000;
+
+/**
+ * Files a cancelled job for the counts: `ran` = failed with `kq:cancelled` after it started; `removed` =
+ * removed before it ran, its tombstone kept `keepSeconds`.
+ */
+export async function recordCancelled(
+  redis: Redis,
+  prefix: string,
+  queue: string,
+  jobId: string,
+  how: { ran: true } | { ran: false; keepSeconds: number },
+  nowMs = Date.now(),
+): Promise<void> {
+  const keys = cancelledKeys(prefix, queue);
+  const key = how.ran ? keys.ran : keys.removed;
+  const score = how.ran ? nowMs : nowMs + how.keepSeconds * 1000;
+  const stale = how.ran ? nowMs - CANCELLED_RAN_KEEP_MS : nowMs;
+  await redis.multi().zremrangebyscore(key, '-inf', stale).zadd(key, score, jobId).exec();
+}
 
 function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
   if (!results) throw new Error('Redis pipeline returned no results');
@@ -29,9 +73,15 @@ function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
 }
 
 /** @example const c = await readCounts(redis, 'bull', 'jobs'); c.backlog */
-export async function readCounts(redis: Redis, prefix: string, queue: string): Promise<QueueCounts> {
+export async function readCounts(
+  redis: Redis,
+  prefix: string,
+  queue: string,
+  nowMs = Date.now(),
+): Promise<QueueCounts> {
   const k = queueKeys(prefix, queue);
-  const [waiting, prioritized, delayed, active, completed, failed, paused] = pipelineResults(
+  const ck = cancelledKeys(prefix, queue);
+  const [waiting, prioritized, delayed, active, completed, failedAll, paused, ran, removed] = pipelineResults(
     await redis
       .pipeline()
       .llen(k.wait)
@@ -41,9 +91,13 @@ export async function readCounts(redis: Redis, prefix: string, queue: string): P
       .zcard(k.completed)
       .zcard(k.failed)
       .hexists(k.meta, 'paused')
+      .zintercard(2, k.failed, ck.ran)
+      .zcount(ck.removed, `(${nowMs}`, '+inf')
       .exec(),
   ) as number[];
-  const c = { waiting, prioritized, delayed, active, completed, failed } as Record<string, number>;
+  const failed = (failedAll ?? 0) - (ran ?? 0);
+  const cancelled = (ran ?? 0) + (removed ?? 0);
+  const c = { waiting, prioritized, delayed, active, completed, failed, cancelled } as Record<string, number>;
   return {
     ...(c as Omit<QueueCounts, 'backlog' | 'paused'>),
     backlog: (waiting ?? 0) + (prioritized ?? 0) + (active ?? 0),

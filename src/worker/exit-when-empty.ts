@@ -12,6 +12,11 @@
  * `onEmpty`; the caller then closes the BullMQ worker, which waits for any job fetched in the meantime,
  * so a job that arrived after the check is finished, never dropped.
  *
+ * An orphan (a running job whose worker died, lock gone) is work too: each check first runs the worker's
+ * orphan recovery (`recover`, src/worker/orphan-recovery.ts), which requeues them, and a check that
+ * requeued anything does not judge; the next one counts those jobs as waiting. A failed recovery counts
+ * as a failed check.
+ *
  * Redis down is never "empty": a failed check starts an outage clock, a successful one stops it, and an
  * outage longer than `redisDownTimeoutMs` calls `onRedisDown`, so the pod exits non-zero and the Job's
  * `backoffLimit` retries it.
@@ -26,6 +31,8 @@ export interface ExitWhenEmptyOptions {
   queue: string;
   /** True when no handler runs in this process. */
   isIdle: () => boolean;
+  /** Requeues orphaned jobs now; resolves to how many. */
+  recover: () => Promise<number>;
   /** @default 250 */
   intervalMs?: number;
   redisDownTimeoutMs: number;
@@ -56,6 +63,11 @@ export function watchForEmpty(opts: ExitWhenEmptyOptions): EmptyWatcher {
     checking = true;
     try {
       if (!opts.isIdle()) return;
+      if ((await opts.recover()) > 0) {
+        downSince = undefined;
+        again = true;
+        return;
+      }
       const { runnable, paused } = await readRunnable(opts.redis, opts.prefix, opts.queue);
       downSince = undefined;
       if (stopped || !opts.isIdle()) return;

@@ -4,6 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { ConfigError } from '../errors.js';
 
 export interface HealthServerOptions {
   port: number;
@@ -49,7 +50,17 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // A busy or forbidden port is a configuration error (exit 2), not a crash with a stack trace.
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES')
+        reject(
+          new ConfigError(
+            `HEALTH_PORT ${opts.port} is ${err.code === 'EADDRINUSE' ? 'already in use (another kq worker on this machine?)' : 'not allowed for this user'}: set HEALTH_PORT (--health-port) to a free port, or 0 to turn the health server off`,
+            { option: 'HEALTH_PORT', value: opts.port },
+          ),
+        );
+      else reject(err);
+    });
     server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
   });
   const address = server.address();

@@ -34,7 +34,7 @@ export const workerOptionSpecs = {
     25_000,
     0,
     86_400_000,
-    'on SIGTERM, wait this long for running jobs before handing them back',
+    'on SIGTERM, exit within this long, whatever Redis does: running jobs get it less a hand-back reserve (min(2 s, half)), then are handed back',
   ),
   lockDurationMs: intOption(
     'lock-duration-ms',
@@ -67,6 +67,16 @@ export const workerOptionSpecs = {
     0,
     65535,
     'port of /healthz, /readyz, /metrics; 0 = off',
+  ),
+  k8sJobName: stringOption(
+    'k8s-job-name',
+    ['K8S_JOB_NAME'],
+    '',
+    'one-job-per-pod mode (MAX_JOBS): the Kubernetes Job this pod runs for; its replacement pod takes back the job a killed pod held at once',
+    {
+      re: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/,
+      rule: 'must be a Kubernetes object name (lower case, digits, - and .)',
+    },
   ),
   handlers: stringOption(
     'handlers',

@@ -6,7 +6,10 @@
  *   fires, so a stuck handler cannot hold a shutdown or a cancel hostage;
  * - on a shutdown deadline moves the job straight back to waiting (`moveToWait` + `WaitingError`), so
  *   another worker starts it at once instead of after lock expiry and stall detection;
- * - with `maxJobs`, hands back any job fetched beyond the limit, so a one-job-per-pod worker runs exactly one.
+ * - with `maxJobs`, hands back any job fetched beyond the limit, so a one-job-per-pod worker runs exactly one;
+ * - reports a handler still running after its job was settled (it ignored its signal) as abandoned, and
+ *   again when it returns at last, so the runtime can keep its slot taken (`CONCURRENCY` bounds handlers
+ *   really running, not just jobs BullMQ counts).
  */
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { JobContext } from '../jobs/define-job.js';
@@ -38,6 +41,14 @@ export interface ProcessorOptions {
   onMaxJobsStarted?: () => void;
   /** Called when a job is handed back at shutdown. */
   onHandBack?: (job: Job) => void;
+  /** Moves a job this worker holds back to waiting without counting the attempt. @default job.moveToWait */
+  handBack?: (job: Job, token?: string) => Promise<void>;
+  /** Called with the job's id when the handler of a new job starts (before it runs). */
+  onStart?: (job: Job, token?: string) => void;
+  /** A handler kept running after its job was settled (timeout, cancel, hand-back): its slot stays taken. */
+  onAbandoned?: (job: Job) => void;
+  /** An abandoned handler returned at last: its slot is free again. */
+  onAbandonedSettled?: (job: Job) => void;
   /** True when a cancel request for this id arrived before the handler started. */
   wasCancelled?: (jobId: string) => boolean;
   /** Reads the recorded cancel request of a job that was started before (its worker may have died). */
@@ -88,6 +99,37 @@ class HandlerContext implements JobContext<unknown> {
   }
 }
 
+/** How long an aborted handler gets to settle before it counts as abandoned and its job is settled. */
+const ABANDON_GRACE_MS = 200;
+
+/**
+ * After an abort: settles the job's race as soon as the handler settles, or after `ABANDON_GRACE_MS`
+ * without it; a handler that ignores its signal is then abandoned (it keeps running, and keeps its slot,
+ * see `onAbandoned`). A module function, so nothing is allocated per job unless it is aborted.
+ */
+function settleAfterGrace(
+  work: Promise<unknown>,
+  reject: (why: AbortReason) => void,
+  why: AbortReason,
+  job: Job,
+  opts: ProcessorOptions,
+): void {
+  let settled = false;
+  const onSettled = (fn: () => void) => work.then(fn, fn);
+  const giveUp = setTimeout(() => {
+    if (!settled && opts.onAbandoned) {
+      opts.onAbandoned(job);
+      onSettled(() => opts.onAbandonedSettled?.(job));
+    }
+    reject(why);
+  }, ABANDON_GRACE_MS);
+  onSettled(() => {
+    settled = true;
+    clearTimeout(giveUp);
+    reject(why);
+  });
+}
+
 const isThenable = (v: unknown): v is PromiseLike<unknown> =>
   typeof (v as PromiseLike<unknown> | null)?.then === 'function';
 
@@ -100,12 +142,17 @@ function asError(err: unknown): Error {
 export function createProcessor(opts: ProcessorOptions): KqProcessor {
   const running = new Map<string, RunningJob>();
   let started = 0;
+  const handBack =
+    opts.handBack ??
+    (async (job: Job, token?: string) => {
+      await job.moveToWait(token);
+    });
 
   async function process(job: Job, token?: string): Promise<unknown> {
     const id = job.id as string;
     if (opts.maxJobs > 0 && started >= opts.maxJobs) {
       // Fetched beyond the limit (concurrency > 1): give it back untouched.
-      await job.moveToWait(token);
+      await handBack(job, token);
       throw new WaitingError();
     }
     started++;
@@ -140,6 +187,7 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     let reason: AbortReason | undefined;
     let controller: AbortController | undefined;
     let rejectRace: ((why: AbortReason) => void) | undefined;
+    let work: Promise<unknown> | undefined;
     let jobLog: Logger | undefined;
     const attempt = job.attemptsMade + 1;
     const childLog = () => {
@@ -150,9 +198,10 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       if (reason) return;
       reason = why;
       controller?.abort(why);
-      rejectRace?.(why);
+      if (rejectRace && work) settleAfterGrace(work, rejectRace, why, job, opts);
     };
     running.set(id, { job, abort });
+    opts.onStart?.(job, token);
     opts.log.info({ jobId: id, type: job.name, attempt, event: 'job.started' }, 'job started');
     if (opts.wasCancelled?.(id)) abort(new Cancelled('cancelled before start'));
     const timeoutMs = def.options.timeoutMs;
@@ -181,18 +230,19 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       );
       // A handler that returned a plain value has finished (nothing could abort it while it ran).
       if (!isThenable(result)) return result;
-      const work = Promise.resolve(result);
+      const pending = Promise.resolve(result);
+      work = pending;
       // A handler that loses the race may reject later: that rejection must not become unhandled.
-      work.catch(() => undefined);
-      // Settles as soon as the job is aborted, without waiting for a handler that ignores its signal.
+      pending.catch(() => undefined);
+      // Settles with the handler, or at an abort (settleAfterGrace), whichever comes first.
       return await new Promise<unknown>((resolve, reject) => {
         rejectRace = reject;
-        if (reason) reject(reason);
-        work.then(resolve, reject);
+        if (reason) settleAfterGrace(pending, reject, reason, job, opts);
+        pending.then(resolve, reject);
       });
     } catch (err) {
       if (reason instanceof HandBack) {
-        await job.moveToWait(token);
+        await handBack(job, token);
         childLog().warn(
           { event: 'job.handed-back' },
           'shutdown deadline passed: job handed back to the queue',

@@ -1,32 +1,54 @@
 /**
- * The worker runtime: a BullMQ Worker plus kq's processor, exit conditions, shutdown and health.
+ * The worker runtime: a BullMQ Worker plus kq's processor, crash recovery, exit conditions, shutdown and
+ * health.
+ *
+ * Start: the health server first (a busy `HEALTH_PORT` is a config error, exit 2, before anything
+ * connects), then orphan recovery (src/worker/orphan-recovery.ts), then fetching.
  *
  * Lifecycle: running -> stopping -> stopped, with one exit code. Ways into `stopping`:
- * - `shutdown()` (SIGTERM/SIGINT): stop fetching, let running jobs finish for `shutdownTimeoutMs`, then
- *   abort them and hand them back to waiting; exit code 0.
+ * - `shutdown()` (SIGTERM/SIGINT): stop fetching, let running jobs finish, hand the rest back to waiting
+ *   `HAND_BACK_RESERVE` before the deadline; exit code 0.
  * - `shutdown()` again: hand back at once; exit code 130.
  * - exit mode saw an empty queue, or `maxJobs` jobs started: close after running jobs finish; exit code 0.
  * - exit mode saw Redis unreachable for `redisDownTimeoutMs`: exit code 1.
+ * - `fail()` (an uncaught exception): hand running jobs back at once; exit code 1.
+ * - every slot is held by an abandoned handler (one that ignored its signal): recycle, as a SIGTERM
+ *   would; exit code 1, so the pod restarts with a clean process.
+ * Every stop that has a deadline ends by it whatever Redis does: past it the process exits with code 1
+ * (or the code already chosen, if higher), and a job it could not hand back is recovered by the next
+ * worker's orphan recovery once its lock expires.
  */
-import { type Job, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
-import { CANCELLED_REASON, isCancelRequested, listenForCancels } from '../queue/cancel.js';
+import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { recordCancelled } from '../queue/counts.js';
+import { handBackJob } from '../queue/hand-back.js';
+import { recordClaim, releaseClaim } from '../queue/orphans.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
+import { recordJobEvents } from './job-events.js';
 import type { WorkerOptions } from './options.js';
+import { createOrphanRecovery } from './orphan-recovery.js';
 import { createProcessor } from './processor.js';
 
 export interface WorkerHandle {
-  /** Resolves with the process exit code once everything is closed. */
+  /** Resolves with the process exit code once everything is closed (or the deadline passed). */
   done: Promise<number>;
   /** Graceful shutdown; a second call hands running jobs back at once. */
   shutdown(reason: string): void;
+  /** Something broke inside the process: hand running jobs back now and exit 1. */
+  fail(reason: string): void;
   healthPort?: number;
   metrics: WorkerMetrics;
 }
+
+/** The part of `SHUTDOWN_TIMEOUT_MS` kept for handing jobs back: min(2 s, half). */
+export const handBackReserveMs = (timeoutMs: number): number => Math.min(2000, Math.floor(timeoutMs / 2));
+/** Shortest deadline of a stop, so that a tiny `SHUTDOWN_TIMEOUT_MS` still leaves time to hand back. */
+const MIN_DEADLINE_MS = 1000;
 
 /** Logs a repeating error at most once per `everyMs`. */
 function throttled(log: Logger, event: string, everyMs = 5000): (err: Error) => void {
@@ -45,13 +67,29 @@ export async function startWorker(
   deps: { jobs: JobRegistry; log: Logger },
 ): Promise<WorkerHandle> {
   const log = deps.log.child({ queue: o.queue });
+  let state: 'running' | 'stopping' | 'stopped' = 'running';
+  /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
+  let started = false;
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
+  const health =
+    o.healthPort > 0
+      ? await startHealthServer({
+          port: o.healthPort,
+          metrics: metrics.registry,
+          isReady: async () => {
+            if (!started) return { ready: false, reason: 'starting' };
+            if (state !== 'running') return { ready: false, reason: 'shutting down' };
+            await control.ping();
+            return { ready: true };
+          },
+        })
+      : undefined;
+
   const onRedisError = throttled(log, 'redis.unavailable');
   const control = createRedis(o.redisUrl, { kind: 'fail-fast', onError: onRedisError });
   const connection = createRedis(o.redisUrl, { kind: 'blocking', onError: onRedisError });
   const subscriber = createRedis(o.redisUrl, { kind: 'blocking', onError: () => undefined });
 
-  let state: 'running' | 'stopping' | 'stopped' = 'running';
   let exitCode = 0;
   let resolveDone: (code: number) => void = () => undefined;
   const done = new Promise<number>((r) => {
@@ -62,6 +100,8 @@ export async function startWorker(
     if (processor.cancel(id))
       log.info({ event: 'job.cancel-requested', jobId: id }, 'cancel request received');
   });
+  const claimOwner = o.maxJobs > 0 && o.k8sJobName ? o.k8sJobName : undefined;
+  let abandoned = 0;
   const processor = createProcessor({
     jobs: deps.jobs,
     queue: o.queue,
@@ -70,7 +110,36 @@ export async function startWorker(
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
     onMaxJobsStarted: () => stop(0, `MAX_JOBS (${o.maxJobs}) reached`),
+    handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
+    onStart: claimOwner
+      ? (job, token) => {
+          if (token)
+            recordClaim(control, o.prefix, o.queue, claimOwner, job.id as string, token).catch(
+              () => undefined,
+            );
+        }
+      : undefined,
+    onAbandoned: (job) => {
+      abandoned++;
+      metrics.abandoned.inc({ queue: o.queue, type: job.name });
+      metrics.abandonedRunning.set({ queue: o.queue }, abandoned);
+      log.warn(
+        { event: 'job.handler-abandoned', jobId: job.id, type: job.name, abandoned },
+        `the handler of job ${job.id} ignored its AbortSignal and still runs: it keeps its slot until it returns (${abandoned} of CONCURRENCY ${o.concurrency})`,
+      );
+      if (abandoned >= o.concurrency) {
+        stopWithDeadline(
+          1,
+          `every CONCURRENCY slot (${o.concurrency}) is held by an abandoned handler: recycling the process`,
+        );
+      } else worker.concurrency = o.concurrency - abandoned;
+    },
+    onAbandonedSettled: () => {
+      abandoned--;
+      metrics.abandonedRunning.set({ queue: o.queue }, abandoned);
+      if (abandoned < o.concurrency) worker.concurrency = o.concurrency - abandoned;
+    },
   });
   const worker = new Worker(o.queue, processor.process, {
     connection,
@@ -80,46 +149,28 @@ export async function startWorker(
     stalledInterval: o.lockDurationMs,
     maxStalledCount: o.maxStalledCount,
     skipVersionCheck: true,
-    autorun: true,
+    autorun: false,
   });
   worker.on('error', throttled(log, 'worker.error'));
-  // Seen by the worker whose stall check found the job, not by the one that died holding it.
-  worker.on('stalled', (jobId) =>
-    log.warn(
-      { event: 'job.stalled', jobId },
-      `job ${jobId} lost its worker (lock expired): run again, or failed past MAX_STALLED_COUNT (${o.maxStalledCount})`,
-    ),
-  );
-  const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
-  worker.on('completed', (job) => {
-    const ms = durationMs(job);
-    metrics.jobCompleted(job.name, ms / 1000);
-    log.info({ event: 'job.completed', jobId: job.id, type: job.name, durationMs: ms }, 'job completed');
-    afterJob();
+  recordJobEvents({
+    worker,
+    queue: o.queue,
+    log,
+    metrics,
+    maxStalledCount: o.maxStalledCount,
+    afterJob,
+    onCancelled: (job) =>
+      recordCancelled(control, o.prefix, o.queue, job.id as string, { ran: true }).catch((err: Error) =>
+        log.warn({ event: 'job.cancel-not-counted', jobId: job.id, err: err.message }),
+      ),
   });
-  worker.on('failed', (job, err) => {
-    if (!job) return;
-    const ms = durationMs(job);
-    const labels = { queue: o.queue, type: job.name };
-    const base = {
-      jobId: job.id,
-      type: job.name,
-      durationMs: ms,
-      attempt: job.attemptsMade,
-      error: err.message,
-    };
-    if (err.message === CANCELLED_REASON) {
-      metrics.cancelled.inc(labels);
-      log.info({ event: 'job.cancelled', ...base }, 'job cancelled');
-    } else if (job.finishedOn) {
-      metrics.failed.inc(labels);
-      log.error({ event: 'job.failed', ...base }, `job failed for good: ${err.message}`);
-    } else {
-      metrics.retried.inc(labels);
-      log.warn({ event: 'job.retried', ...base }, `job attempt failed, will retry: ${err.message}`);
-    }
-    metrics.duration.observe({ ...labels, outcome: 'failed' }, ms / 1000);
-    afterJob();
+  const recovery = createOrphanRecovery({
+    redis: control,
+    prefix: o.prefix,
+    queue: o.queue,
+    worker,
+    log,
+    claimOwner,
   });
 
   const watcher = o.exitWhenEmpty
@@ -128,6 +179,7 @@ export async function startWorker(
         prefix: o.prefix,
         queue: o.queue,
         isIdle: () => processor.running.size === 0,
+        recover: recovery.recoverNow,
         redisDownTimeoutMs: o.redisDownTimeoutMs,
         onEmpty: (why) => stop(0, why === 'paused' ? 'queue is paused' : 'queue is empty'),
         onRedisDown: (err, ms) => {
@@ -136,32 +188,23 @@ export async function startWorker(
             `Redis unreachable for ${ms} ms (REDIS_DOWN_TIMEOUT_MS=${o.redisDownTimeoutMs}): exiting 1 so the Job retries; an unreachable Redis is never an empty queue`,
           );
           stop(1, 'redis unreachable', true);
+          armDeadline(1);
         },
       })
     : undefined;
 
   function afterJob() {
     watcher?.poke();
+    // The job settled: its claim has nothing left to protect (its lock is gone), so drop the key.
+    if (claimOwner) releaseClaim(control, o.prefix, o.queue, claimOwner).catch(() => undefined);
   }
-
-  const health =
-    o.healthPort > 0
-      ? await startHealthServer({
-          port: o.healthPort,
-          metrics: metrics.registry,
-          isReady: async () => {
-            if (state !== 'running') return { ready: false, reason: 'shutting down' };
-            await control.ping();
-            return { ready: true };
-          },
-        })
-      : undefined;
 
   async function stop(code: number, why: string, force = false) {
     if (state !== 'running') return;
     state = 'stopping';
-    exitCode = code;
+    exitCode = Math.max(exitCode, code);
     watcher?.stop();
+    recovery.close();
     log.info({ event: 'worker.stopping', reason: why, running: processor.running.size }, `stopping: ${why}`);
     await worker
       .close(force)
@@ -171,11 +214,48 @@ export async function startWorker(
     await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
     state = 'stopped';
     log.info({ event: 'worker.stopped', exitCode }, 'worker stopped');
-    resolveDone(exitCode);
+    finish(exitCode);
+  }
+
+  let finished = false;
+  const timers: NodeJS.Timeout[] = [];
+  function finish(code: number) {
+    if (finished) return;
+    finished = true;
+    for (const t of timers) clearTimeout(t);
+    resolveDone(code);
+  }
+
+  /** Past the deadline the process leaves whatever Redis or a handler does. */
+  function armDeadline(code: number, deadlineMs = Math.max(o.shutdownTimeoutMs, MIN_DEADLINE_MS)) {
+    const t = setTimeout(() => {
+      if (finished) return;
+      exitCode = Math.max(exitCode, code, 1);
+      log.error(
+        { event: 'worker.deadline', deadlineMs, running: processor.running.size, exitCode },
+        `could not stop cleanly within ${deadlineMs} ms (Redis unreachable or a close that hangs): exiting ${exitCode}; a job not handed back is recovered once its lock expires`,
+      );
+      finish(exitCode);
+    }, deadlineMs);
+    t.unref();
+    timers.push(t);
+  }
+
+  /**
+   * Graceful stop: running jobs get the deadline less the hand-back reserve, then are handed back. Also
+   * when already stopping without a deadline (exit mode, MAX_JOBS), so a SIGTERM then still hands back.
+   */
+  let deadlineArmed = false;
+  function stopWithDeadline(code: number, why: string) {
+    if (deadlineArmed || finished) return;
+    deadlineArmed = true;
+    const handBackAt = o.shutdownTimeoutMs - handBackReserveMs(o.shutdownTimeoutMs);
+    timers.push(setTimeout(() => processor.handBackAll(), handBackAt));
+    armDeadline(code);
+    stop(code, why);
   }
 
   let signals = 0;
-  let deadline: NodeJS.Timeout | undefined;
   function shutdown(reason: string) {
     signals++;
     if (signals === 1) {
@@ -186,19 +266,34 @@ export async function startWorker(
           running: processor.running.size,
           timeoutMs: o.shutdownTimeoutMs,
         },
-        `${reason}: finishing running jobs (up to ${o.shutdownTimeoutMs} ms), then handing back the rest`,
+        `${reason}: finishing running jobs, handing back the rest; exiting within ${Math.max(o.shutdownTimeoutMs, MIN_DEADLINE_MS)} ms`,
       );
-      deadline = setTimeout(() => processor.handBackAll(), o.shutdownTimeoutMs);
-      stop(0, reason).finally(() => clearTimeout(deadline));
+      stopWithDeadline(0, reason);
       return;
     }
     log.warn({ event: 'worker.shutting-down-now', reason }, `${reason} again: handing back running jobs now`);
     exitCode = 130;
-    clearTimeout(deadline);
     processor.handBackAll();
-    // Leave at once even if Redis does not answer: jobs not handed back return after their lock expires.
-    setTimeout(() => resolveDone(130), 1000).unref();
+    // Leave at once even if Redis does not answer: jobs not handed back are recovered after their lock.
+    armDeadline(130, MIN_DEADLINE_MS);
   }
+
+  function fail(reason: string) {
+    log.error(
+      { event: 'worker.failing', reason, running: processor.running.size },
+      `${reason}: handing running jobs back and exiting 1`,
+    );
+    exitCode = Math.max(exitCode, 1);
+    processor.handBackAll();
+    armDeadline(1);
+    stop(1, reason);
+  }
+
+  // Recover what dead workers left behind before taking anything new, then fetch.
+  await recovery.start();
+  if (state === 'running')
+    worker.run().catch((err: Error) => log.error({ event: 'worker.run-error', err: err.message }));
+  started = true;
 
   log.info(
     {
@@ -211,5 +306,5 @@ export async function startWorker(
     },
     'worker started',
   );
-  return { done, shutdown, healthPort: health?.port, metrics };
+  return { done, shutdown, fail, healthPort: health?.port, metrics };
 }

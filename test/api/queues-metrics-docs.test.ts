@@ -32,6 +32,7 @@ describe('queues', () => {
       active: 0,
       completed: 0,
       failed: 0,
+      cancelled: 0,
       backlog: 3,
       paused: false,
     });

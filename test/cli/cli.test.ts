@@ -85,7 +85,7 @@ describe('kq CLI', () => {
     const unknown = await run(['enqueue', 'nope', '--queue', t.queue], env);
     expect(unknown.code).toBe(2);
     expect(unknown.out).toMatch(
-      /Unknown job type "nope"\. Known types: boom, context-async, context-sync, flaky, hang, progress, work\./,
+      /Unknown job type "nope"\. Known types: boom, context-async, context-sync, flaky, hang, progress, stubborn, throw-later, work\./,
     );
     const json = await run(['enqueue', 'work', '{ms:1}', '--queue', t.queue], env);
     expect(json.code).toBe(2);

@@ -203,10 +203,20 @@ describe('job-style approaches run workers that exit', () => {
     expectFailurePolicy(job);
   });
 
-  it('keda-scaledjob: MAX_JOBS=1 and EXIT=1, accurate strategy counting not-Ready pods as pending, gradual rollout', () => {
+  it('keda-scaledjob: MAX_JOBS=1 and EXIT=1, accurate strategy counting not-Ready pods as pending, gradual rollout; a sweeper for orphans and retries', () => {
+    // The ScaledJob's pods, then the sweeper CronJob's exit-mode worker (what KEDA's triggers cannot see).
     expect(workerValues('keda-scaledjob').map((v) => [v.maxJobs, v.exitWhenEmpty, v.concurrency])).toEqual([
       [1, true, 1],
+      [0, true, 1],
     ]);
+    const sweeper = render('keda-scaledjob').find((o) => o.kind === 'CronJob');
+    expect((sweeper as unknown as ICronJob).spec?.concurrencyPolicy).toBe('Forbid');
+    const podEnv = kqContainers(render('keda-scaledjob')).find((c) => c.container.name === 'worker')
+      ?.container.env;
+    // A replacement pod takes back its predecessor's job by the Job's name.
+    expect(podEnv?.find((e) => e.name === 'K8S_JOB_NAME')?.valueFrom?.fieldRef?.fieldPath).toBe(
+      "metadata.labels['batch.kubernetes.io/job-name']",
+    );
     const sj = render('keda-scaledjob').find((o) => o.kind === 'ScaledJob');
     const spec = (sj as unknown as IScaledJob).spec as NonNullable<IScaledJob['spec']>;
     expect(spec.scalingStrategy?.strategy).toBe('accurate');

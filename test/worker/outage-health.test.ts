@@ -49,6 +49,9 @@ describe('worker: Redis outages, health, metrics and logs', () => {
     const w = spawnWorker(t, { HEALTH_PORT: String(port), SHUTDOWN_TIMEOUT_MS: '10000' });
     const base = `http://127.0.0.1:${port}`;
     await waitFor('health server', async () => (await fetch(`${base}/healthz`)).status === 200);
+    // The health server answers from the start (a busy port is a config error before anything else);
+    // ready once the worker has started.
+    await w.waitForLog('started', (l) => l.event === 'worker.started');
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const ok = await t.bull.add('work', { ms: 0 });
     const bad = await t.bull.add('boom', {}, { attempts: 2, backoff: { type: 'fixed', delay: 10 } });

@@ -32,6 +32,8 @@ describe('worker: graceful shutdown and crashes', () => {
       expect(await t.bull.getJobState(job.id as string)).toBe('waiting');
       const j = await t.bull.getJob(job.id as string);
       expect(j?.attemptsMade).toBe(0);
+      // A hand-back costs no attempt: the attempt counted when it became active is taken back.
+      expect(j?.attemptsStarted).toBe(0);
       expect(j?.failedReason).toBeFalsy();
     }
     expect(w.logs.filter((l) => l.event === 'job.handed-back')).toHaveLength(2);

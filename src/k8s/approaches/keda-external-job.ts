@@ -9,7 +9,14 @@
  * `external` trigger and a short polling interval (each poll is one Lua read in the scaler).
  */
 import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
-import { meta, type RenderContext, WORKER_NAME, workerPodSpec } from '../common.js';
+import {
+  meta,
+  oneJobPerPodEnv,
+  type RenderContext,
+  WORKER_NAME,
+  workerPodFailurePolicy,
+  workerPodSpec,
+} from '../common.js';
 import { scalerObjects, scalerTrigger } from './keda-scaler.js';
 
 export function kedaExternalJobApproach(ctx: RenderContext) {
@@ -31,14 +38,12 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
           completions: 1,
           backoffLimit: 2,
           activeDeadlineSeconds: o.jobDeadlineSeconds,
+          podFailurePolicy: workerPodFailurePolicy(),
           template: {
             metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
             spec: workerPodSpec(oneAtATime, {
               restartPolicy: 'Never',
-              modeEnv: [
-                { name: 'MAX_JOBS', value: '1' },
-                { name: 'EXIT', value: '1' },
-              ],
+              modeEnv: oneJobPerPodEnv(),
             }),
           },
         },

@@ -15,9 +15,26 @@
  * fetching (`MAX_JOBS=1`: it holds its one job within milliseconds of that), so the remaining window is
  * one fetch long. The other way round, a job already taken but whose pod is not yet Ready (up to one
  * readiness period, 10 s) is counted by neither, so KEDA starts one Job fewer until its next poll.
+ *
+ * Crash recovery (docs/approaches.md, "What a ScaledJob cannot see"): KEDA's redis triggers read list and
+ * set lengths, so a job lost by a killed pod (still in `:active`) and a retry waiting out its backoff (in
+ * `:delayed`) never make KEDA start a pod. Two things cover them without a new job arriving:
+ * - each pod gets its Job's name (`K8S_JOB_NAME`, from the Job controller's pod label), so the pod the Job
+ *   starts to replace a killed one takes back the job its predecessor held at once;
+ * - a sweeper CronJob starts one `EXIT=1` worker every minute: it recovers orphans whose lock expired
+ *   (pods lost for good: node gone, `backoffLimit` or deadline used up), runs retries that are due, and
+ *   exits as soon as nothing is runnable (an idle run lasts about a second).
  */
 import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
-import { meta, type RenderContext, WORKER_NAME, workerPodFailurePolicy, workerPodSpec } from '../common.js';
+import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import {
+  meta,
+  oneJobPerPodEnv,
+  type RenderContext,
+  WORKER_NAME,
+  workerPodFailurePolicy,
+  workerPodSpec,
+} from '../common.js';
 import { redisTriggers, triggerAuthentication } from '../keda-redis.js';
 
 export function kedaScaledJobApproach(ctx: RenderContext) {
@@ -49,15 +66,45 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
             metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
             spec: workerPodSpec(oneAtATime, {
               restartPolicy: 'Never',
-              modeEnv: [
-                { name: 'MAX_JOBS', value: '1' },
-                { name: 'EXIT', value: '1' },
-              ],
+              modeEnv: oneJobPerPodEnv(),
             }),
           },
         },
         triggers: redisTriggers(ctx, ['wait', 'prioritized'], 1),
       },
     }),
+    sweeper(oneAtATime),
   ];
+}
+
+/** Every minute, one exit-mode worker for what KEDA cannot see: orphans and due retries. */
+function sweeper(ctx: RenderContext) {
+  const name = `${WORKER_NAME}-sweeper`;
+  return new CronJob({
+    metadata: meta(ctx, name, 'worker'),
+    spec: {
+      schedule: '* * * * *',
+      // One sweeper at a time: a run busy with a long retry is not joined by more.
+      concurrencyPolicy: 'Forbid',
+      startingDeadlineSeconds: 30,
+      successfulJobsHistoryLimit: 1,
+      failedJobsHistoryLimit: 3,
+      jobTemplate: {
+        metadata: { labels: meta(ctx, name, 'worker').labels },
+        spec: {
+          backoffLimit: 1,
+          activeDeadlineSeconds: ctx.o.jobDeadlineSeconds,
+          // As the cronjob approach: fail on a config error, ignore evictions; the history limits clean up.
+          podFailurePolicy: workerPodFailurePolicy(),
+          template: {
+            metadata: { labels: meta(ctx, name, 'worker').labels },
+            spec: workerPodSpec(ctx, {
+              restartPolicy: 'Never',
+              modeEnv: [{ name: 'EXIT', value: '1' }],
+            }),
+          },
+        },
+      },
+    },
+  });
 }
