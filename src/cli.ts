@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   dev: () => import('./cli/dev.js'),
   manifests: () => import('./cli/manifests.js'),
   'metrics-adapter': () => import('./cli/metrics-adapter.js'),
+  lab: () => import('./cli/lab.js'),
 };
 
 async function usage(): Promise<string> {

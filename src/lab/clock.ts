@@ -13,15 +13,21 @@ export interface LabClock {
   toWorkload(wallMs: number): number;
   /** Workload time of a wall timestamp (Date.now() style). */
   at(wallEpochMs: number): number;
+  /** Starts the workload clock; until then `now()` is 0 (the cluster at rest, before traffic). */
+  start(): void;
 }
 
 /** @example const clock = createClock(60); setTimeout(f, clock.toWall(30_000)); // 0.5 s of wall time */
-export function createClock(speed: number, startWallMs = Date.now()): LabClock {
+export function createClock(speed: number): LabClock {
+  let startWallMs: number | undefined;
   return {
     speed,
-    now: () => (Date.now() - startWallMs) * speed,
+    now: () => (startWallMs === undefined ? 0 : (Date.now() - startWallMs) * speed),
     toWall: (ms) => ms / speed,
     toWorkload: (ms) => ms * speed,
-    at: (wall) => (wall - startWallMs) * speed,
+    at: (wall) => (startWallMs === undefined ? 0 : Math.max(0, wall - startWallMs) * speed),
+    start() {
+      startWallMs ??= Date.now();
+    },
   };
 }

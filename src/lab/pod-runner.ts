@@ -31,8 +31,8 @@ export interface LabPod {
   lastExitCode?: number | null;
   pids: number[];
   handBacks: number;
-  /** Wall ms from spawn to `worker.started` of each container start. */
-  nodeStartWallMs: number[];
+  /** Each container start: its process, when it logged `worker.started` (workload ms), how it ended. */
+  containers: { pid: number; readyAt?: number; nodeStartWallMs?: number; exit?: string }[];
   spec: IPodSpec;
 }
 
@@ -92,13 +92,19 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     const container = pod.spec.containers[0];
     if (!container) throw new Error(`pod ${pod.name} has no container`);
     const [cli, ...args] = workerCommand(container);
-    const env = workerEnv(container, { redisUrl: o.redisUrl, speed: o.clock.speed, ledgerFile: o.ledgerFile });
+    const env = workerEnv(container, {
+      redisUrl: o.redisUrl,
+      speed: o.clock.speed,
+      ledgerFile: o.ledgerFile,
+    });
     const spawnedAt = Date.now();
     const p = spawn(process.execPath, [cli as string, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     procs.set(pod, p);
+    const c: LabPod['containers'][number] = { pid: p.pid ?? 0 };
+    pod.containers.push(c);
     if (p.pid) pod.pids.push(p.pid);
     pod.phase = 'Running';
     let partial = '';
@@ -109,15 +115,17 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         if (line.includes('"worker.started"') && !pod.terminating) {
           pod.ready = true;
           pod.readyAt ??= o.clock.now();
-          pod.nodeStartWallMs.push(Date.now() - spawnedAt);
+          c.readyAt = o.clock.now();
+          c.nodeStartWallMs = Date.now() - spawnedAt;
         } else if (line.includes('"job.handed-back"')) pod.handBacks++;
       }
     });
     p.stderr?.resume();
     exits.push(
       new Promise<void>((resolveExit) => {
-        p.once('exit', (code) => {
+        p.once('exit', (code, signal) => {
           procs.delete(pod);
+          c.exit = signal ?? String(code);
           pod.ready = false;
           pod.lastExitCode = code;
           const policy = pod.spec.restartPolicy ?? 'Always';
@@ -148,7 +156,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         restarts: 0,
         pids: [],
         handBacks: 0,
-        nodeStartWallMs: [],
+        containers: [],
         spec,
       };
       pods.push(pod);

@@ -4,7 +4,8 @@ import type { Workload } from './workload.js';
 export const PRESETS: Record<string, Workload> = {
   smoke: {
     name: 'smoke',
-    description: 'two bursts of six 5 s jobs, one delayed, one retried: the test run (well under a minute at --speed 60)',
+    description:
+      'two bursts of six 5 s jobs, one delayed, one retried: the test run (well under a minute at --speed 60)',
     durationSeconds: 40,
     arrivals: [
       { at: 0, count: 6 },
@@ -27,7 +28,8 @@ export const PRESETS: Record<string, Workload> = {
   },
   burst: {
     name: 'burst',
-    description: "the seed's scenario: bursts of 30 five-second jobs every 10 minutes, quiet in between, for 30 minutes",
+    description:
+      "the seed's scenario: bursts of 30 five-second jobs every 10 minutes, quiet in between, for 30 minutes",
     durationSeconds: 1800,
     arrivals: [
       { at: 0, count: 30 },

@@ -4,20 +4,23 @@
  * what only a cluster can provide replaced: REDIS_URL points at the lab's Redis (Secret references are
  * dropped), HEALTH_PORT is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's
  * job type. Durations are workload time, so every `*_MS` setting is divided by the speed, clamped at
- * the worker's own minimum where it has one.
+ * the worker's own minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
  */
-import { dirname, resolve } from 'node:path';
+
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { workerOptionSpecs } from '../worker/options.js';
 import { LEDGER_ENV } from './lab-jobs.js';
 
-/** Worker settings in ms that the lab compresses, with the worker's minimum for each. */
+/**
+ * Worker settings in ms that the lab compresses, with the worker's minimum for each. REDIS_DOWN_TIMEOUT_MS
+ * is not among them: Redis outages (and a loaded machine's slow replies) take real time, not workload time.
+ */
 const SCALED_MS: Record<string, { default: number; min: number }> = {
   SHUTDOWN_TIMEOUT_MS: { default: workerOptionSpecs.shutdownTimeoutMs.default, min: 0 },
   LOCK_DURATION_MS: { default: workerOptionSpecs.lockDurationMs.default, min: 1000 },
-  REDIS_DOWN_TIMEOUT_MS: { default: workerOptionSpecs.redisDownTimeoutMs.default, min: 100 },
 };
 
 /** The package root (holding package.json and dist/), whether this runs from src/ or from a bundle chunk. */

@@ -129,7 +129,10 @@ export function checkWorkload(w: Workload, where: string): Workload {
     throw bad(where, 'durationSeconds must be a number > 0');
   }
   if (!w.arrivals?.length && !w.rates?.length) {
-    throw bad(where, 'needs "arrivals" ([{"at": seconds, "count": n}]) or "rates" ([{"from", "to", "perMinute"}])');
+    throw bad(
+      where,
+      'needs "arrivals" ([{"at": seconds, "count": n}]) or "rates" ([{"from", "to", "perMinute"}])',
+    );
   }
   for (const a of w.arrivals ?? []) {
     if (!(a.at >= 0 && Number.isInteger(a.count) && a.count >= 0)) {

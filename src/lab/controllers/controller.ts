@@ -4,8 +4,16 @@ import type { LabClock } from '../clock.js';
 import type { PodRunner } from '../pod-runner.js';
 
 export interface Controller {
+  /** Puts the approach in its state at rest, before any traffic (a Deployment's replicas already up). */
+  atRest(): void;
   /** Runs whatever is due at workload time `now` (syncs, polls, schedules, reconciles). */
   tick(now: number): Promise<void>;
+  /**
+   * At the end of the run: start nothing new (`suspend: true` on a CronJob, a ScaledJob with nothing left
+   * to scale), so the run can wait for the pods already started to finish. Absent for controllers whose
+   * pods run until deleted.
+   */
+  suspend?(): void;
   /** Approach-specific figures for the report (e.g. the most Jobs at once). */
   stats(): Record<string, number | string>;
   /** Workload ms after the last job the run keeps playing, so cooldowns and scale-in show. */

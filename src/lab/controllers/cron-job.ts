@@ -20,6 +20,7 @@ export function cronJobController(objects: readonly RenderedObject[], deps: Cont
   const jobs: LabJobObject[] = [];
   let next = schedule.next(-1);
   let skipped = 0;
+  let suspended = false;
   let maxActive = 0;
   const grace = (jobSpec.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
   return {
@@ -28,8 +29,12 @@ export function cronJobController(objects: readonly RenderedObject[], deps: Cont
     notes: [
       `CronJob: schedule ${JSON.stringify(spec.schedule)}, concurrencyPolicy ${policy}, startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 'unset'}, parallelism ${jobSpec.parallelism ?? 1}, backoffLimit ${jobSpec.backoffLimit ?? 6}, activeDeadlineSeconds ${jobSpec.activeDeadlineSeconds ?? 'unset'}`,
     ],
+    atRest: () => undefined,
+    suspend() {
+      suspended = true;
+    },
     async tick(now) {
-      while (now >= next) {
+      while (!suspended && now >= next) {
         const scheduled = next;
         next = schedule.next(next);
         if (startingDeadlineMs !== undefined && now - scheduled > startingDeadlineMs) {

@@ -17,6 +17,7 @@ export function deploymentController(objects: readonly RenderedObject[], deps: C
     notes: [
       `Deployment: ${rs.replicas} replicas kept up; ended pods replaced, crashed containers restarted in place with CrashLoopBackOff`,
     ],
+    atRest: () => rs.reconcile(),
     async tick() {
       rs.reconcile();
     },

@@ -37,7 +37,12 @@ export function hpaController(
   const h = findObject(objects, 'HorizontalPodAutoscaler');
   const metric = h.spec?.metrics?.[0]?.external;
   if (!metric?.target.averageValue) throw new Error('kq lab: the HPA has no External AverageValue metric');
-  const rs = createReplicaSet(deps.runner, podSpecOf(d.spec?.template, 'Deployment'), WORKER_NAME, d.spec?.replicas ?? 1);
+  const rs = createReplicaSet(
+    deps.runner,
+    podSpecOf(d.spec?.template, 'Deployment'),
+    WORKER_NAME,
+    d.spec?.replicas ?? 1,
+  );
   const hpa = createHpa(rs, {
     minReplicas: h.spec?.minReplicas ?? 1,
     maxReplicas: h.spec?.maxReplicas ?? 1,
@@ -45,7 +50,9 @@ export function hpaController(
     behavior: h.spec?.behavior,
   });
   const delayMs =
-    name === 'hpa-prometheus' ? (renderedScrapeInterval(objects) ?? deps.scrapeIntervalMs) : deps.adapterCacheMs;
+    name === 'hpa-prometheus'
+      ? (renderedScrapeInterval(objects) ?? deps.scrapeIntervalMs)
+      : deps.adapterCacheMs;
   const source = sampledMetric(delayMs, () => backlog(deps.redis, deps.prefix, deps.queue));
   const sync = every(HPA_SYNC_MS);
   const downWindow = (h.spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300) * 1000;
@@ -55,6 +62,10 @@ export function hpaController(
     notes: [
       `HPA on ${metric.metric.name} (${name === 'hpa-prometheus' ? `Prometheus scrape every ${delayMs / 1000} s` : `kq metrics-adapter, cached ${delayMs / 1000} s`}): replicas ${h.spec?.minReplicas ?? 1}-${h.spec?.maxReplicas}, target ${metric.target.averageValue} per pod, sync ${HPA_SYNC_MS / 1000} s, tolerance 0.1`,
     ],
+    atRest() {
+      rs.replicas = Math.max(rs.replicas, h.spec?.minReplicas ?? 1);
+      rs.reconcile();
+    },
     async tick(now) {
       const value = await source.read(now);
       if (sync(now)) hpa.sync(now, value);

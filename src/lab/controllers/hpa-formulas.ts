@@ -3,8 +3,9 @@
  * workload time in milliseconds: the replica count for an External AverageValue metric with its
  * tolerance, the stabilization windows, and the behavior policies that limit each step.
  */
-import type { IHPAScalingRules } from 'kubernetes-models/autoscaling/v2/HPAScalingRules';
+
 import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';
+import type { IHPAScalingRules } from 'kubernetes-models/autoscaling/v2/HPAScalingRules';
 
 /** `--horizontal-pod-autoscaler-tolerance`. */
 export const HPA_TOLERANCE = 0.1;
@@ -110,7 +111,9 @@ export function scaleUpLimit(
   let result = pickMin ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
   for (const p of rules.policies) {
     const start =
-      current - changeInPeriod(upEvents, now, p.periodSeconds) + changeInPeriod(downEvents, now, p.periodSeconds);
+      current -
+      changeInPeriod(upEvents, now, p.periodSeconds) +
+      changeInPeriod(downEvents, now, p.periodSeconds);
     const proposed = p.type === 'Pods' ? start + p.value : Math.ceil(start * (1 + p.value / 100));
     result = pickMin ? Math.min(result, proposed) : Math.max(result, proposed);
   }
@@ -131,7 +134,9 @@ export function scaleDownLimit(
   let result = pickMax ? Number.MIN_SAFE_INTEGER : Number.MAX_SAFE_INTEGER;
   for (const p of rules.policies) {
     const start =
-      current + changeInPeriod(downEvents, now, p.periodSeconds) - changeInPeriod(upEvents, now, p.periodSeconds);
+      current +
+      changeInPeriod(downEvents, now, p.periodSeconds) -
+      changeInPeriod(upEvents, now, p.periodSeconds);
     const proposed = p.type === 'Pods' ? start - p.value : Math.trunc(start * (1 - p.value / 100));
     result = pickMax ? Math.max(result, proposed) : Math.min(result, proposed);
   }

@@ -4,7 +4,6 @@
  * has 0 replicas (Kubernetes disables an HPA there; KEDA does 0 <-> 1 itself).
  */
 import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';
-import type { ReplicaSet } from './replica-set.js';
 import {
   externalAverageValueReplicas,
   HPA_SYNC_MS,
@@ -14,6 +13,7 @@ import {
   stabilize,
   withDefaults,
 } from './hpa-formulas.js';
+import type { ReplicaSet } from './replica-set.js';
 
 export interface HpaSpec {
   minReplicas: number;

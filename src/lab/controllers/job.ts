@@ -36,9 +36,13 @@ export function podFailureAction(
     const byCode = r.onExitCodes;
     if (byCode) {
       const inList = byCode.values.includes(exitCode);
-      if (byCode.operator === 'In' ? inList : !inList) return r.action === 'FailIndex' ? 'Count' : r.action as 'FailJob' | 'Ignore' | 'Count';
+      if (byCode.operator === 'In' ? inList : !inList)
+        return r.action === 'FailIndex' ? 'Count' : (r.action as 'FailJob' | 'Ignore' | 'Count');
     }
-    if (r.onPodConditions?.some((c) => c.type === 'DisruptionTarget' && (c.status ?? 'True') === 'True') && disruption) {
+    if (
+      r.onPodConditions?.some((c) => c.type === 'DisruptionTarget' && (c.status ?? 'True') === 'True') &&
+      disruption
+    ) {
       return r.action === 'FailIndex' ? 'Count' : (r.action as 'FailJob' | 'Ignore' | 'Count');
     }
   }

@@ -15,7 +15,11 @@ export interface TriggerReading {
  * `multipleScalersCalculation` (max by default), capped at maxReplicaCount.
  * @example scaledJobMaxScale([{ name: 'wait', value: 7, target: 1 }], 'max', 5) // 5
  */
-export function scaledJobMaxScale(readings: readonly TriggerReading[], calculation: string, max: number): number {
+export function scaledJobMaxScale(
+  readings: readonly TriggerReading[],
+  calculation: string,
+  max: number,
+): number {
   const per = readings.map((r) => Math.min(Math.ceil(r.value / r.target), max));
   if (per.length === 0) return 0;
   let combined: number;

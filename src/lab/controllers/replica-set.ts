@@ -25,8 +25,14 @@ export function deletionOrder(a: LabPod, b: LabPod): number {
 }
 
 /** @example const rs = createReplicaSet(runner, deployment.spec.template.spec, 'kq-worker', 2); rs.reconcile(); */
-export function createReplicaSet(runner: PodRunner, spec: IPodSpec, owner: string, replicas: number): ReplicaSet {
-  const mine = () => runner.pods.filter((p) => p.owner === owner && p.endedAt === undefined && !p.terminating);
+export function createReplicaSet(
+  runner: PodRunner,
+  spec: IPodSpec,
+  owner: string,
+  replicas: number,
+): ReplicaSet {
+  const mine = () =>
+    runner.pods.filter((p) => p.owner === owner && p.endedAt === undefined && !p.terminating);
   const rs: ReplicaSet = {
     replicas,
     current: mine,

@@ -23,17 +23,23 @@ export function scaledJobController(objects: readonly RenderedObject[], deps: Co
   const jobs: LabJobObject[] = [];
   const poll = every(pollingMs);
   let maxUnfinished = 0;
+  let suspended = false;
   const grace = (jobSpec.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
   return {
     tailMs: 2 * pollingMs + grace,
     notes: [
       `KEDA ScaledJob: pollingInterval ${pollingMs / 1000} s, maxReplicaCount ${max}, strategy ${strategy}, multipleScalersCalculation ${calculation}; Jobs with parallelism ${jobSpec.parallelism ?? 1}, completions ${jobSpec.completions ?? 'unset'}, backoffLimit ${jobSpec.backoffLimit ?? 6}`,
     ],
+    atRest: () => undefined,
+    suspend() {
+      suspended = true;
+    },
     async tick(now) {
       for (const j of jobs) j.reconcile(now);
-      if (poll(now)) {
+      if (!suspended && poll(now)) {
         const readings = [];
-        for (const t of triggers) readings.push({ name: t.name, value: await keyLength(deps.redis, t.key), target: t.target });
+        for (const t of triggers)
+          readings.push({ name: t.name, value: await keyLength(deps.redis, t.key), target: t.target });
         const unfinished = jobs.filter((j) => j.status === 'Active');
         const n = scaledJobNewJobs({
           strategy,

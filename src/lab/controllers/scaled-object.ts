@@ -82,6 +82,11 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
     notes: [
       `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${modifiers?.formula ? `formula ${JSON.stringify(modifiers.formula)} target ${modifiers.target}` : `${triggers.length} trigger(s), max of them`}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior`,
     ],
+    atRest() {
+      // At rest with an empty queue KEDA has long scaled the Deployment to minReplicaCount.
+      rs.replicas = min;
+      rs.reconcile();
+    },
     async tick(now) {
       if (poll(now)) {
         const { active } = await read();
