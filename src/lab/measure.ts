@@ -15,6 +15,8 @@ export interface JobOutcome {
   state: 'completed' | 'failed' | 'lost';
   /** Lost and still in the active list: nobody will run it again. */
   stranded: boolean;
+  /** Where a lost job was left (BullMQ state: waiting, active, delayed, ..., or unknown). */
+  leftIn?: string;
 }
 
 export interface Figures {
@@ -23,6 +25,8 @@ export interface Figures {
   failed: number;
   lost: number;
   stranded: number;
+  /** Lost jobs by id, with the BullMQ state each was left in. */
+  lostJobs: { id: string; leftIn: string }[];
   runTwice: number;
   /** Handler runs cut short (kill, hand-back) and started again. */
   interruptedRuns: number;
@@ -140,6 +144,9 @@ export function measure(o: {
     failed: o.outcomes.filter((x) => x.state === 'failed').length,
     lost: o.outcomes.filter((x) => x.state === 'lost').length,
     stranded: o.outcomes.filter((x) => x.stranded).length,
+    lostJobs: o.outcomes
+      .filter((x) => x.state === 'lost')
+      .map((x) => ({ id: x.id, leftIn: x.leftIn ?? 'unknown' })),
     runTwice,
     interruptedRuns: interrupted,
     waitP50Ms: percentile(waits, 50),

@@ -60,6 +60,13 @@ export const labOptionSpecs = {
     600,
     'pod scheduling + image pull before the worker process starts (workload s)',
   ),
+  nodeStartSeconds: numberOption(
+    'node-start-seconds',
+    0.23,
+    0,
+    600,
+    'the Node part of a pod start, process spawn to first job (measured: 230 ms, docs/performance.md)',
+  ),
   scrapeIntervalSeconds: numberOption(
     'scrape-interval-seconds',
     30,

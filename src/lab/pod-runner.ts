@@ -1,6 +1,8 @@
 /**
- * Pods played by real processes. A pod is created Pending, becomes a `kq worker` process after the start
- * latency (scheduling + image pull, a parameter), and is Ready when the worker logs `worker.started`.
+ * Pods played by real processes. A pod is created Pending with its `kq worker` process spawned at once but
+ * held by the pod gate (pod-gate.ts) while it loads; after the played start latency (scheduling + image
+ * pull + the Node part, parameters) the gate lets it go, and the pod is Ready when the worker logs
+ * `worker.started`.
  * Its container restarts in place as the kubelet would (restartPolicy Always, or OnFailure after a non-zero
  * exit) with the CrashLoopBackOff delay (10 s, doubling, at most 300 s); otherwise the pod ends Succeeded
  * (exit 0) or Failed. Termination is the kubelet's: SIGTERM, then SIGKILL after the pod's
@@ -32,7 +34,15 @@ export interface LabPod {
   pids: number[];
   handBacks: number;
   /** Each container start: its process, when it logged `worker.started` (workload ms), how it ended. */
-  containers: { pid: number; readyAt?: number; nodeStartWallMs?: number; exit?: string }[];
+  containers: {
+    pid: number;
+    readyAt?: number;
+    /** Wall ms from spawn to `worker.started`: the real load, hidden behind the played latency. */
+    nodeStartWallMs?: number;
+    /** Wall ms from release to `worker.started`: what the played latency could not hide. */
+    lateWallMs?: number;
+    exit?: string;
+  }[];
   spec: IPodSpec;
 }
 
@@ -42,6 +52,8 @@ export interface PodRunnerOptions {
   ledgerFile: string;
   /** Scheduling + image pull, workload ms. */
   startLatencyMs: number;
+  /** The Node part of a container start (process start to `worker.started`), workload ms. */
+  nodeStartMs: number;
   /** A container exited; `final` when the pod ended with it. */
   onContainerExit?(pod: LabPod, code: number | null, final: boolean): void;
 }
@@ -68,6 +80,8 @@ const BACKOFF_MAX_MS = 300_000;
 export function createPodRunner(o: PodRunnerOptions): PodRunner {
   const pods: LabPod[] = [];
   const procs = new Map<LabPod, ChildProcess>();
+  /** Processes spawned but not yet let go by the pod gate. */
+  const held = new Set<ChildProcess>();
   const timers = new Set<NodeJS.Timeout>();
   const exits: Promise<void>[] = [];
   let seq = 0;
@@ -87,7 +101,8 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     pod.endedAt = o.clock.now();
   };
 
-  function startContainer(pod: LabPod) {
+  /** Spawns the container's process now, held by the pod gate, and lets it start after `releaseAfterMs`. */
+  function startContainer(pod: LabPod, releaseAfterMs: number) {
     if (closing || pod.endedAt !== undefined) return;
     const container = pod.spec.containers[0];
     if (!container) throw new Error(`pod ${pod.name} has no container`);
@@ -100,13 +115,22 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     const spawnedAt = Date.now();
     const p = spawn(process.execPath, [cli as string, ...args], {
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     procs.set(pod, p);
     const c: LabPod['containers'][number] = { pid: p.pid ?? 0 };
     pod.containers.push(c);
     if (p.pid) pod.pids.push(p.pid);
-    pod.phase = 'Running';
+    p.stdin?.on('error', () => undefined);
+    let releasedAt: number | undefined;
+    later(releaseAfterMs, () => {
+      if (procs.get(pod) !== p) return;
+      releasedAt = Date.now();
+      held.delete(p);
+      pod.phase = 'Running';
+      p.stdin?.end('go\n');
+    });
+    held.add(p);
     let partial = '';
     p.stdout?.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');
@@ -117,6 +141,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
           pod.readyAt ??= o.clock.now();
           c.readyAt = o.clock.now();
           c.nodeStartWallMs = Date.now() - spawnedAt;
+          c.lateWallMs = Date.now() - (releasedAt ?? Date.now());
         } else if (line.includes('"job.handed-back"')) pod.handBacks++;
       }
     });
@@ -134,7 +159,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
           if (restart) {
             pod.restarts++;
             const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1));
-            later(delay, () => startContainer(pod));
+            startContainer(pod, delay + o.nodeStartMs);
           } else end(pod, code === 0 ? 'Succeeded' : 'Failed');
           o.onContainerExit?.(pod, code, !restart);
           resolveExit();
@@ -160,7 +185,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         spec,
       };
       pods.push(pod);
-      later(o.startLatencyMs, () => startContainer(pod));
+      startContainer(pod, o.startLatencyMs + o.nodeStartMs);
       return pod;
     },
     terminate(pod, reason) {
@@ -169,7 +194,9 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
       pod.ready = false;
       pod.reason = reason;
       const p = procs.get(pod);
-      if (!p) {
+      if (!p || held.has(p)) {
+        // Never started (still Pending, or waiting out CrashLoopBackOff): nothing to stop gracefully.
+        if (p) p.kill('SIGKILL');
         end(pod, 'Failed');
         o.onContainerExit?.(pod, null, true);
         return;
@@ -182,7 +209,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     },
     kill(pod) {
       const p = procs.get(pod);
-      if (!p) return false;
+      if (!p || held.has(p)) return false;
       p.kill('SIGKILL');
       return true;
     },

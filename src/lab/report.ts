@@ -18,7 +18,9 @@ export function reportJson(run: LabRun) {
         {
           ...r.figures,
           podsAtEnd: r.podsAtEnd,
+          podsLeft: r.podsLeft,
           processesLeft: r.processesLeft,
+          workerPids: r.workerPids,
           runSeconds: r.runSeconds,
           wallSeconds: r.wallSeconds,
           controllerErrors: r.controllerErrors,

@@ -32,6 +32,7 @@ export interface RunSettings {
   redisProcess?: RestartableRedis;
   faults: FaultPlan;
   startLatencyMs: number;
+  nodeStartMs: number;
   scrapeIntervalMs: number;
   adapterCacheMs: number;
   /** Workload ms the run lasts at least (arrivals + the longest tail of the approaches compared). */
@@ -58,8 +59,19 @@ export interface ApproachResult {
   series: Series;
   /** Pods not ended when the run stopped (before the lab's cleanup). */
   podsAtEnd: number;
+  /** Those pods, for diagnosis. */
+  podsLeft: {
+    name: string;
+    phase: string;
+    ready: boolean;
+    terminating: boolean;
+    restarts: number;
+    createdAtS: number;
+  }[];
   /** Worker processes still alive after the lab's cleanup: must be 0. */
   processesLeft: number;
+  /** Every worker process the run started. */
+  workerPids: number[];
   runSeconds: number;
   wallSeconds: number;
   controllerErrors: number;
@@ -115,6 +127,7 @@ export async function runApproach(
     redisUrl: s.redisUrl,
     ledgerFile,
     startLatencyMs: s.startLatencyMs,
+    nodeStartMs: s.nodeStartMs,
   });
   let controller: Controller | undefined;
   try {
@@ -138,6 +151,8 @@ export async function runApproach(
     clock.start();
     const series: Series = { t: [], queued: [], runningJobs: [], pods: [], readyPods: [] };
     let settled = false;
+    let settledAt = Number.POSITIVE_INFINITY;
+    let suspendedAt: number | undefined;
     let errors = 0;
     let lastSample = 0;
     for (;;) {
@@ -159,17 +174,36 @@ export async function runApproach(
         series.pods.push(pods.length);
         series.readyPods.push(pods.filter((p) => p.ready).length);
         settled = producer.done && counts !== undefined && counts.completed + counts.failed >= jobs.length;
+        if (settled) settledAt = Math.min(settledAt, now);
       }
-      if (now >= s.horizonMs && (settled || now >= s.horizonMs + s.maxDrainMs)) {
+      // The horizon, and this controller's tail after the last job settled (a cooldown must show).
+      const tailDone = settled && now - settledAt >= controller.tailMs;
+      if (
+        suspendedAt === undefined &&
+        now >= s.horizonMs &&
+        (tailDone || now >= s.horizonMs + s.maxDrainMs)
+      ) {
+        if (!controller.suspend) break;
         // Jobs and CronJobs: start nothing new and let the pods already started finish (bounded).
-        if (!controller.suspend || runner.active().length === 0 || now >= s.horizonMs + s.maxDrainMs) break;
         controller.suspend();
+        suspendedAt = now;
       }
+      if (suspendedAt !== undefined && (runner.active().length === 0 || now >= suspendedAt + s.maxDrainMs))
+        break;
       await new Promise((r) => setTimeout(r, TICK_WALL_MS));
     }
     const endMs = clock.now();
     await faults.settle();
-    const podsAtEnd = runner.active().length;
+    const left = runner.active();
+    const podsAtEnd = left.length;
+    const podsLeft = left.map((p) => ({
+      name: p.name,
+      phase: p.phase,
+      ready: p.ready,
+      terminating: p.terminating,
+      restarts: p.restarts,
+      createdAtS: Math.round(p.createdAt / 1000),
+    }));
     await runner.close();
     const processesLeft = runner.pods.flatMap((p) => p.pids).filter(alive).length;
 
@@ -178,10 +212,13 @@ export async function runApproach(
     for (const job of jobs) pipe.zscore(k.completed, labJobId(job)).zscore(k.failed, labJobId(job));
     const res = (await pipe.exec()) ?? [];
     const active = new Set(await s.redis.lrange(k.active, 0, -1));
-    const outcomes: JobOutcome[] = jobs.map((job, i) => {
+    const outcomes: JobOutcome[] = jobs.map((job, i): JobOutcome => {
       const state = res[2 * i]?.[1] != null ? 'completed' : res[2 * i + 1]?.[1] != null ? 'failed' : 'lost';
       return { id: labJobId(job), job, state, stranded: state === 'lost' && active.has(labJobId(job)) };
     });
+    for (const out of outcomes) {
+      if (out.state === 'lost') out.leftIn = await q.getJobState(out.id).catch(() => 'unknown');
+    }
     const figures = measure({
       outcomes,
       ledger: readLedger(ledgerFile),
@@ -197,7 +234,9 @@ export async function runApproach(
       notes: controller.notes,
       series,
       podsAtEnd,
+      podsLeft,
       processesLeft,
+      workerPids: runner.pods.flatMap((p) => p.pids),
       runSeconds: Math.round(endMs / 1000),
       wallSeconds: Math.round(clock.toWall(endMs) / 100) / 10,
       controllerErrors: errors,

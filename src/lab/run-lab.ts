@@ -66,6 +66,7 @@ export async function runLab(
         seed: o.seed,
       },
       startLatencyMs: o.podStartSeconds * 1000,
+      nodeStartMs: o.nodeStartSeconds * 1000,
       scrapeIntervalMs: metricDeps.scrapeIntervalMs,
       adapterCacheMs: metricDeps.adapterCacheMs,
       horizonMs: lastDue + tail,
@@ -95,6 +96,7 @@ export async function runLab(
         drainEverySeconds: o.drainEverySeconds,
         redisRestartAtSeconds: o.redisRestartAt,
         podStartSeconds: o.podStartSeconds,
+        nodeStartSeconds: o.nodeStartSeconds,
         scrapeIntervalSeconds: o.scrapeIntervalSeconds,
         adapterCacheSeconds: o.adapterCacheSeconds,
         manifest: {

@@ -9,7 +9,7 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import { workerOptionSpecs } from '../worker/options.js';
 import { LEDGER_ENV } from './lab-jobs.js';
@@ -59,7 +59,13 @@ export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<st
   };
 }
 
-/** `node dist/cli.js <container args>`. */
+/** `node --import <pod gate> dist/cli.js <container args>` (see pod-gate.ts). */
 export function workerCommand(container: IContainer): string[] {
-  return [resolve(packageRoot(), 'dist/cli.js'), ...(container.args ?? ['worker'])];
+  const root = packageRoot();
+  return [
+    '--import',
+    pathToFileURL(resolve(root, 'dist/lab/pod-gate.js')).href,
+    resolve(root, 'dist/cli.js'),
+    ...(container.args ?? ['worker']),
+  ];
 }
