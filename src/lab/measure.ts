@@ -45,6 +45,9 @@ export interface Figures {
   handBacksOnScaleIn: number;
   podsScaledIn: number;
   containerRestarts: number;
+  /** Pod creation to Ready (first container), workload ms: the played latency, or more when loading lagged. */
+  podStartP50Ms: number;
+  podStartP95Ms: number;
   /** How worker processes ended: exit code or signal -> count. */
   exits: Record<string, number>;
   /** Median wall ms from process spawn to `worker.started` (the Node part of pod start). */
@@ -131,6 +134,7 @@ export function measure(o: {
   }
 
   const started = o.pods.filter((p) => p.containers.length > 0);
+  const podStarts = started.flatMap((p) => (p.readyAt === undefined ? [] : [p.readyAt - p.createdAt]));
   const podSeconds = o.pods.reduce((s, p) => s + ((p.endedAt ?? o.endMs) - p.createdAt) / 1000, 0);
   const completed = o.outcomes.filter((x) => x.state === 'completed').length;
   const faults = o.faults.map((f) => ({ ...f, ...faultRecovery(f, runs, at) }));
@@ -163,6 +167,8 @@ export function measure(o: {
     handBacksOnScaleIn: o.pods.filter((p) => p.reason === 'scale-in').reduce((s, p) => s + p.handBacks, 0),
     podsScaledIn: o.pods.filter((p) => p.reason === 'scale-in').length,
     containerRestarts: o.pods.reduce((s, p) => s + p.restarts, 0),
+    podStartP50Ms: percentile(podStarts, 50),
+    podStartP95Ms: percentile(podStarts, 95),
     exits: started
       .flatMap((p) => p.containers.map((c) => c.exit ?? 'running'))
       .reduce<Record<string, number>>((m, e) => {

@@ -4,7 +4,7 @@ import type { LabRun } from './run-lab.js';
 /** What the lab plays and what it leaves out; printed in both reports and in docs/lab.md. */
 export const NOT_PLAYED = [
   'pod scheduling, node capacity and node autoscaling: every pod fits at once',
-  'image pulls and scheduling beyond the fixed --pod-start-seconds; the Node start of the worker is real (wall time, so it weighs --speed times more in workload time)',
+  'image pulls and scheduling beyond the fixed --pod-start-seconds, and the Node start beyond --node-start-seconds: the real worker process loads while its pod is Pending and starts when the played latency is over; when loading takes longer (a loaded machine, a high --speed) the pod is late by the difference (podStartP50Ms/P95Ms show it)',
   'liveness and readiness probes: a pod is Ready when its worker logs worker.started',
   'Deployment rollouts, PodDisruptionBudgets, pod-deletion-cost, history limits, ttlSecondsAfterFinished',
   'KEDA fallback, paused annotations, initialCooldownPeriod; the HPA’s missing-pod and readiness adjustments (it only sees External AverageValue metrics)',
@@ -24,6 +24,7 @@ export const TABLE_COLUMNS = [
   ['podsStarted', 'pods'],
   ['podSeconds', 'pod-s'],
   ['podSecondsPer1000Jobs', 'pod-s/1k jobs'],
+  ['podStartP95Ms', 'pod start p95 s'],
   ['coldStarts', 'cold starts'],
   ['handBacksOnScaleIn', 'hand-backs on scale-in'],
   ['recoverMaxMs', 'worst recovery s'],
