@@ -1,6 +1,6 @@
 /**
  * `kq lab compare` of the approaches that scale a worker Deployment, on the smoke workload with pod kills,
- * at speed 100 (their tails are long: KEDA's 300 s cooldown, the HPA's 600 s scale-down window).
+ * at speed 200 (their tails are long: KEDA's 300 s cooldown, the HPA's 600 s scale-down window).
  */
 import { describe, expect, it } from 'vitest';
 import { expectCommonInvariants, expectNothingLost, labCompare } from './lab-run.js';
@@ -11,7 +11,7 @@ describe('kq lab compare: Deployment approaches (smoke, pod kills)', () => {
   it('completes every job with every approach, leaves no worker, and each controller behaves as rendered', async () => {
     const { report } = await labCompare([
       ...APPROACHES,
-      ...['--workload', 'smoke', '--speed', '100', '--kill-rate', '3', '--max-replicas', '3'],
+      ...['--workload', 'smoke', '--speed', '200', '--kill-rate', '3', '--max-replicas', '3'],
     ]);
     expect(Object.keys(report.approaches)).toEqual(APPROACHES);
     for (const name of APPROACHES) {
