@@ -10,7 +10,6 @@ import type { Redis } from 'ioredis';
 import type { ManifestOptions } from '../k8s/options.js';
 import { type ApproachName, renderObjects } from '../k8s/render.js';
 import { readCounts } from '../queue/counts.js';
-import { queueKeys } from '../queue/keys.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
 import { buildController } from './controllers/approaches.js';
@@ -18,9 +17,10 @@ import type { Controller, ControllerDeps } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
 import { readLedger } from './ledger.js';
-import { type Figures, type JobOutcome, measure } from './measure.js';
+import { type Figures, measure } from './measure.js';
+import { readOutcomes } from './outcomes.js';
 import { createPodRunner, type PodRunner } from './pod-runner.js';
-import { createProducer, labJobId } from './producer.js';
+import { createProducer } from './producer.js';
 import type { LabJob } from './workload.js';
 
 export interface RunSettings {
@@ -207,18 +207,7 @@ export async function runApproach(
     await runner.close();
     const processesLeft = runner.pods.flatMap((p) => p.pids).filter(alive).length;
 
-    const k = queueKeys(prefix, queue);
-    const pipe = s.redis.pipeline();
-    for (const job of jobs) pipe.zscore(k.completed, labJobId(job)).zscore(k.failed, labJobId(job));
-    const res = (await pipe.exec()) ?? [];
-    const active = new Set(await s.redis.lrange(k.active, 0, -1));
-    const outcomes: JobOutcome[] = jobs.map((job, i): JobOutcome => {
-      const state = res[2 * i]?.[1] != null ? 'completed' : res[2 * i + 1]?.[1] != null ? 'failed' : 'lost';
-      return { id: labJobId(job), job, state, stranded: state === 'lost' && active.has(labJobId(job)) };
-    });
-    for (const out of outcomes) {
-      if (out.state === 'lost') out.leftIn = await q.getJobState(out.id).catch(() => 'unknown');
-    }
+    const outcomes = await readOutcomes(s.redis, q, prefix, jobs);
     const figures = measure({
       outcomes,
       ledger: readLedger(ledgerFile),
