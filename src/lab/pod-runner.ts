@@ -160,7 +160,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
             pod.restarts++;
             const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1));
             startContainer(pod, delay + o.nodeStartMs);
-          } else end(pod, code === 0 ? 'Succeeded' : 'Failed');
+          } else if (pod.endedAt === undefined) end(pod, code === 0 ? 'Succeeded' : 'Failed');
           o.onContainerExit?.(pod, code, !restart);
           resolveExit();
         });

@@ -40,4 +40,19 @@ describe('kq lab compare: Deployment approaches (smoke, pod kills)', () => {
       expect(h?.controller.maxReplicasSeen, name).toBeLessThanOrEqual(3);
     }
   }, 180_000);
+
+  it('a node-drain SIGTERM wave: drained pods get their grace period, the ReplicaSet replaces them', async () => {
+    const { report } = await labCompare([
+      ...['deployment', '--workload', 'smoke', '--speed', '100', '--drain-every', '15', '--drain-pods', '1'],
+    ]);
+    const a = report.approaches.deployment;
+    if (!a) throw new Error('no deployment in the report');
+    const drains = a.faults.filter((f) => f.kind === 'drain').length;
+    expect(drains).toBeGreaterThan(0);
+    expect(a.podsStarted).toBe(2 + drains);
+    expect(a.podsAtEnd).toBe(2);
+    expect(a.exits['0']).toBe(drains); // SIGTERM: the worker finished or handed back its job, exit 0
+    expectNothingLost('deployment', a);
+    expect(a.processesLeft).toBe(0);
+  }, 120_000);
 });
