@@ -18,11 +18,13 @@ export interface FaultPlan {
   drainPods: number;
   /** Workload second of a Redis restart; negative = none. */
   redisRestartAtSeconds: number;
+  /** Workload second of a rolling restart of the worker Deployment; negative = none. */
+  rolloutAtSeconds: number;
   seed: number;
 }
 
 export interface FaultEvent {
-  kind: 'kill' | 'drain' | 'redis-restart';
+  kind: 'kill' | 'drain' | 'redis-restart' | 'rollout';
   /** Workload ms. */
   at: number;
   pod?: string;
@@ -46,7 +48,14 @@ export interface RestartableRedis {
 /** @example const faults = createFaults(plan, { runner, clock, redis, untilMs }); faults.tick(clock.now()); */
 export function createFaults(
   plan: FaultPlan,
-  deps: { runner: PodRunner; clock: LabClock; redis?: RestartableRedis; untilMs: number },
+  deps: {
+    runner: PodRunner;
+    clock: LabClock;
+    redis?: RestartableRedis;
+    untilMs: number;
+    /** Starts a rolling restart; false when the approach has no Deployment. */
+    rollout?: () => boolean;
+  },
 ): Faults {
   const rnd = seededRandom(plan.seed);
   const kills: number[] = [];
@@ -65,6 +74,7 @@ export function createFaults(
   const events: FaultEvent[] = [];
   let restart: Promise<void> | undefined;
   let restarted = plan.redisRestartAtSeconds < 0;
+  let rolled = plan.rolloutAtSeconds < 0;
 
   // A pod just killed is still Running until its process is gone: never pick it twice.
   const killed = new Set<number>();
@@ -95,6 +105,10 @@ export function createFaults(
           events.push({ kind: 'drain', at: now, pod: pod.name, pid: pod.pids.at(-1) });
           deps.runner.terminate(pod, 'drain');
         }
+      }
+      if (!rolled && now >= plan.rolloutAtSeconds * 1000) {
+        rolled = true;
+        if (deps.rollout?.()) events.push({ kind: 'rollout', at: now });
       }
       if (!restarted && now >= plan.redisRestartAtSeconds * 1000) {
         restarted = true;

@@ -53,6 +53,14 @@ export const labOptionSpecs = {
     86_400,
     'restart the lab’s Redis at this workload second; -1 = never',
   ),
+  rolloutAt: intOption(
+    'rollout-at',
+    [],
+    -1,
+    -1,
+    86_400,
+    'rolling restart of the worker Deployment at this workload second (its maxSurge/maxUnavailable); -1 = never',
+  ),
   podStartSeconds: numberOption(
     'pod-start-seconds',
     2,

@@ -14,7 +14,15 @@ import type { LabClock } from './clock.js';
 import { workerCommand, workerEnv } from './worker-env.js';
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
-export type EndReason = 'exited' | 'scale-in' | 'kill' | 'drain' | 'deadline' | 'replaced' | 'end-of-run';
+export type EndReason =
+  | 'exited'
+  | 'scale-in'
+  | 'kill'
+  | 'drain'
+  | 'rollout'
+  | 'deadline'
+  | 'replaced'
+  | 'end-of-run';
 
 export interface LabPod {
   name: string;

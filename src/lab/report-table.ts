@@ -6,7 +6,7 @@ export const NOT_PLAYED = [
   'pod scheduling, node capacity and node autoscaling: every pod fits at once',
   'image pulls and scheduling beyond the fixed --pod-start-seconds, and the Node start beyond --node-start-seconds: the real worker process loads while its pod is Pending and starts when the played latency is over; when loading takes longer (a loaded machine, a high --speed) the pod is late by the difference (podStartP50Ms/P95Ms show it)',
   'liveness and readiness probes: a pod is Ready when its worker logs worker.started',
-  'Deployment rollouts, PodDisruptionBudgets, pod-deletion-cost, history limits, ttlSecondsAfterFinished',
+  'Deployment revisions (a rollout restarts the same template), PodDisruptionBudgets, pod-deletion-cost, history limits, ttlSecondsAfterFinished',
   'KEDA fallback, paused annotations, initialCooldownPeriod; the HPA’s missing-pod and readiness adjustments (it only sees External AverageValue metrics)',
   'worker durations below the worker’s minimums: LOCK_DURATION_MS is at least 1000 wall ms, so lock expiry takes at least --speed seconds of workload time',
 ];

@@ -141,7 +141,17 @@ export async function runApproach(
       adapterCacheMs: s.adapterCacheMs,
     });
     const producer = createProducer(q, jobs, s.speed);
-    const faults = createFaults(s.faults, { runner, clock, redis: s.redisProcess, untilMs: s.faultWindowMs });
+    const faults = createFaults(s.faults, {
+      runner,
+      clock,
+      redis: s.redisProcess,
+      untilMs: s.faultWindowMs,
+      rollout: () => {
+        if (!controller?.rollout) return false;
+        controller.rollout();
+        return true;
+      },
+    });
     // The cluster at rest before traffic: always-on pods are up and Ready when the first job arrives.
     controller.atRest();
     const warmUntil = Date.now() + 60_000;
@@ -177,7 +187,7 @@ export async function runApproach(
         if (settled) settledAt = Math.min(settledAt, now);
       }
       // The horizon, and this controller's tail after the last job settled (a cooldown must show).
-      const tailDone = settled && now - settledAt >= controller.tailMs;
+      const tailDone = settled && now - settledAt >= controller.tailMs && !controller.busy?.();
       if (
         suspendedAt === undefined &&
         now >= s.horizonMs &&

@@ -55,4 +55,20 @@ describe('kq lab compare: Deployment approaches (smoke, pod kills)', () => {
     expectNothingLost('deployment', a);
     expect(a.processesLeft).toBe(0);
   }, 120_000);
+
+  it('a rolling restart: maxSurge 1, maxUnavailable 0, every old pod replaced once a new one is Ready', async () => {
+    const { report } = await labCompare([
+      ...['deployment', '--workload', 'smoke', '--speed', '100', '--rollout-at', '10'],
+    ]);
+    const a = report.approaches.deployment;
+    if (!a) throw new Error('no deployment in the report');
+    expect(a.faults.filter((f) => f.kind === 'rollout')).toHaveLength(1);
+    expect(a.controller.rolledOut).toBe(2);
+    expect(a.podsStarted).toBe(4);
+    expect(a.podsAtEnd).toBe(2);
+    expect(a.exits['0']).toBe(2); // the old pods drained on SIGTERM
+    // Never fewer Ready pods than replicas while rolling (maxUnavailable 0).
+    expect(Math.min(...a.series.readyPods)).toBeGreaterThanOrEqual(2);
+    expectNothingLost('deployment', a);
+  }, 120_000);
 });

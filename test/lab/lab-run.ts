@@ -28,7 +28,7 @@ export interface ApproachReport {
   exits: Record<string, number>;
   faults: { kind: string; at: number; recoverMs: number | null }[];
   controller: Record<string, number>;
-  series: { t: number[]; queued: number[]; runningJobs: number[]; pods: number[] };
+  series: { t: number[]; queued: number[]; runningJobs: number[]; pods: number[]; readyPods: number[] };
 }
 
 export interface LabReport {

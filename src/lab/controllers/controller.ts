@@ -14,6 +14,10 @@ export interface Controller {
    * pods run until deleted.
    */
   suspend?(): void;
+  /** A rolling restart of the worker Deployment (absent for Job approaches). */
+  rollout?(): void;
+  /** True while a change it started (a rollout) is under way: the run does not end then. */
+  busy?(): boolean;
   /** Approach-specific figures for the report (e.g. the most Jobs at once). */
   stats(): Record<string, number | string>;
   /** Workload ms after the last job the run keeps playing, so cooldowns and scale-in show. */

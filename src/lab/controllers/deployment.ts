@@ -2,7 +2,7 @@
 import { WORKER_NAME } from '../../k8s/common.js';
 import type { Controller, ControllerDeps } from './controller.js';
 import { findObject, podSpecOf, type RenderedObject } from './objects.js';
-import { createReplicaSet } from './replica-set.js';
+import { createReplicaSet, rolloutStrategy } from './replica-set.js';
 
 export function deploymentController(objects: readonly RenderedObject[], deps: ControllerDeps): Controller {
   const d = findObject(objects, 'Deployment');
@@ -18,9 +18,14 @@ export function deploymentController(objects: readonly RenderedObject[], deps: C
       `Deployment: ${rs.replicas} replicas kept up; ended pods replaced, crashed containers restarted in place with CrashLoopBackOff`,
     ],
     atRest: () => rs.reconcile(),
+    rollout: () => rs.rollout(rolloutStrategy(d, rs.replicas)),
+    busy: () => rs.rollingOut,
     async tick() {
       rs.reconcile();
     },
-    stats: () => ({ replicas: rs.replicas }),
+    stats: () => ({
+      rolledOut: rs.rolledOut,
+      replicas: rs.replicas,
+    }),
   };
 }

@@ -10,7 +10,7 @@ import { backlog, sampledMetric } from '../queue-metrics.js';
 import { type Controller, type ControllerDeps, every } from './controller.js';
 import { createHpa, HPA_SYNC_MS } from './hpa.js';
 import { findObject, podSpecOf, quantity, type RenderedObject } from './objects.js';
-import { createReplicaSet } from './replica-set.js';
+import { createReplicaSet, rolloutStrategy } from './replica-set.js';
 
 function durationMs(text: string): number | undefined {
   const m = /^(\d+)(ms|s|m|h)$/.exec(text);
@@ -66,12 +66,15 @@ export function hpaController(
       rs.replicas = Math.max(rs.replicas, h.spec?.minReplicas ?? 1);
       rs.reconcile();
     },
+    rollout: () => rs.rollout(rolloutStrategy(d, rs.replicas)),
+    busy: () => rs.rollingOut,
     async tick(now) {
       const value = await source.read(now);
       if (sync(now)) hpa.sync(now, value);
       rs.reconcile();
     },
     stats: () => ({
+      rolledOut: rs.rolledOut,
       replicas: rs.replicas,
       maxReplicasSeen: Math.max(rs.replicas, ...hpa.decisions.map(([, r]) => r)),
       metricDelayS: delayMs / 1000,

@@ -11,7 +11,7 @@ import { type Controller, type ControllerDeps, every } from './controller.js';
 import { createHpa, HPA_SYNC_MS } from './hpa.js';
 import { sumFormula } from './keda-formulas.js';
 import { findObject, podSpecOf, quantity, type RenderedObject } from './objects.js';
-import { createReplicaSet } from './replica-set.js';
+import { createReplicaSet, rolloutStrategy } from './replica-set.js';
 
 export interface TriggerRead {
   name: string;
@@ -87,6 +87,8 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
       rs.replicas = min;
       rs.reconcile();
     },
+    rollout: () => rs.rollout(rolloutStrategy(d, rs.replicas)),
+    busy: () => rs.rollingOut,
     async tick(now) {
       if (poll(now)) {
         const { active } = await read();
@@ -105,6 +107,7 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
       rs.reconcile();
     },
     stats: () => ({
+      rolledOut: rs.rolledOut,
       replicas: rs.replicas,
       scaledToZero,
       lastScaledToZeroAtS: lastZeroAt === undefined ? -1 : lastZeroAt / 1000,
