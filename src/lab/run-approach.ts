@@ -165,6 +165,16 @@ export async function runApproach(
     let suspendedAt: number | undefined;
     let errors = 0;
     let lastSample = 0;
+    const sample = async (now: number) => {
+      const counts = await readCounts(s.redis, prefix, queue).catch(() => undefined);
+      const pods = runner.active();
+      series.t.push(Math.round(now / 100) / 10);
+      series.queued.push(counts ? counts.waiting + counts.prioritized : Number.NaN);
+      series.runningJobs.push(counts ? counts.active : Number.NaN);
+      series.pods.push(pods.length);
+      series.readyPods.push(pods.filter((p) => p.ready).length);
+      return counts;
+    };
     for (;;) {
       const now = clock.now();
       await producer.submitDue(now);
@@ -176,13 +186,7 @@ export async function runApproach(
       faults.tick(now);
       if (Date.now() - lastSample >= SAMPLE_WALL_MS) {
         lastSample = Date.now();
-        const counts = await readCounts(s.redis, prefix, queue).catch(() => undefined);
-        const pods = runner.active();
-        series.t.push(Math.round(now / 100) / 10);
-        series.queued.push(counts ? counts.waiting + counts.prioritized : Number.NaN);
-        series.runningJobs.push(counts ? counts.active : Number.NaN);
-        series.pods.push(pods.length);
-        series.readyPods.push(pods.filter((p) => p.ready).length);
+        const counts = await sample(now);
         settled = producer.done && counts !== undefined && counts.completed + counts.failed >= jobs.length;
         if (settled) settledAt = Math.min(settledAt, now);
       }
@@ -203,6 +207,7 @@ export async function runApproach(
       await new Promise((r) => setTimeout(r, TICK_WALL_MS));
     }
     const endMs = clock.now();
+    await sample(endMs); // the state the run ended in
     await faults.settle();
     const left = runner.active();
     const podsAtEnd = left.length;
