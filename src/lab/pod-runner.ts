@@ -62,8 +62,6 @@ export interface PodRunnerOptions {
   startLatencyMs: number;
   /** The Node part of a container start (process start to `worker.started`), workload ms. */
   nodeStartMs: number;
-  /** A container exited; `final` when the pod ended with it. */
-  onContainerExit?(pod: LabPod, code: number | null, final: boolean): void;
 }
 
 export interface PodRunner {
@@ -169,7 +167,6 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
             const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1));
             startContainer(pod, delay + o.nodeStartMs);
           } else if (pod.endedAt === undefined) end(pod, code === 0 ? 'Succeeded' : 'Failed');
-          o.onContainerExit?.(pod, code, !restart);
           resolveExit();
         });
       }),
@@ -206,7 +203,6 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         // Never started (still Pending, or waiting out CrashLoopBackOff): nothing to stop gracefully.
         if (p) p.kill('SIGKILL');
         end(pod, 'Failed');
-        o.onContainerExit?.(pod, null, true);
         return;
       }
       p.kill('SIGTERM');
