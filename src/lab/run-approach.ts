@@ -16,6 +16,7 @@ import { buildController } from './controllers/approaches.js';
 import type { Controller, ControllerDeps } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
+import { onInterrupt } from './interrupt.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
@@ -130,6 +131,7 @@ export async function runApproach(
     nodeStartMs: s.nodeStartMs,
   });
   let controller: Controller | undefined;
+  const release = onInterrupt(() => runner.close());
   try {
     controller = buildController(name, renderForLab(name, s.manifest, queue), {
       runner,
@@ -246,6 +248,7 @@ export async function runApproach(
       controllerErrors: errors,
     };
   } finally {
+    release();
     await runner.close();
     await q.obliterate({ force: true }).catch(() => undefined);
     await queues.close();

@@ -7,6 +7,7 @@ import { spawnRedisServer } from '../dev/redis-process.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 import type { ApproachName } from '../k8s/render.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { onInterrupt } from './interrupt.js';
 import type { LabOptions } from './options.js';
 import { type ApproachResult, approachTailMs, type RunSettings, runApproach } from './run-approach.js';
 import { generateJobs, loadWorkload, type Workload } from './workload.js';
@@ -44,6 +45,7 @@ export async function runLab(
     : await spawnRedisServer({ persistent: true, dirPrefix: 'kq-lab-redis-' });
   const redisUrl = o.redisUrl || (redisProcess?.url as string);
   const redis = createRedis(redisUrl, { kind: 'fail-fast', commandTimeoutMs: 5000 });
+  const release = onInterrupt(() => redisProcess?.remove());
   try {
     const metricDeps = {
       redis,
@@ -113,6 +115,7 @@ export async function runLab(
       results,
     };
   } finally {
+    release();
     await closeRedis(redis);
     await redisProcess?.remove();
   }
