@@ -131,7 +131,10 @@ export async function runApproach(
     nodeStartMs: s.nodeStartMs,
   });
   let controller: Controller | undefined;
-  const release = onInterrupt(() => runner.close());
+  const release = onInterrupt(async () => {
+    await runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   try {
     controller = buildController(name, renderForLab(name, s.manifest, queue), {
       runner,
