@@ -23,6 +23,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   init: () => import('./cli/init.js'),
   'metrics-adapter': () => import('./cli/metrics-adapter.js'),
   'keda-scaler': () => import('./cli/keda-scaler.js'),
+  lab: () => import('./cli/lab.js'),
 };
 
 async function usage(): Promise<string> {

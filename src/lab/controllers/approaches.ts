@@ -1,0 +1,32 @@
+/** One controller per approach, built from that approach's rendered objects. */
+import type { ApproachName } from '../../k8s/render.js';
+import type { Controller, ControllerDeps } from './controller.js';
+import { cronJobController } from './cron-job.js';
+import { deploymentController } from './deployment.js';
+import { hpaController } from './external-hpa.js';
+import type { RenderedObject } from './objects.js';
+import { scaledJobController } from './scaled-job.js';
+import { scaledObjectController } from './scaled-object.js';
+
+export function buildController(
+  name: ApproachName,
+  objects: readonly RenderedObject[],
+  deps: ControllerDeps,
+): Controller {
+  switch (name) {
+    case 'deployment':
+      return deploymentController(objects, deps);
+    case 'cronjob':
+      return cronJobController(objects, deps);
+    case 'keda-scaledobject':
+      return scaledObjectController(objects, deps);
+    case 'keda-scaledjob':
+      return scaledJobController(objects, deps);
+    case 'hpa-prometheus':
+    case 'hpa-adapter':
+      return hpaController(name, objects, deps);
+    case 'keda-external':
+    case 'keda-external-job':
+      throw new Error(`kq lab does not play ${name} yet (its scaler's metric is not modelled)`);
+  }
+}

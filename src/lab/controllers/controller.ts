@@ -1,0 +1,50 @@
+/** What every played approach offers the run loop. */
+import type { Redis } from 'ioredis';
+import type { LabClock } from '../clock.js';
+import type { PodRunner } from '../pod-runner.js';
+
+export interface Controller {
+  /** Puts the approach in its state at rest, before any traffic (a Deployment's replicas already up). */
+  atRest(): void;
+  /** Runs whatever is due at workload time `now` (syncs, polls, schedules, reconciles). */
+  tick(now: number): Promise<void>;
+  /**
+   * At the end of the run: start nothing new (`suspend: true` on a CronJob, a ScaledJob with nothing left
+   * to scale), so the run can wait for the pods already started to finish. Absent for controllers whose
+   * pods run until deleted.
+   */
+  suspend?(): void;
+  /** A rolling restart of the worker Deployment (absent for Job approaches). */
+  rollout?(): void;
+  /** True while a change it started (a rollout) is under way: the run does not end then. */
+  busy?(): boolean;
+  /** Approach-specific figures for the report (e.g. the most Jobs at once). */
+  stats(): Record<string, number | string>;
+  /** Workload ms after the last job the run keeps playing, so cooldowns and scale-in show. */
+  tailMs: number;
+  /** What this controller plays and leaves out, for the report. */
+  notes: string[];
+}
+
+export interface ControllerDeps {
+  runner: PodRunner;
+  clock: LabClock;
+  redis: Redis;
+  prefix: string;
+  queue: string;
+  /** hpa-prometheus: Prometheus scrape interval, workload ms, when the rendered scrape config sets none. */
+  scrapeIntervalMs: number;
+  /** hpa-adapter: how long `kq metrics-adapter` serves a cached backlog, workload ms. */
+  adapterCacheMs: number;
+}
+
+/** Every `periodMs` of workload time, starting at `firstAt`. */
+export function every(periodMs: number, firstAt = 0) {
+  let next = firstAt;
+  return (now: number): boolean => {
+    if (now < next) return false;
+    next += periodMs;
+    if (next <= now) next = now + periodMs;
+    return true;
+  };
+}

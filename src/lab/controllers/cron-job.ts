@@ -1,0 +1,62 @@
+/**
+ * Approach `cronjob`: the CronJob controller on `spec.schedule` with `concurrencyPolicy` (Allow, Forbid,
+ * Replace) and `startingDeadlineSeconds`; each run is a Job from `jobTemplate` (see job.ts).
+ */
+import type { Controller, ControllerDeps } from './controller.js';
+import { parseCron } from './cron-schedule.js';
+import { createJob, type LabJobObject } from './job.js';
+import { findObject, type RenderedObject } from './objects.js';
+
+export function cronJobController(objects: readonly RenderedObject[], deps: ControllerDeps): Controller {
+  const cj = findObject(objects, 'CronJob');
+  const spec = cj.spec;
+  if (!spec) throw new Error('kq lab: the CronJob has no spec');
+  const schedule = parseCron(spec.schedule);
+  const policy = spec.concurrencyPolicy ?? 'Allow';
+  const startingDeadlineMs =
+    spec.startingDeadlineSeconds === undefined ? undefined : spec.startingDeadlineSeconds * 1000;
+  const jobSpec = spec.jobTemplate.spec;
+  if (!jobSpec) throw new Error('kq lab: the CronJob has no jobTemplate.spec');
+  const jobs: LabJobObject[] = [];
+  let next = schedule.next(-1);
+  let skipped = 0;
+  let suspended = false;
+  let maxActive = 0;
+  const grace = (jobSpec.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
+  return {
+    // Long enough for one more scheduled run after the last job, and for its pods to exit.
+    tailMs: schedule.next(schedule.next(0)) - schedule.next(0) + grace,
+    notes: [
+      `CronJob: schedule ${JSON.stringify(spec.schedule)}, concurrencyPolicy ${policy}, startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 'unset'}, parallelism ${jobSpec.parallelism ?? 1}, backoffLimit ${jobSpec.backoffLimit ?? 6}, activeDeadlineSeconds ${jobSpec.activeDeadlineSeconds ?? 'unset'}`,
+    ],
+    atRest: () => undefined,
+    suspend() {
+      suspended = true;
+    },
+    async tick(now) {
+      while (!suspended && now >= next) {
+        const scheduled = next;
+        next = schedule.next(next);
+        if (startingDeadlineMs !== undefined && now - scheduled > startingDeadlineMs) {
+          skipped++;
+          continue;
+        }
+        const active = jobs.filter((j) => j.status === 'Active');
+        if (policy === 'Forbid' && active.length > 0) {
+          skipped++;
+          continue;
+        }
+        if (policy === 'Replace') for (const j of active) j.stop('replaced');
+        jobs.push(createJob(deps.runner, jobSpec, `cron-${jobs.length}`, now));
+      }
+      for (const j of jobs) j.reconcile(now);
+      maxActive = Math.max(maxActive, jobs.filter((j) => j.status === 'Active').length);
+    },
+    stats: () => ({
+      jobsStarted: jobs.length,
+      jobsFailed: jobs.filter((j) => j.status === 'Failed').length,
+      runsSkipped: skipped,
+      maxActiveJobs: maxActive,
+    }),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Approaches `hpa-prometheus` and `hpa-adapter`: a plain HPA on the External metric `kq_queue_backlog`
+ * (minReplicas, maxReplicas, behavior, AverageValue target from the rendered HPA). The metric arrives
+ * late by each pipeline's delay: Prometheus's scrape interval (from the rendered scrape config when it
+ * sets one), or the adapter's cache lifetime.
+ */
+import { parse } from 'yaml';
+import { WORKER_NAME } from '../../k8s/common.js';
+import { backlog, sampledMetric } from '../queue-metrics.js';
+import { type Controller, type ControllerDeps, every } from './controller.js';
+import { createHpa, HPA_SYNC_MS } from './hpa.js';
+import { findObject, podSpecOf, quantity, type RenderedObject } from './objects.js';
+import { createReplicaSet, rolloutStrategy } from './replica-set.js';
+
+function durationMs(text: string): number | undefined {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** The scrape interval the rendered scrape config sets for kq's job, if any. */
+function renderedScrapeInterval(objects: readonly RenderedObject[]): number | undefined {
+  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'kq-prometheus-scrape');
+  const text = (cm as { data?: Record<string, string> } | undefined)?.data?.['kq-scrape.yaml'];
+  if (!text) return undefined;
+  const jobs = parse(text) as { scrape_interval?: string }[];
+  const interval = jobs?.[0]?.scrape_interval;
+  return interval ? durationMs(interval) : undefined;
+}
+
+export function hpaController(
+  name: 'hpa-prometheus' | 'hpa-adapter',
+  objects: readonly RenderedObject[],
+  deps: ControllerDeps,
+): Controller {
+  const d = findObject(objects, 'Deployment');
+  const h = findObject(objects, 'HorizontalPodAutoscaler');
+  const metric = h.spec?.metrics?.[0]?.external;
+  if (!metric?.target.averageValue) throw new Error('kq lab: the HPA has no External AverageValue metric');
+  const rs = createReplicaSet(
+    deps.runner,
+    podSpecOf(d.spec?.template, 'Deployment'),
+    WORKER_NAME,
+    d.spec?.replicas ?? 1,
+  );
+  const hpa = createHpa(rs, {
+    minReplicas: h.spec?.minReplicas ?? 1,
+    maxReplicas: h.spec?.maxReplicas ?? 1,
+    target: quantity(metric.target.averageValue, 'HPA averageValue'),
+    behavior: h.spec?.behavior,
+  });
+  const delayMs =
+    name === 'hpa-prometheus'
+      ? (renderedScrapeInterval(objects) ?? deps.scrapeIntervalMs)
+      : deps.adapterCacheMs;
+  const source = sampledMetric(delayMs, () => backlog(deps.redis, deps.prefix, deps.queue));
+  const sync = every(HPA_SYNC_MS);
+  const downWindow = (h.spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300) * 1000;
+  return {
+    // Long enough to see the scale-in start after the stabilization window.
+    tailMs: downWindow + 2 * HPA_SYNC_MS,
+    notes: [
+      `HPA on ${metric.metric.name} (${name === 'hpa-prometheus' ? `Prometheus scrape every ${delayMs / 1000} s` : `kq metrics-adapter, cached ${delayMs / 1000} s`}): replicas ${h.spec?.minReplicas ?? 1}-${h.spec?.maxReplicas}, target ${metric.target.averageValue} per pod, sync ${HPA_SYNC_MS / 1000} s, tolerance 0.1`,
+    ],
+    atRest() {
+      rs.replicas = Math.max(rs.replicas, h.spec?.minReplicas ?? 1);
+      rs.reconcile();
+    },
+    rollout: () => rs.rollout(rolloutStrategy(d, rs.replicas)),
+    busy: () => rs.rollingOut,
+    async tick(now) {
+      const value = await source.read(now);
+      if (sync(now)) hpa.sync(now, value);
+      rs.reconcile();
+    },
+    stats: () => ({
+      rolledOut: rs.rolledOut,
+      replicas: rs.replicas,
+      maxReplicasSeen: Math.max(rs.replicas, ...hpa.decisions.map(([, r]) => r)),
+      metricDelayS: delayMs / 1000,
+    }),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * Approach `keda-scaledobject`: KEDA's operator polls the triggers every `pollingInterval`, scales the
+ * Deployment 0 -> 1 when the metric exceeds its activation value and back to `minReplicaCount` (0)
+ * once it has been inactive for `cooldownPeriod`; between 1 and `maxReplicaCount` the HPA KEDA creates
+ * (minReplicas max(1, minReplicaCount), the ScaledObject's `advanced.horizontalPodAutoscalerConfig.
+ * behavior`) scales on the same metric, read live from KEDA's metrics server every 15 s.
+ */
+import { WORKER_NAME } from '../../k8s/common.js';
+import { keyLength } from '../queue-metrics.js';
+import { type Controller, type ControllerDeps, every } from './controller.js';
+import { createHpa, HPA_SYNC_MS } from './hpa.js';
+import { sumFormula } from './keda-formulas.js';
+import { findObject, podSpecOf, quantity, type RenderedObject } from './objects.js';
+import { createReplicaSet, rolloutStrategy } from './replica-set.js';
+
+export interface TriggerRead {
+  name: string;
+  key: string;
+  target: number;
+  activation: number;
+}
+
+/** The redis triggers of a ScaledObject or ScaledJob, with KEDA's defaults (listLength 5, activation 0). */
+export function redisTriggerReads(
+  triggers: readonly { type: string; name?: string; metadata?: Record<string, string> }[],
+): TriggerRead[] {
+  return triggers.map((t, i) => {
+    if (t.type !== 'redis' || !t.metadata?.listName) {
+      throw new Error(`kq lab plays redis list triggers only; trigger ${i} is ${JSON.stringify(t.type)}`);
+    }
+    return {
+      name: t.name ?? `s${i}`,
+      key: t.metadata.listName,
+      target: Number(t.metadata.listLength ?? 5),
+      activation: Number(t.metadata.activationListLength ?? 0),
+    };
+  });
+}
+
+export function scaledObjectController(objects: readonly RenderedObject[], deps: ControllerDeps): Controller {
+  const d = findObject(objects, 'Deployment');
+  const so = findObject(objects, 'ScaledObject');
+  const spec = so.spec;
+  const min = spec.minReplicaCount ?? 0;
+  const max = spec.maxReplicaCount ?? 100;
+  const pollingMs = (spec.pollingInterval ?? 30) * 1000;
+  const cooldownMs = (spec.cooldownPeriod ?? 300) * 1000;
+  const modifiers = spec.advanced?.scalingModifiers;
+  const triggers = redisTriggerReads(spec.triggers);
+  const podSpec = podSpecOf(d.spec?.template, 'Deployment');
+  const rs = createReplicaSet(deps.runner, podSpec, WORKER_NAME, d.spec?.replicas ?? 1);
+  const target = modifiers?.formula ? quantity(modifiers.target, 'scalingModifiers.target') : 0;
+  const hpa = createHpa(rs, {
+    minReplicas: Math.max(1, min),
+    maxReplicas: max,
+    target: target || (triggers[0]?.target ?? 5),
+    behavior: spec.advanced?.horizontalPodAutoscalerConfig?.behavior,
+  });
+
+  /** The metric and whether it is active, as KEDA computes them. */
+  async function read(): Promise<{ total: number; active: boolean }> {
+    const values: Record<string, number> = {};
+    for (const t of triggers) values[t.name] = await keyLength(deps.redis, t.key);
+    if (modifiers?.formula) {
+      const total = sumFormula(modifiers.formula, values);
+      return { total, active: total > quantity(modifiers.activationTarget ?? '0', 'activationTarget') };
+    }
+    // Several plain triggers: the HPA takes the largest replica count, i.e. the largest value/target.
+    const best = triggers.reduce((a, t) => Math.max(a, ((values[t.name] ?? 0) / t.target) * hpaTarget()), 0);
+    return { total: best, active: triggers.some((t) => (values[t.name] ?? 0) > t.activation) };
+  }
+  const hpaTarget = () => target || (triggers[0]?.target ?? 5);
+
+  const poll = every(pollingMs);
+  const sync = every(HPA_SYNC_MS);
+  let lastActive = Number.NEGATIVE_INFINITY;
+  let scaledToZero = 0;
+  let lastZeroAt: number | undefined;
+  const grace = (podSpec.terminationGracePeriodSeconds ?? 30) * 1000;
+  return {
+    tailMs: cooldownMs + pollingMs + grace,
+    notes: [
+      `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${modifiers?.formula ? `formula ${JSON.stringify(modifiers.formula)} target ${modifiers.target}` : `${triggers.length} trigger(s), max of them`}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior`,
+    ],
+    atRest() {
+      // At rest with an empty queue KEDA has long scaled the Deployment to minReplicaCount.
+      rs.replicas = min;
+      rs.reconcile();
+    },
+    rollout: () => rs.rollout(rolloutStrategy(d, rs.replicas)),
+    busy: () => rs.rollingOut,
+    async tick(now) {
+      if (poll(now)) {
+        const { active } = await read();
+        if (active) lastActive = now;
+        if (active && rs.replicas === 0) {
+          rs.replicas = Math.max(1, min);
+          hpa.decisions.push([now, rs.replicas]);
+        } else if (!active && rs.replicas > 0 && min === 0 && now - lastActive >= cooldownMs) {
+          rs.replicas = 0;
+          scaledToZero++;
+          lastZeroAt = now;
+          hpa.decisions.push([now, 0]);
+        }
+      }
+      if (sync(now) && rs.replicas > 0) hpa.sync(now, (await read()).total);
+      rs.reconcile();
+    },
+    stats: () => ({
+      rolledOut: rs.rolledOut,
+      replicas: rs.replicas,
+      scaledToZero,
+      lastScaledToZeroAtS: lastZeroAt === undefined ? -1 : lastZeroAt / 1000,
+      maxReplicasSeen: Math.max(0, ...hpa.decisions.map(([, r]) => r)),
+    }),
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * Pods played by real processes. A pod is created Pending with its `kq worker` process spawned at once but
+ * held by the pod gate (pod-gate.ts) while it loads; after the played start latency (scheduling + image
+ * pull + the Node part, parameters) the gate lets it go, and the pod is Ready when the worker logs
+ * `worker.started`.
+ * Its container restarts in place as the kubelet would (restartPolicy Always, or OnFailure after a non-zero
+ * exit) with the CrashLoopBackOff delay (10 s, doubling, at most 300 s); otherwise the pod ends Succeeded
+ * (exit 0) or Failed. Termination is the kubelet's: SIGTERM, then SIGKILL after the pod's
+ * terminationGracePeriodSeconds. All delays are workload time.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { LabClock } from './clock.js';
+import { workerCommand, workerEnv } from './worker-env.js';
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+export type EndReason =
+  | 'exited'
+  | 'scale-in'
+  | 'kill'
+  | 'drain'
+  | 'rollout'
+  | 'deadline'
+  | 'replaced'
+  | 'end-of-run';
+
+export interface LabPod {
+  name: string;
+  /** Controller that owns it (e.g. `deployment`, `job-3`). */
+  owner: string;
+  createdAt: number;
+  readyAt?: number;
+  endedAt?: number;
+  phase: PodPhase;
+  ready: boolean;
+  /** SIGTERM sent (scale-in, drain, deadline): it is on its way out. */
+  terminating: boolean;
+  /** Why it was stopped, when something stopped it. */
+  reason?: EndReason;
+  restarts: number;
+  lastExitCode?: number | null;
+  pids: number[];
+  handBacks: number;
+  /** Each container start: its process, when it logged `worker.started` (workload ms), how it ended. */
+  containers: {
+    pid: number;
+    readyAt?: number;
+    /** Wall ms from spawn to `worker.started`: the real load, hidden behind the played latency. */
+    nodeStartWallMs?: number;
+    /** Wall ms from release to `worker.started`: what the played latency could not hide. */
+    lateWallMs?: number;
+    exit?: string;
+  }[];
+  spec: IPodSpec;
+}
+
+export interface PodRunnerOptions {
+  clock: LabClock;
+  redisUrl: string;
+  ledgerFile: string;
+  /** Scheduling + image pull, workload ms. */
+  startLatencyMs: number;
+  /** The Node part of a container start (process start to `worker.started`), workload ms. */
+  nodeStartMs: number;
+}
+
+export interface PodRunner {
+  readonly pods: LabPod[];
+  create(owner: string, spec: IPodSpec): LabPod;
+  /** SIGTERM, then SIGKILL after terminationGracePeriodSeconds; a Pending pod is just removed. */
+  terminate(pod: LabPod, reason: EndReason): void;
+  /** SIGKILL the container now (a crash or OOM kill); the restart policy decides what follows. */
+  kill(pod: LabPod): boolean;
+  /** Processes still running. */
+  liveProcesses(): number;
+  /** Pods not yet ended. */
+  active(): LabPod[];
+  /** SIGKILLs every process left and waits for it to exit. */
+  close(): Promise<void>;
+}
+
+const BACKOFF_START_MS = 10_000;
+const BACKOFF_MAX_MS = 300_000;
+
+/** @example const runner = createPodRunner({ clock, redisUrl, ledgerFile, startLatencyMs: 2000 }); */
+export function createPodRunner(o: PodRunnerOptions): PodRunner {
+  const pods: LabPod[] = [];
+  const procs = new Map<LabPod, ChildProcess>();
+  /** Processes spawned but not yet let go by the pod gate. */
+  const held = new Set<ChildProcess>();
+  const timers = new Set<NodeJS.Timeout>();
+  const exits: Promise<void>[] = [];
+  let seq = 0;
+  let closing = false;
+
+  const later = (workloadMs: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, o.clock.toWall(workloadMs));
+    timers.add(t);
+  };
+
+  const end = (pod: LabPod, phase: 'Succeeded' | 'Failed') => {
+    pod.phase = phase;
+    pod.ready = false;
+    pod.endedAt = o.clock.now();
+  };
+
+  /** Spawns the container's process now, held by the pod gate, and lets it start after `releaseAfterMs`. */
+  function startContainer(pod: LabPod, releaseAfterMs: number) {
+    if (closing || pod.endedAt !== undefined) return;
+    const container = pod.spec.containers[0];
+    if (!container) throw new Error(`pod ${pod.name} has no container`);
+    const [cli, ...args] = workerCommand(container);
+    const env = workerEnv(container, {
+      redisUrl: o.redisUrl,
+      speed: o.clock.speed,
+      ledgerFile: o.ledgerFile,
+    });
+    const spawnedAt = Date.now();
+    const p = spawn(process.execPath, [cli as string, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    procs.set(pod, p);
+    const c: LabPod['containers'][number] = { pid: p.pid ?? 0 };
+    pod.containers.push(c);
+    if (p.pid) pod.pids.push(p.pid);
+    p.stdin?.on('error', () => undefined);
+    let releasedAt: number | undefined;
+    later(releaseAfterMs, () => {
+      if (procs.get(pod) !== p) return;
+      releasedAt = Date.now();
+      held.delete(p);
+      pod.phase = 'Running';
+      p.stdin?.end('go\n');
+    });
+    held.add(p);
+    let partial = '';
+    p.stdout?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (line.includes('"worker.started"') && !pod.terminating) {
+          pod.ready = true;
+          pod.readyAt ??= o.clock.now();
+          c.readyAt = o.clock.now();
+          c.nodeStartWallMs = Date.now() - spawnedAt;
+          c.lateWallMs = Date.now() - (releasedAt ?? Date.now());
+        } else if (line.includes('"job.handed-back"')) pod.handBacks++;
+      }
+    });
+    p.stderr?.resume();
+    exits.push(
+      new Promise<void>((resolveExit) => {
+        p.once('exit', (code, signal) => {
+          procs.delete(pod);
+          c.exit = signal ?? String(code);
+          pod.ready = false;
+          pod.lastExitCode = code;
+          const policy = pod.spec.restartPolicy ?? 'Always';
+          const restart =
+            !pod.terminating && !closing && (policy === 'Always' || (policy === 'OnFailure' && code !== 0));
+          if (restart) {
+            pod.restarts++;
+            const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1));
+            startContainer(pod, delay + o.nodeStartMs);
+          } else if (pod.endedAt === undefined) end(pod, code === 0 ? 'Succeeded' : 'Failed');
+          resolveExit();
+        });
+      }),
+    );
+  }
+
+  return {
+    pods,
+    create(owner, spec) {
+      const pod: LabPod = {
+        name: `${owner}-${seq++}`,
+        owner,
+        createdAt: o.clock.now(),
+        phase: 'Pending',
+        ready: false,
+        terminating: false,
+        restarts: 0,
+        pids: [],
+        handBacks: 0,
+        containers: [],
+        spec,
+      };
+      pods.push(pod);
+      startContainer(pod, o.startLatencyMs + o.nodeStartMs);
+      return pod;
+    },
+    terminate(pod, reason) {
+      if (pod.terminating || pod.endedAt !== undefined) return;
+      pod.terminating = true;
+      pod.ready = false;
+      pod.reason = reason;
+      const p = procs.get(pod);
+      if (!p || held.has(p)) {
+        // Never started (still Pending, or waiting out CrashLoopBackOff): nothing to stop gracefully.
+        if (p) p.kill('SIGKILL');
+        end(pod, 'Failed');
+        return;
+      }
+      p.kill('SIGTERM');
+      const graceMs = (pod.spec.terminationGracePeriodSeconds ?? 30) * 1000;
+      later(graceMs, () => {
+        if (procs.get(pod) === p) p.kill('SIGKILL');
+      });
+    },
+    kill(pod) {
+      const p = procs.get(pod);
+      if (!p || held.has(p)) return false;
+      p.kill('SIGKILL');
+      return true;
+    },
+    liveProcesses: () => procs.size,
+    active: () => pods.filter((p) => p.endedAt === undefined),
+    async close() {
+      closing = true;
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const [pod, p] of procs) {
+        pod.reason ??= 'end-of-run';
+        p.kill('SIGKILL');
+      }
+      await Promise.all(exits);
+      for (const pod of pods) if (pod.endedAt === undefined) end(pod, 'Failed');
+    },
+  };
+}

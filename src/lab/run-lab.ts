@@ -1,0 +1,122 @@
+/**
+ * `kq lab compare`: one workload, one Redis, the approaches one after the other (so they do not compete
+ * for CPU), each on its own queue, the same jobs and the same fault times for all.
+ */
+import { parseOptions } from '../config.js';
+import { spawnRedisServer } from '../dev/redis-process.js';
+import { manifestOptionSpecs } from '../k8s/options.js';
+import type { ApproachName } from '../k8s/render.js';
+import { closeRedis, createRedis } from '../queue/connection.js';
+import { onInterrupt } from './interrupt.js';
+import type { LabOptions } from './options.js';
+import { type ApproachResult, approachTailMs, type RunSettings, runApproach } from './run-approach.js';
+import { generateJobs, loadWorkload, type Workload } from './workload.js';
+
+export interface LabRun {
+  workload: Workload;
+  speed: number;
+  settings: Record<string, unknown>;
+  results: ApproachResult[];
+}
+
+/** @example const run = await runLab(['deployment', 'cronjob'], options, (line) => console.log(line)); */
+export async function runLab(
+  approaches: readonly ApproachName[],
+  o: LabOptions,
+  progress: (line: string) => void = () => undefined,
+): Promise<LabRun> {
+  const workload = loadWorkload(o.workload);
+  const speed = o.speed || workload.suggestedSpeed || 60;
+  const jobs = generateJobs(workload);
+  const manifest = {
+    ...parseOptions(manifestOptionSpecs, [], {}).values,
+    replicas: o.replicas,
+    parallelism: o.parallelism,
+    minReplicas: o.minReplicas,
+    maxReplicas: o.maxReplicas,
+    concurrency: o.concurrency,
+    targetBacklog: o.targetBacklog,
+    shutdownTimeoutMs: o.shutdownTimeoutMs,
+    jobDeadlineSeconds: o.jobDeadlineSeconds,
+  };
+  const lastDue = Math.max(workload.durationSeconds * 1000, ...jobs.map((j) => j.at + j.delayMs));
+  const redisProcess = o.redisUrl
+    ? undefined
+    : await spawnRedisServer({ persistent: true, dirPrefix: 'kq-lab-redis-' });
+  const redisUrl = o.redisUrl || (redisProcess?.url as string);
+  const redis = createRedis(redisUrl, { kind: 'fail-fast', commandTimeoutMs: 5000 });
+  const release = onInterrupt(() => redisProcess?.remove());
+  try {
+    const metricDeps = {
+      redis,
+      prefix: manifest.prefix,
+      scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
+      adapterCacheMs: o.adapterCacheSeconds * 1000,
+    };
+    const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest, metricDeps)));
+    const settings: RunSettings = {
+      speed,
+      manifest,
+      redis,
+      redisUrl,
+      redisProcess,
+      faults: {
+        killRatePerMinute: o.killRate,
+        drainEverySeconds: o.drainEverySeconds,
+        drainPods: o.drainPods,
+        redisRestartAtSeconds: o.redisRestartAt,
+        rolloutAtSeconds: o.rolloutAt,
+        seed: o.seed,
+      },
+      startLatencyMs: o.podStartSeconds * 1000,
+      nodeStartMs: o.nodeStartSeconds * 1000,
+      scrapeIntervalMs: metricDeps.scrapeIntervalMs,
+      adapterCacheMs: metricDeps.adapterCacheMs,
+      horizonMs: lastDue + tail,
+      maxDrainMs: o.maxDrainSeconds * 1000,
+      faultWindowMs: lastDue,
+    };
+    const results: ApproachResult[] = [];
+    for (const name of approaches) {
+      progress(
+        `kq lab: ${name}: ${jobs.length} jobs of workload ${workload.name} at speed ${speed} (about ${Math.round(settings.horizonMs / speed / 1000)} s)`,
+      );
+      const r = await runApproach(name, jobs, settings);
+      const f = r.figures;
+      progress(
+        `kq lab: ${name}: completed ${f.completed}/${f.submitted}, failed ${f.failed}, lost ${f.lost}, wait p95 ${(f.waitP95Ms / 1000).toFixed(1)} s, ${f.podsStarted} pods, ${f.podSeconds} pod-s`,
+      );
+      results.push(r);
+    }
+    return {
+      workload,
+      speed,
+      settings: {
+        speed,
+        jobs: jobs.length,
+        horizonSeconds: settings.horizonMs / 1000,
+        killRatePerMinute: o.killRate,
+        drainEverySeconds: o.drainEverySeconds,
+        redisRestartAtSeconds: o.redisRestartAt,
+        rolloutAtSeconds: o.rolloutAt,
+        podStartSeconds: o.podStartSeconds,
+        nodeStartSeconds: o.nodeStartSeconds,
+        scrapeIntervalSeconds: o.scrapeIntervalSeconds,
+        adapterCacheSeconds: o.adapterCacheSeconds,
+        manifest: {
+          replicas: manifest.replicas,
+          parallelism: manifest.parallelism,
+          minReplicas: manifest.minReplicas,
+          maxReplicas: manifest.maxReplicas,
+          concurrency: manifest.concurrency,
+          shutdownTimeoutMs: manifest.shutdownTimeoutMs,
+        },
+      },
+      results,
+    };
+  } finally {
+    release();
+    await closeRedis(redis);
+    await redisProcess?.remove();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The environment of a lab pod's `kq worker` process, taken from the rendered container: its literal
+ * env values (QUEUE, KQ_PREFIX, CONCURRENCY, EXIT, MAX_JOBS, SHUTDOWN_TIMEOUT_MS, NODE_OPTIONS, ...), with
+ * what only a cluster can provide replaced: REDIS_URL points at the lab's Redis (Secret references are
+ * dropped), HEALTH_PORT is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's
+ * job type. Durations are workload time, so every `*_MS` setting is divided by the speed, clamped at
+ * the worker's own minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
+ */
+
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { workerOptionSpecs } from '../worker/options.js';
+import { LEDGER_ENV } from './lab-jobs.js';
+
+/**
+ * Worker settings in ms that the lab compresses, with the worker's minimum for each. REDIS_DOWN_TIMEOUT_MS
+ * is not among them: Redis outages (and a loaded machine's slow replies) take real time, not workload time.
+ */
+const SCALED_MS: Record<string, { default: number; min: number }> = {
+  SHUTDOWN_TIMEOUT_MS: { default: workerOptionSpecs.shutdownTimeoutMs.default, min: 0 },
+  LOCK_DURATION_MS: { default: workerOptionSpecs.lockDurationMs.default, min: 1000 },
+};
+
+/** The package root (holding package.json and dist/), whether this runs from src/ or from a bundle chunk. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(resolve(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('kq lab: cannot find the kq package root (package.json)');
+    dir = up;
+  }
+  return dir;
+}
+
+export interface WorkerEnvOptions {
+  redisUrl: string;
+  speed: number;
+  ledgerFile: string;
+}
+
+/** @example workerEnv(pod.spec.containers[0], { redisUrl, speed: 60, ledgerFile }) */
+export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  delete env.REDIS_PASSWORD;
+  for (const [name, s] of Object.entries(SCALED_MS)) {
+    const workload = env[name] !== undefined ? Number(env[name]) : s.default;
+    env[name] = String(Math.max(s.min, Math.round(workload / o.speed)));
+  }
+  return {
+    ...env,
+    REDIS_URL: o.redisUrl,
+    HEALTH_PORT: '0',
+    HANDLERS: resolve(packageRoot(), 'dist/lab/lab-jobs.js'),
+    [LEDGER_ENV]: o.ledgerFile,
+    LOG_LEVEL: 'info',
+  };
+}
+
+/** `node --import <pod gate> dist/cli.js <container args>` (see pod-gate.ts). */
+export function workerCommand(container: IContainer): string[] {
+  const root = packageRoot();
+  return [
+    '--import',
+    pathToFileURL(resolve(root, 'dist/lab/pod-gate.js')).href,
+    resolve(root, 'dist/cli.js'),
+    ...(container.args ?? ['worker']),
+  ];
+}

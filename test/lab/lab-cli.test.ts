@@ -1,0 +1,89 @@
+/**
+ * `kq lab` at the command line: bad input stops it with exit 2 and a message naming the option, the
+ * value and the rule; a workload given as a JSON file is played end to end.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { spawnKq } from '../helpers/kq-process.js';
+
+async function lab(args: string[]) {
+  const p = spawnKq(['lab', ...args], {});
+  const { code } = await p.waitForExit(60_000);
+  return { code, output: p.output() };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kq-lab-cli-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('kq lab: refusals', () => {
+  it('explains itself with --help and without a mode', async () => {
+    const help = await lab(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.output).toContain('kq lab compare [approaches...]');
+    expect(help.output).toContain('smoke');
+    expect(help.output).toContain('--kill-rate');
+    expect((await lab([])).code).toBe(2);
+  });
+  it('names what is wrong', async () => {
+    const cases: [string[], RegExp][] = [
+      [['compare', 'kubernetes'], /Unknown approach "kubernetes": must be one of deployment, cronjob/],
+      [['run', 'deployment', 'cronjob'], /takes exactly one approach/],
+      [['walk'], /Unknown `kq lab` mode "walk"/],
+      [['run', 'deployment', '--speed', 'fast'], /Invalid --speed: "fast" must be a number from 0 to 10000/],
+      [['run', 'deployment', '--kill-rate', '-1'], /Invalid --kill-rate/],
+      [
+        ['run', 'deployment', '--workload', '/nonexistent/w.json'],
+        /Invalid --workload "\/nonexistent\/w.json": not a preset \(smoke, steady/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await lab(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.output, args.join(' ')).toMatch(message);
+    }
+  });
+  it('refuses a workload file that breaks the format, saying which field', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(file, JSON.stringify({ durationSeconds: 60, jobSeconds: { dist: 'fixed', value: 1 } }));
+    const r = await lab(['run', 'deployment', '--workload', file]);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/needs "arrivals"/);
+    writeFileSync(file, '{"durationSeconds": 60,');
+    expect((await lab(['run', 'deployment', '--workload', file])).output).toMatch(/not valid JSON/);
+  });
+});
+
+describe('kq lab: a workload file', () => {
+  it('is played against a real worker Deployment and reported', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'three',
+        durationSeconds: 10,
+        arrivals: [{ at: 0, count: 2 }],
+        rates: [{ from: 0, to: 10, perMinute: 6 }],
+        jobSeconds: { dist: 'uniform', min: 1, max: 3 },
+        seed: 4,
+      }),
+    );
+    const r = await lab(['run', 'deployment', '--workload', file, '--speed', '50', '--report', dir]);
+    expect(r.code, r.output).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.workload.name).toBe('three');
+    const a = report.approaches.deployment;
+    expect(a.submitted).toBe(report.settings.jobs);
+    expect(a.submitted).toBeGreaterThanOrEqual(2);
+    expect(a.completed).toBe(a.submitted);
+    expect(a.lost).toBe(0);
+    expect(a.processesLeft).toBe(0);
+    expect(r.output).toMatch(/\| deployment \| \d+ \| \d+ \|/); // the table on stdout
+  });
+});
