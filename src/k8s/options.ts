@@ -167,7 +167,13 @@ export const manifestOptionSpecs = {
   ),
 };
 
-export type ManifestOptions = OptionValues<typeof manifestOptionSpecs>;
+export type ManifestOptions = OptionValues<typeof manifestOptionSpecs> & {
+  /**
+   * Set by `applyHandlers` when the handlers' job types run on several queues: every approach then
+   * renders its workers once per queue (`per-queue.ts`). No flag: the queues come from the module.
+   */
+  queues?: string[];
+};
 
 /** The parsed external Redis, or undefined for the in-cluster one. */
 export interface ExternalRedis {

@@ -9,7 +9,7 @@
  * `external` trigger and a short polling interval (each poll is one Lua read in the scaler).
  */
 import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
-import { meta, type RenderContext, WORKER_NAME, workerPodSpec } from '../common.js';
+import { meta, type RenderContext, workerName, workerPodSpec } from '../common.js';
 import { scalerObjects, scalerTrigger } from './keda-scaler.js';
 
 export function kedaExternalJobApproach(ctx: RenderContext) {
@@ -18,7 +18,7 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
   return [
     ...scalerObjects(ctx),
     new ScaledJob({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
         pollingInterval: 5,
         maxReplicaCount: o.maxReplicas,
@@ -32,7 +32,7 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
           backoffLimit: 2,
           activeDeadlineSeconds: o.jobDeadlineSeconds,
           template: {
-            metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+            metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
             spec: workerPodSpec(oneAtATime, {
               restartPolicy: 'Never',
               modeEnv: [

@@ -17,7 +17,7 @@
  * readiness period, 10 s) is counted by neither, so KEDA starts one Job fewer until its next poll.
  */
 import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
-import { meta, type RenderContext, WORKER_NAME, workerPodFailurePolicy, workerPodSpec } from '../common.js';
+import { meta, type RenderContext, workerName, workerPodFailurePolicy, workerPodSpec } from '../common.js';
 import { redisTriggers, triggerAuthentication } from '../keda-redis.js';
 
 export function kedaScaledJobApproach(ctx: RenderContext) {
@@ -27,7 +27,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
   return [
     ...triggerAuthentication(ctx),
     new ScaledJob({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
         pollingInterval: 15,
         maxReplicaCount: o.maxReplicas,
@@ -46,7 +46,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
           activeDeadlineSeconds: o.jobDeadlineSeconds,
           podFailurePolicy: workerPodFailurePolicy(),
           template: {
-            metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+            metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
             spec: workerPodSpec(oneAtATime, {
               restartPolicy: 'Never',
               modeEnv: [
