@@ -48,7 +48,7 @@ export const manifestOptionSpecs = {
     'handlers',
     [],
     '',
-    'HANDLERS of workers and API: your handlers module, relative to the image WORKDIR (read here too, after npm run build, for its queue)',
+    'HANDLERS of workers and API: your handlers module, relative to the image WORKDIR (read here too, after npm run build, for its queues: one worker workload per queue)',
     { re: /^$|^[\w./@-]+\.(m|c)?js$/, rule: 'must be a JavaScript module path such as dist/jobs.js' },
   ),
   queue: noEnv(queueOption()),

@@ -146,6 +146,9 @@ describe('kq manifests --image --handlers', () => {
     expect(badName.err).toContain(
       'queue "Emails.EU" (job types: mail) cannot name its workers: "kq-worker-Emails.EU" must be a DNS-1123 label',
     );
+    // docs/your-jobs.md shows this error as the CLI prints it.
+    const doc = readFileSync(join(root, 'docs/your-jobs.md'), 'utf8');
+    expect(doc).toContain(badName.err.trim().replaceAll('dist/bad-queue.js', 'dist/jobs.js'));
     const unbuilt = manifests('deployment', '--handlers', 'dist/missing.js');
     expect(unbuilt.code).toBe(2);
     expect(unbuilt.err).toMatch(/"dist\/missing.js": there is no file at .*npm run build/);
