@@ -15,7 +15,8 @@ const DEFAULT_QUEUE = 'jobs';
 
 /**
  * A CronJob's name is at most 52 characters (Kubernetes appends 11 to name its Jobs), the tightest
- * limit among the worker workloads, so every approach can use `kq-worker-<queue>`.
+ * limit among the worker workloads, so every approach can use `kq-worker-<queue>`; the names derived
+ * from it stay DNS labels too (KEDA's HPA `keda-hpa-<name>`: 61, a ScaledJob's Jobs `<name>-xxxxx`: 58).
  */
 const MAX_WORKER_NAME = 52;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
