@@ -17,6 +17,8 @@ export interface RenderContext {
   o: ManifestOptions;
   /** Undefined = the in-cluster Redis rendered by `redis.ts`. */
   external: ExternalRedis | undefined;
+  /** Name of the worker workload and its autoscaler; unset = `kq-worker` (see `per-queue.ts`). */
+  workerName?: string;
 }
 
 /** Secrets the user creates (deploy/secrets or `kubectl create secret`); manifests only reference them. */
@@ -29,6 +31,9 @@ export const HEALTH_PORT = 8081;
 /** The numeric user of the Dockerfile (`USER 10001:10001`). */
 export const KQ_UID = 10001;
 export const WORKER_NAME = 'kq-worker';
+
+/** The worker workload's name: `kq-worker`, or `kq-worker-<queue>` for one of several queues. */
+export const workerName = (ctx: RenderContext): string => ctx.workerName ?? WORKER_NAME;
 
 export type Component = 'api' | 'worker' | 'redis' | 'metrics-adapter' | 'keda-scaler';
 

@@ -48,7 +48,7 @@ export const manifestOptionSpecs = {
     'handlers',
     [],
     '',
-    'HANDLERS of workers and API: your handlers module, relative to the image WORKDIR (read here too, after npm run build, for its queue)',
+    'HANDLERS of workers and API: your handlers module, relative to the image WORKDIR (read here too, after npm run build, for its queues: one worker workload per queue)',
     { re: /^$|^[\w./@-]+\.(m|c)?js$/, rule: 'must be a JavaScript module path such as dist/jobs.js' },
   ),
   queue: noEnv(queueOption()),
@@ -167,7 +167,13 @@ export const manifestOptionSpecs = {
   ),
 };
 
-export type ManifestOptions = OptionValues<typeof manifestOptionSpecs>;
+export type ManifestOptions = OptionValues<typeof manifestOptionSpecs> & {
+  /**
+   * Set by `applyHandlers` when the handlers' job types run on several queues: every approach then
+   * renders its workers once per queue (`per-queue.ts`). No flag: the queues come from the module.
+   */
+  queues?: string[];
+};
 
 /** The parsed external Redis, or undefined for the in-cluster one. */
 export interface ExternalRedis {

@@ -20,6 +20,7 @@ import { kedaScaledJobApproach } from './approaches/keda-scaledjob.js';
 import { kedaScaledObjectApproach } from './approaches/keda-scaledobject.js';
 import type { RenderContext } from './common.js';
 import { checkManifestOptions, type ManifestOptions } from './options.js';
+import { perQueue } from './per-queue.js';
 import { redisObjects } from './redis.js';
 
 interface Approach {
@@ -84,7 +85,7 @@ export function renderObjects(name: ApproachName, o: ManifestOptions): Model<unk
     new Namespace({ metadata: { name: o.namespace, labels: { 'app.kubernetes.io/part-of': 'kq' } } }),
     ...(ctx.external ? [] : redisObjects(ctx, { allowKeda: approach.keda === true })),
     ...apiObjects(ctx),
-    ...approach.build(ctx),
+    ...perQueue(ctx, approach.build),
   ];
 }
 

@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { APPROACH_NAMES } from '../../src/k8s/render.js';
-import { type K8sObject, render } from './manifest-fixture.js';
+import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
+import { handlersOptions, type K8sObject, render, TWO_QUEUE_HANDLERS } from './manifest-fixture.js';
 
 const SPECS = resolve(import.meta.dirname, '../../../shared/specs/keda');
 type Node = Record<string, unknown>;
@@ -103,6 +103,22 @@ describe('KEDA objects validate against the upstream CRDs', () => {
       for (const obj of committed) expect(crdErrors(obj), `${obj.kind} ${obj.metadata.name}`).toEqual([]);
     });
   }
+
+  it('a handlers module on two queues: every approach’s KEDA objects (one autoscaler per queue)', async () => {
+    const o = await handlersOptions(['--handlers', TWO_QUEUE_HANDLERS]);
+    for (const name of APPROACH_NAMES) {
+      const keda = renderObjects(name, o)
+        .map((m) => m.toJSON() as K8sObject)
+        .filter(isKeda);
+      const scalers = keda.filter((obj) => obj.kind === 'ScaledObject' || obj.kind === 'ScaledJob');
+      if (keda.length)
+        expect(scalers.map((obj) => obj.metadata.name).sort(), name).toEqual([
+          'kq-worker-billing',
+          'kq-worker-emails',
+        ]);
+      for (const obj of keda) expect(crdErrors(obj), `${name} ${obj.kind} ${obj.metadata.name}`).toEqual([]);
+    }
+  });
 
   it('the validator rejects unknown fields and wrong types (so the tests above can fail)', () => {
     const so = render('keda-external').find((o) => o.kind === 'ScaledObject') as K8sObject;

@@ -1,8 +1,10 @@
 /** Helpers for the manifest tests: render through the real option parser, and walk pod specs. */
+import { resolve } from 'node:path';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { parseOptions } from '../../src/config.js';
-import { manifestOptionSpecs } from '../../src/k8s/options.js';
+import { applyHandlers } from '../../src/k8s/handlers.js';
+import { type ManifestOptions, manifestOptionSpecs } from '../../src/k8s/options.js';
 import { type ApproachName, renderObjects } from '../../src/k8s/render.js';
 
 export interface K8sObject {
@@ -15,6 +17,17 @@ export interface K8sObject {
 
 export function manifestOptions(flags: string[] = []) {
   return parseOptions(manifestOptionSpecs, flags, {}).values;
+}
+
+/** A handlers module whose job types run on two queues: billing (invoice, refund) and emails (welcome). */
+export const TWO_QUEUE_HANDLERS = resolve(import.meta.dirname, '../fixtures/two-queue-handlers.mjs');
+export const TWO_QUEUES = ['billing', 'emails'];
+
+/** Options as `kq manifests` has them after reading `--handlers` (its queues). */
+export async function handlersOptions(flags: string[] = []): Promise<ManifestOptions> {
+  const o: ManifestOptions = manifestOptions(flags);
+  await applyHandlers(o);
+  return o;
 }
 
 /** Plain JSON objects of an approach, as `kq manifests <name> <flags>` would print them. */

@@ -28,7 +28,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
 import { isKedaKind, validateAgainstKedaCrd } from './keda-crd-schema.js';
-import { type K8sObject, manifestOptions } from './manifest-fixture.js';
+import { handlersOptions, type K8sObject, manifestOptions, TWO_QUEUE_HANDLERS } from './manifest-fixture.js';
 
 type ModelClass = { new (data: never): { validate(): void }; apiVersion: string; kind: string };
 const schemas: ModelClass[] = [
@@ -93,6 +93,23 @@ describe('rendered objects validate against their schemas', () => {
         }
       });
     }
+  }
+});
+
+describe('a handlers module on two queues: every object validates (one worker workload per queue)', () => {
+  for (const name of APPROACH_NAMES) {
+    it(name, async () => {
+      const o = await handlersOptions(['--handlers', TWO_QUEUE_HANDLERS]);
+      const objects = renderObjects(name, o);
+      const workers = objects.filter((obj) =>
+        (obj.toJSON() as K8sObject).metadata.name.startsWith('kq-worker-'),
+      );
+      expect(workers.length).toBeGreaterThanOrEqual(2);
+      for (const obj of objects) {
+        expect(() => obj.validate(), `${name}: ${(obj.toJSON() as K8sObject).metadata.name}`).not.toThrow();
+        validatePlain(JSON.parse(JSON.stringify(obj.toJSON())) as K8sObject);
+      }
+    });
   }
 });
 

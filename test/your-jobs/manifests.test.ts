@@ -40,6 +40,10 @@ writeFileSync(
   join(app, 'dist/two-queues.js'),
   `import { defineJob, z } from 'kq';\n${job('invoice', 'billing')}${job('mail', 'emails')}`,
 );
+writeFileSync(
+  join(app, 'dist/bad-queue.js'),
+  `import { defineJob, z } from 'kq';\n${job('invoice', 'billing')}${job('mail', 'Emails.EU')}`,
+);
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 function manifests(...args: string[]) {
@@ -68,10 +72,63 @@ describe('kq manifests --image --handlers', () => {
         expect(envOf(container).HANDLERS, container.name).toBe('dist/jobs.js');
       for (const { container } of byName('worker')) expect(envOf(container).QUEUE).toBe('billing');
       expect(r.out).not.toMatch(/\bjobs:wait\b|queue: jobs\b/);
-      if (approach.startsWith('keda-')) expect(r.out).toContain('listName: bull:billing:wait');
+      if (approach === 'keda-scaledobject' || approach === 'keda-scaledjob')
+        expect(r.out).toContain('listName: bull:billing:wait');
+      // kq keda-scaler's trigger names the queue itself.
+      if (approach.startsWith('keda-external')) expect(r.out).toMatch(/queue: billing\n/);
       if (approach.startsWith('hpa-')) expect(r.out).toMatch(/queue: billing/);
     });
   }
+
+  for (const approach of APPROACH_NAMES) {
+    it(`${approach}: job types on two queues get a worker workload per queue, each autoscaled on its own`, () => {
+      const r = manifests(
+        approach,
+        '--image',
+        'ghcr.io/acme/my-jobs:1.2.0',
+        '--handlers',
+        'dist/two-queues.js',
+      );
+      expect(r.code, r.err).toBe(0);
+      const objects = parseAllDocuments(r.out).map((d) => d.toJSON() as K8sObject);
+      const workers = kqContainers(objects).filter((c) => c.container.name === 'worker');
+      // keda-scaledjob adds a sweeper CronJob per queue (orphans and due retries KEDA cannot see).
+      const suffixes = approach === 'keda-scaledjob' ? ['', '-sweeper'] : [''];
+      const expected = ['billing', 'emails'].flatMap((q) => suffixes.map((s) => [`kq-worker-${q}${s}`, q]));
+      expect(workers.map((w) => [w.obj.metadata.name, envOf(w.container).QUEUE]).sort()).toEqual(
+        expected.sort(),
+      );
+      for (const { container } of kqContainers(objects).filter((c) => c.container.name !== 'redis'))
+        expect(container.image).toBe('ghcr.io/acme/my-jobs:1.2.0');
+      const scalers = objects.filter((o) =>
+        /^(ScaledObject|ScaledJob|HorizontalPodAutoscaler)$/.test(o.kind),
+      );
+      expect(scalers.map((o) => o.metadata.name).sort()).toEqual(
+        approach === 'deployment' || approach === 'cronjob' ? [] : ['kq-worker-billing', 'kq-worker-emails'],
+      );
+      for (const s of scalers) {
+        const queue = s.metadata.name.replace('kq-worker-', '');
+        const other = queue === 'billing' ? 'emails' : 'billing';
+        const text = JSON.stringify(s.spec);
+        expect(text, `${s.kind} ${s.metadata.name}`).toMatch(
+          new RegExp(`bull:${queue}:wait|"queue":"${queue}"`),
+        );
+        expect(text, `${s.kind} ${s.metadata.name}`).not.toContain(other);
+      }
+    });
+  }
+
+  it('kq manifests all --out-dir writes every approach with a workload per queue', () => {
+    const out = join(app, 'deploy');
+    const r = manifests('all', '--handlers', 'dist/two-queues.js', '--out-dir', out);
+    expect(r.code, r.err).toBe(0);
+    for (const approach of APPROACH_NAMES) {
+      const text = readFileSync(join(out, approach, 'kq.yaml'), 'utf8');
+      expect(text, approach).toContain('name: kq-worker-billing\n');
+      expect(text, approach).toContain('name: kq-worker-emails\n');
+      expect(text, approach).not.toContain('name: kq-worker\n');
+    }
+  });
 
   it('without --handlers, nothing names HANDLERS (the image’s demo jobs)', () => {
     const r = manifests('deployment');
@@ -79,15 +136,21 @@ describe('kq manifests --image --handlers', () => {
     expect(r.out).not.toContain('HANDLERS');
   });
 
-  it('refuses job types on two queues, a conflicting --queue, and a module that cannot load', () => {
-    const two = manifests('deployment', '--handlers', 'dist/two-queues.js');
-    expect(two.code).toBe(2);
-    expect(two.err).toContain('its job types run on 2 queues (billing: invoice; emails: mail)');
+  it('refuses a conflicting --queue, a queue that cannot name workers, and a module that cannot load', () => {
     const conflict = manifests('deployment', '--handlers', 'dist/jobs.js', '--queue', 'emails');
     expect(conflict.code).toBe(2);
     expect(conflict.err).toContain(
-      '--queue emails conflicts with --handlers "dist/jobs.js", whose job types (invoice, refund) run on queue "billing"',
+      '--queue emails conflicts with --handlers "dist/jobs.js", whose job types run on queue "billing" (invoice, refund). Leave --queue out',
     );
+    const badName = manifests('keda-scaledobject', '--handlers', 'dist/bad-queue.js');
+    expect(badName.code).toBe(2);
+    expect(badName.out).toBe('');
+    expect(badName.err).toContain(
+      'queue "Emails.EU" (job types: mail) cannot name its workers: "kq-worker-Emails.EU" must be a DNS-1123 label',
+    );
+    // docs/your-jobs.md shows this error as the CLI prints it.
+    const doc = readFileSync(join(root, 'docs/your-jobs.md'), 'utf8');
+    expect(doc).toContain(badName.err.trim().replaceAll('dist/bad-queue.js', 'dist/jobs.js'));
     const unbuilt = manifests('deployment', '--handlers', 'dist/missing.js');
     expect(unbuilt.code).toBe(2);
     expect(unbuilt.err).toMatch(/"dist\/missing.js": there is no file at .*npm run build/);

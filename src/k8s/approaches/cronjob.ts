@@ -14,13 +14,13 @@
  * for `kubectl describe` / `kubectl logs` until newer failures replace them.
  */
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
-import { meta, type RenderContext, WORKER_NAME, workerPodFailurePolicy, workerPodSpec } from '../common.js';
+import { meta, type RenderContext, workerName, workerPodFailurePolicy, workerPodSpec } from '../common.js';
 
 export function cronjobApproach(ctx: RenderContext) {
   const { o } = ctx;
   return [
     new CronJob({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
         schedule: '* * * * *',
         concurrencyPolicy: 'Forbid',
@@ -30,14 +30,14 @@ export function cronjobApproach(ctx: RenderContext) {
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
         jobTemplate: {
-          metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+          metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
           spec: {
             parallelism: o.parallelism,
             backoffLimit: 3,
             activeDeadlineSeconds: o.jobDeadlineSeconds,
             podFailurePolicy: workerPodFailurePolicy(),
             template: {
-              metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+              metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
               spec: workerPodSpec(ctx, {
                 restartPolicy: 'Never',
                 modeEnv: [{ name: 'EXIT', value: '1' }],

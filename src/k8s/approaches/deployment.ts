@@ -4,7 +4,7 @@
  * terminationGracePeriodSeconds leaves room for that.
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
-import { meta, type RenderContext, selector, WORKER_NAME, workerPodSpec } from '../common.js';
+import { meta, type RenderContext, selector, workerName, workerPodSpec } from '../common.js';
 
 /**
  * The worker Deployment. `replicas` is omitted when an autoscaler owns it: a value here would be reset
@@ -12,14 +12,14 @@ import { meta, type RenderContext, selector, WORKER_NAME, workerPodSpec } from '
  */
 export function workerDeployment(ctx: RenderContext, replicas?: number): Deployment {
   return new Deployment({
-    metadata: meta(ctx, WORKER_NAME, 'worker'),
+    metadata: meta(ctx, workerName(ctx), 'worker'),
     spec: {
       ...(replicas === undefined ? {} : { replicas }),
-      selector: { matchLabels: selector(WORKER_NAME) },
+      selector: { matchLabels: selector(workerName(ctx)) },
       // A new pod first, then the old one drains: capacity never drops during a rollout.
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: {
-        metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+        metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
         spec: workerPodSpec(ctx),
       },
     },

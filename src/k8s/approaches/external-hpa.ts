@@ -4,7 +4,7 @@
  * (only KEDA scales to zero, doing 0 <-> 1 itself).
  */
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
-import { meta, type RenderContext, WORKER_NAME } from '../common.js';
+import { meta, type RenderContext, workerName } from '../common.js';
 import { targetBacklog } from '../keda-redis.js';
 import { conservativeBehavior } from './keda-scaledobject.js';
 
@@ -13,9 +13,9 @@ export const BACKLOG_METRIC = 'kq_queue_backlog';
 export function externalBacklogHpa(ctx: RenderContext): HorizontalPodAutoscaler {
   const { o } = ctx;
   return new HorizontalPodAutoscaler({
-    metadata: meta(ctx, WORKER_NAME, 'worker'),
+    metadata: meta(ctx, workerName(ctx), 'worker'),
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: WORKER_NAME },
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: workerName(ctx) },
       minReplicas: Math.max(1, o.minReplicas),
       maxReplicas: o.maxReplicas,
       behavior: conservativeBehavior(),

@@ -13,7 +13,7 @@ import {
   meta,
   oneJobPerPodEnv,
   type RenderContext,
-  WORKER_NAME,
+  workerName,
   workerPodFailurePolicy,
   workerPodSpec,
 } from '../common.js';
@@ -25,7 +25,7 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
   return [
     ...scalerObjects(ctx),
     new ScaledJob({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
         pollingInterval: 5,
         maxReplicaCount: o.maxReplicas,
@@ -40,7 +40,7 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
           activeDeadlineSeconds: o.jobDeadlineSeconds,
           podFailurePolicy: workerPodFailurePolicy(),
           template: {
-            metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+            metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
             spec: workerPodSpec(oneAtATime, {
               restartPolicy: 'Never',
               modeEnv: oneJobPerPodEnv(),

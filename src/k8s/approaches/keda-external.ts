@@ -8,7 +8,7 @@
  * Scale-in is as in `keda-scaledobject`: the same conservative `scaleDown` and shutdown grace.
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { meta, type RenderContext, WORKER_NAME } from '../common.js';
+import { meta, type RenderContext, workerName } from '../common.js';
 import { targetBacklog } from '../keda-redis.js';
 import { workerDeployment } from './deployment.js';
 import { conservativeBehavior } from './keda-scaledobject.js';
@@ -20,9 +20,9 @@ export function kedaExternalApproach(ctx: RenderContext) {
     workerDeployment(ctx),
     ...scalerObjects(ctx),
     new ScaledObject({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
-        scaleTargetRef: { name: WORKER_NAME },
+        scaleTargetRef: { name: workerName(ctx) },
         // Activation is pushed; polling only confirms it and finds the moment to scale to zero.
         pollingInterval: 30,
         cooldownPeriod: 300,

@@ -31,7 +31,7 @@ import {
   meta,
   oneJobPerPodEnv,
   type RenderContext,
-  WORKER_NAME,
+  workerName,
   workerPodFailurePolicy,
   workerPodSpec,
 } from '../common.js';
@@ -44,7 +44,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
   return [
     ...triggerAuthentication(ctx),
     new ScaledJob({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
         pollingInterval: 15,
         maxReplicaCount: o.maxReplicas,
@@ -63,7 +63,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
           activeDeadlineSeconds: o.jobDeadlineSeconds,
           podFailurePolicy: workerPodFailurePolicy(),
           template: {
-            metadata: { labels: meta(ctx, WORKER_NAME, 'worker').labels },
+            metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
             spec: workerPodSpec(oneAtATime, {
               restartPolicy: 'Never',
               modeEnv: oneJobPerPodEnv(),
@@ -79,7 +79,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
 
 /** Every minute, one exit-mode worker for what KEDA cannot see: orphans and due retries. */
 function sweeper(ctx: RenderContext) {
-  const name = `${WORKER_NAME}-sweeper`;
+  const name = `${workerName(ctx)}-sweeper`;
   return new CronJob({
     metadata: meta(ctx, name, 'worker'),
     spec: {

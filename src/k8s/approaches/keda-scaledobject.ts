@@ -10,7 +10,7 @@
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';
-import { meta, type RenderContext, WORKER_NAME } from '../common.js';
+import { meta, type RenderContext, workerName } from '../common.js';
 import { redisTriggers, targetBacklog, triggerAuthentication } from '../keda-redis.js';
 import { workerDeployment } from './deployment.js';
 
@@ -40,9 +40,9 @@ export function kedaScaledObjectApproach(ctx: RenderContext) {
     workerDeployment(ctx),
     ...triggerAuthentication(ctx),
     new ScaledObject({
-      metadata: meta(ctx, WORKER_NAME, 'worker'),
+      metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
-        scaleTargetRef: { name: WORKER_NAME },
+        scaleTargetRef: { name: workerName(ctx) },
         pollingInterval: 15,
         cooldownPeriod: 300,
         minReplicaCount: o.minReplicas,
