@@ -6,11 +6,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { QUEUE_NAME_RULE } from '../config.js';
 import { KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { createProducer } from '../queue/producer.js';
+import { createQueueDirectory } from '../queue/queue-directory.js';
+import { createQueueReads } from '../queue/queue-reads.js';
 import { createQueueRegistry } from '../queue/queues.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
 import { createAuthHook } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
@@ -18,8 +23,6 @@ import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
-import { createQueueDirectory } from './queue-directory.js';
-import { createRedisGuard } from './redis-guard.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -38,6 +41,14 @@ export interface AppOptions {
   bodyLimit?: number;
   /** @default 5000 */
   requestTimeoutMs?: number;
+  /** Most queues in the registry for the API to create one more. @default 1000 */
+  maxQueues?: number;
+  /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
+  queuePattern?: RegExp | null;
+  /** Jobs waiting on Redis at most (more: 503 at once, nothing stored). @default 1000 */
+  maxInflightJobs?: number;
+  /** Request bytes waiting on Redis at most. @default 16 MiB */
+  maxInflightBytes?: number;
   /** A pino logger, or false for none (tests). @default false */
   logger?: Logger | false;
 }
@@ -129,7 +140,22 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const guard = createRedisGuard([redis, ingest], requestTimeoutMs);
   const queues = createQueueRegistry(redis, prefix);
   const ingestQueues = createQueueRegistry(ingest, prefix);
-  const directory = createQueueDirectory({ redis, prefix, jobs: o.jobs });
+  const directory = createQueueDirectory({
+    redis,
+    prefix,
+    declared: o.jobs.queues(),
+    maxQueues: o.maxQueues,
+    pattern: o.queuePattern === undefined ? QUEUE_NAME_RULE.re : o.queuePattern,
+  });
+  const reads = createQueueReads({ redis, prefix, directory, guard });
+  const producer = createProducer({
+    queues: ingestQueues,
+    directory,
+    guard,
+    timeoutMs: requestTimeoutMs,
+    maxInFlightJobs: o.maxInflightJobs,
+    maxInFlightBytes: o.maxInflightBytes,
+  });
   let closing = false;
   const ctx: ApiContext = {
     jobs: o.jobs,
@@ -137,15 +163,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     redis,
     prefix,
     directory,
+    reads,
     guard,
-    submitter: createSubmitter({
-      queues,
-      ingestQueues,
-      jobs: o.jobs,
-      redis,
-      guard,
-      timeoutMs: requestTimeoutMs,
-    }),
+    submitter: createSubmitter({ queues, jobs: o.jobs, redis, guard, producer }),
     isClosing: () => closing,
   };
 
@@ -169,7 +189,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     done();
   });
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
-  const metrics = createApiMetrics({ redis, prefix, directory });
+  const metrics = createApiMetrics({ redis, reads });
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request, reply);

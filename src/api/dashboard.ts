@@ -11,9 +11,9 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../errors.js';
+import type { QueueDirectory } from '../queue/queue-directory.js';
 import type { QueueRegistry } from '../queue/queues.js';
 import { sendError } from './errors.js';
-import type { QueueDirectory } from './queue-directory.js';
 
 export const UI_PATH = '/ui';
 

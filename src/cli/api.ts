@@ -39,6 +39,10 @@ export const command: Command = {
       tokens: authOff ? null : tokens,
       bodyLimit: values.bodyLimit,
       requestTimeoutMs: values.requestTimeoutMs,
+      maxQueues: values.maxQueues,
+      queuePattern: values.queuePattern,
+      maxInflightJobs: values.maxInflightJobs,
+      maxInflightBytes: values.maxInflightBytes,
       logger: log,
     });
     try {

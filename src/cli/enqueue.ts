@@ -12,7 +12,7 @@ import {
 import { ConfigError, ValidationError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
-import { enqueue } from '../queue/enqueue.js';
+import { enqueue, MAX_PRIORITY } from '../queue/enqueue.js';
 import { createQueueRegistry } from '../queue/queues.js';
 
 const specs = {
@@ -20,7 +20,7 @@ const specs = {
   prefix: prefixOption(),
   queue: stringOption('queue', [], '', "queue name; default: the job type's queue", QUEUE_NAME_RULE),
   delay: intOption('delay', [], 0, 0, 365 * 24 * 3600 * 1000, 'milliseconds before the job may run'),
-  priority: intOption('priority', [], 0, 0, 2_097_152, '1 = highest; 0 = no priority (FIFO)'),
+  priority: intOption('priority', [], 0, 0, MAX_PRIORITY, '1 = highest; 0 = no priority (FIFO)'),
   attempts: intOption('attempts', [], 0, 0, 1000, "runs before failing for good; 0 = the type's default"),
   handlers: stringOption(
     'handlers',

@@ -9,6 +9,9 @@ import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { QueueRegistry } from './queues.js';
 
+/** BullMQ's largest priority (2^21 - 1): it refuses larger ones when the job is added. */
+export const MAX_PRIORITY = 2_097_151;
+
 export interface EnqueueRequest {
   type: string;
   data?: unknown;
@@ -16,7 +19,7 @@ export interface EnqueueRequest {
   queue?: string;
   /** Milliseconds before the job may run. */
   delay?: number;
-  /** 1 (highest) to 2,097,152; unset = plain FIFO. */
+  /** 1 (highest) to MAX_PRIORITY (2,097,151); unset = plain FIFO. */
   priority?: number;
   attempts?: number;
   /** Custom job id (e.g. derived from an idempotency key): a second add with the same id stores nothing. */
