@@ -20,6 +20,7 @@ import { type EnqueueRequest, type PreparedJob, prepareJob } from '../queue/enqu
 import { locateJob, readJobStatus } from '../queue/job-status.js';
 import type { Producer } from '../queue/producer.js';
 import type { QueueRegistry } from '../queue/queues.js';
+import { classifyRedisError, notSent } from '../queue/redis-errors.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
 
 export interface SubmitRequest extends Omit<EnqueueRequest, 'jobId'> {
@@ -42,6 +43,12 @@ export interface Submitted {
 export function idempotentJobId(queue: string, key: string): string {
   return `idem-${createHash('sha256').update(`${queue}\n${key}`).digest('hex').slice(0, 40)}`;
 }
+
+/** The replay check only reads: whatever Redis did, it stored nothing for this request. */
+const readOnly = (err: unknown): never => {
+  if (classifyRedisError(err)) throw notSent('Redis did not answer the Idempotency-Key check');
+  throw err;
+};
 
 export interface Submitter {
   /** `idempotencyKey` (the header) wins over `req.idempotencyKey`; `bytes`: the request's size. */
@@ -86,7 +93,7 @@ export function createSubmitter(o: {
   async function submit(req: SubmitRequest, idempotencyKey = req.idempotencyKey, bytes = 0) {
     const p = prepare(req, idempotencyKey);
     if (idempotencyKey !== undefined) {
-      const replay = await o.guard(() => existing(p));
+      const replay = await o.guard(() => existing(p)).catch(readOnly);
       if (replay) return replay;
     }
     return stored(p, await o.producer.add(p, bytes));
@@ -107,7 +114,9 @@ export function createSubmitter(o: {
       }
     });
     if (keyed.length) {
-      const found = await o.guard(() => Promise.all(keyed.map((i) => existing(prepared[i] as PreparedJob))));
+      const found = await o
+        .guard(() => Promise.all(keyed.map((i) => existing(prepared[i] as PreparedJob))))
+        .catch(readOnly);
       keyed.forEach((i, k) => {
         answers[i] = found[k];
       });

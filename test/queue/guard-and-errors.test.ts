@@ -45,9 +45,19 @@ describe('classifyRedisError', () => {
 
 describe('deadline and guard', () => {
   it('withDeadline rejects late work with the given error and leaves nothing pending', async () => {
-    const late = withDeadline(() => new Promise((r) => setTimeout(r, 2000)), 100, () => new Error('late'));
+    const late = withDeadline(
+      () => new Promise((r) => setTimeout(r, 2000)),
+      100,
+      () => new Error('late'),
+    );
     await expect(late).rejects.toThrow('late');
-    await expect(withDeadline(async () => 7, 1000, () => new Error('x'))).resolves.toBe(7);
+    await expect(
+      withDeadline(
+        async () => 7,
+        1000,
+        () => new Error('x'),
+      ),
+    ).resolves.toBe(7);
     await waitFor('no pending deadlines', () => pendingDeadlines() === 0);
   });
 

@@ -122,7 +122,12 @@ describe('producer', () => {
       if (server.running) process.kill(server.pid as number, 'SIGCONT');
     });
     const frozen = Array.from({ length: 5 }, () => job('jobs'));
-    const pending = frozen.map((j) => producer.add(j, 100).catch((e: unknown) => e as RedisUnavailableError));
+    const pending = frozen.map((j) =>
+      producer.add(j, 100).then(
+        () => undefined,
+        (e: unknown) => e as RedisUnavailableError,
+      ),
+    );
     await new Promise((r) => setImmediate(r));
     // Past the count bound: refused at once, and it is true that nothing left the process.
     const t0 = Date.now();
@@ -132,7 +137,7 @@ describe('producer', () => {
     const answers = await Promise.all(pending);
     for (const [i, e] of answers.entries()) {
       expect(e).toBeInstanceOf(RedisUnavailableError);
-      expect(e.details).toMatchObject({ stored: 'unknown', jobId: frozen[i]?.opts.jobId });
+      expect(e?.details).toMatchObject({ stored: 'unknown', jobId: frozen[i]?.opts.jobId });
     }
     // Answered, but still in flight: the bound holds until Redis answers.
     expect(producer.inFlight().jobs).toBe(5);
