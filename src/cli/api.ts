@@ -7,7 +7,7 @@ import { buildApp } from '../api/app.js';
 import { readTokens } from '../api/auth.js';
 import { apiOptionSpecs } from '../api/options.js';
 import type { Command } from '../cli.js';
-import { formatHelp, parseOptions } from '../config.js';
+import { parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createLogger, redactUrl } from '../log.js';
@@ -16,12 +16,10 @@ const summary = 'Run the HTTP API (jobs, queues, metrics, /docs, /ui dashboard)'
 
 export const command: Command = {
   summary,
+  usage: 'kq api [options]',
+  options: apiOptionSpecs,
   async run(argv, env) {
-    const { values, help } = parseOptions(apiOptionSpecs, argv, env);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq api [options]', summary, apiOptionSpecs));
-      return 0;
-    }
+    const { values } = parseOptions(apiOptionSpecs, argv, env);
     const authOff = values.noAuth || values.auth === 'none';
     const tokens = readTokens(values.tokens, values.tokensFile);
     if (!authOff && tokens.length === 0) {

@@ -1,7 +1,6 @@
 /** `kq enqueue <type> [json]`: validates the payload against the type's schema, stores the job, prints its id. */
 import type { Command } from '../cli.js';
 import {
-  formatHelp,
   intOption,
   parseOptions,
   prefixOption,
@@ -33,12 +32,10 @@ const summary = 'Add a job: kq enqueue <type> [json-payload]';
 
 export const command: Command = {
   summary,
+  usage: 'kq enqueue <type> [json-payload] [options]',
+  options: specs,
   async run(argv, env) {
-    const { values, positionals, help } = parseOptions(specs, argv, env, 2);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq enqueue <type> [json-payload] [options]', summary, specs));
-      return 0;
-    }
+    const { values, positionals } = parseOptions(specs, argv, env, 2);
     const [type, json] = positionals;
     if (!type)
       throw new ConfigError(

@@ -1,6 +1,6 @@
 /** `kq metrics-adapter`: serves the Kubernetes external metrics API for kq's queues (HPA without KEDA). */
 import type { Command } from '../cli.js';
-import { formatHelp, parseOptions } from '../config.js';
+import { parseOptions } from '../config.js';
 import { createLogger, redactUrl } from '../log.js';
 import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
 import { createMetricsAdapter } from '../metrics/adapter/server.js';
@@ -11,12 +11,10 @@ const summary = 'Serve external.metrics.k8s.io (kq_queue_backlog, ...) so a plai
 
 export const command: Command = {
   summary,
+  usage: 'kq metrics-adapter [options]',
+  options: adapterOptionSpecs,
   async run(argv, env) {
-    const { values: o, help } = parseOptions(adapterOptionSpecs, argv, env);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq metrics-adapter [options]', summary, adapterOptionSpecs));
-      return 0;
-    }
+    const { values: o } = parseOptions(adapterOptionSpecs, argv, env);
     const files = loadAdapterFiles(o);
     const log = createLogger({ component: 'metrics-adapter' });
     let serving = files.serving;
