@@ -49,6 +49,8 @@ export interface AppOptions {
   maxInflightJobs?: number;
   /** Request bytes waiting on Redis at most. @default 16 MiB */
   maxInflightBytes?: number;
+  /** Allow the dashboard's write actions (with the bearer token). @default false */
+  uiWrite?: boolean;
   /** A pino logger, or false for none (tests). @default false */
   logger?: Logger | false;
 }
@@ -219,7 +221,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   queueRoutes(app, ctx);
   await seedRoutes(app, ctx);
   await registerDocsUi(app);
-  await registerDashboard(app, { queues, directory, redis });
+  await registerDashboard(app, { queues, directory, guard, write: o.uiWrite ?? false });
 
   app.addHook('preClose', async () => {
     closing = true;

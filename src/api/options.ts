@@ -61,6 +61,12 @@ export const apiOptionSpecs = {
     600_000,
     'longest a request waits on Redis before a 503',
   ),
+  uiWrite: boolOption(
+    'ui-write',
+    ['UI_WRITE'],
+    false,
+    "allow the dashboard's write actions (retry, remove, empty...), with the bearer token only",
+  ),
   maxQueues: intOption(
     'max-queues',
     ['MAX_QUEUES'],

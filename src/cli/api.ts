@@ -38,6 +38,7 @@ export const command: Command = {
       bodyLimit: values.bodyLimit,
       requestTimeoutMs: values.requestTimeoutMs,
       maxQueues: values.maxQueues,
+      uiWrite: values.uiWrite,
       queuePattern: values.queuePattern,
       maxInflightJobs: values.maxInflightJobs,
       maxInflightBytes: values.maxInflightBytes,
