@@ -49,6 +49,12 @@ export interface AppOptions {
   maxInflightJobs?: number;
   /** Request bytes waiting on Redis at most. @default 16 MiB */
   maxInflightBytes?: number;
+  /** Longest a client may take to send the request line and headers. @default 10000 */
+  headersTimeoutMs?: number;
+  /** Longest a client may take to send a whole request (headers and body). @default 30000 */
+  receiveTimeoutMs?: number;
+  /** Open connections at most; more are closed as they arrive. @default 1000 */
+  maxConnections?: number;
   /** Allow the dashboard's write actions (with the bearer token). @default false */
   uiWrite?: boolean;
   /** A pino logger, or false for none (tests). @default false */
@@ -101,6 +107,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const prefix = o.prefix ?? 'bull';
   const bodyLimit = o.bodyLimit ?? 1_048_576;
   const requestTimeoutMs = o.requestTimeoutMs ?? 5000;
+  const receiveTimeoutMs = o.receiveTimeoutMs ?? 30_000;
+  const headersTimeoutMs = Math.min(o.headersTimeoutMs ?? 10_000, receiveTimeoutMs);
   const app = Fastify({
     ...(o.logger ? { loggerInstance: apiLogger(o.logger) } : { logger: false }),
     bodyLimit,
@@ -112,13 +120,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // No child logger per request (it was a pino child and a bindings object per request): the lines
     // kq writes for a request carry its `reqId` themselves (below, and in errors.ts).
     childLoggerFactory: (logger) => logger,
-    // Receiving a request (headers + body) is bounded too: slow clients cannot hold a socket forever.
-    requestTimeout: Math.max(30_000, requestTimeoutMs * 2),
+    // Receiving a request is bounded (headers, then the whole request) and checked every second (Node's
+    // default is every 30 s, which made a 30 s timeout fire after 62-87 s); the 408 then destroys the
+    // socket (hardening.ts). Slow or silent clients cannot hold a socket for long.
+    requestTimeout: receiveTimeoutMs,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    ...hardeningOptions(),
+    ...hardeningOptions({ headersTimeoutMs }),
     // Fastify's own request lines are off: kq writes one per request (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
+  // Node closes connections past this at once (before any byte is read): 5,000 silent sockets no longer
+  // hold 5,000 descriptors.
+  app.server.maxConnections = o.maxConnections ?? 1000;
   let lastRedisLog = 0;
   const onRedisError = (err: Error) => {
     if (Date.now() - lastRedisLog < 5000) return;
