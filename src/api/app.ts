@@ -57,8 +57,32 @@ export interface AppOptions {
   maxConnections?: number;
   /** Allow the dashboard's write actions (with the bearer token). @default false */
   uiWrite?: boolean;
+  /**
+   * Shutdown gate: once `begin()` is called every new request gets 503 SHUTTING_DOWN (with
+   * `Connection: close`) while the listener stays open; `kq api` opens it on SIGTERM, waits
+   * SHUTDOWN_DRAIN_MS, then closes the app. @default a gate opened by `app.close()`
+   */
+  shutdown?: ShutdownGate;
   /** A pino logger, or false for none (tests). @default false */
   logger?: Logger | false;
+}
+
+export interface ShutdownGate {
+  readonly closing: boolean;
+  begin(): void;
+}
+
+/** @example const gate = createShutdownGate(); process.on('SIGTERM', () => gate.begin()); */
+export function createShutdownGate(): ShutdownGate {
+  let closing = false;
+  return {
+    get closing() {
+      return closing;
+    },
+    begin() {
+      closing = true;
+    },
+  };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -171,7 +195,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     maxInFlightJobs: o.maxInflightJobs,
     maxInFlightBytes: o.maxInflightBytes,
   });
-  let closing = false;
+  const gate = o.shutdown ?? createShutdownGate();
   const ctx: ApiContext = {
     jobs: o.jobs,
     queues,
@@ -181,7 +205,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     reads,
     guard,
     submitter: createSubmitter({ queues, jobs: o.jobs, redis, guard, producer }),
-    isClosing: () => closing,
+    isClosing: () => gate.closing,
   };
 
   installErrorHandling(app, bodyLimit);
@@ -191,7 +215,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (closing && request.url !== '/healthz') {
+    if (gate.closing && request.url !== '/healthz') {
       reply.header('connection', 'close');
       sendError(request, reply, shuttingDown);
       return;
@@ -237,11 +261,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   await registerDashboard(app, { queues, directory, guard, write: o.uiWrite ?? false });
 
   app.addHook('preClose', async () => {
-    closing = true;
+    gate.begin();
   });
   // A keep-alive connection that carried an in-flight request must not keep the server open after it.
   app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
+    if (gate.closing) reply.header('connection', 'close');
     done(null, payload);
   });
   app.addHook('onClose', async () => {

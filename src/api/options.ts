@@ -85,6 +85,14 @@ export const apiOptionSpecs = {
     1_000_000,
     'open connections at most; more are closed as they arrive',
   ),
+  shutdownDrainMs: intOption(
+    'shutdown-drain-ms',
+    ['SHUTDOWN_DRAIN_MS'],
+    5000,
+    0,
+    120_000,
+    'on SIGTERM: answer new requests 503 SHUTTING_DOWN this long before the listener closes',
+  ),
   uiWrite: boolOption(
     'ui-write',
     ['UI_WRITE'],
