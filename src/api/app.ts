@@ -21,6 +21,7 @@ import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
+import { installBodyBudget } from './body-budget.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
 import { healthRoutes } from './routes/health.js';
@@ -228,6 +229,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     done();
   });
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
+  installBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   const metrics = createApiMetrics({ redis, reads });
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {
