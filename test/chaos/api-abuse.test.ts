@@ -18,6 +18,8 @@ import { call, startApi } from './support/api-process.js';
 import { report, size } from './support/scenario-report.js';
 
 const AUTH = { authorization: `Bearer ${TOKEN}` };
+/** The heap cap the API's manifests set (docs/performance.md): measured here at the worst load allowed. */
+const API_NODE_OPTIONS = '--max-old-space-size=128';
 const HANDLERS = new URL('../fixtures/chaos-handlers.mjs', import.meta.url).pathname;
 
 /** Peak resident set (VmHWM) of a process, in MiB. */
@@ -97,7 +99,13 @@ describe('chaos: the API under abuse and outages', () => {
     const server = await startRedisServer();
     const redis = server.client();
     const api = await startApi(
-      { REDIS_URL: server.url, API_TOKENS: TOKEN, HANDLERS, REQUEST_TIMEOUT_MS: '1000' },
+      {
+        REDIS_URL: server.url,
+        API_TOKENS: TOKEN,
+        HANDLERS,
+        REQUEST_TIMEOUT_MS: '1000',
+        NODE_OPTIONS: API_NODE_OPTIONS,
+      },
       'kq api (frozen)',
     );
     const pid = api.proc.proc.pid as number;
@@ -146,7 +154,8 @@ describe('chaos: the API under abuse and outages', () => {
           ['every answer is a 503 that says whether it was stored', tally.other === 0],
           ['no job answered "nothing was stored" was stored', stored - 1 <= tally.maybe],
           ['peak RSS under 200 MiB', peak < 200],
-          ['every answer within REQUEST_TIMEOUT_MS + 4 s', tally.slowest < 5000],
+          // Not a latency target (a loaded 2-core machine uploads 60 MB here): the point is that none hangs.
+          ['every answer within REQUEST_TIMEOUT_MS + 14 s', tally.slowest < 15_000],
         ],
       );
     } finally {
@@ -162,7 +171,10 @@ describe('chaos: the API under abuse and outages', () => {
   it(`big bodies: ${BODY_CLIENTS} clients x 1 MiB; peak RSS`, { timeout: 120_000 }, async () => {
     const started = Date.now();
     const server = await startRedisServer();
-    const api = await startApi({ REDIS_URL: server.url, API_TOKENS: TOKEN, HANDLERS }, 'kq api (bodies)');
+    const api = await startApi(
+      { REDIS_URL: server.url, API_TOKENS: TOKEN, HANDLERS, NODE_OPTIONS: API_NODE_OPTIONS },
+      'kq api (bodies)',
+    );
     const pid = api.proc.proc.pid as number;
     const pad = 'y'.repeat(1_048_576 - 200);
     const tally = { accepted: 0, overloaded: 0, other: 0 };
@@ -193,7 +205,7 @@ describe('chaos: the API under abuse and outages', () => {
           durationMs: Date.now() - started,
         },
         [
-          ['peak RSS under 200 MiB', peak < 200],
+          ['peak RSS under 200 MiB (256Mi limit)', peak < 200],
           ['only 202 or 503', tally.other === 0],
           ['some accepted', tally.accepted > 0],
         ],
