@@ -10,7 +10,7 @@ import { QUEUE_NAME_RULE } from '../config.js';
 import { KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
@@ -157,12 +157,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Node closes connections past this at once (before any byte is read): 5,000 silent sockets no longer
   // hold 5,000 descriptors.
   app.server.maxConnections = o.maxConnections ?? 1000;
-  let lastRedisLog = 0;
-  const onRedisError = (err: Error) => {
-    if (Date.now() - lastRedisLog < 5000) return;
-    lastRedisLog = Date.now();
-    app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
-  };
+  const onRedisError = throttleErrors((err) =>
+    app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),
+  );
   const redis = createRedis(o.redisUrl, {
     kind: 'fail-fast',
     commandTimeoutMs: requestTimeoutMs,
