@@ -34,7 +34,7 @@ async function scans(redis: { info(section: string): Promise<string> }): Promise
 }
 
 describe('chaos: the API under abuse and outages', () => {
-  const KEYS = size([100_000], [1_000_000, 5_000_000]);
+  const KEYS = size([20_000], [1_000_000, 5_000_000]);
   it(`big keyspace (${KEYS.join(', ')} keys): lookups by id, /queues and /metrics never scan`, {
     timeout: size(60_000, 300_000),
   }, async () => {
@@ -54,7 +54,7 @@ describe('chaos: the API under abuse and outages', () => {
         await redis.call('DEBUG', 'POPULATE', String(n), 'junk');
         const before = await scans(redis);
         const lookups: number[] = [];
-        for (let i = 0; i < 200; i++) {
+        for (let i = 0; i < size(50, 200); i++) {
           const a = await call(api.base, 'GET', `/jobs/${id}`, { headers: AUTH });
           if (a.status !== 200) checks.push([`lookup at ${n} keys answered ${a.status}`, false]);
           lookups.push(a.ms);
@@ -90,8 +90,8 @@ describe('chaos: the API under abuse and outages', () => {
     }
   });
 
-  const CLIENTS = size(50, 300);
-  const FROZEN_MS = size(2000, 12_000);
+  const CLIENTS = size(20, 300);
+  const FROZEN_MS = size(1000, 12_000);
   it(`frozen Redis: ${CLIENTS} clients x 200 KB for ${FROZEN_MS} ms; RSS bounded, "not stored" is true`, {
     timeout: size(60_000, 120_000),
   }, async () => {
@@ -135,7 +135,7 @@ describe('chaos: the API under abuse and outages', () => {
       const peak = peakRssMiB(pid);
       process.kill(server.pid as number, 'SIGCONT');
       // After Redis resumes, the jobs stored are the first one plus at most the maybe-sent ones.
-      await sleep(2000);
+      await sleep(size(1000, 2000));
       const stored = await redis
         .zcard('bull:f:prioritized')
         .then(async (p) => p + (await redis.llen('bull:f:wait')));
@@ -167,7 +167,7 @@ describe('chaos: the API under abuse and outages', () => {
     }
   });
 
-  const BODY_CLIENTS = size(16, 64);
+  const BODY_CLIENTS = size(8, 64);
   it(`big bodies: ${BODY_CLIENTS} clients x 1 MiB; peak RSS`, { timeout: 120_000 }, async () => {
     const started = Date.now();
     const server = await startRedisServer();
@@ -179,7 +179,7 @@ describe('chaos: the API under abuse and outages', () => {
     const pad = 'y'.repeat(1_048_576 - 200);
     const tally = { accepted: 0, overloaded: 0, other: 0 };
     try {
-      const until = Date.now() + size(2000, 10_000);
+      const until = Date.now() + size(1000, 10_000);
       const client = async () => {
         while (Date.now() < until) {
           const a = await call(api.base, 'POST', '/jobs', {
@@ -217,7 +217,7 @@ describe('chaos: the API under abuse and outages', () => {
     }
   });
 
-  const SOCKETS = size(200, 2000);
+  const SOCKETS = size(100, 2000);
   it(`slow clients: ${SOCKETS} sockets stuck in their headers are closed after the timeout`, {
     timeout: 60_000,
   }, async () => {
