@@ -46,7 +46,7 @@ export interface AppOptions {
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
   queuePattern?: RegExp | null;
-  /** Jobs waiting on Redis at most (more: 503 at once, nothing stored). @default 1000 */
+  /** Jobs waiting on Redis at most (more: 503 at once, nothing stored). @default 5000 */
   maxInflightJobs?: number;
   /** Request bytes waiting on Redis at most. @default 16 MiB */
   maxInflightBytes?: number;

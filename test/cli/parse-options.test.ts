@@ -49,7 +49,7 @@ describe('parseOptions', () => {
     const d = parseOptions(apiOptionSpecs, [], {}).values;
     expect(d.queuePattern?.test('jobs')).toBe(true);
     expect([d.maxQueues, d.maxInflightJobs, d.maxInflightBytes, d.shutdownDrainMs]).toEqual([
-      1000, 1000, 16_777_216, 5000,
+      1000, 5000, 16_777_216, 5000,
     ]);
   });
 });
