@@ -91,19 +91,18 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
 
 /**
  * Gives each job a UUID (unless it has an id), registers its queue and indexes it by id (the queue
- * registry and the job-id index, so the API finds it without ?queue), in one pipeline sent before the
- * jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
+ * registry and the job-id index, so the API finds it without ?queue), sent before the jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
  */
 function registerAndIndex(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
-  const pipe = queues.connection.pipeline();
   for (const p of prepared) p.opts.jobId ??= randomUUID();
-  pipe.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue)));
-  indexJobs(
-    pipe,
-    queues.prefix,
-    prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
-  );
-  return pipe.exec();
+  return Promise.all([
+    queues.connection.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue))),
+    indexJobs(
+      queues.connection,
+      queues.prefix,
+      prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
+    ),
+  ]);
 }
 
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */

@@ -106,12 +106,10 @@ export function createProducer(o: ProducerOptions): Producer {
     // The index entries go first on the same connection: Redis answers in order, so a job acknowledged
     // below is already findable by id. A failed index write only costs lookups without ?queue.
     indexJobs(
-      connection.pipeline(),
+      connection,
       prefix,
       list.map((p) => ({ id: p.id, queue, opts: p.job.opts })),
-    )
-      .exec()
-      .catch(() => undefined);
+    ).catch(() => undefined);
     const q = o.queues.get(queue);
     const stored =
       list.length === 1
