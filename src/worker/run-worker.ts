@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import type { WorkerOptions } from './options.js';
@@ -144,6 +145,9 @@ export async function startWorker(
     watcher?.poke();
   }
 
+  // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
+  // of failing on a connection that is still being made; after that, not connected = not ready.
+  const probeRedis = createRedisGuard([control], 1000);
   const health =
     o.healthPort > 0
       ? await startHealthServer({
@@ -151,7 +155,7 @@ export async function startWorker(
           metrics: metrics.registry,
           isReady: async () => {
             if (state !== 'running') return { ready: false, reason: 'shutting down' };
-            await control.ping();
+            await probeRedis(() => control.ping());
             return { ready: true };
           },
         })
