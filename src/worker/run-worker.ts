@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { registerQueue } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
@@ -148,6 +149,10 @@ export async function startWorker(
   // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
   // of failing on a connection that is still being made; after that, not connected = not ready.
   const probeRedis = createRedisGuard([control], 1000);
+  // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
+  // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
+  // is down now is retried at the next start, and the API registers the queue at its first job anyway.
+  createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
   const health =
     o.healthPort > 0
       ? await startHealthServer({
