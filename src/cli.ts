@@ -6,10 +6,15 @@
  * Seed compatibility: with no command, `WORKER=1` runs the worker and anything else runs the API, so the
  * seed's manifests (`WORKER=1`, `EXIT=1`, `REDIS_CONNECTION_URL`) work unchanged.
  */
+import { formatHelp, type OptionSpecs } from './config.js';
 import { ConfigError } from './errors.js';
 
 export interface Command {
   summary: string;
+  /** The usage line, e.g. `kq status [options]`; with `options`, the dispatcher prints `--help`. */
+  usage?: string;
+  /** The command's option specs: `--help` prints them (one place, not one copy per command). */
+  options?: OptionSpecs;
   run(argv: string[], env: NodeJS.ProcessEnv): Promise<number>;
 }
 
@@ -24,6 +29,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   'metrics-adapter': () => import('./cli/metrics-adapter.js'),
   'keda-scaler': () => import('./cli/keda-scaler.js'),
   lab: () => import('./cli/lab.js'),
+  queues: () => import('./cli/queues.js'),
 };
 
 async function usage(): Promise<string> {
@@ -51,7 +57,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return 2;
   }
   try {
-    return await (await load()).command.run(rest, env);
+    const { command } = await load();
+    if (command.options && command.usage && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(formatHelp(`Usage: ${command.usage}`, command.summary, command.options));
+      return 0;
+    }
+    return await command.run(rest, env);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`kq ${name}: ${err.message}\n`);

@@ -6,20 +6,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { QUEUE_NAME_RULE } from '../config.js';
 import { KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
+import { createProducer } from '../queue/producer.js';
+import { createQueueDirectory } from '../queue/queue-directory.js';
+import { createQueueReads } from '../queue/queue-reads.js';
 import { createQueueRegistry } from '../queue/queues.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
 import { createAuthHook } from './auth.js';
+import { installBodyBudget } from './body-budget.js';
 import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
-import { createQueueDirectory } from './queue-directory.js';
-import { createRedisGuard } from './redis-guard.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -38,8 +42,48 @@ export interface AppOptions {
   bodyLimit?: number;
   /** @default 5000 */
   requestTimeoutMs?: number;
+  /** Most queues in the registry for the API to create one more. @default 1000 */
+  maxQueues?: number;
+  /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
+  queuePattern?: RegExp | null;
+  /** Jobs waiting on Redis at most (more: 503 at once, nothing stored). @default 5000 */
+  maxInflightJobs?: number;
+  /** Request bytes waiting on Redis at most. @default 16 MiB */
+  maxInflightBytes?: number;
+  /** Longest a client may take to send the request line and headers. @default 10000 */
+  headersTimeoutMs?: number;
+  /** Longest a client may take to send a whole request (headers and body). @default 30000 */
+  receiveTimeoutMs?: number;
+  /** Open connections at most; more are closed as they arrive. @default 1000 */
+  maxConnections?: number;
+  /** Allow the dashboard's write actions (with the bearer token). @default false */
+  uiWrite?: boolean;
+  /**
+   * Shutdown gate: once `begin()` is called every new request gets 503 SHUTTING_DOWN (with
+   * `Connection: close`) while the listener stays open; `kq api` opens it on SIGTERM, waits
+   * SHUTDOWN_DRAIN_MS, then closes the app. @default a gate opened by `app.close()`
+   */
+  shutdown?: ShutdownGate;
   /** A pino logger, or false for none (tests). @default false */
   logger?: Logger | false;
+}
+
+export interface ShutdownGate {
+  readonly closing: boolean;
+  begin(): void;
+}
+
+/** @example const gate = createShutdownGate(); process.on('SIGTERM', () => gate.begin()); */
+export function createShutdownGate(): ShutdownGate {
+  let closing = false;
+  return {
+    get closing() {
+      return closing;
+    },
+    begin() {
+      closing = true;
+    },
+  };
 }
 
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -88,6 +132,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const prefix = o.prefix ?? 'bull';
   const bodyLimit = o.bodyLimit ?? 1_048_576;
   const requestTimeoutMs = o.requestTimeoutMs ?? 5000;
+  const receiveTimeoutMs = o.receiveTimeoutMs ?? 30_000;
+  const headersTimeoutMs = Math.min(o.headersTimeoutMs ?? 10_000, receiveTimeoutMs);
   const app = Fastify({
     ...(o.logger ? { loggerInstance: apiLogger(o.logger) } : { logger: false }),
     bodyLimit,
@@ -99,19 +145,21 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // No child logger per request (it was a pino child and a bindings object per request): the lines
     // kq writes for a request carry its `reqId` themselves (below, and in errors.ts).
     childLoggerFactory: (logger) => logger,
-    // Receiving a request (headers + body) is bounded too: slow clients cannot hold a socket forever.
-    requestTimeout: Math.max(30_000, requestTimeoutMs * 2),
+    // Receiving a request is bounded (headers, then the whole request) and checked every second (Node's
+    // default is every 30 s, which made a 30 s timeout fire after 62-87 s); the 408 then destroys the
+    // socket (hardening.ts). Slow or silent clients cannot hold a socket for long.
+    requestTimeout: receiveTimeoutMs,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-    ...hardeningOptions(),
+    ...hardeningOptions({ headersTimeoutMs }),
     // Fastify's own request lines are off: kq writes one per request (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
-  let lastRedisLog = 0;
-  const onRedisError = (err: Error) => {
-    if (Date.now() - lastRedisLog < 5000) return;
-    lastRedisLog = Date.now();
-    app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
-  };
+  // Node closes connections past this at once (before any byte is read): 5,000 silent sockets no longer
+  // hold 5,000 descriptors.
+  app.server.maxConnections = o.maxConnections ?? 1000;
+  const onRedisError = throttleErrors((err) =>
+    app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),
+  );
   const redis = createRedis(o.redisUrl, {
     kind: 'fail-fast',
     commandTimeoutMs: requestTimeoutMs,
@@ -129,24 +177,33 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const guard = createRedisGuard([redis, ingest], requestTimeoutMs);
   const queues = createQueueRegistry(redis, prefix);
   const ingestQueues = createQueueRegistry(ingest, prefix);
-  const directory = createQueueDirectory({ redis, prefix, jobs: o.jobs });
-  let closing = false;
+  const directory = createQueueDirectory({
+    redis,
+    prefix,
+    declared: o.jobs.queues(),
+    maxQueues: o.maxQueues,
+    pattern: o.queuePattern === undefined ? QUEUE_NAME_RULE.re : o.queuePattern,
+  });
+  const reads = createQueueReads({ redis, prefix, directory, guard });
+  const producer = createProducer({
+    queues: ingestQueues,
+    directory,
+    guard,
+    timeoutMs: requestTimeoutMs,
+    maxInFlightJobs: o.maxInflightJobs,
+    maxInFlightBytes: o.maxInflightBytes,
+  });
+  const gate = o.shutdown ?? createShutdownGate();
   const ctx: ApiContext = {
     jobs: o.jobs,
     queues,
     redis,
     prefix,
     directory,
+    reads,
     guard,
-    submitter: createSubmitter({
-      queues,
-      ingestQueues,
-      jobs: o.jobs,
-      redis,
-      guard,
-      timeoutMs: requestTimeoutMs,
-    }),
-    isClosing: () => closing,
+    submitter: createSubmitter({ queues, jobs: o.jobs, redis, guard, producer }),
+    isClosing: () => gate.closing,
   };
 
   installErrorHandling(app, bodyLimit);
@@ -156,7 +213,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (closing && request.url !== '/healthz') {
+    if (gate.closing && request.url !== '/healthz') {
       reply.header('connection', 'close');
       sendError(request, reply, shuttingDown);
       return;
@@ -169,7 +226,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     done();
   });
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
-  const metrics = createApiMetrics({ redis, prefix, directory });
+  installBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
+  const metrics = createApiMetrics({ redis, reads });
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request, reply);
@@ -199,14 +257,14 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   queueRoutes(app, ctx);
   await seedRoutes(app, ctx);
   await registerDocsUi(app);
-  await registerDashboard(app, { queues, directory, redis });
+  await registerDashboard(app, { queues, directory, guard, write: o.uiWrite ?? false });
 
   app.addHook('preClose', async () => {
-    closing = true;
+    gate.begin();
   });
   // A keep-alive connection that carried an in-flight request must not keep the server open after it.
   app.addHook('onSend', (_request, reply, payload, done) => {
-    if (closing) reply.header('connection', 'close');
+    if (gate.closing) reply.header('connection', 'close');
     done(null, payload);
   });
   app.addHook('onClose', async () => {

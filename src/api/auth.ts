@@ -4,10 +4,13 @@
  *
  * Browsers cannot send a header when a person opens `/ui` or `/docs`, so those two (and only those) also
  * accept `?token=<token>`: it is checked, swapped for an HttpOnly SameSite=Strict cookie, and the browser
- * is redirected to the same page without the token in the URL. The cookie holds a hash derived from the
- * token, not the token, so a leaked cookie opens the dashboard but not the API.
+ * is redirected to the same page without the token in the URL (never elsewhere: a path that resolves
+ * outside /ui or /docs, e.g. `/ui/../..//evil.example`, redirects to /ui). The cookie holds its expiry and
+ * an HMAC of it keyed by a hash of the token, not the token: it expires after `UI_COOKIE_MAX_AGE_S` on the
+ * server's clock too, and a leaked cookie opens the dashboard but not the API. A cookie only ever
+ * authorizes reads (GET, HEAD): a write through the dashboard needs the bearer token (dashboard.ts).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError, KqError } from '../errors.js';
@@ -17,8 +20,33 @@ export const UI_COOKIE = 'kq_ui';
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
 const BROWSER_PATH = /^\/(ui|docs)(\/|$)/;
 
+/** How long a dashboard cookie is valid (8 hours), in the browser and on the server. */
+export const UI_COOKIE_MAX_AGE_S = 8 * 3600;
+
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
-const cookieValueFor = (token: string): string => sha256(`kq-ui-cookie\0${token}`).toString('hex');
+const cookieKey = (token: string): Buffer => sha256(`kq-ui-cookie\0${token}`);
+const cookieMac = (key: Buffer, expires: string): Buffer =>
+  createHmac('sha256', key).update(expires).digest();
+/** `<expires unix s>.<hmac hex>` */
+const cookieValueFor = (token: string, expires: number): string =>
+  `${expires}.${cookieMac(cookieKey(token), String(expires)).toString('hex')}`;
+
+/** True when `value` is an unexpired cookie made from one of the tokens (every key is checked). */
+function validCookie(value: string, keys: readonly Buffer[], nowS: number): boolean {
+  const m = /^(\d{1,12})\.([0-9a-f]{64})$/.exec(value);
+  if (!m || Number(m[1]) < nowS) return false;
+  const mac = Buffer.from(m[2] as string, 'hex');
+  let ok = false;
+  for (const k of keys) ok = timingSafeEqual(mac, cookieMac(k, m[1] as string)) || ok;
+  return ok;
+}
+
+/** Where to send the browser after swapping ?token= for the cookie: the same page, or /ui. */
+function redirectTarget(url: URL): string {
+  return BROWSER_PATH.test(url.pathname) && !url.pathname.startsWith('//')
+    ? `${url.pathname}${url.search}`
+    : '/ui';
+}
 
 function matchesAny(candidate: string, hashes: readonly Buffer[]): boolean {
   const h = sha256(candidate);
@@ -77,7 +105,7 @@ export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise
 /** An `onRequest` hook enforcing `tokens` on every route but /healthz and /readyz. */
 export function createAuthHook(tokens: readonly string[]): AuthHook {
   const tokenHashes = tokens.map(sha256);
-  const cookieHashes = tokens.map((t) => sha256(cookieValueFor(t)));
+  const cookieKeys = tokens.map(cookieKey);
   return async (request, reply) => {
     try {
       return await check(request, reply);
@@ -102,14 +130,23 @@ export function createAuthHook(tokens: readonly string[]): AuthHook {
         const url = new URL(request.url, 'http://x');
         url.searchParams.delete('token');
         const secure = request.protocol === 'https' ? '; Secure' : '';
-        const value = cookieValueFor(token);
+        const value = cookieValueFor(token, Math.floor(Date.now() / 1000) + UI_COOKIE_MAX_AGE_S);
         return reply
-          .header('set-cookie', `${UI_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict${secure}`)
+          .header(
+            'set-cookie',
+            `${UI_COOKIE}=${value}; Path=/; Max-Age=${UI_COOKIE_MAX_AGE_S}; HttpOnly; SameSite=Strict${secure}`,
+          )
           .header('cache-control', 'no-store')
-          .redirect(`${url.pathname}${url.search}`, 303);
+          .redirect(redirectTarget(url), 303);
       }
       const cookie = readCookie(request.headers.cookie, UI_COOKIE);
-      if (cookie && matchesAny(cookie, cookieHashes)) return undefined;
+      if (cookie && validCookie(cookie, cookieKeys, Date.now() / 1000)) {
+        if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+        throw new KqError(
+          'FORBIDDEN',
+          'The dashboard cookie only allows reading; a write action needs Authorization: Bearer <token>.',
+        );
+      }
       throw unauthorized(
         `${path.startsWith('/ui') ? 'The dashboard' : 'The API reference'} needs a token: open ${path}?token=<token>, or send Authorization: Bearer <token>.`,
       );

@@ -1,9 +1,10 @@
-/** What route modules receive from `buildApp`: the shared Redis pieces and the submission path. */
+/** What route modules receive from `buildApp`: the Redis-access layer's pieces and the submission path. */
 import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { QueueDirectory } from '../queue/queue-directory.js';
+import type { QueueReads } from '../queue/queue-reads.js';
 import type { QueueRegistry } from '../queue/queues.js';
-import type { QueueDirectory } from './queue-directory.js';
-import type { RedisGuard } from './redis-guard.js';
+import type { RedisGuard } from '../queue/redis-guard.js';
 import type { Submitter } from './submit.js';
 
 export interface ApiContext {
@@ -12,7 +13,10 @@ export interface ApiContext {
   /** The API's fail-fast connection. */
   redis: Redis;
   prefix: string;
+  /** The queue registry (no keyspace scans). */
   directory: QueueDirectory;
+  /** TTL-cached counts (metrics). */
+  reads: QueueReads;
   guard: RedisGuard;
   submitter: Submitter;
   /** True once shutdown began: /readyz answers 503. */

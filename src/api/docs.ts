@@ -30,9 +30,20 @@ export function payloadJsonSchema(def: JobDefinition): Record<string, unknown> {
 
 const componentName = (type: string) => `Payload_${type.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
 
+/**
+ * What "Try it out" sends for a type: the type and, when the schema accepts an empty payload, the
+ * payload it turns into (its defaults). No queue, delay, priority or attempts: swagger-ui would otherwise
+ * fill them from the schema's bounds (a one-year delay, 1,000 attempts, a random queue name).
+ */
+export function exampleRequest(def: JobDefinition): Record<string, unknown> {
+  const empty = (def.schema as z.ZodType).safeParse({});
+  return empty.success ? { type: def.name, data: empty.data ?? {} } : { type: def.name };
+}
+
 function perTypeVariants(jobs: JobRegistry, envelope: { properties: Record<string, unknown> }) {
   return jobs.all.map((d) => ({
     title: d.name,
+    example: exampleRequest(d),
     description: d.description,
     type: 'object',
     required: ['type'],
@@ -65,11 +76,13 @@ export async function registerOpenApi(app: FastifyInstance, jobs: JobRegistry, a
     },
     transform({ schema, url, route }) {
       const s = { ...(schema as Record<string, unknown>) };
-      if (url === '/jobs' && route.method === 'POST') s.body = { oneOf: variants };
+      const example = variants[0]?.example;
+      if (url === '/jobs' && route.method === 'POST') s.body = { oneOf: variants, example };
       if (url === '/jobs/batch' && route.method === 'POST') {
         s.body = {
           ...batchRequestSchema,
           properties: { jobs: { ...batchRequestSchema.properties.jobs, items: { oneOf: variants } } },
+          example: { jobs: example ? [example] : [] },
         };
       }
       if (url === '/healthz' || url === '/readyz') s.security = [];

@@ -1,25 +1,12 @@
 /**
  * The ONE place errors become HTTP responses, always `{"error": {"code", "message", ...details}}`.
- * kq's error classes map by code; Fastify's own errors (schema validation, content type, body limit,
+ * kq's error classes map by code (their status is declared with the code, in src/errors.ts); Fastify's own errors (schema validation, content type, body limit,
  * malformed JSON, prototype poisoning) map to 4xx here too; a Redis outage maps to 503 + Retry-After.
  * Anything else is a bug: 500 INTERNAL, logged with its stack, with no internals in the body.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KqError, RedisUnavailableError } from '../errors.js';
-
-const STATUS_BY_CODE: Record<string, number> = {
-  UNAUTHORIZED: 401,
-  UNKNOWN_JOB_TYPE: 422,
-  INVALID_PAYLOAD: 422,
-  JOB_NOT_FOUND: 404,
-  QUEUE_NOT_FOUND: 404,
-  ROUTE_NOT_FOUND: 404,
-  JOB_FINISHED: 409,
-  REDIS_UNAVAILABLE: 503,
-  SHUTTING_DOWN: 503,
-  UNSUPPORTED_CHARSET: 415,
-  URI_TOO_LONG: 414,
-};
+import { toUnavailable } from '../queue/redis-errors.js';
 
 /** Fastify error code -> [status, kq code, message]. */
 const FASTIFY_ERRORS: Record<string, [number, string, string]> = {
@@ -43,35 +30,17 @@ const FASTIFY_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_TYPE: [400, 'BAD_REQUEST', 'The Content-Type header is invalid.'],
 };
 
-/** ioredis / network errors that mean "Redis did not answer": nothing was stored. */
-const REDIS_DOWN =
-  /Connection is closed|Stream isn't writeable|Command timed out|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|MaxRetriesPerRequest|^LOADING|^READONLY|^MASTERDOWN|^OOM|^MISCONF|^BUSY|^CLUSTERDOWN/;
-
-export function isRedisDownError(err: unknown): boolean {
-  if (err instanceof RedisUnavailableError) return true;
-  if (!(err instanceof Error)) return false;
-  // ioredis fails commands in flight when the connection drops with MaxRetriesPerRequestError, whose
-  // message ("Reached the max retries per request limit") names no network condition.
-  return (
-    err.name === 'MaxRetriesPerRequestError' ||
-    REDIS_DOWN.test(err.message) ||
-    /max retries per request/i.test(err.message)
-  );
-}
-
-/** A command that failed before it was written to the socket stored nothing; any other may have landed. */
-const NOT_SENT = /Stream isn't writeable|enableOfflineQueue/;
-
-/**
- * The 503 for a Redis error: "nothing was stored" only when the command never left; otherwise the write
- * may have landed, and the client is told to retry with the same Idempotency-Key.
- */
-export function redisUnavailable(err: unknown): RedisUnavailableError {
-  if (err instanceof RedisUnavailableError) return err;
-  if (err instanceof Error && NOT_SENT.test(err.message)) return new RedisUnavailableError();
-  return new RedisUnavailableError(
-    'Redis failed while the request was in flight; the job may or may not have been stored. Retry with the same Idempotency-Key.',
-  );
+/** What a client should do about a 503 whose outcome is unknown (the layer knows nothing of HTTP). */
+function unavailableBody(e: RedisUnavailableError): ErrorBody {
+  const d = e.details;
+  let message = e.message;
+  if (d.stored === 'unknown' && typeof d.jobId === 'string') {
+    message += ` GET /jobs/${d.jobId} tells which; a retry with the same Idempotency-Key stores it at most once.`;
+  } else if (d.stored === 'unknown') {
+    message +=
+      ' GET /jobs/<id> tells which; a retry with the same Idempotency-Key stores a job at most once.';
+  }
+  return { error: { ...d, code: e.code, message } };
 }
 
 export interface ErrorBody {
@@ -94,13 +63,12 @@ function validationIssues(err: FastifyError): { path: string; message: string }[
 
 /** Turns any error into a status and a body in kq's shape. */
 export function toHttpError(err: unknown, bodyLimit: number): { status: number; body: ErrorBody } {
-  if (err instanceof KqError) {
-    const status = STATUS_BY_CODE[err.code] ?? (err.code === 'CONFIG_INVALID' ? 500 : 400);
-    return { status, body: { error: { ...err.details, code: err.code, message: err.message } } };
+  const unavailable = toUnavailable(err);
+  if (unavailable instanceof RedisUnavailableError) {
+    return { status: 503, body: unavailableBody(unavailable) };
   }
-  if (isRedisDownError(err)) {
-    const e = redisUnavailable(err);
-    return { status: 503, body: { error: { code: e.code, message: e.message } } };
+  if (err instanceof KqError) {
+    return { status: err.status, body: { error: { ...err.details, code: err.code, message: err.message } } };
   }
   const fe = err as FastifyError;
   if (fe?.validation) {

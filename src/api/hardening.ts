@@ -57,7 +57,14 @@ function onClientError(err: Error & { code?: string }, socket: Socket): void {
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? rawErrorResponse(408, 'REQUEST_TIMEOUT', 'The request was not received in time.')
         : rawErrorResponse(400, 'MALFORMED_HTTP', 'The request is not valid HTTP/1.1; it was not processed.');
-  socket.end(response);
+  // end() alone only half-closes: a client that never reads or closes kept the socket open for minutes.
+  // Write the answer, then destroy the socket once it is flushed (or after a second at most).
+  const timer = setTimeout(() => socket.destroy(), 1000);
+  timer.unref();
+  socket.end(response, () => {
+    clearTimeout(timer);
+    socket.destroy();
+  });
 }
 
 function onFrameworkError(
@@ -75,10 +82,14 @@ function onFrameworkError(
   sendError(request, reply, e);
 }
 
-/** Fastify options that route protocol-level errors into kq's error shape. */
-export function hardeningOptions(): Partial<FastifyServerOptions> {
+/** Fastify options that route protocol-level errors into kq's error shape and bound slow clients. */
+export function hardeningOptions(o: { headersTimeoutMs: number }): Partial<FastifyServerOptions> {
   return {
-    http: { requireHostHeader: false },
+    http: {
+      requireHostHeader: false,
+      headersTimeout: o.headersTimeoutMs,
+      connectionsCheckingInterval: 1000,
+    },
     clientErrorHandler: onClientError,
     frameworkErrors: onFrameworkError,
     routerOptions: { maxParamLength: 200 },

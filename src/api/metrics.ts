@@ -1,14 +1,14 @@
 /**
- * The API's Prometheus registry. Queue gauges are read from Redis when scraped (one snapshot shared by
- * both gauges, cached for at most 1 s), so every API replica reports the same, current numbers; when Redis
+ * The API's Prometheus registry. Queue gauges are read from Redis when scraped, for the queues of
+ * the registry (never a keyspace scan), as one snapshot shared by the gauges and cached for at most 1 s, so every API replica reports the same, current numbers; when Redis
  * does not answer, the queue series are left out (never stale values) and `kq_redis_up` is 0.
  * HTTP metrics are labelled by route template, never by raw URL, to keep cardinality bounded.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { COUNT_STATES, type QueueCounts, readCounts } from '../queue/counts.js';
-import type { QueueDirectory } from './queue-directory.js';
+import { COUNT_STATES, type QueueCounts } from '../queue/counts.js';
+import type { QueueReads } from '../queue/queue-reads.js';
 
 export interface ApiMetrics {
   registry: Registry;
@@ -17,29 +17,12 @@ export interface ApiMetrics {
   close(): void;
 }
 
-/** @example const m = createApiMetrics({ redis, prefix, directory }); await m.registry.metrics() */
-export function createApiMetrics(o: {
-  redis: Redis;
-  prefix: string;
-  directory: QueueDirectory;
-  cacheMs?: number;
-}): ApiMetrics {
+/** @example const m = createApiMetrics({ redis, reads }); await m.registry.metrics() */
+export function createApiMetrics(o: { redis: Redis; reads: QueueReads }): ApiMetrics {
   const registry = new Registry();
-  const cacheMs = o.cacheMs ?? 1000;
-  let snap: { at: number; value: Promise<Map<string, QueueCounts> | undefined> } | undefined;
-  const snapshot = () => {
-    const now = Date.now();
-    if (!snap || now - snap.at >= cacheMs) {
-      const value = (async () => {
-        if (o.redis.status !== 'ready') return undefined;
-        const names = await o.directory.names();
-        const counts = await Promise.all(names.map((n) => readCounts(o.redis, o.prefix, n)));
-        return new Map(names.map((n, i) => [n, counts[i] as QueueCounts]));
-      })().catch(() => undefined);
-      snap = { at: now, value };
-    }
-    return snap.value;
-  };
+  // One snapshot per scrape (the layer caches it for 1 s); undefined when Redis did not answer.
+  const snapshot = (): Promise<Map<string, QueueCounts> | undefined> =>
+    o.redis.status === 'ready' ? o.reads.all().catch(() => undefined) : Promise.resolve(undefined);
 
   new Gauge({
     name: 'kq_redis_up',

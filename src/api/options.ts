@@ -3,11 +3,32 @@ import {
   boolOption,
   enumOption,
   intOption,
+  type OptionSpec,
   type OptionValues,
   prefixOption,
+  QUEUE_NAME_RULE,
   redisUrlOption,
   stringOption,
 } from '../config.js';
+
+/** A regular expression option, anchored (`^(?:...)$`); `none` = no name matches. */
+function regexOption(flag: string, env: string[], def: RegExp, doc: string): OptionSpec<RegExp | null> {
+  return {
+    flag,
+    env,
+    default: def,
+    doc,
+    rule: 'must be a valid regular expression (JavaScript syntax), or "none"',
+    parse(raw) {
+      if (raw === 'none') return null;
+      try {
+        return new RegExp(`^(?:${raw})$`);
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
 
 export const apiOptionSpecs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'HTTP port'),
@@ -39,6 +60,74 @@ export const apiOptionSpecs = {
     100,
     600_000,
     'longest a request waits on Redis before a 503',
+  ),
+  headersTimeoutMs: intOption(
+    'headers-timeout-ms',
+    ['HEADERS_TIMEOUT_MS'],
+    10_000,
+    1000,
+    600_000,
+    'longest a client may take to send the request headers (408, socket closed)',
+  ),
+  receiveTimeoutMs: intOption(
+    'receive-timeout-ms',
+    ['RECEIVE_TIMEOUT_MS'],
+    30_000,
+    1000,
+    600_000,
+    'longest a client may take to send a whole request (408, socket closed)',
+  ),
+  maxConnections: intOption(
+    'max-connections',
+    ['MAX_CONNECTIONS'],
+    1000,
+    1,
+    1_000_000,
+    'open connections at most; more are closed as they arrive',
+  ),
+  shutdownDrainMs: intOption(
+    'shutdown-drain-ms',
+    ['SHUTDOWN_DRAIN_MS'],
+    5000,
+    0,
+    120_000,
+    'on SIGTERM: answer new requests 503 SHUTTING_DOWN this long before the listener closes',
+  ),
+  uiWrite: boolOption(
+    'ui-write',
+    ['UI_WRITE'],
+    false,
+    "allow the dashboard's write actions (retry, remove, empty...), with the bearer token only",
+  ),
+  maxQueues: intOption(
+    'max-queues',
+    ['MAX_QUEUES'],
+    1000,
+    1,
+    1_000_000,
+    'most queues in the registry for the API to create one more (QUEUE_PATTERN)',
+  ),
+  queuePattern: regexOption(
+    'queue-pattern',
+    ['QUEUE_PATTERN'],
+    QUEUE_NAME_RULE.re,
+    "regular expression (anchored): new queues the API may create, up to MAX_QUEUES; 'none' = only the job types' and registered queues",
+  ),
+  maxInflightJobs: intOption(
+    'max-inflight-jobs',
+    ['MAX_INFLIGHT_JOBS'],
+    5000,
+    1,
+    1_000_000,
+    'jobs waiting on Redis at most; more are refused at once with 503 (nothing stored)',
+  ),
+  maxInflightBytes: intOption(
+    'max-inflight-bytes',
+    ['MAX_INFLIGHT_BYTES'],
+    16_777_216,
+    1024,
+    1_073_741_824,
+    'request bytes waiting on Redis at most; more are refused at once with 503 (nothing stored)',
   ),
 };
 

@@ -3,6 +3,7 @@
  * type's `data` afterwards) and @fastify/swagger turns them into the OpenAPI document.
  */
 import { QUEUE_NAME_RULE } from '../config.js';
+import { MAX_PRIORITY } from '../queue/enqueue.js';
 import { JOB_STATUSES } from '../queue/job-status.js';
 
 const queueName = {
@@ -21,7 +22,12 @@ const jobFields = {
     maximum: 31_536_000_000,
     description: 'Milliseconds before it may run.',
   },
-  priority: { type: 'integer', minimum: 1, maximum: 2_097_152, description: '1 = highest; unset = FIFO.' },
+  priority: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_PRIORITY,
+    description: `1 = highest, ${MAX_PRIORITY} = lowest (BullMQ's range); unset = FIFO.`,
+  },
   attempts: { type: 'integer', minimum: 1, maximum: 1000, description: 'Runs before failing for good.' },
 } as const;
 

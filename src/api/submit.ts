@@ -1,24 +1,27 @@
 /**
  * The ONE job-submission path of the API: every route that stores jobs calls `submit` or `submitMany`.
  * Fastify's JSON schema has already checked the envelope; here the type is resolved and `data` validated
- * with the type's zod schema (`prepareJob`), an Idempotency-Key becomes a deterministic job id, and the job
- * is stored. The function returns only after Redis has acknowledged the write.
+ * with the type's zod schema (`prepareJob`), every job gets its id (a UUID, or the id derived from its
+ * Idempotency-Key), replays are answered from the existing job, and the rest go to the layer's batching
+ * producer (src/queue/producer.ts), which answers only after Redis acknowledged the write, bounds what is
+ * in flight, and says truthfully whether a failed job may exist.
  *
- * Coalescing: single submissions that arrive in the same turn of the event loop (under load, every
- * request parsed in one I/O phase) are stored together with one `addBulk` per queue, which BullMQ sends
- * as one pipeline: one write and one read for the batch instead of one round trip per request, on the
- * API's side and on Redis'. Each request is still answered only after its own job is stored. If the
- * pipeline fails, its jobs are retried one by one so each request gets its own answer; that is safe
- * because every job carries its own id (a UUID or the idempotency id) and BullMQ stores nothing for an
- * id that exists. Measured in docs/performance.md.
+ * Idempotency, item by item (a batch tells the truth for each item):
+ * - the key's job exists (or was cancelled): `replayed: true` with its current status, nothing stored;
+ * - two items of one batch with the same key on the same queue name one job: the first is stored, the
+ *   others answer `replayed: true` with the first one's id.
+ * Known race: two requests with one key at the same moment may both answer `replayed: false`; BullMQ
+ * still stores one job (a second add with an existing id stores nothing).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
-import { addPrepared, type EnqueueRequest, type PreparedJob, prepareJob } from '../queue/enqueue.js';
+import { type EnqueueRequest, type PreparedJob, prepareJob } from '../queue/enqueue.js';
 import { locateJob, readJobStatus } from '../queue/job-status.js';
+import type { Producer } from '../queue/producer.js';
 import type { QueueRegistry } from '../queue/queues.js';
-import { mapRedisError, type RedisGuard, redisTimedOut } from './redis-guard.js';
+import { classifyRedisError, notSent } from '../queue/redis-errors.js';
+import type { RedisGuard } from '../queue/redis-guard.js';
 
 export interface SubmitRequest extends Omit<EnqueueRequest, 'jobId'> {
   idempotencyKey?: string;
@@ -41,122 +44,36 @@ export function idempotentJobId(queue: string, key: string): string {
   return `idem-${createHash('sha256').update(`${queue}\n${key}`).digest('hex').slice(0, 40)}`;
 }
 
+/** The replay check only reads: whatever Redis did, it stored nothing for this request. */
+const readOnly = (err: unknown): never => {
+  if (classifyRedisError(err)) throw notSent('Redis did not answer the Idempotency-Key check');
+  throw err;
+};
+
 export interface Submitter {
-  /** `idempotencyKey` (the header) wins over `req.idempotencyKey`. */
-  submit(req: SubmitRequest, idempotencyKey?: string): Promise<Submitted>;
+  /** `idempotencyKey` (the header) wins over `req.idempotencyKey`; `bytes`: the request's size. */
+  submit(req: SubmitRequest, idempotencyKey?: string, bytes?: number): Promise<Submitted>;
   /** Validates every request first (nothing stored if one is invalid), then stores all in one go. */
-  submitMany(reqs: readonly SubmitRequest[]): Promise<Submitted[]>;
-}
-
-/** Jobs stored per pipeline at most; a larger backlog of concurrent requests goes out in several. */
-const MAX_BATCH = 500;
-
-interface PendingAdd {
-  job: PreparedJob;
-  resolve: (id: string) => void;
-  reject: (err: unknown) => void;
+  submitMany(reqs: readonly SubmitRequest[], bytes?: number): Promise<Submitted[]>;
 }
 
 /**
- * `add(job)` resolves with the stored job's id; concurrent adds share one pipeline. Each flushed batch
- * is bounded by one timer (`timeoutMs`, then RedisUnavailableError), not one per request.
- */
-function createCoalescer(queues: QueueRegistry, timeoutMs: number) {
-  const pending = new Map<string, PendingAdd[]>();
-  let scheduled = false;
-
-  const addOne = (queue: string, j: PendingAdd) =>
-    queues
-      .get(queue)
-      .add(j.job.name, j.job.data, j.job.opts)
-      .then(
-        (job) => j.resolve(job.id as string),
-        (err) => j.reject(mapRedisError(err)),
-      );
-
-  function flushQueue(queue: string): void {
-    const list = pending.get(queue);
-    if (!list) return;
-    pending.delete(queue);
-    const timer = setTimeout(() => {
-      for (const j of list) j.reject(redisTimedOut(timeoutMs));
-    }, timeoutMs);
-    const done = () => clearTimeout(timer);
-    if (list.length === 1) {
-      addOne(queue, list[0] as PendingAdd).then(done);
-      return;
-    }
-    queues
-      .get(queue)
-      .addBulk(list.map((j) => j.job))
-      .then(
-        (jobs) => {
-          done();
-          for (let i = 0; i < list.length; i++) (list[i] as PendingAdd).resolve(jobs[i]?.id as string);
-        },
-        () => {
-          Promise.all(list.map((j) => addOne(queue, j))).then(done);
-        },
-      );
-  }
-
-  function flush(): void {
-    scheduled = false;
-    for (const queue of [...pending.keys()]) flushQueue(queue);
-  }
-
-  return (job: PreparedJob): Promise<string> =>
-    new Promise<string>((resolve, reject) => {
-      const queue = job.queue;
-      let list = pending.get(queue);
-      if (!list) {
-        list = [];
-        pending.set(queue, list);
-      }
-      list.push({ job, resolve, reject });
-      if (list.length >= MAX_BATCH) flushQueue(queue);
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    });
-}
-
-/**
- * `ingestQueues` store jobs (the API gives them a connection of their own); `queues` and `redis` read
- * existing jobs for idempotent replays.
- * @example const s = createSubmitter({ queues, ingestQueues: queues, jobs, redis }); await s.submit({ type: 'sleep' })
+ * `queues` and `redis` read existing jobs for idempotent replays (bounded by `guard`); `producer` stores.
+ * @example const s = createSubmitter({ queues, jobs, redis, guard, producer }); await s.submit({ type: 'sleep' })
  */
 export function createSubmitter(o: {
   queues: QueueRegistry;
-  ingestQueues: QueueRegistry;
   jobs: JobRegistry;
   redis: Redis;
   guard: RedisGuard;
-  timeoutMs: number;
+  producer: Producer;
 }): Submitter {
-  /**
-   * Validates and gives the job its id: a UUID (not BullMQ's per-queue counter, so that `/jobs/<id>`
-   * names one job across queues), or the idempotency id. An omitted `data` becomes {} in prepareJob.
-   */
   const prepare = (req: SubmitRequest, key: string | undefined, at?: string): PreparedJob => {
     const p = prepareJob(o.jobs, req, at);
     p.opts.jobId = key === undefined ? randomUUID() : idempotentJobId(p.queue, key);
     return p;
   };
-  const add = createCoalescer(o.ingestQueues, o.timeoutMs);
   const initialStatus = (p: PreparedJob) => (p.opts.delay ? 'delayed' : 'waiting');
-
-  /**
-   * A plain submission (no Idempotency-Key, connections ready) skips the guard: the coalescer bounds
-   * its batch as a whole, which saves a promise, a closure and a deadline entry per request.
-   */
-  async function submit(req: SubmitRequest, idempotencyKey = req.idempotencyKey): Promise<Submitted> {
-    const p = prepare(req, idempotencyKey);
-    if (idempotencyKey === undefined && o.guard.ready()) return stored(p, await add(p));
-    return o.guard(() => storeOrReplay(p, idempotencyKey));
-  }
-
   const stored = (p: PreparedJob, id: string): Submitted => ({
     id,
     type: p.name,
@@ -165,31 +82,66 @@ export function createSubmitter(o: {
     replayed: false,
   });
 
-  async function storeOrReplay(p: PreparedJob, idempotencyKey: string | undefined): Promise<Submitted> {
-    const jobId = p.opts.jobId as string;
-    if (idempotencyKey !== undefined) {
-      // A replay: answer with the existing job (or its cancellation) and store nothing.
-      const found = await locateJob(o.redis, o.queues.prefix, [p.queue], jobId);
-      if (found) {
-        const existing = await readJobStatus(o.queues.get(p.queue), o.redis, o.queues.prefix, jobId);
-        if (existing) {
-          return {
-            id: existing.id,
-            type: existing.type,
-            queue: p.queue,
-            status: existing.status,
-            replayed: true,
-          };
-        }
-      }
-    }
-    return stored(p, await add(p));
+  /** The existing job for an idempotent id, as a replay; undefined when there is none. */
+  async function existing(p: PreparedJob): Promise<Submitted | undefined> {
+    const id = p.opts.jobId as string;
+    if (!(await locateJob(o.redis, o.queues.prefix, [p.queue], id))) return undefined;
+    const found = await readJobStatus(o.queues.get(p.queue), o.redis, o.queues.prefix, id);
+    return found && { id, type: found.type, queue: p.queue, status: found.status, replayed: true };
   }
 
-  async function submitMany(reqs: readonly SubmitRequest[]): Promise<Submitted[]> {
+  async function submit(req: SubmitRequest, idempotencyKey = req.idempotencyKey, bytes = 0) {
+    const p = prepare(req, idempotencyKey);
+    if (idempotencyKey !== undefined) {
+      const replay = await o.guard(() => existing(p)).catch(readOnly);
+      if (replay) return replay;
+    }
+    return stored(p, await o.producer.add(p, bytes));
+  }
+
+  async function submitMany(reqs: readonly SubmitRequest[], bytes = 0): Promise<Submitted[]> {
     const prepared = reqs.map((r, i) => prepare(r, r.idempotencyKey, `jobs[${i}]: `));
-    const ids = await o.guard(() => addPrepared(o.ingestQueues, prepared));
-    return prepared.map((p, i) => stored(p, ids[i] as string));
+    const answers: (Submitted | undefined)[] = new Array(prepared.length);
+    // Items with a key: the first item per job id is checked against Redis, later ones point at it.
+    const firstOf = new Map<string, number>();
+    const keyed: number[] = [];
+    prepared.forEach((p, i) => {
+      if (reqs[i]?.idempotencyKey === undefined) return;
+      const id = `${p.queue}\n${p.opts.jobId}`;
+      if (!firstOf.has(id)) {
+        firstOf.set(id, i);
+        keyed.push(i);
+      }
+    });
+    if (keyed.length) {
+      const found = await o
+        .guard(() => Promise.all(keyed.map((i) => existing(prepared[i] as PreparedJob))))
+        .catch(readOnly);
+      keyed.forEach((i, k) => {
+        answers[i] = found[k];
+      });
+    }
+    const toStore: number[] = [];
+    prepared.forEach((p, i) => {
+      const first = reqs[i]?.idempotencyKey === undefined ? i : firstOf.get(`${p.queue}\n${p.opts.jobId}`);
+      if (first === i && !answers[i]) toStore.push(i);
+    });
+    const ids = toStore.length
+      ? await o.producer.addMany(
+          toStore.map((i) => prepared[i] as PreparedJob),
+          bytes,
+        )
+      : [];
+    toStore.forEach((i, k) => {
+      answers[i] = stored(prepared[i] as PreparedJob, ids[k] as string);
+    });
+    return prepared.map((p, i) => {
+      const own = answers[i];
+      if (own) return own;
+      // A later item with the same key as an earlier one: the same job, not a second one.
+      const first = answers[firstOf.get(`${p.queue}\n${p.opts.jobId}`) as number] as Submitted;
+      return { ...first, replayed: true };
+    });
   }
 
   return { submit, submitMany };

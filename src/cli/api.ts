@@ -3,11 +3,11 @@
  * SIGTERM/SIGINT: stop accepting, let in-flight requests finish, close Redis, exit 0.
  */
 
-import { buildApp } from '../api/app.js';
+import { buildApp, createShutdownGate } from '../api/app.js';
 import { readTokens } from '../api/auth.js';
 import { apiOptionSpecs } from '../api/options.js';
 import type { Command } from '../cli.js';
-import { formatHelp, parseOptions } from '../config.js';
+import { parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createLogger, redactUrl } from '../log.js';
@@ -16,12 +16,10 @@ const summary = 'Run the HTTP API (jobs, queues, metrics, /docs, /ui dashboard)'
 
 export const command: Command = {
   summary,
+  usage: 'kq api [options]',
+  options: apiOptionSpecs,
   async run(argv, env) {
-    const { values, help } = parseOptions(apiOptionSpecs, argv, env);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq api [options]', summary, apiOptionSpecs));
-      return 0;
-    }
+    const { values } = parseOptions(apiOptionSpecs, argv, env);
     const authOff = values.noAuth || values.auth === 'none';
     const tokens = readTokens(values.tokens, values.tokensFile);
     if (!authOff && tokens.length === 0) {
@@ -32,13 +30,23 @@ export const command: Command = {
     }
     const log = createLogger({ component: 'api' });
     const jobs = await loadRegistry(values.handlers);
+    const shutdown = createShutdownGate();
     const app = await buildApp({
+      shutdown,
       redisUrl: values.redisUrl,
       prefix: values.prefix,
       jobs,
       tokens: authOff ? null : tokens,
       bodyLimit: values.bodyLimit,
       requestTimeoutMs: values.requestTimeoutMs,
+      maxQueues: values.maxQueues,
+      uiWrite: values.uiWrite,
+      headersTimeoutMs: values.headersTimeoutMs,
+      receiveTimeoutMs: values.receiveTimeoutMs,
+      maxConnections: values.maxConnections,
+      queuePattern: values.queuePattern,
+      maxInflightJobs: values.maxInflightJobs,
+      maxInflightBytes: values.maxInflightBytes,
       logger: log,
     });
     try {
@@ -75,10 +83,20 @@ export const command: Command = {
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        log.info({ event: 'api.stopping', signal }, `${signal}: finishing in-flight requests, then closing`);
-        // Requests are bounded by REQUEST_TIMEOUT_MS; past that (plus slack) close whatever is left.
-        setTimeout(() => app.server.closeAllConnections(), values.requestTimeoutMs + 5000).unref();
-        app.close().then(
+        log.info(
+          { event: 'api.stopping', signal, drainMs: values.shutdownDrainMs },
+          `${signal}: new requests get 503 SHUTTING_DOWN for ${values.shutdownDrainMs} ms while endpoints drain, then the listener closes`,
+        );
+        // Phase 1 (drain): still listening, every new request answered 503 with Connection: close, so
+        // clients and load balancers move on while Kubernetes removes the endpoint; no connection resets.
+        shutdown.begin();
+        const close = () => {
+          // Phase 2: stop listening, let in-flight requests finish (bounded by REQUEST_TIMEOUT_MS), then
+          // close whatever is left.
+          setTimeout(() => app.server.closeAllConnections(), values.requestTimeoutMs + 5000).unref();
+          return app.close();
+        };
+        new Promise((r) => setTimeout(r, values.shutdownDrainMs)).then(close).then(
           () => {
             log.info({ event: 'api.stopped' }, 'API stopped');
             resolve(0);

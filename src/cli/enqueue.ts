@@ -1,7 +1,6 @@
 /** `kq enqueue <type> [json]`: validates the payload against the type's schema, stores the job, prints its id. */
 import type { Command } from '../cli.js';
 import {
-  formatHelp,
   intOption,
   parseOptions,
   prefixOption,
@@ -12,7 +11,7 @@ import {
 import { ConfigError, ValidationError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
-import { enqueue } from '../queue/enqueue.js';
+import { enqueue, MAX_PRIORITY } from '../queue/enqueue.js';
 import { createQueueRegistry } from '../queue/queues.js';
 
 const specs = {
@@ -20,7 +19,7 @@ const specs = {
   prefix: prefixOption(),
   queue: stringOption('queue', [], '', "queue name; default: the job type's queue", QUEUE_NAME_RULE),
   delay: intOption('delay', [], 0, 0, 365 * 24 * 3600 * 1000, 'milliseconds before the job may run'),
-  priority: intOption('priority', [], 0, 0, 2_097_152, '1 = highest; 0 = no priority (FIFO)'),
+  priority: intOption('priority', [], 0, 0, MAX_PRIORITY, '1 = highest; 0 = no priority (FIFO)'),
   attempts: intOption('attempts', [], 0, 0, 1000, "runs before failing for good; 0 = the type's default"),
   handlers: stringOption(
     'handlers',
@@ -33,12 +32,10 @@ const summary = 'Add a job: kq enqueue <type> [json-payload]';
 
 export const command: Command = {
   summary,
+  usage: 'kq enqueue <type> [json-payload] [options]',
+  options: specs,
   async run(argv, env) {
-    const { values, positionals, help } = parseOptions(specs, argv, env, 2);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq enqueue <type> [json-payload] [options]', summary, specs));
-      return 0;
-    }
+    const { values, positionals } = parseOptions(specs, argv, env, 2);
     const [type, json] = positionals;
     if (!type)
       throw new ConfigError(

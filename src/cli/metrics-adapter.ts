@@ -1,22 +1,20 @@
 /** `kq metrics-adapter`: serves the Kubernetes external metrics API for kq's queues (HPA without KEDA). */
 import type { Command } from '../cli.js';
-import { formatHelp, parseOptions } from '../config.js';
+import { parseOptions } from '../config.js';
 import { createLogger, redactUrl } from '../log.js';
 import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
 import { createMetricsAdapter } from '../metrics/adapter/server.js';
 import { selfSignedServingPair } from '../metrics/adapter/serving-cert.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 
 const summary = 'Serve external.metrics.k8s.io (kq_queue_backlog, ...) so a plain HPA scales on queue length';
 
 export const command: Command = {
   summary,
+  usage: 'kq metrics-adapter [options]',
+  options: adapterOptionSpecs,
   async run(argv, env) {
-    const { values: o, help } = parseOptions(adapterOptionSpecs, argv, env);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq metrics-adapter [options]', summary, adapterOptionSpecs));
-      return 0;
-    }
+    const { values: o } = parseOptions(adapterOptionSpecs, argv, env);
     const files = loadAdapterFiles(o);
     const log = createLogger({ component: 'metrics-adapter' });
     let serving = files.serving;
@@ -34,15 +32,12 @@ export const command: Command = {
         'INSECURE: --insecure-no-client-auth is set: any client can read the metrics; never use this in a cluster',
       );
     }
-    let lastRedisError = 0;
     const redis = createRedis(o.redisUrl, {
       kind: 'fail-fast',
       commandTimeoutMs: o.redisTimeoutMs,
-      onError: (err) => {
-        if (Date.now() - lastRedisError < 5000) return;
-        lastRedisError = Date.now();
-        log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
-      },
+      onError: throttleErrors((err) =>
+        log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),
+      ),
     });
     const adapter = await createMetricsAdapter({
       port: o.securePort,

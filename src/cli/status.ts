@@ -1,15 +1,9 @@
 /** `kq status`: prints a queue's counts per state. */
 import type { Command } from '../cli.js';
-import {
-  boolOption,
-  formatHelp,
-  parseOptions,
-  prefixOption,
-  queueOption,
-  redisUrlOption,
-} from '../config.js';
+import { boolOption, parseOptions, prefixOption, queueOption, redisUrlOption } from '../config.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { readCounts } from '../queue/counts.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
 
 const specs = {
   redisUrl: redisUrlOption(),
@@ -21,21 +15,15 @@ const summary = 'Print a queue’s job counts (waiting, prioritized, delayed, ac
 
 export const command: Command = {
   summary,
+  usage: 'kq status [options]',
+  options: specs,
   async run(argv, env) {
-    const { values, help } = parseOptions(specs, argv, env);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq status [options]', summary, specs));
-      return 0;
-    }
-    const redis = createRedis(values.redisUrl, { kind: 'blocking' });
-    redis.options.maxRetriesPerRequest = 2;
+    const { values } = parseOptions(specs, argv, env);
+    const redis = createRedis(values.redisUrl, { kind: 'fail-fast', commandTimeoutMs: null });
+    // The layer's guard: it waits for the first connection, then bounds the read as a whole.
+    const guard = createRedisGuard([redis], 5000);
     try {
-      const counts = await Promise.race([
-        readCounts(redis, values.prefix, values.queue),
-        new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new Error('no answer within 5 s')), 5000).unref(),
-        ),
-      ]);
+      const counts = await guard(() => readCounts(redis, values.prefix, values.queue));
       if (values.json) process.stdout.write(`${JSON.stringify({ queue: values.queue, ...counts })}\n`);
       else {
         const rows = Object.entries(counts).map(([k, v]) => `${k.padEnd(12)} ${v}`);

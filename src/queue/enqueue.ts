@@ -2,12 +2,18 @@
  * Adding jobs: resolve the type, validate the payload with its schema, merge per-type defaults with
  * per-call overrides, and store. Nothing is stored unless every payload of a call is valid.
  */
+import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { indexJobs } from './job-index.js';
+import { registryKeys } from './keys.js';
 import type { QueueRegistry } from './queues.js';
+
+/** BullMQ's largest priority (2^21 - 1): it refuses larger ones when the job is added. */
+export const MAX_PRIORITY = 2_097_151;
 
 export interface EnqueueRequest {
   type: string;
@@ -16,7 +22,7 @@ export interface EnqueueRequest {
   queue?: string;
   /** Milliseconds before the job may run. */
   delay?: number;
-  /** 1 (highest) to 2,097,152; unset = plain FIFO. */
+  /** 1 (highest) to MAX_PRIORITY (2,097,151); unset = plain FIFO. */
   priority?: number;
   attempts?: number;
   /** Custom job id (e.g. derived from an idempotency key): a second add with the same id stores nothing. */
@@ -83,6 +89,22 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
   return { queue: req.queue ?? def.queue, name: def.name, data, opts };
 }
 
+/**
+ * Gives each job a UUID (unless it has an id), registers its queue and indexes it by id (the queue
+ * registry and the job-id index, so the API finds it without ?queue), sent before the jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
+ */
+function registerAndIndex(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
+  for (const p of prepared) p.opts.jobId ??= randomUUID();
+  return Promise.all([
+    queues.connection.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue))),
+    indexJobs(
+      queues.connection,
+      queues.prefix,
+      prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
+    ),
+  ]);
+}
+
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */
 export async function enqueue(
   queues: QueueRegistry,
@@ -90,6 +112,7 @@ export async function enqueue(
   req: EnqueueRequest,
 ): Promise<EnqueuedJob> {
   const p = prepareJob(jobs, req);
+  await registerAndIndex(queues, [p]);
   const job = await queues.get(p.queue).add(p.name, p.data, p.opts);
   return { id: job.id as string, type: p.name, queue: p.queue };
 }
@@ -133,6 +156,7 @@ export async function enqueueMany(
   reqs: readonly EnqueueRequest[],
 ): Promise<EnqueuedJob[]> {
   const prepared = reqs.map((r, i) => prepareJob(jobs, r, `jobs[${i}]: `));
+  if (prepared.length) await registerAndIndex(queues, prepared);
   const ids = await addPrepared(queues, prepared);
   return prepared.map((p, i) => ({ id: ids[i] as string, type: p.name, queue: p.queue }));
 }

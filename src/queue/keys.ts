@@ -47,7 +47,26 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   };
 }
 
-/** Pattern matching every queue's meta key, for discovering queues with SCAN. */
+/**
+ * kq's own keys that belong to no single queue. They live under `<prefix>:kq:`, which BullMQ would use
+ * only for a queue named `kq`; kq refuses that queue name (`RESERVED_QUEUE_NAME`).
+ */
+export interface RegistryKeys {
+  /** SET of known queue names: the queue registry (queue-directory.ts). */
+  queues: string;
+  /** Prefix of the job-id -> queue index: `<jobQueue><id>` is a STRING holding the queue's name. */
+  jobQueue: string;
+}
+
+/** The queue name whose BullMQ keys would overlap `registryKeys`; kq never creates it. */
+export const RESERVED_QUEUE_NAME = 'kq';
+
+/** @example registryKeys('bull').queues === 'bull:kq:queues' */
+export function registryKeys(prefix: string): RegistryKeys {
+  return { queues: `${prefix}:kq:queues`, jobQueue: `${prefix}:kq:job-queue:` };
+}
+
+/** Pattern matching every queue's meta key, for the operator's `kq queues discover` (never a request). */
 export function metaKeyPattern(prefix: string): string {
   return `${prefix.replace(/[*?[\]\\]/g, '\\$&')}:*:meta`;
 }

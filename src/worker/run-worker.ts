@@ -27,6 +27,8 @@ import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
 import { handBackJob } from '../queue/hand-back.js';
 import { recordClaim, releaseClaim } from '../queue/orphans.js';
+import { registerQueue } from '../queue/queue-directory.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
@@ -79,7 +81,7 @@ export async function startWorker(
           isReady: async () => {
             if (!started) return { ready: false, reason: 'starting' };
             if (state !== 'running') return { ready: false, reason: 'shutting down' };
-            await control.ping();
+            await probeRedis(() => control.ping());
             return { ready: true };
           },
         })
@@ -89,6 +91,13 @@ export async function startWorker(
   const control = createRedis(o.redisUrl, { kind: 'fail-fast', onError: onRedisError });
   const connection = createRedis(o.redisUrl, { kind: 'blocking', onError: onRedisError });
   const subscriber = createRedis(o.redisUrl, { kind: 'blocking', onError: () => undefined });
+  // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
+  // of failing on a connection that is still being made; after that, not connected = not ready.
+  const probeRedis = createRedisGuard([control], 1000);
+  // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
+  // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
+  // is down now is retried at the next start, and the API registers the queue at its first job anyway.
+  createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
 
   let exitCode = 0;
   let resolveDone: (code: number) => void = () => undefined;

@@ -50,7 +50,7 @@ describe('auth', () => {
     expect(login.statusCode).toBe(303);
     expect(login.headers.location).toBe('/ui');
     const cookie = String(login.headers['set-cookie']);
-    expect(cookie).toMatch(/^kq_ui=[0-9a-f]{64}; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(/^kq_ui=\d+\.[0-9a-f]{64}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/);
     expect(cookie).not.toContain(TOKEN);
     const pair = cookie.split(';')[0] as string;
     const ui = await app.inject({ method: 'GET', url: '/ui', headers: { cookie: pair } });

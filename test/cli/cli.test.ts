@@ -97,6 +97,29 @@ describe('kq CLI', () => {
     expect(JSON.parse(status.out)).toMatchObject({ queue: t.queue, prioritized: 1, waiting: 0, backlog: 1 });
   });
 
+  it('kq queues registers, lists, forgets and discovers queues (the registry by hand)', async () => {
+    const t = useTestQueue();
+    const prefix = `p${t.queue}`;
+    const env = { REDIS_URL: t.redisUrl, KQ_PREFIX: prefix };
+    try {
+      expect((await run(['queues', 'register', 'alpha', 'beta'], env)).out).toContain('2 new of 2');
+      expect((await run(['queues', 'list'], env)).out.trim().split('\n')).toEqual(['alpha', 'beta']);
+      expect((await run(['queues', 'forget', 'beta'], env)).out).toContain('1 removed');
+      await t.redis.hset(`${prefix}:outside:meta`, 'paused', '0');
+      expect((await run(['queues', 'discover'], env)).out).toContain('1 found, 1 new: outside');
+      expect((await run(['queues', 'list'], env)).out.trim().split('\n')).toEqual(['alpha', 'outside']);
+      const bad = await run(['queues', 'register', 'a:b'], env);
+      expect(bad.code).toBe(2);
+      expect(bad.out).toMatch(/Invalid queue name "a:b"/);
+      expect((await run(['queues', 'drop'], env)).out).toMatch(
+        /must be one of list, register, forget, discover/,
+      );
+    } finally {
+      const keys = await t.redis.keys(`${prefix}:*`);
+      if (keys.length) await t.redis.del(...keys);
+    }
+  });
+
   it('kq status fails with exit 1 and a hint when Redis does not answer', async () => {
     const res = await run(['status'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(res.code).toBe(1);

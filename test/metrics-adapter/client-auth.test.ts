@@ -66,7 +66,10 @@ describe('client certificate authentication', () => {
   it('with --requestheader-allowed-names, refuses a CA-signed certificate with another CN', async () => {
     const open = await startAdapter(inject('redisUrl'));
     // Without allowed names any certificate of the CA is accepted...
-    expect((await get(open.port, DISCOVERY, { ca, client: pki.otherClient })).status).toBe(200);
+    const caller = { 'X-Remote-User': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' };
+    expect((await get(open.port, DISCOVERY, { ca, client: pki.otherClient, headers: caller })).status).toBe(
+      200,
+    );
 
     const strict = await startAdapter(inject('redisUrl'), {
       allowedNames: ['front-proxy-client', 'aggregator'],
@@ -78,9 +81,23 @@ describe('client certificate authentication', () => {
       '"not-the-aggregator" is not in --requestheader-allowed-names',
     );
     await expect401(strict.port, DISCOVERY, pki.strangerClient, 'not signed');
-    const ok = await get(strict.port, DISCOVERY, { ca, client: pki.frontProxy });
+    const ok = await get(strict.port, DISCOVERY, { ca, client: pki.frontProxy, headers: caller });
     expect(ok.status).toBe(200);
     APIResourceList.parse(ok.body);
+  });
+
+  it('refuses a valid front-proxy certificate that names no caller (no or empty X-Remote-User)', async () => {
+    const { port } = await startAdapter(inject('redisUrl'));
+    const cases: Record<string, string>[] = [
+      {},
+      { 'X-Remote-User': '' },
+      { 'X-Remote-Group': 'system:authenticated' },
+    ];
+    for (const headers of cases) {
+      const r = await get(port, VALUE, { ca, client: pki.frontProxy, headers });
+      expect(r.status).toBe(401);
+      expect(JSON.stringify(r.body)).toContain('X-Remote-User is missing or empty');
+    }
   });
 
   it('keeps /healthz and /readyz open to the kubelet, which presents no client certificate', async () => {

@@ -3,9 +3,12 @@
  * values equal to BullMQ's own counts while a real Worker holds jobs, "0" for empty queues, selectors,
  * and Status errors. Every body is checked against the Kubernetes types in kube-schemas.ts.
  */
+
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { registryKeys } from '../../src/queue/keys.js';
+import { registerQueue } from '../../src/queue/queue-directory.js';
 import { uniqueName, useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAdapter } from './adapter-fixture.js';
@@ -140,6 +143,17 @@ describe('metric values', () => {
       { name: 'x', data: {} },
     ]);
     await b.add('x', {});
+    // Queues made outside kq are listed once registered (kq's workers and API register their own), never
+    // found by scanning the keyspace.
+    expect((await values(port, 'kq_queue_backlog')).items).toHaveLength(1);
+    await registerQueue(connection, prefix, 'alpha');
+    await registerQueue(connection, prefix, 'beta');
+    onTestFinished(() =>
+      connection.del(registryKeys(prefix).queues).then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
     const byQueue = async (selector?: string) =>
       Object.fromEntries(
         (await values(port, 'kq_queue_backlog', selector)).items.map((i) => [i.metricLabels.queue, i.value]),

@@ -13,7 +13,12 @@ import { get, metricPath } from './https-client.js';
 import { ExternalMetricValueList, Status } from './kube-schemas.js';
 
 const pki = testPki();
-const asAggregator = { ca: pki.servingCa.cert, client: pki.frontProxy, timeoutMs: 8000 };
+const asAggregator = {
+  ca: pki.servingCa.cert,
+  client: pki.frontProxy,
+  headers: { 'X-Remote-User': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' },
+  timeoutMs: 8000,
+};
 const PATH = metricPath('kq_queue_backlog', 'queue=outage');
 
 let redis: RedisServer | undefined;

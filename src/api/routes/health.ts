@@ -1,8 +1,8 @@
 /** GET /healthz (the process is alive) and GET /readyz (Redis answers within 1 s, not shutting down). */
 import type { FastifyInstance } from 'fastify';
 import { KqError } from '../../errors.js';
+import { createRedisGuard } from '../../queue/redis-guard.js';
 import type { ApiContext } from '../context.js';
-import { createRedisGuard } from '../redis-guard.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const within1s = createRedisGuard([ctx.redis], 1000);

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../errors.js';
 import { cancelJob } from '../../queue/cancel-job.js';
+import { findJobQueue } from '../../queue/job-index.js';
 import { locateJob, readJobStatus } from '../../queue/job-status.js';
 import type { ApiContext } from '../context.js';
 import {
@@ -26,6 +27,9 @@ const notFound = (id: string) =>
     },
   );
 
+/** The request's size for the producer's in-flight bound (Content-Length; bodies are bounded by BODY_LIMIT). */
+const bodyBytes = (headers: { 'content-length'?: string }): number => Number(headers['content-length']) || 0;
+
 export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.post<{ Body: SubmitRequest; Headers: { 'idempotency-key'?: string } }>(
     '/jobs',
@@ -46,7 +50,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
     async (request, reply) => {
       const key = request.headers['idempotency-key'];
       // The submitter bounds its own Redis work (a guard, or the coalescer's per-batch deadline).
-      const job = await ctx.submitter.submit(request.body, key);
+      const job = await ctx.submitter.submit(request.body, key, bodyBytes(request.headers));
       if (job.replayed) reply.header('idempotent-replayed', 'true');
       // The response schema serializes id, type, queue and status only (`replayed` is the header above).
       return reply
@@ -71,7 +75,20 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
             type: 'object',
             properties: {
               ids: { type: 'array', items: { type: 'string' } },
-              jobs: { type: 'array', items: acceptedSchema },
+              jobs: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    ...acceptedSchema.properties,
+                    replayed: {
+                      type: 'boolean',
+                      description:
+                        'True when the item’s Idempotency-Key named a job that exists (or an earlier item of this batch): nothing new was stored, `status` is that job’s.',
+                    },
+                  },
+                },
+              },
             },
           },
           ...submitErrors,
@@ -79,16 +96,15 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       },
     },
     async (request, reply) => {
-      const jobs = await ctx.submitter.submitMany(request.body.jobs);
-      // The response schema serializes each job's id, type, queue and status (not `replayed`).
+      const jobs = await ctx.submitter.submitMany(request.body.jobs, bodyBytes(request.headers));
       return reply.code(202).send({ ids: jobs.map((j) => j.id), jobs });
     },
   );
 
-  const lookup = async (id: string, queue: string | undefined) => {
-    const candidates = queue ? [queue] : await ctx.directory.names();
-    return locateJob(ctx.redis, ctx.prefix, candidates, id);
-  };
+  // O(1) whatever the number of queues and keys: the job-id index, else the declared queues (job-index.ts).
+  const declared = ctx.jobs.queues();
+  const lookup = async (id: string, queue: string | undefined) =>
+    queue ? locateJob(ctx.redis, ctx.prefix, [queue], id) : findJobQueue(ctx.redis, ctx.prefix, id, declared);
 
   app.get<{ Params: { id: string }; Querystring: { queue?: string } }>(
     '/jobs/:id',

@@ -3,7 +3,7 @@
  * the caller; it proxies the request with its front-proxy client certificate and names the caller in
  * `X-Remote-User` / `X-Remote-Group`. So the adapter trusts those headers only on a TLS connection whose
  * client certificate chains to the request-header CA (and, when allowed names are set, whose CN is one of
- * them), exactly like Kubernetes' requestheader authenticator. TLS is set up with
+ * them) AND that names a caller in `X-Remote-User`, exactly like Kubernetes' requestheader authenticator. TLS is set up with
  * `requestCert: true, rejectUnauthorized: false` so a failed check becomes a 401 `Status`, not a reset.
  */
 import type { IncomingMessage } from 'node:http';
@@ -55,5 +55,14 @@ export function authenticate(req: IncomingMessage, o: ClientAuthOptions): AuthRe
       reason: `the client certificate CN ${JSON.stringify(cn ?? '')} is not in --requestheader-allowed-names`,
     };
   }
-  return { ok: true, ...identity(req), clientCn: cn };
+  // Kubernetes' requestheader authenticator authenticates nobody when the username header is missing or
+  // empty, whatever the certificate: a front-proxy request always names its caller.
+  const who = identity(req);
+  if (!who.user?.trim()) {
+    return {
+      ok: false,
+      reason: 'the front-proxy request names no caller (X-Remote-User is missing or empty)',
+    };
+  }
+  return { ok: true, ...who, clientCn: cn };
 }

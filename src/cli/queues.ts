@@ -1,0 +1,59 @@
+/**
+ * `kq queues`: the queue registry by hand (src/queue/queue-directory.ts).
+ * - `list`: the registered queues;
+ * - `register <name>...`: make queues known that kq did not create (BullMQ producers or workers in
+ *   other languages), so the API, /metrics and the adapter see them;
+ * - `forget <name>...`: drop names from the registry (their jobs and keys are untouched);
+ * - `discover`: SCAN the keyspace for BullMQ queues and register them. O(keys in Redis): run it by
+ *   hand or from a one-off Job, never on a schedule that competes with traffic.
+ */
+import type { Command } from '../cli.js';
+import { parseOptions, prefixOption, QUEUE_NAME_RULE, redisUrlOption } from '../config.js';
+import { ConfigError } from '../errors.js';
+import { closeRedis, createRedis } from '../queue/connection.js';
+import { createQueueDirectory, discoverQueues } from '../queue/queue-directory.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
+
+const specs = { redisUrl: redisUrlOption(), prefix: prefixOption() };
+const ACTIONS = ['list', 'register', 'forget', 'discover'] as const;
+
+export const command: Command = {
+  summary: 'List, register, forget or discover queues in kq’s queue registry',
+  usage: 'kq queues list | register <name>... | forget <name>... | discover [options]',
+  options: specs,
+  async run(argv, env) {
+    const { values, positionals } = parseOptions(specs, argv, env, 1000);
+    const [action, ...names] = positionals;
+    if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) {
+      throw new ConfigError(
+        `Unknown action ${JSON.stringify(action ?? '')}: it must be one of ${ACTIONS.join(', ')}; see kq queues --help.`,
+      );
+    }
+    for (const n of names) {
+      if (!QUEUE_NAME_RULE.re.test(n))
+        throw new ConfigError(`Invalid queue name ${JSON.stringify(n)}: it ${QUEUE_NAME_RULE.rule}.`);
+    }
+    if ((action === 'register' || action === 'forget') && names.length === 0)
+      throw new ConfigError(`kq queues ${action} needs at least one queue name.`);
+    const redis = createRedis(values.redisUrl, { kind: 'fail-fast', commandTimeoutMs: null });
+    // Discovery scans the whole keyspace: give it longer than a read.
+    const guard = createRedisGuard([redis], action === 'discover' ? 600_000 : 5000);
+    const dir = createQueueDirectory({ redis, prefix: values.prefix });
+    try {
+      const out = await guard(async () => {
+        if (action === 'list') return (await dir.names()).join('\n');
+        if (action === 'register') return `${await dir.register(names)} new of ${names.length}`;
+        if (action === 'forget') return `${await dir.forget(names)} removed`;
+        const found = await discoverQueues(redis, values.prefix);
+        return `${found.length} found, ${await dir.register(found)} new: ${found.join(' ')}`;
+      });
+      if (out) process.stdout.write(`${out}\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`kq queues: Redis did not answer (${(err as Error).message}); check REDIS_URL.\n`);
+      return 1;
+    } finally {
+      await closeRedis(redis);
+    }
+  },
+};

@@ -1,0 +1,220 @@
+/**
+ * The batching producer: the one path by which kq stores jobs for a server (`POST /jobs`, the batch
+ * route). Jobs added in the same turn of the event loop (under load, every request parsed in one I/O
+ * phase) go out together, one pipeline per queue (BullMQ `addBulk`), each preceded by its job-id index
+ * entry (job-index.ts). Each caller is answered once its own job is stored.
+ *
+ * Bounded in flight: a job counts from the moment it is handed to Redis until Redis answers (or the
+ * connection drops), NOT until its caller gave up. A frozen Redis (TCP up, no answers) therefore fills
+ * the bound and every job past it is refused at once with `not-sent` (true: nothing left this process),
+ * instead of being buffered in memory and stored minutes later. Jobs whose deadline passed while they
+ * were in flight are answered `maybe-sent` with their ids: they may still be stored when Redis wakes up,
+ * and the id (or the Idempotency-Key) tells the caller which.
+ *
+ * Every job must carry its id (`opts.jobId`): a UUID or an idempotency id. That makes a one-by-one
+ * retry of a failed pipeline safe (BullMQ stores nothing for an id that exists) and lets errors name jobs.
+ */
+import type { Redis } from 'ioredis';
+import { startDeadline } from './deadline.js';
+import type { PreparedJob } from './enqueue.js';
+import { indexJobs } from './job-index.js';
+import type { QueueDirectory } from './queue-directory.js';
+import type { QueueRegistry } from './queues.js';
+import { classifyRedisError, maybeSent, notSent, toUnavailable } from './redis-errors.js';
+import type { RedisGuard } from './redis-guard.js';
+
+export interface ProducerOptions {
+  /** BullMQ queues on the producer's own connection (no per-command timer: batches have deadlines). */
+  queues: QueueRegistry;
+  /** Admits each job's queue (bounded queue creation) before anything is sent. */
+  directory: QueueDirectory;
+  /** Guards the connections the producer needs (readiness, first connect). */
+  guard: RedisGuard;
+  /** Deadline of one batch, from send to answer. */
+  timeoutMs: number;
+  /** Jobs in flight at most (five 1,000-job batches). @default 5000 */
+  maxInFlightJobs?: number;
+  /** Bytes (as the caller measured them, e.g. request bodies) in flight at most. @default 16 MiB */
+  maxInFlightBytes?: number;
+}
+
+export interface Producer {
+  /** Stores one job; resolves with its id once Redis acknowledged it. `bytes`: its size for the bound. */
+  add(job: PreparedJob, bytes?: number): Promise<string>;
+  /** Stores all of one caller's jobs (one bound check for the lot); resolves with their ids in order. */
+  addMany(jobs: readonly PreparedJob[], bytes?: number): Promise<string[]>;
+  /** What is in flight now. */
+  inFlight(): { jobs: number; bytes: number };
+}
+
+/** Jobs per pipeline at most; a larger backlog of concurrent adds goes out in several. */
+const MAX_BATCH = 500;
+
+interface Pending {
+  job: PreparedJob;
+  id: string;
+  /** Charged to the in-flight bound until Redis answers. */
+  bytes: number;
+  settled: boolean;
+  resolve(id: string): void;
+  reject(err: unknown): void;
+}
+
+const idOf = (job: PreparedJob): string => {
+  const id = job.opts.jobId;
+  if (typeof id !== 'string' || !id) throw new Error('producer: every job needs opts.jobId');
+  return id;
+};
+
+/** @example const producer = createProducer({ queues, directory, guard, timeoutMs: 5000 }); await producer.add(job) */
+export function createProducer(o: ProducerOptions): Producer {
+  const maxJobs = o.maxInFlightJobs ?? 5000;
+  const maxBytes = o.maxInFlightBytes ?? 16 * 1024 * 1024;
+  const connection: Redis = o.queues.connection;
+  const prefix = o.queues.prefix;
+  let jobsInFlight = 0;
+  let bytesInFlight = 0;
+  const waiting = new Map<string, Pending[]>();
+  let scheduled = false;
+
+  const settle = (p: Pending, err: unknown, id?: string) => {
+    if (p.settled) return;
+    p.settled = true;
+    if (err === undefined) p.resolve(id as string);
+    else p.reject(err);
+  };
+
+  /** Retries a failed pipeline's jobs one by one, so each caller gets its own truthful answer. */
+  const oneByOne = (queue: string, list: Pending[]) =>
+    Promise.all(
+      list.map((p) =>
+        o.queues
+          .get(queue)
+          .add(p.job.name, p.job.data, p.job.opts)
+          .then(
+            (job) => settle(p, undefined, job.id as string),
+            (err) => settle(p, toUnavailable(err, [p.id])),
+          ),
+      ),
+    );
+
+  function send(queue: string, list: Pending[], release: () => void): void {
+    const deadline = startDeadline(o.timeoutMs, () => {
+      for (const p of list)
+        settle(p, maybeSent(`Redis did not answer within ${o.timeoutMs} ms (REQUEST_TIMEOUT_MS)`, [p.id]));
+    });
+    // The index entries go first on the same connection: Redis answers in order, so a job acknowledged
+    // below is already findable by id. A failed index write only costs lookups without ?queue.
+    indexJobs(
+      connection,
+      prefix,
+      list.map((p) => ({ id: p.id, queue, opts: p.job.opts })),
+    ).catch(() => undefined);
+    const q = o.queues.get(queue);
+    const stored =
+      list.length === 1
+        ? q.add(list[0]?.job.name as string, list[0]?.job.data, list[0]?.job.opts).then((j) => [j])
+        : q.addBulk(list.map((p) => p.job));
+    stored
+      .then(
+        (jobs) => {
+          for (let i = 0; i < list.length; i++) settle(list[i] as Pending, undefined, jobs[i]?.id as string);
+        },
+        (err) => {
+          // Redis did not take the pipeline: every job gets the same classified answer. Any other error
+          // (one job's script failed) is retried job by job.
+          if (classifyRedisError(err)) for (const p of list) settle(p, toUnavailable(err, [p.id]));
+          else return oneByOne(queue, list);
+        },
+      )
+      .finally(() => {
+        deadline.clear();
+        release();
+      });
+  }
+
+  function flushQueue(queue: string): void {
+    const list = waiting.get(queue);
+    if (!list) return;
+    waiting.delete(queue);
+    const bytes = list.reduce((n, p) => n + p.bytes, 0);
+    send(queue, list, () => {
+      jobsInFlight -= list.length;
+      bytesInFlight -= bytes;
+    });
+  }
+
+  function flush(): void {
+    scheduled = false;
+    for (const queue of [...waiting.keys()]) flushQueue(queue);
+  }
+
+  /** Reserves room for `count` jobs of `bytes`, or throws `not-sent` at once. */
+  function reserve(count: number, bytes: number): void {
+    if (jobsInFlight + count > maxJobs) {
+      throw notSent(
+        `${jobsInFlight} jobs are already waiting on Redis (MAX_INFLIGHT_JOBS=${maxJobs}); Redis is slow or not answering`,
+        { inFlightJobs: jobsInFlight },
+      );
+    }
+    if (bytesInFlight + bytes > maxBytes && jobsInFlight > 0) {
+      throw notSent(
+        `${bytesInFlight} bytes of jobs are already waiting on Redis (MAX_INFLIGHT_BYTES=${maxBytes}); Redis is slow or not answering`,
+        { inFlightBytes: bytesInFlight },
+      );
+    }
+    jobsInFlight += count;
+    bytesInFlight += bytes;
+  }
+
+  function enqueue(job: PreparedJob, bytes: number): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const p: Pending = { job, id: idOf(job), bytes, settled: false, resolve, reject };
+      let list = waiting.get(job.queue);
+      if (!list) {
+        list = [];
+        waiting.set(job.queue, list);
+      }
+      list.push(p);
+      if (list.length >= MAX_BATCH) flushQueue(job.queue);
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    });
+  }
+
+  /** Admits queues and waits for a first connection, within the guard's deadline, when needed. */
+  async function prepare(jobs: readonly PreparedJob[]): Promise<void> {
+    const unknown = [...new Set(jobs.map((j) => j.queue))].filter((q) => !o.directory.admitted(q));
+    if (unknown.length || !o.guard.ready()) {
+      await o.guard(() => Promise.all(unknown.map((q) => o.directory.admit(q))));
+    }
+  }
+
+  return {
+    async add(job, bytes = 0) {
+      idOf(job);
+      if (!o.directory.admitted(job.queue) || !o.guard.ready()) await prepare([job]);
+      reserve(1, bytes);
+      return enqueue(job, bytes);
+    },
+    async addMany(jobs, bytes = 0) {
+      for (const j of jobs) idOf(j);
+      await prepare(jobs);
+      reserve(jobs.length, bytes);
+      // Bytes are charged to the first job: the bound needs the total, not a split.
+      const results = await Promise.allSettled(jobs.map((j, i) => enqueue(j, i === 0 ? bytes : 0)));
+      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      if (!failed.length) return results.map((r) => (r as PromiseFulfilledResult<string>).value);
+      const ids = jobs.map(idOf);
+      const allNotSent =
+        failed.length === jobs.length && failed.every((r) => classifyRedisError(r.reason) === 'not-sent');
+      if (allNotSent) throw failed[0]?.reason;
+      if (failed.some((r) => !classifyRedisError(r.reason)))
+        throw failed.find((r) => !classifyRedisError(r.reason))?.reason;
+      throw maybeSent('Redis failed while storing the batch', ids);
+    },
+    inFlight: () => ({ jobs: jobsInFlight, bytes: bytesInFlight }),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Cached, bounded reads of queue state for everything that reports it: the API's `/queues` and
+ * `/metrics`, the metrics adapter, `kq status`, and the KEDA external scaler. Each read is guarded (one
+ * deadline, classified errors: redis-guard.ts) and shared for `ttlMs` (ttl-cache.ts); a failed read is
+ * never cached, so callers report no value rather than a stale one. The queues come from the registry
+ * (queue-directory.ts), never from a keyspace scan.
+ */
+import { type QueueCounts, type Runnable, readCounts, readRunnable } from './counts.js';
+import type { QueueDirectory } from './queue-directory.js';
+import type { RedisGuard } from './redis-guard.js';
+import { createTtlCache } from './ttl-cache.js';
+
+export interface ReadCounts {
+  counts: QueueCounts;
+  /** When Redis answered (ms since the epoch): the value's timestamp. */
+  readAt: number;
+}
+
+export interface QueueReads {
+  /** One queue's counts. */
+  counts(queue: string): Promise<ReadCounts>;
+  /** Every registered queue's counts, in `directory.names()` order. */
+  all(): Promise<Map<string, QueueCounts>>;
+  /** What a worker could start now (waiting + prioritized + due delayed): a "runnable backlog". */
+  runnable(queue: string): Promise<Runnable & { readAt: number }>;
+}
+
+/** @example const reads = createQueueReads({ redis, prefix, directory, guard }); (await reads.counts('jobs')).counts.backlog */
+export function createQueueReads(o: {
+  redis: import('ioredis').Redis;
+  prefix: string;
+  directory: QueueDirectory;
+  guard: RedisGuard;
+  /** How long a read value may be reused. @default 1000 */
+  ttlMs?: number;
+}): QueueReads {
+  const cache = createTtlCache({ ttlMs: o.ttlMs ?? 1000 });
+  const counts = (queue: string) =>
+    cache.get(`counts:${queue}`, () =>
+      o.guard(async () => ({ counts: await readCounts(o.redis, o.prefix, queue), readAt: Date.now() })),
+    );
+  return {
+    counts,
+    all: () =>
+      cache.get('all', () =>
+        o.guard(async () => {
+          const names = await o.directory.names();
+          const values = await Promise.all(names.map((n) => readCounts(o.redis, o.prefix, n)));
+          return new Map(names.map((n, i) => [n, values[i] as QueueCounts]));
+        }),
+      ),
+    runnable: (queue) =>
+      cache.get(`runnable:${queue}`, () =>
+        o.guard(async () => ({ ...(await readRunnable(o.redis, o.prefix, queue)), readAt: Date.now() })),
+      ),
+  };
+}

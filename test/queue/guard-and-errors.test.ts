@@ -1,0 +1,105 @@
+/** The layer's deadline, guard and error classification, against real redis-servers (no mocks). */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { RedisUnavailableError } from '../../src/errors.js';
+import { createRedis } from '../../src/queue/connection.js';
+import { pendingDeadlines, withDeadline } from '../../src/queue/deadline.js';
+import { classifyRedisError, toUnavailable } from '../../src/queue/redis-errors.js';
+import { createRedisGuard } from '../../src/queue/redis-guard.js';
+import { createTtlCache } from '../../src/queue/ttl-cache.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+const ready = async (r: ReturnType<typeof createRedis>) => {
+  if (r.status !== 'ready') await new Promise((res) => r.once('ready', res));
+};
+
+describe('classifyRedisError', () => {
+  it('a refused connection is not-sent; a command in flight when Redis dies is maybe-sent', async () => {
+    const down = createRedis(`redis://127.0.0.1:${await freePort()}`, { kind: 'fail-fast' });
+    onTestFinished(() => down.disconnect());
+    expect(classifyRedisError(await down.ping().catch((e: unknown) => e))).toBe('not-sent');
+
+    const server = await startRedisServer();
+    onTestFinished(() => server.stop());
+    const redis = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
+    onTestFinished(() => redis.disconnect());
+    await ready(redis);
+    const inFlight = redis.blpop('never', 5).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    await server.stop();
+    expect(classifyRedisError(await inFlight)).toBe('maybe-sent');
+  });
+
+  it('refusal replies are not-sent; other errors are not availability errors', async () => {
+    expect(classifyRedisError(new Error('LOADING Redis is loading the dataset in memory'))).toBe('not-sent');
+    expect(classifyRedisError(new Error('OOM command not allowed'))).toBe('not-sent');
+    expect(classifyRedisError(new Error('Command timed out'))).toBe('maybe-sent');
+    const wrongType = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
+    expect(classifyRedisError(wrongType)).toBeUndefined();
+    expect(toUnavailable(wrongType)).toBe(wrongType);
+    const e = toUnavailable(new Error('Command timed out'), ['job-1']) as RedisUnavailableError;
+    expect(e.details).toMatchObject({ stored: 'unknown', jobId: 'job-1' });
+    expect(e.message).toMatch(/job "job-1" may or may not have been stored/);
+  });
+});
+
+describe('deadline and guard', () => {
+  it('withDeadline rejects late work with the given error and leaves nothing pending', async () => {
+    const late = withDeadline(
+      () => new Promise((r) => setTimeout(r, 2000)),
+      100,
+      () => new Error('late'),
+    );
+    await expect(late).rejects.toThrow('late');
+    await expect(
+      withDeadline(
+        async () => 7,
+        1000,
+        () => new Error('x'),
+      ),
+    ).resolves.toBe(7);
+    await waitFor('no pending deadlines', () => pendingDeadlines() === 0);
+  });
+
+  it('a frozen Redis (TCP up, no answers) is maybe-sent at the deadline; a dead one not-sent at once', async () => {
+    const server = await startRedisServer();
+    onTestFinished(() => server.stop());
+    const redis = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
+    onTestFinished(() => redis.disconnect());
+    await ready(redis);
+    const guard = createRedisGuard([redis], 300);
+    expect(await guard(() => redis.ping())).toBe('PONG');
+    process.kill(server.pid as number, 'SIGSTOP');
+    onTestFinished(() => {
+      if (server.running) process.kill(server.pid as number, 'SIGCONT');
+    });
+    const started = Date.now();
+    const err = (await guard(() => redis.set('k', 'v')).catch((e: unknown) => e)) as RedisUnavailableError;
+    expect(err).toBeInstanceOf(RedisUnavailableError);
+    expect(err.details.stored).toBe('unknown');
+    expect(Date.now() - started).toBeLessThan(5000);
+    process.kill(server.pid as number, 'SIGCONT');
+    await server.stop();
+    await waitFor('connection lost', () => redis.status !== 'ready');
+    const t0 = Date.now();
+    const down = (await guard(() => redis.ping()).catch((e: unknown) => e)) as RedisUnavailableError;
+    expect(down.details.stored).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(200);
+  });
+});
+
+describe('ttl cache', () => {
+  it('shares one read per key within the TTL and never keeps a failure', async () => {
+    const cache = createTtlCache({ ttlMs: 10_000 });
+    let reads = 0;
+    const read = async () => ++reads;
+    const [a, b] = await Promise.all([cache.get('k', read), cache.get('k', read)]);
+    expect([a, b, reads]).toEqual([1, 1, 1]);
+    await expect(cache.get('bad', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    await expect(cache.get('bad', async () => 'ok')).resolves.toBe('ok');
+    const short = createTtlCache({ ttlMs: 1 });
+    await short.get('k', read);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(await short.get('k', read)).toBe(3);
+  });
+});

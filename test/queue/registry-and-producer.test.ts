@@ -1,0 +1,170 @@
+/** The queue registry, the job-id index and the bounded batching producer, against real Redis. */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { RedisUnavailableError, ValidationError } from '../../src/errors.js';
+import { createRedis } from '../../src/queue/connection.js';
+import type { PreparedJob } from '../../src/queue/enqueue.js';
+import { findJobQueue } from '../../src/queue/job-index.js';
+import { registryKeys } from '../../src/queue/keys.js';
+import { createProducer } from '../../src/queue/producer.js';
+import { createQueueDirectory, discoverQueues, registerQueue } from '../../src/queue/queue-directory.js';
+import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createRedisGuard } from '../../src/queue/redis-guard.js';
+import { uniqueName } from '../helpers/context.js';
+import { startRedisServer } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** A client on the shared test Redis and a private prefix, removed afterwards. */
+function usePrefix(url = inject('redisUrl')) {
+  const prefix = uniqueName('pfx');
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  onTestFinished(async () => {
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  });
+  return { prefix, redis };
+}
+
+const job = (queue: string, data: unknown = {}): PreparedJob => ({
+  queue,
+  name: 'noop',
+  data,
+  opts: { jobId: randomUUID(), removeOnComplete: { age: 3600 } },
+});
+
+describe('queue registry', () => {
+  it('admits declared queues, refuses names outside the pattern, and bounds creation atomically', async () => {
+    const { prefix, redis } = usePrefix();
+    const dir = createQueueDirectory({ redis, prefix, declared: ['main'], maxQueues: 5, pattern: /^t-\d+$/ });
+    await dir.admit('main');
+    expect(await redis.sismember(registryKeys(prefix).queues, 'main')).toBe(1);
+    await expect(dir.admit('junk')).rejects.toMatchObject({ code: 'QUEUE_NOT_ALLOWED' });
+    await expect(dir.admit('kq')).rejects.toBeInstanceOf(ValidationError);
+    // Two replicas racing for the last slots: the Lua script lets exactly maxQueues names in.
+    const other = createQueueDirectory({ redis, prefix, maxQueues: 5, pattern: /^t-\d+$/ });
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? dir : other).admit(`t-${i}`)),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason).toMatchObject({ code: 'QUEUE_LIMIT_REACHED' });
+    expect(await redis.scard(registryKeys(prefix).queues)).toBe(5);
+    // A queue registered by a worker or the operator is usable even when the pattern refuses its name.
+    await registerQueue(redis, prefix, 'legacy');
+    await dir.admit('legacy');
+    expect(await dir.has('legacy')).toBe(true);
+    expect(await dir.has('nope')).toBe(false);
+    expect((await createQueueDirectory({ redis, prefix, declared: ['main'] }).names())[0]).toBe('main');
+    expect(await dir.forget(['legacy'])).toBe(1);
+  });
+
+  it('discovery (operator-run) finds queues made outside kq; request paths never scan', async () => {
+    const { prefix, redis } = usePrefix();
+    await redis.hset(`${prefix}:outside:meta`, 'opts.maxLenEvents', '10000');
+    expect(await discoverQueues(redis, prefix)).toEqual(['outside']);
+    const dir = createQueueDirectory({ redis, prefix });
+    expect(await dir.names()).toEqual([]);
+    await dir.register(await discoverQueues(redis, prefix));
+    expect(await dir.names()).toEqual(['outside']);
+  });
+
+  it('a queue made outside kq is registered the first time a request names it (no scan)', async () => {
+    const { prefix, redis } = usePrefix();
+    await redis.hset(`${prefix}:elsewhere:meta`, 'opts.maxLenEvents', '10000');
+    const dir = createQueueDirectory({ redis, prefix, pattern: null });
+    expect(await dir.has('elsewhere')).toBe(true);
+    expect(await redis.sismember(registryKeys(prefix).queues, 'elsewhere')).toBe(1);
+    await dir.admit('elsewhere');
+    expect(await dir.has('never-made')).toBe(false);
+    await expect(dir.admit('never-made')).rejects.toMatchObject({ code: 'QUEUE_NOT_ALLOWED' });
+  });
+});
+
+describe('producer', () => {
+  it('stores concurrent jobs in one batch, indexed by id before they are acknowledged', async () => {
+    const { prefix, redis } = usePrefix();
+    const ingest = createRedis(inject('redisUrl'), { kind: 'fail-fast', commandTimeoutMs: null });
+    const queues = createQueueRegistry(ingest, prefix);
+    onTestFinished(async () => {
+      await queues.close();
+      ingest.disconnect();
+    });
+    const guard = createRedisGuard([ingest], 5000);
+    const directory = createQueueDirectory({ redis, prefix, pattern: /.*/ });
+    const producer = createProducer({ queues, directory, guard, timeoutMs: 5000 });
+    const jobs = Array.from({ length: 50 }, (_, i) => job(i % 2 ? 'a' : 'b', { i }));
+    const ids = await Promise.all(jobs.map((j) => producer.add(j, 10)));
+    expect(ids).toEqual(jobs.map((j) => j.opts.jobId));
+    // Found at once, without ?queue, by one GET (no registry probe: fallback is empty).
+    expect(await findJobQueue(redis, prefix, ids[1] as string, [])).toBe('a');
+    expect(await findJobQueue(redis, prefix, ids[0] as string, [])).toBe('b');
+    expect(await findJobQueue(redis, prefix, 'missing', [])).toBeUndefined();
+    expect(await directory.names()).toEqual(['a', 'b']);
+    expect(producer.inFlight()).toEqual({ jobs: 0, bytes: 0 });
+  });
+
+  it('under a frozen Redis: bounded in count and bytes, not-sent past the bound, maybe-sent with the id', async () => {
+    const server = await startRedisServer();
+    onTestFinished(() => server.stop());
+    const prefix = 'bull';
+    const ingest = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
+    const control = createRedis(server.url, { kind: 'fail-fast' });
+    const queues = createQueueRegistry(ingest, prefix);
+    onTestFinished(async () => {
+      await queues.close();
+      ingest.disconnect();
+      control.disconnect();
+    });
+    const guard = createRedisGuard([ingest, control], 400);
+    const directory = createQueueDirectory({ redis: control, prefix, declared: ['jobs'] });
+    const producer = createProducer({
+      queues,
+      directory,
+      guard,
+      timeoutMs: 400,
+      maxInFlightJobs: 5,
+      maxInFlightBytes: 1000,
+    });
+    await producer.add(job('jobs'), 10);
+    process.kill(server.pid as number, 'SIGSTOP');
+    onTestFinished(() => {
+      if (server.running) process.kill(server.pid as number, 'SIGCONT');
+    });
+    const frozen = Array.from({ length: 5 }, () => job('jobs'));
+    const pending = frozen.map((j) =>
+      producer.add(j, 100).then(
+        () => undefined,
+        (e: unknown) => e as RedisUnavailableError,
+      ),
+    );
+    await new Promise((r) => setImmediate(r));
+    // Past the count bound: refused at once, and it is true that nothing left the process.
+    const t0 = Date.now();
+    const refused = (await producer.add(job('jobs'), 1).catch((e: unknown) => e)) as RedisUnavailableError;
+    expect(Date.now() - t0).toBeLessThan(100);
+    expect(refused.details.stored).toBe(false);
+    const answers = await Promise.all(pending);
+    for (const [i, e] of answers.entries()) {
+      expect(e).toBeInstanceOf(RedisUnavailableError);
+      expect(e?.details).toMatchObject({ stored: 'unknown', jobId: frozen[i]?.opts.jobId });
+    }
+    // Answered, but still in flight: the bound holds until Redis answers.
+    expect(producer.inFlight().jobs).toBe(5);
+    process.kill(server.pid as number, 'SIGCONT');
+    await waitFor('in-flight drained', () => producer.inFlight().jobs === 0);
+    // The maybe-sent jobs were stored after all: their ids resolve them.
+    const stored = await queues.get('jobs').getJob(frozen[0]?.opts.jobId as string);
+    expect(stored?.id).toBe(frozen[0]?.opts.jobId);
+    // The byte bound: one job may exceed it alone, but not join others past it.
+    process.kill(server.pid as number, 'SIGSTOP');
+    const big = producer.add(job('jobs'), 900).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    const byBytes = (await producer.add(job('jobs'), 200).catch((e: unknown) => e)) as RedisUnavailableError;
+    expect(byBytes.message).toMatch(/MAX_INFLIGHT_BYTES/);
+    expect(byBytes.details.stored).toBe(false);
+    process.kill(server.pid as number, 'SIGCONT');
+    await big;
+  });
+});
