@@ -18,7 +18,7 @@
  */
 import type { Redis } from 'ioredis';
 import { queueKeys } from '../queue/keys.js';
-import { type RunnableBacklog, readRunnableBacklog } from './runnable-backlog.js';
+import { type RunnableBacklog, readRunnableBacklog } from '../queue/runnable-backlog.js';
 
 export type BacklogListener = (backlog: RunnableBacklog) => void;
 

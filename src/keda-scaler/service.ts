@@ -17,10 +17,10 @@ import type { Redis } from 'ioredis';
 import { KqError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { queueKeys } from '../queue/keys.js';
+import { type RunnableBacklog, readRunnableBacklog } from '../queue/runnable-backlog.js';
 import type { GetMetricsRequest, MetricSpec, MetricValue, ScaledObjectRef } from './contract.js';
 import { metricName, parseTriggerMetadata, type TriggerSpec } from './metadata.js';
 import type { QueueWatcher } from './queue-watcher.js';
-import { type RunnableBacklog, readRunnableBacklog } from './runnable-backlog.js';
 import type { ScalerMetrics } from './scaler-metrics.js';
 
 export interface ScalerServiceOptions {

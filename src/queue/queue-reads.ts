@@ -5,9 +5,10 @@
  * never cached, so callers report no value rather than a stale one. The queues come from the registry
  * (queue-directory.ts), never from a keyspace scan.
  */
-import { type QueueCounts, type Runnable, readCounts, readRunnable } from './counts.js';
+import { type QueueCounts, readCounts } from './counts.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { RedisGuard } from './redis-guard.js';
+import { type RunnableBacklog, readRunnableBacklog } from './runnable-backlog.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface ReadCounts {
@@ -21,8 +22,8 @@ export interface QueueReads {
   counts(queue: string): Promise<ReadCounts>;
   /** Every registered queue's counts, in `directory.names()` order. */
   all(): Promise<Map<string, QueueCounts>>;
-  /** What a worker could start now (waiting + prioritized + due delayed): a "runnable backlog". */
-  runnable(queue: string): Promise<Runnable & { readAt: number }>;
+  /** The runnable backlog (runnable-backlog.ts: due delayed and orphaned jobs included, paused honoured). */
+  runnable(queue: string): Promise<RunnableBacklog & { readAt: number }>;
 }
 
 /** @example const reads = createQueueReads({ redis, prefix, directory, guard }); (await reads.counts('jobs')).counts.backlog */
@@ -51,7 +52,10 @@ export function createQueueReads(o: {
       ),
     runnable: (queue) =>
       cache.get(`runnable:${queue}`, () =>
-        o.guard(async () => ({ ...(await readRunnable(o.redis, o.prefix, queue)), readAt: Date.now() })),
+        o.guard(async () => ({
+          ...(await readRunnableBacklog(o.redis, o.prefix, queue)),
+          readAt: Date.now(),
+        })),
       ),
   };
 }

@@ -3,7 +3,7 @@
  * scaler with a client built from KEDA's proto: what a `redis` trigger on `:wait` cannot see.
  */
 import { describe, expect, it } from 'vitest';
-import { readRunnableBacklog } from '../../src/keda-scaler/runnable-backlog.js';
+import { readRunnableBacklog } from '../../src/queue/runnable-backlog.js';
 import { useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanupRuns, runs, spawnWorker } from '../worker/helpers.js';

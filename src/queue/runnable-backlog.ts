@@ -11,7 +11,7 @@
  * A paused queue runs nothing new: its runnable terms count 0, its running jobs still count.
  */
 import type { Redis } from 'ioredis';
-import { dueDelayedMaxScore, queueKeys } from '../queue/keys.js';
+import { dueDelayedMaxScore, queueKeys } from './keys.js';
 
 /** Active jobs checked for a lock per read; past it, the rest count as running (same total). */
 export const MAX_ORPHAN_CHECKS = 1000;
