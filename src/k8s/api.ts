@@ -19,6 +19,7 @@ import {
   handlersEnv,
   httpProbe,
   meta,
+  nodeOptionsEnv,
   PRESTOP_SECONDS,
   podSecurityContext,
   preStopSleep,
@@ -30,6 +31,7 @@ import {
 } from './common.js';
 
 export const API_NAME = 'kq-api';
+const API_MEMORY_LIMIT = '256Mi';
 /** Longest the API takes to stop after SIGTERM: REQUEST_TIMEOUT_MS' default 5 s + 5 s slack. */
 export const API_DRAIN_SECONDS = 10;
 
@@ -66,6 +68,9 @@ export function apiObjects(ctx: RenderContext) {
                 { name: 'KQ_PREFIX', value: o.prefix },
                 ...handlersEnv(o),
                 { name: 'PORT', value: String(API_PORT) },
+                // Heap 128 MiB under the 256Mi limit: 64 clients x 1 MiB bodies peaked at 180 MiB RSS
+                // with it (569 MB without), docs/performance.md "API memory limits".
+                ...nodeOptionsEnv(API_MEMORY_LIMIT),
                 {
                   name: 'API_TOKENS',
                   valueFrom: { secretKeyRef: { name: API_SECRET.name, key: API_SECRET.key } },
@@ -77,7 +82,7 @@ export function apiObjects(ctx: RenderContext) {
               lifecycle: preStopSleep(),
               resources: {
                 requests: { cpu: '100m', memory: '128Mi' },
-                limits: { cpu: '1', memory: '256Mi' },
+                limits: { cpu: '1', memory: API_MEMORY_LIMIT },
               },
               securityContext: containerSecurityContext(),
               volumeMounts: [tmpMount],

@@ -177,7 +177,8 @@ export function workerNodeOptions(memoryLimit: string): string | undefined {
 export const tmpVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
 export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
 
-function nodeOptionsEnv(limit: string): IEnvVar[] {
+/** `NODE_OPTIONS` sized from a container's memory limit (`workerNodeOptions`); the API uses it too. */
+export function nodeOptionsEnv(limit: string): IEnvVar[] {
   const value = workerNodeOptions(limit);
   return value ? [{ name: 'NODE_OPTIONS', value }] : [];
 }
