@@ -105,18 +105,33 @@ export function workerPodFailurePolicy(): IPodFailurePolicy {
 }
 
 /**
- * The env of a ScaledJob's one-job-per-pod worker. `K8S_JOB_NAME` (the Job controller's pod label) lets
- * the pod the Job starts to replace a killed one take back its predecessor's job at once.
+ * A ScaledJob's `jobTargetRef`: one Job per job, its pod a `MAX_JOBS=1 EXIT=1` worker at concurrency 1.
+ * `K8S_JOB_NAME` (the Job controller's pod label) lets the pod the Job starts to replace a killed one take
+ * back its predecessor's job at once; exit 2 fails the Job and evictions do not count (`podFailurePolicy`).
  */
-export function oneJobPerPodEnv(): IEnvVar[] {
-  return [
-    { name: 'MAX_JOBS', value: '1' },
-    { name: 'EXIT', value: '1' },
-    {
-      name: 'K8S_JOB_NAME',
-      valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+export function oneJobPerPodJobTarget(ctx: RenderContext) {
+  const oneAtATime: RenderContext = { ...ctx, o: { ...ctx.o, concurrency: 1 } };
+  return {
+    parallelism: 1,
+    completions: 1,
+    backoffLimit: 2,
+    activeDeadlineSeconds: ctx.o.jobDeadlineSeconds,
+    podFailurePolicy: workerPodFailurePolicy(),
+    template: {
+      metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
+      spec: workerPodSpec(oneAtATime, {
+        restartPolicy: 'Never',
+        modeEnv: [
+          { name: 'MAX_JOBS', value: '1' },
+          { name: 'EXIT', value: '1' },
+          {
+            name: 'K8S_JOB_NAME',
+            valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
+          },
+        ],
+      }),
     },
-  ];
+  };
 }
 
 /** Seconds the kubelet waits after SIGTERM: the worker's shutdown timeout plus room to hand jobs back. */

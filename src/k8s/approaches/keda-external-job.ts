@@ -9,19 +9,11 @@
  * `external` trigger and a short polling interval (each poll is one Lua read in the scaler).
  */
 import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
-import {
-  meta,
-  oneJobPerPodEnv,
-  type RenderContext,
-  workerName,
-  workerPodFailurePolicy,
-  workerPodSpec,
-} from '../common.js';
+import { meta, oneJobPerPodJobTarget, type RenderContext, workerName } from '../common.js';
 import { scalerObjects, scalerTrigger } from './keda-scaler.js';
 
 export function kedaExternalJobApproach(ctx: RenderContext) {
   const { o } = ctx;
-  const oneAtATime: RenderContext = { ...ctx, o: { ...o, concurrency: 1 } };
   return [
     ...scalerObjects(ctx),
     new ScaledJob({
@@ -33,20 +25,7 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
         failedJobsHistoryLimit: 5,
         rollout: { strategy: 'gradual' },
         scalingStrategy: { strategy: 'default' },
-        jobTargetRef: {
-          parallelism: 1,
-          completions: 1,
-          backoffLimit: 2,
-          activeDeadlineSeconds: o.jobDeadlineSeconds,
-          podFailurePolicy: workerPodFailurePolicy(),
-          template: {
-            metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
-            spec: workerPodSpec(oneAtATime, {
-              restartPolicy: 'Never',
-              modeEnv: oneJobPerPodEnv(),
-            }),
-          },
-        },
+        jobTargetRef: oneJobPerPodJobTarget(ctx),
         triggers: [scalerTrigger(ctx, 'external', 1)],
       },
     }),

@@ -29,7 +29,7 @@ import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import {
   meta,
-  oneJobPerPodEnv,
+  oneJobPerPodJobTarget,
   type RenderContext,
   workerName,
   workerPodFailurePolicy,
@@ -56,20 +56,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
           multipleScalersCalculation: 'sum',
           pendingPodConditions: ['Ready'],
         },
-        jobTargetRef: {
-          parallelism: 1,
-          completions: 1,
-          backoffLimit: 2,
-          activeDeadlineSeconds: o.jobDeadlineSeconds,
-          podFailurePolicy: workerPodFailurePolicy(),
-          template: {
-            metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
-            spec: workerPodSpec(oneAtATime, {
-              restartPolicy: 'Never',
-              modeEnv: oneJobPerPodEnv(),
-            }),
-          },
-        },
+        jobTargetRef: oneJobPerPodJobTarget(ctx),
         triggers: redisTriggers(ctx, ['wait', 'prioritized'], 1),
       },
     }),
