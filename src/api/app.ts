@@ -16,6 +16,7 @@ import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
+import type { RedisAuth } from '../queue/redis-url.js';
 import { createAuthHook } from './auth.js';
 import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
@@ -32,6 +33,8 @@ import { createSubmitter } from './submit.js';
 
 export interface AppOptions {
   redisUrl: string;
+  /** Passwords given outside the URL. */
+  redisAuth?: RedisAuth;
   /** @default 'bull' */
   prefix?: string;
   jobs: JobRegistry;
@@ -164,6 +167,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   };
   const redis = createRedis(o.redisUrl, {
     kind: 'fail-fast',
+    ...(o.redisAuth ? { auth: o.redisAuth } : {}),
     commandTimeoutMs: requestTimeoutMs,
     onError: onRedisError,
   });
@@ -173,6 +177,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // keeps the timed connection, and submissions do not queue behind it.
   const ingest = createRedis(o.redisUrl, {
     kind: 'fail-fast',
+    ...(o.redisAuth ? { auth: o.redisAuth } : {}),
     commandTimeoutMs: null,
     onError: onRedisError,
   });

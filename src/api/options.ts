@@ -7,6 +7,7 @@ import {
   type OptionValues,
   prefixOption,
   QUEUE_NAME_RULE,
+  redisAuthOptions,
   redisUrlOption,
   stringOption,
 } from '../config.js';
@@ -34,6 +35,7 @@ export const apiOptionSpecs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'HTTP port'),
   host: stringOption('host', ['HOST'], '0.0.0.0', 'address to listen on'),
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   prefix: prefixOption(),
   handlers: stringOption(
     'handlers',

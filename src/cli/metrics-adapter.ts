@@ -1,6 +1,6 @@
 /** `kq metrics-adapter`: serves the Kubernetes external metrics API for kq's queues (HPA without KEDA). */
 import type { Command } from '../cli.js';
-import { parseOptions } from '../config.js';
+import { parseOptions, redisAuth } from '../config.js';
 import { createLogger, redactUrl } from '../log.js';
 import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
 import { createMetricsAdapter } from '../metrics/adapter/server.js';
@@ -35,6 +35,7 @@ export const command: Command = {
     let lastRedisError = 0;
     const redis = createRedis(o.redisUrl, {
       kind: 'fail-fast',
+      auth: redisAuth(o),
       commandTimeoutMs: o.redisTimeoutMs,
       onError: (err) => {
         if (Date.now() - lastRedisError < 5000) return;

@@ -9,6 +9,7 @@
  * - exit mode saw Redis unreachable for `redisDownTimeoutMs`: exit code 1.
  */
 import { type Job, Worker } from 'bullmq';
+import { redisAuth } from '../config.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -47,9 +48,10 @@ export async function startWorker(
   const log = deps.log.child({ queue: o.queue });
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   const onRedisError = throttled(log, 'redis.unavailable');
-  const control = createRedis(o.redisUrl, { kind: 'fail-fast', onError: onRedisError });
-  const connection = createRedis(o.redisUrl, { kind: 'blocking', onError: onRedisError });
-  const subscriber = createRedis(o.redisUrl, { kind: 'blocking', onError: () => undefined });
+  const auth = redisAuth(o);
+  const control = createRedis(o.redisUrl, { kind: 'fail-fast', auth, onError: onRedisError });
+  const connection = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: onRedisError });
+  const subscriber = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: () => undefined });
 
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   let exitCode = 0;
