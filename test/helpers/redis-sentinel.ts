@@ -64,7 +64,7 @@ export async function startSentinelSet(
     sentinelPorts: [],
     async primaryPort() {
       for (const port of set.sentinelPorts) {
-        const addr = await ask(port, (r) => r.sentinel('get-master-addr-by-name', masterName));
+        const addr = await ask(port, (r) => r.call('SENTINEL', 'get-master-addr-by-name', masterName));
         if (Array.isArray(addr)) return Number(addr[1]);
       }
       throw new Error('no Sentinel answered get-master-addr-by-name');
@@ -75,7 +75,9 @@ export async function startSentinelSet(
         'a new primary named by every Sentinel',
         async () => {
           const named = await Promise.all(
-            set.sentinelPorts.map((p) => ask(p, (r) => r.sentinel('get-master-addr-by-name', masterName))),
+            set.sentinelPorts.map((p) =>
+              ask(p, (r) => r.call('SENTINEL', 'get-master-addr-by-name', masterName)),
+            ),
           );
           const ports = new Set(named.map((a) => (Array.isArray(a) ? Number(a[1]) : 0)));
           const [port] = [...ports];
@@ -91,7 +93,7 @@ export async function startSentinelSet(
         `${n} healthy replica(s) seen by every Sentinel`,
         async () => {
           for (const port of set.sentinelPorts) {
-            const list = (await ask(port, (r) => r.sentinel('replicas', masterName))) as
+            const list = (await ask(port, (r) => r.call('SENTINEL', 'replicas', masterName))) as
               | string[][]
               | undefined;
             const healthy = (list ?? []).filter((flat) => {
@@ -168,8 +170,8 @@ export async function startSentinelSet(
       async () => {
         for (const port of set.sentinelPorts) {
           const seen = await ask(port, async (r) => ({
-            replicas: ((await r.sentinel('replicas', masterName)) as unknown[]).length,
-            peers: ((await r.sentinel('sentinels', masterName)) as unknown[]).length,
+            replicas: ((await r.call('SENTINEL', 'replicas', masterName)) as unknown[]).length,
+            peers: ((await r.call('SENTINEL', 'sentinels', masterName)) as unknown[]).length,
           }));
           if (!seen || seen.replicas < nodes.length - 1 || seen.peers < set.sentinelPorts.length - 1)
             return false;

@@ -45,7 +45,7 @@ describe('Sentinel connections', () => {
     onTestFinished(() => sentinel.disconnect());
     await set.waitForHealthyReplicas(1);
     const failoverAt = Date.now();
-    await sentinel.sentinel('failover', set.masterName);
+    await sentinel.call('SENTINEL', 'failover', set.masterName);
     const third = await set.waitForNewPrimary(second);
     await blocking.set('k', 'after-failover');
     await waitFor(
