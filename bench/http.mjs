@@ -12,7 +12,7 @@ const here = import.meta.dirname;
 const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
 
 /** @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c)) */
-export async function startApi(kind, ctx) {
+export async function startApi(kind, ctx, extraEnv = {}) {
   const port = await freePort();
   const script =
     kind === 'kq'
@@ -32,6 +32,7 @@ export async function startApi(kind, ctx) {
       KQ_DIST: dirname(KQ_CLI),
       JOB_OPTIONS: JSON.stringify(await kqJobOptions()),
       ...(kind === 'kq' && process.env.BENCH_KQ_ENV ? JSON.parse(process.env.BENCH_KQ_ENV) : {}),
+      ...extraEnv,
     },
     stdio: ['ignore', ctx.verbose ? 'inherit' : 'ignore', 'pipe', 'ipc'],
   });

@@ -32,6 +32,7 @@ const scenarioFiles = [
   'http-ingest',
   'http-batch',
   'http-latency',
+  'write-replicas',
 ];
 const here = import.meta.dirname;
 const version = (pkg) =>

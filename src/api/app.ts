@@ -44,6 +44,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** @default 5000 */
   requestTimeoutMs?: number;
+  /** Replicas that must hold a job before `202` (Redis `WAIT`). @default 0 */
+  writeReplicas?: number;
   /** Most queues in the registry for the API to create one more. @default 1000 */
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
@@ -199,6 +201,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     timeoutMs: requestTimeoutMs,
     maxInFlightJobs: o.maxInflightJobs,
     maxInFlightBytes: o.maxInflightBytes,
+    ...(o.writeReplicas ? { writeReplicas: o.writeReplicas } : {}),
   });
   const gate = o.shutdown ?? createShutdownGate();
   const ctx: ApiContext = {

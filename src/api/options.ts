@@ -101,6 +101,14 @@ export const apiOptionSpecs = {
     false,
     "allow the dashboard's write actions (retry, remove, empty...), with the bearer token only",
   ),
+  writeReplicas: intOption(
+    'write-replicas',
+    ['WRITE_REPLICAS'],
+    0,
+    0,
+    10,
+    'answer 202 only once this many replicas hold the job (Redis WAIT); 0 = once the primary has it (docs/ha.md)',
+  ),
   maxQueues: intOption(
     'max-queues',
     ['MAX_QUEUES'],

@@ -41,6 +41,7 @@ export const command: Command = {
       bodyLimit: values.bodyLimit,
       requestTimeoutMs: values.requestTimeoutMs,
       maxQueues: values.maxQueues,
+      writeReplicas: values.writeReplicas,
       uiWrite: values.uiWrite,
       headersTimeoutMs: values.headersTimeoutMs,
       receiveTimeoutMs: values.receiveTimeoutMs,
