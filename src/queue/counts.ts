@@ -4,7 +4,14 @@
  * on `:wait` alone misses (prioritized ones, and running ones, which still need a worker).
  */
 import type { Redis } from 'ioredis';
-import { dueDelayedMaxScore, metaKeyPattern, queueKeys, queueNameFromMetaKey } from './keys.js';
+import {
+  dueDelayedMaxScore,
+  isCluster,
+  kqQueueName,
+  metaKeyPattern,
+  queueKeys,
+  queueNameFromMetaKey,
+} from './keys.js';
 
 export interface QueueCounts {
   waiting: number;
@@ -30,7 +37,7 @@ function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
 
 /** @example const c = await readCounts(redis, 'bull', 'jobs'); c.backlog */
 export async function readCounts(redis: Redis, prefix: string, queue: string): Promise<QueueCounts> {
-  const k = queueKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, delayed, active, completed, failed, paused] = pipelineResults(
     await redis
       .pipeline()
@@ -64,7 +71,7 @@ export async function readRunnable(
   queue: string,
   nowMs = Date.now(),
 ): Promise<Runnable> {
-  const k = queueKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, due, paused] = pipelineResults(
     await redis
       .pipeline()
@@ -84,7 +91,7 @@ export async function listQueueNames(redis: Redis, prefix: string, limit = 1000)
   let rounds = 0;
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', metaKeyPattern(prefix), 'COUNT', 1000);
-    for (const key of keys) names.add(queueNameFromMetaKey(prefix, key));
+    for (const key of keys) names.add(kqQueueName(queueNameFromMetaKey(prefix, key)));
     cursor = next;
     rounds++;
   } while (cursor !== '0' && names.size < limit && rounds < 10_000);

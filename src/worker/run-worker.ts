@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON, isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { bullQueueName, isCluster } from '../queue/keys.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import type { WorkerOptions } from './options.js';
@@ -74,7 +75,7 @@ export async function startWorker(
     onMaxJobsStarted: () => stop(0, `MAX_JOBS (${o.maxJobs}) reached`),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
   });
-  const worker = new Worker(o.queue, processor.process, {
+  const worker = new Worker(bullQueueName(o.queue, isCluster(connection)), processor.process, {
     connection,
     prefix: o.prefix,
     concurrency: o.concurrency,

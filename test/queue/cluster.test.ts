@@ -1,0 +1,75 @@
+/**
+ * kq on a real 3-shard Redis Cluster: each queue's keys carry its own hash tag (`bull:{<queue>}:...`), so
+ * queues land on several shards; jobs stored through kq's queue registry all complete with kq's worker
+ * runtime (exit-when-empty included), and kq's counts and job lookups read them back.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseOptions } from '../../src/config.js';
+import { loadRegistry } from '../../src/jobs/registry.js';
+import { createLogger } from '../../src/log.js';
+import { closeRedis, createRedis } from '../../src/queue/connection.js';
+import { readCounts } from '../../src/queue/counts.js';
+import { locateJob } from '../../src/queue/job-status.js';
+import { queueKeys } from '../../src/queue/keys.js';
+import { createQueueRegistry } from '../../src/queue/queues.js';
+import { workerOptionSpecs } from '../../src/worker/options.js';
+import { startWorker } from '../../src/worker/run-worker.js';
+import { uniqueName } from '../helpers/context.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
+
+const HANDLERS = new URL('../fixtures/cluster-handlers.mjs', import.meta.url).pathname;
+const QUEUES = 6;
+const JOBS = 20;
+
+describe('Redis Cluster', () => {
+  it('spreads queues over shards by hash tag, and every job completes', { timeout: 90_000 }, async () => {
+    const cluster = await startRedisCluster(3);
+    onTestFinished(() => cluster.close());
+    const redis = createRedis(cluster.url, { kind: 'fail-fast', commandTimeoutMs: 5000 });
+    onTestFinished(() => closeRedis(redis));
+    const queues = createQueueRegistry(redis, 'bull');
+    onTestFinished(() => queues.close());
+    const names = Array.from({ length: QUEUES }, () => uniqueName('cl'));
+    expect(queueKeys('bull', names[0] as string, true).wait).toBe(`bull:{${names[0]}}:wait`);
+
+    const shards = new Map<string, number>();
+    for (const q of names) {
+      await queues.get(q).addBulk(
+        Array.from({ length: JOBS }, (_, n) => ({
+          name: 'cluster-work',
+          data: { n },
+          opts: { jobId: `${q}-${n}` },
+        })),
+      );
+      const k = queueKeys('bull', q, true);
+      shards.set(q, await cluster.nodeOf(k.wait));
+      // One slot per queue: every key of it is served by the same shard.
+      for (const key of [k.meta, k.wait, `${k.job}${q}-0`])
+        expect(await cluster.nodeOf(key)).toBe(shards.get(q));
+      expect((await readCounts(redis, 'bull', q)).waiting).toBe(JOBS);
+    }
+    expect(new Set(shards.values()).size, `queues by shard: ${JSON.stringify([...shards])}`).toBeGreaterThan(
+      1,
+    );
+    expect(await locateJob(redis, 'bull', names, `${names[1]}-3`)).toBe(names[1]);
+
+    const jobs = await loadRegistry(HANDLERS);
+    const log = createLogger({ component: 'test' }, 'warn');
+    const handles = await Promise.all(
+      names.map((q) => {
+        const { values } = parseOptions(workerOptionSpecs, [], {
+          REDIS_URL: cluster.url,
+          QUEUE: q,
+          EXIT: '1',
+          HEALTH_PORT: '0',
+          CONCURRENCY: '4',
+        });
+        return startWorker(values, { jobs, log });
+      }),
+    );
+    const codes = await Promise.all(handles.map((h) => h.done));
+    expect(codes).toEqual(names.map(() => 0));
+    for (const q of names)
+      expect(await readCounts(redis, 'bull', q)).toMatchObject({ completed: JOBS, failed: 0, waiting: 0 });
+  });
+});
