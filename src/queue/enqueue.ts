@@ -8,8 +8,7 @@ import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import { indexJobs } from './job-index.js';
-import { registryKeys } from './keys.js';
+import { writeJobIndex } from './job-index.js';
 import type { QueueRegistry } from './queues.js';
 
 /** BullMQ's largest priority (2^21 - 1): it refuses larger ones when the job is added. */
@@ -95,15 +94,13 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
  * jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
  */
 function registerAndIndex(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
-  const pipe = queues.connection.pipeline();
   for (const p of prepared) p.opts.jobId ??= randomUUID();
-  pipe.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue)));
-  indexJobs(
-    pipe,
+  return writeJobIndex(
+    queues.connection,
     queues.prefix,
     prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
+    [...new Set(prepared.map((p) => p.queue))],
   );
-  return pipe.exec();
 }
 
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */

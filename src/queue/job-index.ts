@@ -13,7 +13,7 @@ import type { JobsOptions } from 'bullmq';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { JOB_ID_RE } from './job-keys.js';
 import { locateJob } from './job-status.js';
-import { registryKeys } from './keys.js';
+import { isCluster, registryKeys } from './keys.js';
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -39,6 +39,28 @@ export function indexJobs(
   const base = registryKeys(prefix).jobQueue;
   for (const j of jobs) pipe.set(`${base}${j.id}`, j.queue, 'EX', indexTtlSeconds(j.opts));
   return pipe;
+}
+
+/**
+ * Writes the index entries (and, if given, registers `register` queues) now. On a Cluster every entry is
+ * its own slot, which one pipeline cannot span: there they go as single commands, routed per key.
+ */
+export function writeJobIndex(
+  redis: Redis,
+  prefix: string,
+  jobs: readonly { id: string; queue: string; opts: JobsOptions }[],
+  register: readonly string[] = [],
+): Promise<unknown> {
+  if (!isCluster(redis)) {
+    const pipe = redis.pipeline();
+    if (register.length) pipe.sadd(registryKeys(prefix).queues, ...register);
+    return indexJobs(pipe, prefix, jobs).exec();
+  }
+  const base = registryKeys(prefix).jobQueue;
+  return Promise.all([
+    ...(register.length ? [redis.sadd(registryKeys(prefix).queues, ...register)] : []),
+    ...jobs.map((j) => redis.set(`${base}${j.id}`, j.queue, 'EX', indexTtlSeconds(j.opts))),
+  ]);
 }
 
 /**

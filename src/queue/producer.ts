@@ -22,7 +22,7 @@
 import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
-import { indexJobs } from './job-index.js';
+import { writeJobIndex } from './job-index.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { QueueRegistry } from './queues.js';
 import { classifyRedisError, maybeSent, notSent, toUnavailable } from './redis-errors.js';
@@ -125,13 +125,12 @@ export function createProducer(o: ProducerOptions): Producer {
     });
     // The index entries go first on the same connection: Redis answers in order, so a job acknowledged
     // below is already findable by id. A failed index write only costs lookups without ?queue.
-    indexJobs(
-      connection.pipeline(),
+    // On a Cluster the entries go to other shards, so ordering proves nothing: the answer waits for them.
+    const indexed = writeJobIndex(
+      connection,
       prefix,
       list.map((p) => ({ id: p.id, queue, opts: p.job.opts })),
-    )
-      .exec()
-      .catch(() => undefined);
+    ).catch(() => undefined);
     const q = o.queues.get(queue);
     const stored =
       list.length === 1
@@ -140,6 +139,7 @@ export function createProducer(o: ProducerOptions): Producer {
     stored
       .then(
         async (jobs) => {
+          await indexed;
           const acks = await replicated(startedAt).catch((err: unknown) => err);
           if (typeof acks === 'number' && acks < writeReplicas) {
             const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;

@@ -14,6 +14,7 @@ import { queueKeys } from '../../src/queue/keys.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
 import { startWorker } from '../../src/worker/run-worker.js';
+import { AUTH, testApp } from '../api/app-fixture.js';
 import { uniqueName } from '../helpers/context.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 
@@ -71,5 +72,40 @@ describe('Redis Cluster', () => {
     expect(codes).toEqual(names.map(() => 0));
     for (const q of names)
       expect(await readCounts(redis, 'bull', q)).toMatchObject({ completed: JOBS, failed: 0, waiting: 0 });
+  });
+
+  it('the API stores, finds and counts jobs in queues on different shards; the dashboard reads them', {
+    timeout: 60_000,
+  }, async () => {
+    const cluster = await startRedisCluster(3);
+    onTestFinished(() => cluster.close());
+    const names = Array.from({ length: 4 }, () => uniqueName('cla'));
+    const app = await testApp({ redisUrl: cluster.url, queue: names[0] as string, requestTimeoutMs: 5000 });
+    try {
+      const ids: string[] = [];
+      for (const q of names) {
+        const res = await app.inject({
+          method: 'POST',
+          url: '/jobs',
+          headers: { ...AUTH, 'content-type': 'application/json' },
+          payload: { type: 'work', queue: q, data: { ms: 1 } },
+        });
+        expect(res.statusCode, res.body).toBe(202);
+        ids.push(res.json().id);
+      }
+      for (const [i, q] of names.entries()) {
+        const job = await app.inject({ method: 'GET', url: `/jobs/${ids[i]}`, headers: AUTH });
+        expect(job.statusCode, job.body).toBe(200);
+        expect(job.json()).toMatchObject({ id: ids[i], queue: q });
+        const counts = await app.inject({ method: 'GET', url: `/queues/${q}`, headers: AUTH });
+        expect(counts.statusCode, counts.body).toBe(200);
+        expect(counts.body).toMatch(/"waiting":1/);
+      }
+      const board = await app.inject({ method: 'GET', url: '/ui/api/queues', headers: AUTH });
+      expect(board.statusCode, board.body.slice(0, 500)).toBe(200);
+      expect(board.body).not.toMatch(/CROSSSLOT/);
+    } finally {
+      await app.close();
+    }
   });
 });
