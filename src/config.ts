@@ -164,7 +164,7 @@ export const prefixOption = (): OptionSpec<string> =>
     'prefix',
     ['KQ_PREFIX'],
     'bull',
-    'BullMQ key prefix (use a hash tag such as {kq} on Redis Cluster)',
+    'BullMQ key prefix; on Redis Cluster kq gives each queue its own hash tag (bull:{<queue>}:...)',
     {
       re: /^[A-Za-z0-9_{}.-]{1,50}$/,
       rule: 'must be 1-50 letters, digits, "_", "-", ".", "{" or "}"',
