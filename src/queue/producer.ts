@@ -117,8 +117,16 @@ export function createProducer(o: ProducerOptions): Producer {
     return (await connection.wait(writeReplicas, left)) as number;
   }
 
-  function send(queue: string, list: Pending[], release: () => void): void {
+  function send(queue: string, list: Pending[], releaseOnce: () => void): void {
     const startedAt = Date.now();
+    // Freed before the callers are answered: a caller that got its answer no longer holds a slot.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      deadline.clear();
+      releaseOnce();
+    };
     const deadline = startDeadline(o.timeoutMs, () => {
       for (const p of list)
         settle(p, maybeSent(`Redis did not answer within ${o.timeoutMs} ms (REQUEST_TIMEOUT_MS)`, [p.id]));
@@ -141,6 +149,7 @@ export function createProducer(o: ProducerOptions): Producer {
         async (jobs) => {
           await indexed;
           const acks = await replicated(startedAt).catch((err: unknown) => err);
+          release();
           if (typeof acks === 'number' && acks < writeReplicas) {
             const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;
             for (const p of list) settle(p, maybeSent(reason, [p.id]));
@@ -159,10 +168,7 @@ export function createProducer(o: ProducerOptions): Producer {
           else return oneByOne(queue, list);
         },
       )
-      .finally(() => {
-        deadline.clear();
-        release();
-      });
+      .finally(release);
   }
 
   function flushQueue(queue: string): void {

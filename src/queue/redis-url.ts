@@ -70,9 +70,11 @@ function parseNode(raw: string, defaultPort: number): RedisNode {
 export function parseRedisUrl(url: string, auth: RedisAuth = {}): RedisTarget {
   const schemeEnd = url.indexOf('//');
   const scheme = SCHEMES[url.slice(0, schemeEnd).toLowerCase()];
-  if (schemeEnd < 1 || !scheme) {
-    throw new RedisUrlError(`unknown scheme ${JSON.stringify(url.slice(0, Math.max(schemeEnd, 0)))}`);
-  }
+  if (schemeEnd < 1)
+    throw new RedisUrlError(
+      'no scheme: start it with redis://, rediss://, redis+sentinel:// or redis+cluster://',
+    );
+  if (!scheme) throw new RedisUrlError(`unknown scheme ${JSON.stringify(url.slice(0, schemeEnd))}`);
   const rest = url.slice(schemeEnd + 2);
   const slash = rest.search(/[/?#]/);
   const authority = slash === -1 ? rest : rest.slice(0, slash);

@@ -44,7 +44,9 @@ describe('kq CLI', () => {
     expect(flag.out).toMatch(/--health-port .*"70000" must be a whole number from 0 to 65535/);
     const url = await run(['worker'], { REDIS_URL: 'localhost:6379' });
     expect(url.code).toBe(2);
-    expect(url.out).toMatch(/REDIS_URL .*must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(url.out).toMatch(
+      /REDIS_URL .*"localhost:6379" \(no scheme: .*\) must be redis:\/\/\[user:pass@\]host:port/,
+    );
     const unknown = await run(['worker', '--concurency', '2']);
     expect(unknown.code).toBe(2);
     expect(unknown.out).toMatch(/Unknown option --concurency\. Known options: .*--concurrency/);

@@ -52,7 +52,7 @@ describe('parseRedisUrl', () => {
 
   it.each([
     ['http://h:6379', /unknown scheme "http:"/],
-    ['127.0.0.1:6379', /unknown scheme/],
+    ['127.0.0.1:6379', /no scheme: start it with redis:\/\//],
     ['redis://', /no host/],
     ['redis://a:6379,b:6379', /host list needs redis\+sentinel/],
     ['redis://h:99999', /port 99999/],
