@@ -1,4 +1,5 @@
-// kq job types for the benchmarks, loaded by `kq worker` through HANDLERS. `noop` does nothing; `stamp`
+// kq job types for the benchmarks, loaded by `kq worker` through HANDLERS. `noop` does nothing; `order`
+// has a real schema (what ingest posts); `stamp`
 // writes the time its handler started to fd 3 (a pipe the bench opens), for the latency and cold-start
 // scenarios: the same line the baseline worker script writes. Logs on stdout go to /dev/null.
 import { writeSync } from 'node:fs';
@@ -12,6 +13,18 @@ const { defineJob, z } = await import(
 export const noop = defineJob({
   name: 'noop',
   schema: z.unknown(),
+  handler: () => null,
+});
+
+/** A job type with a real schema, so the ingest benchmark pays for validation as a user's API would. */
+export const order = defineJob({
+  name: 'order',
+  schema: z.object({
+    customerId: z.string().min(1).max(64),
+    sku: z.string().regex(/^[A-Z0-9-]{3,32}$/),
+    quantity: z.number().int().min(1).max(1000),
+    note: z.string().max(500).optional(),
+  }),
   handler: () => null,
 });
 

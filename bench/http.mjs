@@ -10,6 +10,8 @@ import { freePort } from './redis-server.mjs';
 
 const here = import.meta.dirname;
 const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
+/** kq's API runs with auth on; every variant gets the same header, so the load is the same. */
+const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 
 /** @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c)) */
 export async function startApi(kind, ctx, extraEnv = {}) {
@@ -27,7 +29,7 @@ export async function startApi(kind, ctx, extraEnv = {}) {
       HOST: '127.0.0.1',
       REDIS_URL: ctx.redisUrl,
       KQ_PREFIX: ctx.prefix,
-      AUTH: 'none',
+      ...(kind === 'kq' ? { API_TOKENS: BENCH_TOKEN } : { AUTH: 'none' }),
       HANDLERS: KQ_HANDLERS,
       KQ_DIST: dirname(KQ_CLI),
       JOB_OPTIONS: JSON.stringify(await kqJobOptions()),
@@ -45,7 +47,7 @@ export async function startApi(kind, ctx, extraEnv = {}) {
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${kind} API exited at start: ${stderr.slice(-1500)}`);
     try {
-      await fetch(`${url}/`);
+      await fetch(`${url}/healthz`);
       break;
     } catch {
       if (Date.now() > deadline)
@@ -99,7 +101,8 @@ function runForJson(name, command, args, options = {}) {
 /** Runs autocannon (POST JSON) and returns its result: requests, latency percentiles, status counts. */
 export function autocannon({ url, body, connections, seconds, rate }) {
   const args = ['--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
-  args.push('-H', 'content-type=application/json', '-b', JSON.stringify(body));
+  args.push('-H', 'content-type=application/json', '-H', `authorization=Bearer ${BENCH_TOKEN}`);
+  args.push('-b', JSON.stringify(body));
   if (rate) args.push('-R', String(rate));
   args.push(url);
   return runForJson('autocannon', AUTOCANNON, args);

@@ -33,7 +33,7 @@ export const ERROR_STATUS = {
   REDIS_NOT_FOUND: 500,
   REDIS_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
-  TOO_MANY_CONNECTIONS: 503,
+  OVERLOADED: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,12 +1,14 @@
 /**
  * Ingest, one job per request: kq's `POST /jobs` vs (a) a minimal Fastify route awaiting one queue.add,
- * both under the same autocannon load (100 connections, same body), (b) in-process queue.add from
+ * both under the same autocannon load (100 connections, same body, the same bearer token: kq runs with auth
+ * on and validates the `order` type's schema; the baselines do neither), (b) in-process queue.add from
  * 100 concurrent loops, and (c) the floor of kq's design: (a) with kq's coalescing and nothing else. CPU time is the server process's own (process.cpuUsage), per 1,000 stored jobs.
  */
 import { inprocess, measure, startApi } from '../http.mjs';
 
 export const CONNECTIONS = 100;
-export const BODY = { type: 'noop', data: { n: 1 } };
+/** A job type with a real schema (bench/handlers.mjs), so kq's validation is not free (`noop` is z.unknown()). */
+export const BODY = { type: 'order', data: { customerId: 'c-1042', sku: 'SKU-001', quantity: 3 } };
 
 async function run(ctx, variant) {
   const seconds = ctx.quick ? 1 : 8;
@@ -35,16 +37,16 @@ export default {
       figure: 'jobsPerSec',
       baseline: 'fastify',
       baselineName: '(a) Fastify route + queue.add',
-      target: '>= 1.2x',
-      met: (k, b) => k >= 1.2 * b,
+      target: '>= 1.0x',
+      met: (k, b) => k >= b,
     },
     {
-      scenario: 'ingest: API CPU time per 1,000 jobs (ms)',
+      scenario: 'ingest: API CPU time per 1,000 accepted jobs (ms)',
       figure: 'cpuMsPer1000Jobs',
       baseline: 'fastify',
       baselineName: '(a) Fastify route + queue.add',
-      target: '<= 0.8x',
-      met: (k, b) => k <= 0.8 * b,
+      target: '<= 1.0x',
+      met: (k, b) => k <= b,
     },
     {
       scenario: `ingest: POST /jobs vs the ceiling (jobs/s)`,

@@ -10,7 +10,7 @@ import { QUEUE_NAME_RULE } from '../config.js';
 import { KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
@@ -18,6 +18,7 @@ import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import type { RedisAuth } from '../queue/redis-url.js';
 import { createAuthHook } from './auth.js';
+import { installBodyBudget } from './body-budget.js';
 import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
@@ -50,7 +51,7 @@ export interface AppOptions {
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
   queuePattern?: RegExp | null;
-  /** Jobs waiting on Redis at most (more: 503 at once, nothing stored). @default 1000 */
+  /** Jobs waiting on Redis at most (more: 503 at once, nothing stored). @default 5000 */
   maxInflightJobs?: number;
   /** Request bytes waiting on Redis at most. @default 16 MiB */
   maxInflightBytes?: number;
@@ -161,12 +162,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // Node closes connections past this at once (before any byte is read): 5,000 silent sockets no longer
   // hold 5,000 descriptors.
   app.server.maxConnections = o.maxConnections ?? 1000;
-  let lastRedisLog = 0;
-  const onRedisError = (err: Error) => {
-    if (Date.now() - lastRedisLog < 5000) return;
-    lastRedisLog = Date.now();
-    app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
-  };
+  const onRedisError = throttleErrors((err) =>
+    app.log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),
+  );
   const redis = createRedis(o.redisUrl, {
     kind: 'fail-fast',
     ...(o.redisAuth ? { auth: o.redisAuth } : {}),
@@ -236,6 +234,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     done();
   });
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
+  installBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   const metrics = createApiMetrics({ redis, reads });
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {

@@ -126,7 +126,7 @@ export const apiOptionSpecs = {
   maxInflightJobs: intOption(
     'max-inflight-jobs',
     ['MAX_INFLIGHT_JOBS'],
-    1000,
+    5000,
     1,
     1_000_000,
     'jobs waiting on Redis at most; more are refused at once with 503 (nothing stored)',

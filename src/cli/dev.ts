@@ -1,6 +1,6 @@
 /** `kq dev`: Redis + API (127.0.0.1, no auth) + a worker pool, for trying kq out on one machine. */
 import type { Command } from '../cli.js';
-import { formatHelp, intOption, parseOptions, QUEUE_NAME_RULE, stringOption } from '../config.js';
+import { intOption, parseOptions, QUEUE_NAME_RULE, stringOption } from '../config.js';
 import { runDev } from '../dev/run-dev.js';
 
 const specs = {
@@ -29,12 +29,10 @@ const summary = 'Run Redis, the API (127.0.0.1, no auth) and workers locally: wh
 
 export const command: Command = {
   summary,
+  usage: 'kq dev [options]',
+  options: specs,
   async run(argv, env) {
-    const { values, help } = parseOptions(specs, argv, env);
-    if (help) {
-      process.stdout.write(formatHelp('Usage: kq dev [options]', summary, specs));
-      return 0;
-    }
+    const { values } = parseOptions(specs, argv, env);
     return runDev({ ...values, env });
   },
 };

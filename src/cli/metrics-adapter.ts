@@ -5,7 +5,7 @@ import { createLogger, redactUrl } from '../log.js';
 import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
 import { createMetricsAdapter } from '../metrics/adapter/server.js';
 import { selfSignedServingPair } from '../metrics/adapter/serving-cert.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 
 const summary = 'Serve external.metrics.k8s.io (kq_queue_backlog, ...) so a plain HPA scales on queue length';
 
@@ -32,16 +32,13 @@ export const command: Command = {
         'INSECURE: --insecure-no-client-auth is set: any client can read the metrics; never use this in a cluster',
       );
     }
-    let lastRedisError = 0;
     const redis = createRedis(o.redisUrl, {
       kind: 'fail-fast',
       auth: redisAuth(o),
       commandTimeoutMs: o.redisTimeoutMs,
-      onError: (err) => {
-        if (Date.now() - lastRedisError < 5000) return;
-        lastRedisError = Date.now();
-        log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`);
-      },
+      onError: throttleErrors((err) =>
+        log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),
+      ),
     });
     const adapter = await createMetricsAdapter({
       port: o.securePort,

@@ -104,3 +104,18 @@ export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> 
   clearTimeout(timer);
   redis.disconnect();
 }
+
+/**
+ * Connection errors arrive once per reconnect attempt (up to every 50 ms); a log line per error would
+ * flood the log. This passes on at most one error per `everyMs`: the one place that rule lives.
+ * @example createRedis(url, { kind: 'fail-fast', onError: throttleErrors((e) => log.warn(e.message)) })
+ */
+export function throttleErrors(report: (err: Error) => void, everyMs = 5000): (err: Error) => void {
+  let last = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < everyMs) return;
+    last = now;
+    report(err);
+  };
+}

@@ -90,8 +90,7 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
 
 /**
  * Gives each job a UUID (unless it has an id), registers its queue and indexes it by id (the queue
- * registry and the job-id index, so the API finds it without ?queue), in one pipeline sent before the
- * jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
+ * registry and the job-id index, so the API finds it without ?queue), sent before the jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
  */
 function registerAndIndex(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
   for (const p of prepared) p.opts.jobId ??= randomUUID();

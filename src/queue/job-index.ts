@@ -2,7 +2,7 @@
  * The job-id -> queue index, so `GET /jobs/<id>` without `?queue` costs one GET whatever the number of
  * queues and keys (before: a pipelined probe of every queue found by a keyspace SCAN). Every job kq
  * stores gets a STRING `registryKeys(prefix).jobQueue + id` holding its queue's name, written in the
- * same pipeline as the job and ahead of it (so a job that exists is always indexed), with a TTL that
+ * same connection as the job and ahead of it (so a job that exists is always indexed), with a TTL that
  * outlives the job's retention (and a cancelled job's tombstone).
  *
  * Jobs stored by other producers are not indexed: a lookup that misses the index probes the declared
@@ -10,7 +10,7 @@
  * ids kq generates (UUIDs, idempotency ids); BullMQ's per-queue counters are not indexed.
  */
 import type { JobsOptions } from 'bullmq';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { JOB_ID_RE } from './job-keys.js';
 import { locateJob } from './job-status.js';
 import { isCluster, registryKeys } from './keys.js';
@@ -30,20 +30,36 @@ export function indexTtlSeconds(opts: JobsOptions): number {
   return Math.ceil(retention + (opts.delay ?? 0) / 1000 + DAY_SECONDS);
 }
 
-/** Queues the index entries for `jobs` on `pipe` (the caller sends it). */
+/** SET KEYS[i] ARGV[2i-1] EX ARGV[2i] for every key: one command per batch instead of one per job. */
+const INDEX_SCRIPT = `
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ARGV[2 * i])
+end
+return #KEYS`;
+
+/**
+ * Writes the index entries for `jobs` in one script call. EVAL, not EVALSHA: a NOSCRIPT retry would
+ * send the entries after the jobs that follow on the connection, and a job must never be acknowledged
+ * before its entry exists (Redis caches the compiled script; the text is ~150 bytes per batch).
+ */
 export function indexJobs(
-  pipe: ChainableCommander,
+  redis: Redis,
   prefix: string,
   jobs: readonly { id: string; queue: string; opts: JobsOptions }[],
-): ChainableCommander {
+): Promise<unknown> {
   const base = registryKeys(prefix).jobQueue;
-  for (const j of jobs) pipe.set(`${base}${j.id}`, j.queue, 'EX', indexTtlSeconds(j.opts));
-  return pipe;
+  const keys: string[] = [];
+  const args: (string | number)[] = [];
+  for (const j of jobs) {
+    keys.push(`${base}${j.id}`);
+    args.push(j.queue, indexTtlSeconds(j.opts));
+  }
+  return redis.eval(INDEX_SCRIPT, keys.length, ...keys, ...args);
 }
 
 /**
  * Writes the index entries (and, if given, registers `register` queues) now. On a Cluster every entry is
- * its own slot, which one pipeline cannot span: there they go as single commands, routed per key.
+ * its own slot, which one script cannot span (CROSSSLOT): there they go as single SETs, routed per key.
  */
 export function writeJobIndex(
   redis: Redis,
@@ -52,9 +68,10 @@ export function writeJobIndex(
   register: readonly string[] = [],
 ): Promise<unknown> {
   if (!isCluster(redis)) {
-    const pipe = redis.pipeline();
-    if (register.length) pipe.sadd(registryKeys(prefix).queues, ...register);
-    return indexJobs(pipe, prefix, jobs).exec();
+    return Promise.all([
+      ...(register.length ? [redis.sadd(registryKeys(prefix).queues, ...register)] : []),
+      indexJobs(redis, prefix, jobs),
+    ]);
   }
   const base = registryKeys(prefix).jobQueue;
   return Promise.all([

@@ -37,7 +37,7 @@ export interface ProducerOptions {
   guard: RedisGuard;
   /** Deadline of one batch, from send to answer. */
   timeoutMs: number;
-  /** Jobs in flight at most. @default 1000 */
+  /** Jobs in flight at most (five 1,000-job batches). @default 5000 */
   maxInFlightJobs?: number;
   /** Bytes (as the caller measured them, e.g. request bodies) in flight at most. @default 16 MiB */
   maxInFlightBytes?: number;
@@ -75,7 +75,7 @@ const idOf = (job: PreparedJob): string => {
 
 /** @example const producer = createProducer({ queues, directory, guard, timeoutMs: 5000 }); await producer.add(job) */
 export function createProducer(o: ProducerOptions): Producer {
-  const maxJobs = o.maxInFlightJobs ?? 1000;
+  const maxJobs = o.maxInFlightJobs ?? 5000;
   const maxBytes = o.maxInFlightBytes ?? 16 * 1024 * 1024;
   const connection: Redis = o.queues.connection;
   const prefix = o.queues.prefix;

@@ -5,8 +5,10 @@
  * - the API and `enqueue()` `admit` a queue before storing its first job there (once per process);
  * - a kq worker registers its queue when it starts (`registerQueue`);
  * - the job types' queues (`declared`) are always known, registered or not;
- * - queues made by other producers or BullMQ workers in other languages: the operator runs
- *   `kq queues register <name>` or `kq queues discover` (a SCAN, run by hand, never on a request).
+ * - queues made by other producers or BullMQ workers in other languages: registered the first time a
+ *   request names them (`has`, `admit`: one SISMEMBER + EXISTS of the queue's meta hash), or by the
+ *   operator with `kq queues register <name>` / `kq queues discover` (a SCAN, run by hand, never on a
+ *   request) so that lists (`/queues`, `/metrics`, unpinned adapter selectors) show them before that.
  *
  * Bounded creation: `admit` may add a queue only when its name matches `pattern` and the registry holds
  * fewer than `maxQueues` names, checked and added in one Lua script (no race between replicas). So a
@@ -15,7 +17,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import { listQueueNames } from './counts.js';
-import { RESERVED_QUEUE_NAME, registryKeys } from './keys.js';
+import { isCluster, queueKeys, RESERVED_QUEUE_NAME, registryKeys } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface QueueDirectoryOptions {
@@ -35,7 +37,10 @@ export interface QueueDirectoryOptions {
 export interface QueueDirectory {
   /** Declared queues first (in their order), then the registered ones, sorted. */
   names(): Promise<string[]>;
-  /** True for a declared or registered queue: O(1), no cache. */
+  /**
+   * True for a declared or registered queue, or a BullMQ queue that exists in Redis (its meta hash),
+   * which is then registered: O(1), no cache, no scan.
+   */
   has(name: string): Promise<boolean>;
   /** Before a job is stored in `name`: resolves if the queue is known or may be created (and registers it). */
   admit(name: string): Promise<void>;
@@ -84,6 +89,26 @@ export function createQueueDirectory(o: QueueDirectoryOptions): QueueDirectory {
       return [...declared, ...found.filter((n) => !declared.includes(n))];
     });
 
+  /**
+   * A queue this process has not seen: registered, or a BullMQ queue that exists (made by another
+   * producer or a worker in another language), which is registered on this first touch.
+   */
+  const lookUp = async (name: string): Promise<boolean> => {
+    if (name === RESERVED_QUEUE_NAME) return false;
+    // Two commands, not one pipeline: on a Cluster the registry and the queue are in different slots.
+    const [member, exists] = await Promise.all([
+      o.redis.sismember(key, name),
+      o.redis.exists(queueKeys(o.prefix, name, isCluster(o.redis)).meta),
+    ]);
+    if (member !== 1 && exists !== 1) return false;
+    if (member !== 1) {
+      await o.redis.sadd(key, name);
+      cache.delete('names');
+    }
+    known.add(name);
+    return true;
+  };
+
   const refuse = (name: string, why: 'pattern' | 'full') =>
     why === 'pattern'
       ? new ValidationError(
@@ -99,12 +124,7 @@ export function createQueueDirectory(o: QueueDirectoryOptions): QueueDirectory {
 
   return {
     names,
-    async has(name) {
-      if (declared.includes(name) || known.has(name)) return true;
-      const member = (await o.redis.sismember(key, name)) === 1;
-      if (member) known.add(name);
-      return member;
-    },
+    has: (name) => (declared.includes(name) || known.has(name) ? Promise.resolve(true) : lookUp(name)),
     async admit(name) {
       if (declared.includes(name)) {
         if (!registeredDeclared.has(name)) {
@@ -116,11 +136,8 @@ export function createQueueDirectory(o: QueueDirectoryOptions): QueueDirectory {
       }
       if (known.has(name)) return;
       if (name === RESERVED_QUEUE_NAME || !o.pattern?.test(name)) {
-        // Not creatable here, but it may exist already (registered by a worker or the operator).
-        if ((await o.redis.sismember(key, name)) === 1) {
-          known.add(name);
-          return;
-        }
+        // Not creatable here, but it may exist already (registered, or made by another producer).
+        if (name !== RESERVED_QUEUE_NAME && (await lookUp(name))) return;
         throw refuse(name, 'pattern');
       }
       const r = (await o.redis.eval(ADMIT_SCRIPT, 1, key, name, String(maxQueues))) as number;

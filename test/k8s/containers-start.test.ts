@@ -4,15 +4,18 @@
  * root), answers its rendered liveness and readiness probes. So env names, args, file paths and probe
  * paths are the ones the code actually uses, not just names that look right.
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { BACKLOG_METRIC } from '../../src/k8s/approaches/external-hpa.js';
 import { adapterRules, scrapeConfig } from '../../src/k8s/approaches/hpa-prometheus.js';
+import { registryKeys } from '../../src/queue/keys.js';
+import { registerQueue } from '../../src/queue/queue-directory.js';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
 import { freePort } from '../helpers/redis-server.js';
@@ -84,6 +87,11 @@ async function checkScrapeTarget({ obj }: FoundContainer, port: number, token: s
   expect(job?.authorization.type).toBe('Bearer');
   const t = useTestQueue();
   await t.bull.add('noop', {});
+  // Added with bare BullMQ, as another producer would: the API lists registered queues (no keyspace scan).
+  await registerQueue(t.redis, t.prefix, t.queue);
+  onTestFinished(async () => {
+    await t.redis.srem(registryKeys(t.prefix).queues, t.queue);
+  });
   const series = `${BACKLOG_METRIC}{queue="${t.queue}"} 1`;
   expect(rule?.seriesQuery.startsWith(`${BACKLOG_METRIC}{`)).toBe(true);
   const scrape = (auth?: string) =>

@@ -69,6 +69,17 @@ describe('queue registry', () => {
     await dir.register(await discoverQueues(redis, prefix));
     expect(await dir.names()).toEqual(['outside']);
   });
+
+  it('a queue made outside kq is registered the first time a request names it (no scan)', async () => {
+    const { prefix, redis } = usePrefix();
+    await redis.hset(`${prefix}:elsewhere:meta`, 'opts.maxLenEvents', '10000');
+    const dir = createQueueDirectory({ redis, prefix, pattern: null });
+    expect(await dir.has('elsewhere')).toBe(true);
+    expect(await redis.sismember(registryKeys(prefix).queues, 'elsewhere')).toBe(1);
+    await dir.admit('elsewhere');
+    expect(await dir.has('never-made')).toBe(false);
+    await expect(dir.admit('never-made')).rejects.toMatchObject({ code: 'QUEUE_NOT_ALLOWED' });
+  });
 });
 
 describe('producer', () => {
