@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import { describe, inject, it } from 'vitest';
 import { uniqueName } from '../helpers/context.js';
 import { startSentinelSet } from '../helpers/redis-sentinel.js';
+import { freePort } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { type Answer, call, startApi } from './support/api-process.js';
 import { clearLedger, completionStats, readLedger } from './support/ledger.js';
@@ -60,7 +61,23 @@ describe('chaos: Sentinel failover under the API and workers', () => {
         WRITE_REPLICAS: String(c.writeReplicas),
       });
       const pool = createWorkerPool({ ...env, CONCURRENCY: '8', LOCK_DURATION_MS: '5000' });
-      const workers = [pool.spawn(), pool.spawn()];
+      const healthPorts = [await freePort(), await freePort()];
+      const workers = healthPorts.map((p) => pool.spawn({ HEALTH_PORT: String(p) }));
+      // Readiness of the API and of each worker, polled through the fault: it must reflect the lost
+      // primary (503) and come back (200) without a restart.
+      const probes: { t: number; who: string; status: number }[] = [];
+      const probeTargets = [api.base, ...healthPorts.map((p) => `http://127.0.0.1:${p}`)];
+      const probe = async () => {
+        while (!stop) {
+          await Promise.all(
+            probeTargets.map(async (base, i) => {
+              const a = await call(base, 'GET', '/readyz', { timeoutMs: 3000 });
+              probes.push({ t: Date.now(), who: i === 0 ? 'api' : `worker${i}`, status: a.status });
+            }),
+          );
+          await sleep(250);
+        }
+      };
       const sent: Sent[] = [];
       let stop = false;
       try {
@@ -78,7 +95,7 @@ describe('chaos: Sentinel failover under the API and workers', () => {
             if (a.status !== 202) await sleep(50);
           }
         };
-        const producers = Array.from({ length: CLIENTS }, producer);
+        const producers = [...Array.from({ length: CLIENTS }, producer), probe()];
         await sleep(WARM_MS);
 
         const oldPort = await set.primaryPort();
@@ -122,6 +139,18 @@ describe('chaos: Sentinel failover under the API and workers', () => {
         const apiResumeMs = apiBack ? apiBack.t1 - faultAt : null;
         const workerResumeMs = runBack ? runBack.at - faultAt : null;
         const readyz = await call(api.base, 'GET', '/readyz', { timeoutMs: 5000 });
+        const workersReady = await Promise.all(
+          healthPorts.map((p) => call(`http://127.0.0.1:${p}`, 'GET', '/readyz', { timeoutMs: 5000 })),
+        );
+        const unready = (who: string) =>
+          probes.filter((p) => p.who === who && p.status !== 200 && p.t >= faultAt);
+        const unreadyMs = (who: string) => {
+          const u = unready(who);
+          return u.length ? Math.max(...u.map((p) => p.t)) - faultAt : 0;
+        };
+        const readiness = ['api', 'worker1', 'worker2'].map(
+          (w) => `${w} unready ${unready(w).length}x, last ${unreadyMs(w)} ms`,
+        );
         // What the API said after the new primary was up: a stuck connection shows here.
         const late = new Map<string, number>();
         for (const s of failedAnswers.filter((s) => s.t0 > promotedAt + 2000)) {
@@ -138,7 +167,7 @@ describe('chaos: Sentinel failover under the API and workers', () => {
             duplicates: stats.duplicates,
             worstRecoveryMs:
               apiResumeMs === null || workerResumeMs === null ? null : Math.max(apiResumeMs, workerResumeMs),
-            notes: `${sent.length} POSTs; new primary ${promotedAt - faultAt} ms after the fault; ${failedAnswers.length} answers 5xx/none over a ${window} ms window; API 202 again ${apiResumeMs} ms, a worker ran a job ${workerResumeMs} ms after the fault`,
+            notes: `${sent.length} POSTs; new primary ${promotedAt - faultAt} ms after the fault; ${failedAnswers.length} answers 5xx/none over a ${window} ms window; API 202 again ${apiResumeMs} ms, a worker ran a job ${workerResumeMs} ms after the fault; /readyz: ${readiness.join(', ')}`,
             durationMs: Date.now() - started,
           },
           [
@@ -155,7 +184,18 @@ describe('chaos: Sentinel failover under the API and workers', () => {
               `a worker ran a job within ${RESUME_BOUND_MS} ms (${workerResumeMs})`,
               workerResumeMs !== null && workerResumeMs <= RESUME_BOUND_MS,
             ],
-            [`/readyz 200 after the failover (${readyz.status})`, readyz.status === 200],
+            [
+              `/readyz 200 after the failover (api ${readyz.status}, workers ${workersReady.map((a) => a.status).join(',')})`,
+              readyz.status === 200 && workersReady.every((a) => a.status === 200),
+            ],
+            ...(c.fault === 'kill'
+              ? ([
+                  [
+                    `readiness reflected the dead primary (${readiness.join(', ')})`,
+                    ['api', 'worker1', 'worker2'].every((w) => unready(w).length > 0),
+                  ],
+                ] as [string, boolean][])
+              : []),
             [
               'API and workers never restarted',
               isAlive(api.proc) && workers.every(isAlive) && pool.all.length === 2,
