@@ -1,5 +1,5 @@
 /**
- * A real Redis Cluster of `shards` primaries (no replicas) on free loopback ports, created with
+ * A real Redis Cluster of `shards` primaries with `replicas` replicas each on free loopback ports, created with
  * `redis-cli --cluster create`; stopped by PID and its data dirs removed on close.
  */
 import { execFile } from 'node:child_process';
@@ -18,13 +18,13 @@ export interface RedisCluster {
 }
 
 /** @example const cluster = await startRedisCluster(); try { ... } finally { await cluster.close(); } */
-export async function startRedisCluster(shards = 3): Promise<RedisCluster> {
+export async function startRedisCluster(shards = 3, replicas = 0): Promise<RedisCluster> {
   const nodes: RedisProcess[] = [];
   const close = async () => {
     await Promise.all(nodes.map((n) => n.remove()));
   };
   try {
-    for (let i = 0; i < shards; i++) {
+    for (let i = 0; i < shards * (1 + replicas); i++) {
       nodes.push(
         await spawnRedisServer({
           dirPrefix: 'kq-cluster-',
@@ -40,15 +40,24 @@ export async function startRedisCluster(shards = 3): Promise<RedisCluster> {
       );
     }
     const addrs = nodes.map((n) => `127.0.0.1:${n.port}`);
-    await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-yes'], {
-      timeout: 30_000,
-    });
+    await promisify(execFile)(
+      'redis-cli',
+      ['--cluster', 'create', ...addrs, '--cluster-replicas', String(replicas), '--cluster-yes'],
+      {
+        timeout: 30_000,
+      },
+    );
     for (const n of nodes) {
       const c = new Redis(n.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
       try {
         await waitFor(
           `cluster_state:ok on ${n.port}`,
-          async () => /cluster_state:ok/.test(await c.cluster('INFO')),
+          async () => {
+            if (!/cluster_state:ok/.test(await c.cluster('INFO'))) return false;
+            // A replica counts once it is in sync: a failover before that would find no candidate.
+            const role = (await c.role()) as unknown[];
+            return role[0] === 'master' || role[3] === 'connected';
+          },
           {
             timeoutMs: 20_000,
             intervalMs: 100,
