@@ -33,6 +33,7 @@ const scenarioFiles = [
   'http-batch',
   'http-latency',
   'write-replicas',
+  'cluster',
 ];
 const here = import.meta.dirname;
 const version = (pkg) =>
