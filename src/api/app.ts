@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { QUEUE_NAME_RULE } from '../config.js';
-import { KqError } from '../errors.js';
+import { ConfigError, KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
-import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
+import { closeRedis, createRedis, redisMode, throttleErrors } from '../queue/connection.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
@@ -134,6 +134,13 @@ function apiLogger(log: Logger): Logger {
  * await app.listen({ port: 8080, host: '0.0.0.0' });
  */
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  if ((o.writeReplicas ?? 0) > 0 && redisMode(o.redisUrl) === 'cluster') {
+    // WAIT answers for the one node it reaches; each shard's replicas would need their own.
+    throw new ConfigError(
+      `Invalid WRITE_REPLICAS (flag --write-replicas): ${o.writeReplicas} is not supported with a redis+cluster:// REDIS_URL yet; use 0 there (docs/ha.md).`,
+      { option: 'write-replicas', value: String(o.writeReplicas) },
+    );
+  }
   const prefix = o.prefix ?? 'bull';
   const bodyLimit = o.bodyLimit ?? 1_048_576;
   const requestTimeoutMs = o.requestTimeoutMs ?? 5000;

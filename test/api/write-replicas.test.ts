@@ -5,6 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildApp } from '../../src/api/app.js';
+import { createRegistry } from '../../src/jobs/registry.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { AUTH, testApp } from './app-fixture.js';
@@ -12,6 +14,19 @@ import { AUTH, testApp } from './app-fixture.js';
 const json = { ...AUTH, 'content-type': 'application/json' };
 
 describe('WRITE_REPLICAS', () => {
+  it('is refused at start-up on a Cluster URL, naming the option', async () => {
+    await expect(
+      buildApp({
+        redisUrl: 'redis+cluster://127.0.0.1:7000',
+        jobs: createRegistry([]),
+        tokens: null,
+        writeReplicas: 1,
+      }),
+    ).rejects.toThrow(
+      /WRITE_REPLICAS \(flag --write-replicas\): 1 is not supported with a redis\+cluster:\/\//,
+    );
+  });
+
   it('answers 503 with the job id when no replica confirms, 202 once one does', async () => {
     const primary = await startRedisServer();
     onTestFinished(() => primary.remove());
