@@ -158,6 +158,15 @@ describe('chaos: Sentinel failover under the API and workers', () => {
           late.set(what, (late.get(what) ?? 0) + 1);
         }
         for (const [what, n] of late) console.log(`sentinel ${c.fault}: ${n} x ${what.slice(0, 300)}`);
+        // A process still unready at the end: print what it logged, for whoever reads the failure.
+        workersReady.forEach((a, i) => {
+          if (a.status === 200) return;
+          const w = workers[i];
+          for (const line of (w?.logs ?? []).slice(-8))
+            console.log(
+              `sentinel ${c.fault}: worker${i + 1} unready at the end, log: ${JSON.stringify(line).slice(0, 400)}`,
+            );
+        });
         report(
           {
             scenario: `9 Sentinel ${c.fault}, WRITE_REPLICAS=${c.writeReplicas}`,

@@ -67,21 +67,26 @@ export async function startRedisCluster(shards = 3, replicas = 0): Promise<Redis
         c.disconnect();
       }
     }
-    const first = nodes[0] as RedisProcess;
     return {
       url: `redis+cluster://${addrs.join(',')}`,
       nodes,
       async nodeOf(key) {
-        const c = new Redis(first.port, '127.0.0.1', { maxRetriesPerRequest: 1 });
-        try {
-          const slot = await c.cluster('KEYSLOT', key);
-          const ranges = (await c.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
-          const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-          if (!range) throw new Error(`no node serves slot ${slot}`);
-          return range[2][1];
-        } finally {
-          c.disconnect();
+        // Ask any node that answers: the one started first may be the one a test killed.
+        for (const n of nodes.filter((x) => x.running)) {
+          const c = new Redis(n.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => null });
+          c.on('error', () => undefined);
+          try {
+            const slot = await c.cluster('KEYSLOT', key);
+            const ranges = (await c.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+            const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+            if (range) return range[2][1];
+          } catch {
+            // try the next node
+          } finally {
+            c.disconnect();
+          }
         }
+        throw new Error(`no live node knows the slot of ${key}`);
       },
       close,
     };
