@@ -16,6 +16,12 @@ describe('Sentinel connections', () => {
     const blocking = createRedis(set.url, { kind: 'blocking' });
     const failFast = createRedis(set.url, { kind: 'fail-fast' });
     onTestFinished(() => Promise.all([closeRedis(blocking), closeRedis(failFast)]).then(() => undefined));
+    // A fail-fast connection refuses commands until it is connected: wait for both.
+    await Promise.all(
+      [blocking, failFast].map((r) =>
+        r.status === 'ready' ? undefined : new Promise((res) => r.once('ready', res)),
+      ),
+    );
     const first = await set.primaryPort();
     expect(first).toBe(set.nodes[0]?.port);
     await blocking.set('k', 'before');
