@@ -16,6 +16,8 @@ import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metri
 import { CANCELLED_REASON, isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
+import { registerQueue } from '../queue/queue-directory.js';
+import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import type { WorkerOptions } from './options.js';
@@ -147,6 +149,13 @@ export async function startWorker(
     watcher?.poke();
   }
 
+  // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
+  // of failing on a connection that is still being made; after that, not connected = not ready.
+  const probeRedis = createRedisGuard([control], 1000);
+  // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
+  // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
+  // is down now is retried at the next start, and the API registers the queue at its first job anyway.
+  createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
   const health =
     o.healthPort > 0
       ? await startHealthServer({
@@ -154,7 +163,7 @@ export async function startWorker(
           metrics: metrics.registry,
           isReady: async () => {
             if (state !== 'running') return { ready: false, reason: 'shutting down' };
-            await control.ping();
+            await probeRedis(() => control.ping());
             return { ready: true };
           },
         })
