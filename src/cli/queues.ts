@@ -17,7 +17,7 @@ import {
   redisUrlOption,
 } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, redisMode } from '../queue/connection.js';
 import { createQueueDirectory, discoverQueues } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 
@@ -42,6 +42,12 @@ export const command: Command = {
     }
     if ((action === 'register' || action === 'forget') && names.length === 0)
       throw new ConfigError(`kq queues ${action} needs at least one queue name.`);
+    if (action === 'discover' && redisMode(values.redisUrl) === 'cluster')
+      // SCAN walks one node of a Cluster: a partial list would look complete.
+      throw new ConfigError(
+        'kq queues discover does not work on a Redis Cluster yet (SCAN reaches one node only); register queues by name with kq queues register <name>...',
+        { option: 'redis-url' },
+      );
     const redis = createRedis(values.redisUrl, {
       kind: 'fail-fast',
       commandTimeoutMs: null,

@@ -105,6 +105,9 @@ describe('kq CLI', () => {
     const env = { REDIS_URL: t.redisUrl, KQ_PREFIX: prefix };
     try {
       expect((await run(['queues', 'register', 'alpha', 'beta'], env)).out).toContain('2 new of 2');
+      const onCluster = await run(['queues', 'discover'], { REDIS_URL: 'redis+cluster://127.0.0.1:1' });
+      expect(onCluster.code).toBe(2);
+      expect(onCluster.out).toMatch(/discover does not work on a Redis Cluster yet/);
       expect((await run(['queues', 'list'], env)).out.trim().split('\n')).toEqual(['alpha', 'beta']);
       expect((await run(['queues', 'forget', 'beta'], env)).out).toContain('1 removed');
       await t.redis.hset(`${prefix}:outside:meta`, 'paused', '0');
