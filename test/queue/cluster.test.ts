@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseOptions } from '../../src/config.js';
-import { loadRegistry } from '../../src/jobs/registry.js';
+import { createRegistry, loadRegistry } from '../../src/jobs/registry.js';
 import { createLogger } from '../../src/log.js';
 import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { readCounts } from '../../src/queue/counts.js';
@@ -14,9 +14,10 @@ import { queueKeys } from '../../src/queue/keys.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
 import { startWorker } from '../../src/worker/run-worker.js';
-import { AUTH, testApp } from '../api/app-fixture.js';
+import { AUTH, fixtureJobs, testApp } from '../api/app-fixture.js';
 import { uniqueName } from '../helpers/context.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { waitFor } from '../helpers/wait.js';
 
 const HANDLERS = new URL('../fixtures/cluster-handlers.mjs', import.meta.url).pathname;
 const QUEUES = 6;
@@ -80,7 +81,15 @@ describe('Redis Cluster', () => {
     const cluster = await startRedisCluster(3);
     onTestFinished(() => cluster.close());
     const names = Array.from({ length: 4 }, () => uniqueName('cla'));
-    const app = await testApp({ redisUrl: cluster.url, queue: names[0] as string, requestTimeoutMs: 5000 });
+    const app = await testApp({
+      redisUrl: cluster.url,
+      queue: names[0] as string,
+      requestTimeoutMs: 5000,
+      jobs: createRegistry([
+        ...(await fixtureJobs(names[0] as string)).all,
+        ...(await loadRegistry(HANDLERS)).all,
+      ]),
+    });
     try {
       const ids: string[] = [];
       for (const q of names) {
@@ -100,6 +109,38 @@ describe('Redis Cluster', () => {
         const counts = await app.inject({ method: 'GET', url: `/queues/${q}`, headers: AUTH });
         expect(counts.statusCode, counts.body).toBe(200);
         expect(counts.body).toMatch(/"waiting":1/);
+      }
+      // Cancel over pub/sub: a running job on a shard stops when the API publishes its cancel request.
+      const jobs = await loadRegistry(HANDLERS);
+      const q = names[1] as string;
+      const { values } = parseOptions(workerOptionSpecs, [], {
+        REDIS_URL: cluster.url,
+        QUEUE: q,
+        HEALTH_PORT: '0',
+      });
+      const worker = await startWorker(values, { jobs, log: createLogger({ component: 'test' }, 'warn') });
+      try {
+        const posted = await app.inject({
+          method: 'POST',
+          url: '/jobs',
+          headers: { ...AUTH, 'content-type': 'application/json' },
+          payload: { type: 'cluster-sleep', queue: q, data: { ms: 30_000 } },
+        });
+        expect(posted.statusCode, posted.body).toBe(202);
+        const id = posted.json().id as string;
+        const state = async () =>
+          (await app.inject({ method: 'GET', url: `/jobs/${id}`, headers: AUTH })).json();
+        await waitFor('the job running', async () => (await state()).status === 'active', {
+          timeoutMs: 15_000,
+        });
+        const cancel = await app.inject({ method: 'DELETE', url: `/jobs/${id}`, headers: AUTH });
+        expect(cancel.statusCode, cancel.body).toBeLessThan(300);
+        await waitFor('the job cancelled', async () => (await state()).status === 'cancelled', {
+          timeoutMs: 15_000,
+        });
+      } finally {
+        worker.shutdown('test');
+        await worker.done;
       }
       const board = await app.inject({ method: 'GET', url: '/ui/api/queues', headers: AUTH });
       expect(board.statusCode, board.body.slice(0, 500)).toBe(200);
