@@ -7,10 +7,12 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseOptions } from '../../src/config.js';
 import { createRegistry, loadRegistry } from '../../src/jobs/registry.js';
 import { createLogger } from '../../src/log.js';
+import { createQueueValues } from '../../src/metrics/adapter/queue-values.js';
 import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { locateJob } from '../../src/queue/job-status.js';
 import { queueKeys } from '../../src/queue/keys.js';
+import { createQueueDirectory } from '../../src/queue/queue-directory.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
 import { startWorker } from '../../src/worker/run-worker.js';
@@ -54,6 +56,11 @@ describe('Redis Cluster', () => {
       1,
     );
     expect(await locateJob(redis, 'bull', names, `${names[1]}-3`)).toBe(names[1]);
+    // The metrics adapter's read path (registry + per-queue counts) on the Cluster.
+    const values = createQueueValues({ redis, prefix: 'bull', timeoutMs: 5000 });
+    await createQueueDirectory({ redis, prefix: 'bull' }).register(names);
+    expect(await values.queueNames()).toEqual(expect.arrayContaining(names));
+    expect((await values.counts(names[2] as string)).counts.backlog).toBe(JOBS);
 
     const jobs = await loadRegistry(HANDLERS);
     const log = createLogger({ component: 'test' }, 'warn');
