@@ -95,6 +95,9 @@ describe('chaos: Redis Cluster shard failover', () => {
       ];
       const failed = sent.filter((s) => s.a.status !== 202);
       const odd = failed.filter((s) => s.a.status !== 503);
+      for (const s of odd) console.log(`cluster: answer ${s.a.status}: ${s.a.text.slice(0, 400)}`);
+      for (const line of api.proc.logs.filter((l) => l.status === 500 || l.err !== undefined).slice(-5))
+        console.log(`cluster: API error log: ${JSON.stringify(line).slice(0, 600)}`);
       const otherFailed = failed.filter((s) => s.q === other).length;
       const back = sent
         .filter((s) => s.q === hit && s.a.status === 202 && s.t0 >= promotedAt)
