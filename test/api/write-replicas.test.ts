@@ -33,12 +33,13 @@ describe('WRITE_REPLICAS', () => {
     const app = await testApp({
       redisUrl: primary.url,
       queue: 'jobs',
-      requestTimeoutMs: 600,
+      requestTimeoutMs: 3000,
       writeReplicas: 1,
     });
     const post = () =>
       app.inject({ method: 'POST', url: '/jobs', headers: json, payload: { type: 'work', data: { ms: 1 } } });
 
+    // A generous deadline (3 s): on a loaded 2-core machine a replica's ack can take over 0.5 s.
     const alone = await post();
     expect(alone.statusCode).toBe(503);
     const error = alone.json().error;
