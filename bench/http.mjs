@@ -14,7 +14,7 @@ const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
 const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 
 /** @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c)) */
-export async function startApi(kind, ctx) {
+export async function startApi(kind, ctx, extraEnv = {}) {
   const port = await freePort();
   const script =
     kind === 'kq'
@@ -34,6 +34,7 @@ export async function startApi(kind, ctx) {
       KQ_DIST: dirname(KQ_CLI),
       JOB_OPTIONS: JSON.stringify(await kqJobOptions()),
       ...(kind === 'kq' && process.env.BENCH_KQ_ENV ? JSON.parse(process.env.BENCH_KQ_ENV) : {}),
+      ...extraEnv,
     },
     stdio: ['ignore', ctx.verbose ? 'inherit' : 'ignore', 'pipe', 'ipc'],
   });

@@ -33,6 +33,8 @@ const scenarioFiles = [
   'http-batch',
   'http-latency',
   'keda-activation',
+  'write-replicas',
+  'cluster',
 ];
 const here = import.meta.dirname;
 const version = (pkg) =>

@@ -4,6 +4,8 @@
  * the default, and fails fast with a message naming the option, the value and the rule.
  */
 import { ConfigError } from './errors.js';
+import { redactUrl } from './log.js';
+import { parseRedisUrl, REDIS_URL_RULE, type RedisAuth, RedisUrlError } from './queue/redis-url.js';
 
 export interface OptionSpec<T> {
   /** Long flag without dashes, e.g. `concurrency` for `--concurrency`. */
@@ -19,6 +21,10 @@ export interface OptionSpec<T> {
   parse(raw: string): T | undefined;
   /** A boolean flag takes no value (`--exit-when-empty`); `--no-<flag>` sets it false. */
   boolean?: boolean;
+  /** Says which part of a rejected value is wrong, where `rule` alone would leave the reader guessing. */
+  why?(raw: string): string | undefined;
+  /** How a rejected value is shown in errors: secrets are redacted. @default JSON.stringify */
+  display?(raw: string): string;
 }
 
 export type OptionSpecs = Record<string, OptionSpec<unknown>>;
@@ -100,20 +106,48 @@ export function enumOption<T extends string>(
 }
 
 export function redisUrlOption(): OptionSpec<string> {
+  const why = (raw: string): string | undefined => {
+    try {
+      parseRedisUrl(raw);
+      return undefined;
+    } catch (err) {
+      if (err instanceof RedisUrlError) return err.message;
+      throw err;
+    }
+  };
   return {
     flag: 'redis-url',
     env: ['REDIS_URL', 'REDIS_CONNECTION_URL'],
     default: 'redis://127.0.0.1:6379',
-    doc: 'Redis URL (redis:// or rediss://); the seed’s REDIS_CONNECTION_URL is read too',
-    rule: 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0',
-    parse(raw) {
-      try {
-        const u = new URL(raw);
-        return u.protocol === 'redis:' || u.protocol === 'rediss:' ? raw : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    doc: 'Redis URL: redis://, rediss://, redis+sentinel://h1:26379,h2:26379/<master>, redis+cluster://h1:6379,h2:6379 (see docs/ha.md); the seed’s REDIS_CONNECTION_URL is read too',
+    rule: REDIS_URL_RULE,
+    why,
+    display: (raw) => JSON.stringify(redactUrl(raw)),
+    parse: (raw) => (why(raw) === undefined ? raw : undefined),
+  };
+}
+
+/** Options for the data nodes' and the Sentinels' passwords; spread next to `redisUrlOption()`. */
+export const redisAuthOptions = () => ({
+  redisPassword: stringOption(
+    'redis-password',
+    ['REDIS_PASSWORD'],
+    '',
+    'password of the Redis data nodes (primary, replicas, cluster shards); overrides one in REDIS_URL',
+  ),
+  redisSentinelPassword: stringOption(
+    'redis-sentinel-password',
+    ['REDIS_SENTINEL_PASSWORD'],
+    '',
+    'password of the Sentinels themselves (redis+sentinel:// only)',
+  ),
+});
+
+/** The `RedisAuth` that `createRedis` takes, from the values of `redisAuthOptions()`. */
+export function redisAuth(v: { redisPassword: string; redisSentinelPassword: string }): RedisAuth {
+  return {
+    ...(v.redisPassword ? { password: v.redisPassword } : {}),
+    ...(v.redisSentinelPassword ? { sentinelPassword: v.redisSentinelPassword } : {}),
   };
 }
 
@@ -130,7 +164,7 @@ export const prefixOption = (): OptionSpec<string> =>
     'prefix',
     ['KQ_PREFIX'],
     'bull',
-    'BullMQ key prefix (use a hash tag such as {kq} on Redis Cluster)',
+    'BullMQ key prefix; on Redis Cluster kq gives each queue its own hash tag (bull:{<queue>}:...)',
     {
       re: /^[A-Za-z0-9_{}.-]{1,50}$/,
       rule: 'must be 1-50 letters, digits, "_", "-", ".", "{" or "}"',
@@ -149,9 +183,11 @@ function describe(spec: OptionSpec<unknown>, source: string): string {
 }
 
 function invalid(spec: OptionSpec<unknown>, source: string, raw: string): ConfigError {
+  const why = spec.why?.(raw);
+  const shown = spec.display ? spec.display(raw) : JSON.stringify(raw);
   return new ConfigError(
-    `Invalid ${describe(spec, source)}: ${JSON.stringify(raw)} ${spec.rule}. Default: ${JSON.stringify(spec.default)}.`,
-    { option: spec.flag, value: raw, rule: spec.rule },
+    `Invalid ${describe(spec, source)}: ${shown}${why ? ` (${why})` : ''} ${spec.rule}. Default: ${JSON.stringify(spec.default)}.`,
+    { option: spec.flag, value: spec.display ? shown : raw, rule: spec.rule },
   );
 }
 

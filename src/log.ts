@@ -113,6 +113,11 @@ export function redactUrl(url: string): string {
     if (u.password) u.password = '***';
     return u.toString();
   } catch {
-    return '[invalid url]';
+    // Host lists (redis+sentinel://h1,h2/m) are not WHATWG URLs: blank the password by hand.
+    const m = /^([a-z+]+:\/\/)([^@/]*@)?(.*)$/i.exec(url);
+    if (!m) return '[invalid url]';
+    const userinfo = m[2] ?? '';
+    const colon = userinfo.indexOf(':');
+    return `${m[1]}${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***@`}${m[3]}`;
   }
 }

@@ -7,15 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { QUEUE_NAME_RULE } from '../config.js';
-import { KqError } from '../errors.js';
+import { ConfigError, KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
-import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
+import { closeRedis, createRedis, redisMode, throttleErrors } from '../queue/connection.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
+import type { RedisAuth } from '../queue/redis-url.js';
 import { createAuthHook } from './auth.js';
 import { installBodyBudget } from './body-budget.js';
 import type { ApiContext } from './context.js';
@@ -33,6 +34,8 @@ import { createSubmitter } from './submit.js';
 
 export interface AppOptions {
   redisUrl: string;
+  /** Passwords given outside the URL. */
+  redisAuth?: RedisAuth;
   /** @default 'bull' */
   prefix?: string;
   jobs: JobRegistry;
@@ -42,6 +45,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** @default 5000 */
   requestTimeoutMs?: number;
+  /** Replicas that must hold a job before `202` (Redis `WAIT`). @default 0 */
+  writeReplicas?: number;
   /** Most queues in the registry for the API to create one more. @default 1000 */
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
@@ -129,6 +134,13 @@ function apiLogger(log: Logger): Logger {
  * await app.listen({ port: 8080, host: '0.0.0.0' });
  */
 export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
+  if ((o.writeReplicas ?? 0) > 0 && redisMode(o.redisUrl) === 'cluster') {
+    // WAIT answers for the one node it reaches; each shard's replicas would need their own.
+    throw new ConfigError(
+      `Invalid WRITE_REPLICAS (flag --write-replicas): ${o.writeReplicas} is not supported with a redis+cluster:// REDIS_URL yet; use 0 there (docs/ha.md).`,
+      { option: 'write-replicas', value: String(o.writeReplicas) },
+    );
+  }
   const prefix = o.prefix ?? 'bull';
   const bodyLimit = o.bodyLimit ?? 1_048_576;
   const requestTimeoutMs = o.requestTimeoutMs ?? 5000;
@@ -162,6 +174,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   );
   const redis = createRedis(o.redisUrl, {
     kind: 'fail-fast',
+    ...(o.redisAuth ? { auth: o.redisAuth } : {}),
     commandTimeoutMs: requestTimeoutMs,
     onError: onRedisError,
   });
@@ -171,6 +184,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // keeps the timed connection, and submissions do not queue behind it.
   const ingest = createRedis(o.redisUrl, {
     kind: 'fail-fast',
+    ...(o.redisAuth ? { auth: o.redisAuth } : {}),
     commandTimeoutMs: null,
     onError: onRedisError,
   });
@@ -192,6 +206,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     timeoutMs: requestTimeoutMs,
     maxInFlightJobs: o.maxInflightJobs,
     maxInFlightBytes: o.maxInflightBytes,
+    ...(o.writeReplicas ? { writeReplicas: o.writeReplicas } : {}),
   });
   const gate = o.shutdown ?? createShutdownGate();
   const ctx: ApiContext = {

@@ -7,6 +7,7 @@ import {
   type OptionValues,
   prefixOption,
   QUEUE_NAME_RULE,
+  redisAuthOptions,
   redisUrlOption,
   stringOption,
 } from '../config.js';
@@ -34,6 +35,7 @@ export const apiOptionSpecs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'HTTP port'),
   host: stringOption('host', ['HOST'], '0.0.0.0', 'address to listen on'),
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   prefix: prefixOption(),
   handlers: stringOption(
     'handlers',
@@ -98,6 +100,14 @@ export const apiOptionSpecs = {
     ['UI_WRITE'],
     false,
     "allow the dashboard's write actions (retry, remove, empty...), with the bearer token only",
+  ),
+  writeReplicas: intOption(
+    'write-replicas',
+    ['WRITE_REPLICAS'],
+    0,
+    0,
+    10,
+    'answer 202 only once this many replicas hold the job (Redis WAIT); 0 = once the primary has it (docs/ha.md)',
   ),
   maxQueues: intOption(
     'max-queues',

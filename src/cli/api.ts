@@ -7,7 +7,7 @@ import { buildApp, createShutdownGate } from '../api/app.js';
 import { readTokens } from '../api/auth.js';
 import { apiOptionSpecs } from '../api/options.js';
 import type { Command } from '../cli.js';
-import { parseOptions } from '../config.js';
+import { parseOptions, redisAuth } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createLogger, redactUrl } from '../log.js';
@@ -34,12 +34,14 @@ export const command: Command = {
     const app = await buildApp({
       shutdown,
       redisUrl: values.redisUrl,
+      redisAuth: redisAuth(values),
       prefix: values.prefix,
       jobs,
       tokens: authOff ? null : tokens,
       bodyLimit: values.bodyLimit,
       requestTimeoutMs: values.requestTimeoutMs,
       maxQueues: values.maxQueues,
+      writeReplicas: values.writeReplicas,
       uiWrite: values.uiWrite,
       headersTimeoutMs: values.headersTimeoutMs,
       receiveTimeoutMs: values.receiveTimeoutMs,

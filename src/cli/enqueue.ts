@@ -5,6 +5,8 @@ import {
   parseOptions,
   prefixOption,
   QUEUE_NAME_RULE,
+  redisAuth,
+  redisAuthOptions,
   redisUrlOption,
   stringOption,
 } from '../config.js';
@@ -16,6 +18,7 @@ import { createQueueRegistry } from '../queue/queues.js';
 
 const specs = {
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   prefix: prefixOption(),
   queue: stringOption('queue', [], '', "queue name; default: the job type's queue", QUEUE_NAME_RULE),
   delay: intOption('delay', [], 0, 0, 365 * 24 * 3600 * 1000, 'milliseconds before the job may run'),
@@ -52,7 +55,11 @@ export const command: Command = {
       }
     }
     const jobs = await loadRegistry(values.handlers);
-    const redis = createRedis(values.redisUrl, { kind: 'fail-fast', commandTimeoutMs: 5000 });
+    const redis = createRedis(values.redisUrl, {
+      kind: 'fail-fast',
+      commandTimeoutMs: 5000,
+      auth: redisAuth(values),
+    });
     const queues = createQueueRegistry(redis, values.prefix);
     try {
       await redis.ping().catch(async () => {

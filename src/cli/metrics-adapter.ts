@@ -1,6 +1,6 @@
 /** `kq metrics-adapter`: serves the Kubernetes external metrics API for kq's queues (HPA without KEDA). */
 import type { Command } from '../cli.js';
-import { parseOptions } from '../config.js';
+import { parseOptions, redisAuth } from '../config.js';
 import { createLogger, redactUrl } from '../log.js';
 import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
 import { createMetricsAdapter } from '../metrics/adapter/server.js';
@@ -34,6 +34,7 @@ export const command: Command = {
     }
     const redis = createRedis(o.redisUrl, {
       kind: 'fail-fast',
+      auth: redisAuth(o),
       commandTimeoutMs: o.redisTimeoutMs,
       onError: throttleErrors((err) =>
         log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),

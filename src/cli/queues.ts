@@ -8,13 +8,20 @@
  *   hand or from a one-off Job, never on a schedule that competes with traffic.
  */
 import type { Command } from '../cli.js';
-import { parseOptions, prefixOption, QUEUE_NAME_RULE, redisUrlOption } from '../config.js';
+import {
+  parseOptions,
+  prefixOption,
+  QUEUE_NAME_RULE,
+  redisAuth,
+  redisAuthOptions,
+  redisUrlOption,
+} from '../config.js';
 import { ConfigError } from '../errors.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, redisMode } from '../queue/connection.js';
 import { createQueueDirectory, discoverQueues } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 
-const specs = { redisUrl: redisUrlOption(), prefix: prefixOption() };
+const specs = { redisUrl: redisUrlOption(), ...redisAuthOptions(), prefix: prefixOption() };
 const ACTIONS = ['list', 'register', 'forget', 'discover'] as const;
 
 export const command: Command = {
@@ -35,7 +42,17 @@ export const command: Command = {
     }
     if ((action === 'register' || action === 'forget') && names.length === 0)
       throw new ConfigError(`kq queues ${action} needs at least one queue name.`);
-    const redis = createRedis(values.redisUrl, { kind: 'fail-fast', commandTimeoutMs: null });
+    if (action === 'discover' && redisMode(values.redisUrl) === 'cluster')
+      // SCAN walks one node of a Cluster: a partial list would look complete.
+      throw new ConfigError(
+        'kq queues discover does not work on a Redis Cluster yet (SCAN reaches one node only); register queues by name with kq queues register <name>...',
+        { option: 'redis-url' },
+      );
+    const redis = createRedis(values.redisUrl, {
+      kind: 'fail-fast',
+      commandTimeoutMs: null,
+      auth: redisAuth(values),
+    });
     // Discovery scans the whole keyspace: give it longer than a read.
     const guard = createRedisGuard([redis], action === 'discover' ? 600_000 : 5000);
     const dir = createQueueDirectory({ redis, prefix: values.prefix });

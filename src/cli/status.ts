@@ -1,12 +1,21 @@
 /** `kq status`: prints a queue's counts per state. */
 import type { Command } from '../cli.js';
-import { boolOption, parseOptions, prefixOption, queueOption, redisUrlOption } from '../config.js';
+import {
+  boolOption,
+  parseOptions,
+  prefixOption,
+  queueOption,
+  redisAuth,
+  redisAuthOptions,
+  redisUrlOption,
+} from '../config.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { readCounts } from '../queue/counts.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 
 const specs = {
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   prefix: prefixOption(),
   queue: queueOption(),
   json: boolOption('json', [], false, 'print JSON instead of a table'),
@@ -19,7 +28,11 @@ export const command: Command = {
   options: specs,
   async run(argv, env) {
     const { values } = parseOptions(specs, argv, env);
-    const redis = createRedis(values.redisUrl, { kind: 'fail-fast', commandTimeoutMs: null });
+    const redis = createRedis(values.redisUrl, {
+      kind: 'fail-fast',
+      commandTimeoutMs: null,
+      auth: redisAuth(values),
+    });
     // The layer's guard: it waits for the first connection, then bounds the read as a whole.
     const guard = createRedisGuard([redis], 5000);
     try {

@@ -17,6 +17,7 @@ import { requestCancel } from './cancel.js';
 import { recordCancelled } from './counts.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
+import { isCluster } from './keys.js';
 import type { QueueRegistry } from './queues.js';
 
 export type CancelOutcome =
@@ -42,7 +43,7 @@ const WEEK_SECONDS = 7 * 24 * 3600;
 export async function cancelJob(o: CancelJobOptions): Promise<CancelOutcome> {
   const prefix = o.queues.prefix;
   const bull = o.queues.get(o.queue);
-  const tomb = tombstoneKey(prefix, o.queue, o.id);
+  const tomb = tombstoneKey(prefix, o.queue, o.id, isCluster(o.redis));
   const job = await bull.getJob(o.id);
   const state = job ? await job.getState() : 'unknown';
   const status = statusOf(state, job?.failedReason);

@@ -10,7 +10,7 @@
  * (with a TTL), and a worker reads it before re-running a job that has been started before.
  */
 import type { Redis } from 'ioredis';
-import { queueKeys } from './keys.js';
+import { isCluster, queueKeys } from './keys.js';
 
 /** `failedReason` of a job that was cancelled while running; the API reports such jobs as `cancelled`. */
 export const CANCELLED_REASON = 'kq:cancelled';
@@ -22,7 +22,7 @@ export async function publishCancel(
   queue: string,
   jobId: string,
 ): Promise<number> {
-  return redis.publish(queueKeys(prefix, queue).cancelChannel, jobId);
+  return redis.publish(queueKeys(prefix, queue, isCluster(redis)).cancelChannel, jobId);
 }
 
 /** How long a cancel request is remembered for a job that may restart (after a crash, or a retry). */
@@ -38,7 +38,7 @@ export async function requestCancel(
   queue: string,
   jobId: string,
 ): Promise<number> {
-  const k = queueKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
   const results = await redis
     .multi()
     .set(`${k.cancelRequested}${jobId}`, String(Date.now()), 'EX', CANCEL_REQUEST_TTL_SECONDS)
@@ -56,7 +56,7 @@ export async function isCancelRequested(
   queue: string,
   jobId: string,
 ): Promise<boolean> {
-  return (await redis.exists(`${queueKeys(prefix, queue).cancelRequested}${jobId}`)) === 1;
+  return (await redis.exists(`${queueKeys(prefix, queue, isCluster(redis)).cancelRequested}${jobId}`)) === 1;
 }
 
 export interface CancelListener {
@@ -76,7 +76,7 @@ export async function listenForCancels(
   onCancel: (jobId: string) => void,
   memoryMs = 60_000,
 ): Promise<CancelListener> {
-  const channel = queueKeys(prefix, queue).cancelChannel;
+  const channel = queueKeys(prefix, queue, isCluster(subscriber)).cancelChannel;
   const recent = new Map<string, number>();
   subscriber.on('message', (ch: string, jobId: string) => {
     if (ch !== channel) return;

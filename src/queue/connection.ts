@@ -4,8 +4,12 @@
  * - `fail-fast` (API, health and emptiness checks): no offline queue and a command timeout, so a request
  *   made while Redis is down fails at once and the caller can answer 503 or count the outage.
  * Both reconnect forever with a capped backoff, so service resumes within about a second of Redis' return.
+ * The URL picks the topology (redis-url.ts): one Redis, a Sentinel-managed primary (ioredis asks the
+ * Sentinels and follows `+switch-master`), or a Cluster (ioredis `Cluster`, which kq uses through the
+ * same command interface as `Redis`).
  */
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisUrl, type RedisAuth, type RedisTarget } from './redis-url.js';
 
 export type ConnectionKind = 'blocking' | 'fail-fast';
 
@@ -18,6 +22,8 @@ export interface ConnectionOptions {
   commandTimeoutMs?: number | null;
   /** Called with each connection error (throttled by the caller if it logs). */
   onError?: (err: Error) => void;
+  /** Passwords given outside the URL (`REDIS_PASSWORD`, `REDIS_SENTINEL_PASSWORD`). */
+  auth?: RedisAuth;
 }
 
 /** Delay before reconnect attempt `times`: 50 ms, 100 ms, ... capped at 1 s. */
@@ -27,6 +33,10 @@ export const reconnectDelay = (times: number): number => Math.min(times * 50, 10
 export function createRedis(url: string, options: ConnectionOptions): Redis {
   const common: RedisOptions = {
     retryStrategy: reconnectDelay,
+    // A demoted primary answers writes with READONLY until the client reconnects: reconnect (Sentinel
+    // then names the new primary). READONLY means the command did not run, so a worker's is resent.
+    reconnectOnError: (err) =>
+      /^READONLY/.test(err.message) ? (options.kind === 'blocking' ? 2 : 1) : false,
     connectTimeout: 5000,
     lazyConnect: false,
   };
@@ -38,9 +48,47 @@ export function createRedis(url: string, options: ConnectionOptions): Redis {
           enableOfflineQueue: false,
           ...(options.commandTimeoutMs === null ? {} : { commandTimeout: options.commandTimeoutMs ?? 1000 }),
         };
-  const redis = new Redis(url, { ...common, ...specific });
+  const target = parseRedisUrl(url, options.auth);
+  const redis = connect(target, { ...common, ...specific });
   redis.on('error', (err: Error) => options.onError?.(err));
   return redis;
+}
+
+function connect(t: RedisTarget, o: RedisOptions): Redis {
+  const auth: RedisOptions = {
+    ...(t.username ? { username: t.username } : {}),
+    ...(t.password ? { password: t.password } : {}),
+    ...(t.tls ? { tls: {} } : {}),
+  };
+  if (t.mode === 'standalone') return new Redis(t.url, { ...o, ...auth });
+  if (t.mode === 'sentinel') {
+    return new Redis({
+      ...o,
+      ...auth,
+      sentinels: t.nodes,
+      name: t.masterName as string,
+      ...(t.sentinelPassword ? { sentinelPassword: t.sentinelPassword } : {}),
+      ...(t.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
+      sentinelRetryStrategy: reconnectDelay,
+      // Subscribes to +switch-master on every Sentinel: a failover is seen at once, not at the next error.
+      failoverDetector: true,
+    });
+  }
+  const { retryStrategy: _r, enableOfflineQueue, lazyConnect, ...redisOptions } = o;
+  const cluster = new Cluster(t.nodes, {
+    redisOptions: { ...redisOptions, ...auth },
+    clusterRetryStrategy: reconnectDelay,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+    slotsRefreshTimeout: 2000,
+  });
+  // Cluster implements the same commands, events, quit() and disconnect() that kq uses on a Redis.
+  return cluster as unknown as Redis;
+}
+
+/** The topology a URL names, without connecting. @example redisMode('redis+cluster://h:6379') === 'cluster' */
+export function redisMode(url: string): RedisTarget['mode'] {
+  return parseRedisUrl(url).mode;
 }
 
 /** Closes a connection without waiting on a Redis that is down. */

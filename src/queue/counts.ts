@@ -10,7 +10,14 @@
  * the second's unexpired entries (score = expiry, as the job's tombstone) as cancelled.
  */
 import type { Redis } from 'ioredis';
-import { dueDelayedMaxScore, metaKeyPattern, queueKeys, queueNameFromMetaKey } from './keys.js';
+import {
+  dueDelayedMaxScore,
+  isCluster,
+  kqQueueName,
+  metaKeyPattern,
+  queueKeys,
+  queueNameFromMetaKey,
+} from './keys.js';
 
 export interface QueueCounts {
   waiting: number;
@@ -37,8 +44,8 @@ export const COUNT_STATES = [
   'cancelled',
 ] as const;
 
-const cancelledKeys = (prefix: string, queue: string) => {
-  const k = queueKeys(prefix, queue);
+const cancelledKeys = (prefix: string, queue: string, cluster: boolean) => {
+  const k = queueKeys(prefix, queue, cluster);
   return { ran: `${k.job}kq:cancelled-ran`, removed: `${k.job}kq:cancelled-removed` };
 };
 
@@ -57,7 +64,7 @@ export async function recordCancelled(
   how: { ran: true } | { ran: false; keepSeconds: number },
   nowMs = Date.now(),
 ): Promise<void> {
-  const keys = cancelledKeys(prefix, queue);
+  const keys = cancelledKeys(prefix, queue, isCluster(redis));
   const key = how.ran ? keys.ran : keys.removed;
   const score = how.ran ? nowMs : nowMs + how.keepSeconds * 1000;
   const stale = how.ran ? nowMs - CANCELLED_RAN_KEEP_MS : nowMs;
@@ -79,8 +86,8 @@ export async function readCounts(
   queue: string,
   nowMs = Date.now(),
 ): Promise<QueueCounts> {
-  const k = queueKeys(prefix, queue);
-  const ck = cancelledKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
+  const ck = cancelledKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, delayed, active, completed, failedAll, paused, ran, removed] = pipelineResults(
     await redis
       .pipeline()
@@ -118,7 +125,7 @@ export async function readRunnable(
   queue: string,
   nowMs = Date.now(),
 ): Promise<Runnable> {
-  const k = queueKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, due, paused] = pipelineResults(
     await redis
       .pipeline()
@@ -138,7 +145,7 @@ export async function listQueueNames(redis: Redis, prefix: string, limit = 1000)
   let rounds = 0;
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', metaKeyPattern(prefix), 'COUNT', 1000);
-    for (const key of keys) names.add(queueNameFromMetaKey(prefix, key));
+    for (const key of keys) names.add(kqQueueName(queueNameFromMetaKey(prefix, key)));
     cursor = next;
     rounds++;
   } while (cursor !== '0' && names.size < limit && rounds < 10_000);

@@ -8,8 +8,7 @@ import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import { indexJobs } from './job-index.js';
-import { registryKeys } from './keys.js';
+import { writeJobIndex } from './job-index.js';
 import type { QueueRegistry } from './queues.js';
 
 /** BullMQ's largest priority (2^21 - 1): it refuses larger ones when the job is added. */
@@ -95,14 +94,12 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
  */
 function registerAndIndex(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
   for (const p of prepared) p.opts.jobId ??= randomUUID();
-  return Promise.all([
-    queues.connection.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue))),
-    indexJobs(
-      queues.connection,
-      queues.prefix,
-      prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
-    ),
-  ]);
+  return writeJobIndex(
+    queues.connection,
+    queues.prefix,
+    prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
+    [...new Set(prepared.map((p) => p.queue))],
+  );
 }
 
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */

@@ -5,7 +5,7 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { queueKeys } from './keys.js';
+import { isCluster, queueKeys } from './keys.js';
 
 // KEYS: job hash. Decrements `ats` but never below 0.
 const UNCOUNT_ATTEMPT = `
@@ -24,5 +24,7 @@ export async function handBackJob(
 ): Promise<void> {
   await job.moveToWait(token);
   // Best effort: the job is back either way; a failed correction only leaves the count one too high.
-  await redis.eval(UNCOUNT_ATTEMPT, 1, `${queueKeys(prefix, queue).job}${job.id}`).catch(() => undefined);
+  await redis
+    .eval(UNCOUNT_ATTEMPT, 1, `${queueKeys(prefix, queue, isCluster(redis)).job}${job.id}`)
+    .catch(() => undefined);
 }

@@ -13,7 +13,7 @@ import type { JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOB_ID_RE } from './job-keys.js';
 import { locateJob } from './job-status.js';
-import { registryKeys } from './keys.js';
+import { isCluster, registryKeys } from './keys.js';
 
 const DAY_SECONDS = 24 * 3600;
 
@@ -55,6 +55,29 @@ export function indexJobs(
     args.push(j.queue, indexTtlSeconds(j.opts));
   }
   return redis.eval(INDEX_SCRIPT, keys.length, ...keys, ...args);
+}
+
+/**
+ * Writes the index entries (and, if given, registers `register` queues) now. On a Cluster every entry is
+ * its own slot, which one script cannot span (CROSSSLOT): there they go as single SETs, routed per key.
+ */
+export function writeJobIndex(
+  redis: Redis,
+  prefix: string,
+  jobs: readonly { id: string; queue: string; opts: JobsOptions }[],
+  register: readonly string[] = [],
+): Promise<unknown> {
+  if (!isCluster(redis)) {
+    return Promise.all([
+      ...(register.length ? [redis.sadd(registryKeys(prefix).queues, ...register)] : []),
+      indexJobs(redis, prefix, jobs),
+    ]);
+  }
+  const base = registryKeys(prefix).jobQueue;
+  return Promise.all([
+    ...(register.length ? [redis.sadd(registryKeys(prefix).queues, ...register)] : []),
+    ...jobs.map((j) => redis.set(`${base}${j.id}`, j.queue, 'EX', indexTtlSeconds(j.opts))),
+  ]);
 }
 
 /**

@@ -8,11 +8,11 @@ import { queueKeys } from './keys.js';
 export const JOB_ID_RE = /^[A-Za-z0-9_.-]{1,200}$/;
 
 /** @example jobKey('bull', 'jobs', '42') === 'bull:jobs:42' */
-export function jobKey(prefix: string, queue: string, id: string): string {
-  return `${queueKeys(prefix, queue).job}${id}`;
+export function jobKey(prefix: string, queue: string, id: string, cluster = false): string {
+  return `${queueKeys(prefix, queue, cluster).job}${id}`;
 }
 
 /** @example tombstoneKey('bull', 'jobs', 'abc') === 'bull:jobs:kq:cancelled:abc' */
-export function tombstoneKey(prefix: string, queue: string, id: string): string {
-  return `${queueKeys(prefix, queue).cancelled}${id}`;
+export function tombstoneKey(prefix: string, queue: string, id: string, cluster = false): string {
+  return `${queueKeys(prefix, queue, cluster).cancelled}${id}`;
 }

@@ -8,6 +8,7 @@ import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CANCELLED_REASON } from './cancel.js';
 import { JOB_ID_RE, jobKey, tombstoneKey } from './job-keys.js';
+import { isCluster, kqQueueName } from './keys.js';
 
 export const JOB_STATUSES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatusName = (typeof JOB_STATUSES)[number];
@@ -108,11 +109,23 @@ export async function locateJob(
   id: string,
 ): Promise<string | undefined> {
   if (!JOB_ID_RE.test(id) || queues.length === 0) return undefined;
-  const pipe = redis.pipeline();
+  const cluster = isCluster(redis);
   // `timestamp` is a field every job hash has and no other hash of a queue (e.g. `meta`) has.
-  for (const q of queues)
-    pipe.hexists(jobKey(prefix, q, id), 'timestamp').exists(tombstoneKey(prefix, q, id));
-  const results = (await pipe.exec()) ?? [];
+  const probes = (r: Pick<Redis, 'hexists' | 'exists'>) =>
+    queues.flatMap((q) => [
+      r.hexists(jobKey(prefix, q, id, cluster), 'timestamp'),
+      r.exists(tombstoneKey(prefix, q, id, cluster)),
+    ]);
+  let results: [Error | null, unknown][];
+  if (cluster) {
+    // On a Cluster each queue is in its own slot: one pipeline cannot span them.
+    const settled = await Promise.allSettled(probes(redis));
+    results = settled.map((s) => (s.status === 'fulfilled' ? [null, s.value] : [s.reason as Error, 0]));
+  } else {
+    const pipe = redis.pipeline();
+    probes(pipe as unknown as Redis);
+    results = ((await pipe.exec()) ?? []) as [Error | null, unknown][];
+  }
   const hit = (i: number): boolean => {
     const [err, value] = results[i] ?? [new Error('no result'), 0];
     if (err) {
@@ -137,8 +150,8 @@ export async function readJobStatus(
   const job = await queue.getJob(id);
   if (job) {
     const status = statusOf(await job.getState(), job.failedReason);
-    if (status) return toJobStatus(job, queue.name, status);
+    if (status) return toJobStatus(job, kqQueueName(queue.name), status);
   }
-  const raw = await redis.get(tombstoneKey(prefix, queue.name, id));
-  return raw ? fromTombstone(id, queue.name, JSON.parse(raw) as Tombstone) : undefined;
+  const raw = await redis.get(tombstoneKey(prefix, queue.name, id, isCluster(redis)));
+  return raw ? fromTombstone(id, kqQueueName(queue.name), JSON.parse(raw) as Tombstone) : undefined;
 }

@@ -28,9 +28,32 @@ export interface QueueKeys {
   cancelRequested: string;
 }
 
-/** @example queueKeys('bull', 'jobs').wait === 'bull:jobs:wait' */
-export function queueKeys(prefix: string, queue: string): QueueKeys {
-  const base = `${prefix}:${queue}`;
+/**
+ * The name BullMQ sees for a kq queue. On Redis Cluster it carries its own hash tag, `{jobs}`, so one
+ * queue's keys share a slot (BullMQ's Lua scripts touch several at once) while different queues spread
+ * over the shards; a single `{bull}` prefix would put every queue on one shard. Idempotent.
+ * @example bullQueueName('jobs', true) === '{jobs}'
+ */
+export function bullQueueName(queue: string, cluster: boolean): string {
+  return cluster && !/^\{.*\}$/.test(queue) ? `{${queue}}` : queue;
+}
+
+/** kq's queue name back from a BullMQ name (`{jobs}` -> `jobs`). */
+export function kqQueueName(bullName: string): string {
+  return /^\{.*\}$/.test(bullName) ? bullName.slice(1, -1) : bullName;
+}
+
+/** True for an ioredis `Cluster` (what `createRedis` returns for `redis+cluster://`). */
+export function isCluster(redis: unknown): boolean {
+  return (redis as { isCluster?: boolean } | null)?.isCluster === true;
+}
+
+/**
+ * @example queueKeys('bull', 'jobs').wait === 'bull:jobs:wait'
+ * @example queueKeys('bull', 'jobs', true).wait === 'bull:{jobs}:wait'
+ */
+export function queueKeys(prefix: string, queue: string, cluster = false): QueueKeys {
+  const base = `${prefix}:${bullQueueName(queue, cluster)}`;
   return {
     job: `${base}:`,
     wait: `${base}:wait`,

@@ -12,7 +12,7 @@
  * `MAX_STALLED_COUNT` count (`stc`) and failing past it.
  */
 import type { Redis } from 'ioredis';
-import { queueKeys } from './keys.js';
+import { isCluster, queueKeys } from './keys.js';
 
 // KEYS: active, stalled, stalled-check, throttle. ARGV: job key prefix, throttle ms (0 = none), max ids.
 // Returns the orphans' ids, or false when another worker scanned within the throttle window.
@@ -53,7 +53,7 @@ export async function markOrphans(
   queue: string,
   throttleMs = 0,
 ): Promise<OrphanScan> {
-  const k = queueKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
   const result = (await redis.eval(
     MARK_ORPHANS,
     4,
@@ -74,8 +74,8 @@ export async function markOrphans(
  * for the lock to expire. The claim holds the lock token, so only a lock still held by the dead pod is
  * released, never one a live worker took since.
  */
-const claimKey = (prefix: string, queue: string, owner: string) =>
-  `${queueKeys(prefix, queue).job}kq:claim:${owner}`;
+const claimKey = (redis: Redis, prefix: string, queue: string, owner: string) =>
+  `${queueKeys(prefix, queue, isCluster(redis)).job}kq:claim:${owner}`;
 
 /** How long a claim is kept at most (a settled job's claim is deleted at once): longer than a Job runs. */
 const CLAIM_TTL_SECONDS = 24 * 3600;
@@ -89,7 +89,7 @@ export async function recordClaim(
   jobId: string,
   token: string,
 ): Promise<void> {
-  await redis.set(claimKey(prefix, queue, owner), `${token}|${jobId}`, 'EX', CLAIM_TTL_SECONDS);
+  await redis.set(claimKey(redis, prefix, queue, owner), `${token}|${jobId}`, 'EX', CLAIM_TTL_SECONDS);
 }
 
 // KEYS: claim. ARGV: job key prefix. Deletes the claimed job's lock if it still carries the claim's token.
@@ -121,8 +121,8 @@ export async function releaseClaim(
   const id = (await redis.eval(
     RELEASE_CLAIM,
     1,
-    claimKey(prefix, queue, owner),
-    queueKeys(prefix, queue).job,
+    claimKey(redis, prefix, queue, owner),
+    queueKeys(prefix, queue, isCluster(redis)).job,
   )) as string | null;
   return id ?? undefined;
 }

@@ -11,13 +11,18 @@
  * were in flight are answered `maybe-sent` with their ids: they may still be stored when Redis wakes up,
  * and the id (or the Idempotency-Key) tells the caller which.
  *
+ * With `writeReplicas` > 0, a batch is acknowledged only once Redis `WAIT` says that many replicas have
+ * everything this connection wrote (the batch included): a failover then promotes a replica that holds
+ * the job. A shortfall is answered `maybe-sent` with the job ids: the primary has the job, a failover
+ * right now could lose it.
+ *
  * Every job must carry its id (`opts.jobId`): a UUID or an idempotency id. That makes a one-by-one
  * retry of a failed pipeline safe (BullMQ stores nothing for an id that exists) and lets errors name jobs.
  */
 import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
-import { indexJobs } from './job-index.js';
+import { writeJobIndex } from './job-index.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { QueueRegistry } from './queues.js';
 import { classifyRedisError, maybeSent, notSent, toUnavailable } from './redis-errors.js';
@@ -36,6 +41,8 @@ export interface ProducerOptions {
   maxInFlightJobs?: number;
   /** Bytes (as the caller measured them, e.g. request bodies) in flight at most. @default 16 MiB */
   maxInFlightBytes?: number;
+  /** Replicas that must hold a job before it is acknowledged (Redis `WAIT`); 0 = the primary's word. @default 0 */
+  writeReplicas?: number;
 }
 
 export interface Producer {
@@ -72,6 +79,7 @@ export function createProducer(o: ProducerOptions): Producer {
   const maxBytes = o.maxInFlightBytes ?? 16 * 1024 * 1024;
   const connection: Redis = o.queues.connection;
   const prefix = o.queues.prefix;
+  const writeReplicas = o.writeReplicas ?? 0;
   let jobsInFlight = 0;
   let bytesInFlight = 0;
   const waiting = new Map<string, Pending[]>();
@@ -98,14 +106,35 @@ export function createProducer(o: ProducerOptions): Producer {
       ),
     );
 
-  function send(queue: string, list: Pending[], release: () => void): void {
+  /**
+   * WAIT on the connection that wrote: it counts this connection's writes, so one call covers the batch.
+   * Its timeout is 80 % of what is left of the batch's deadline, so its answer (and an honest message)
+   * comes before the deadline's; never 0, which would block for good.
+   */
+  async function replicated(startedAt: number): Promise<number | undefined> {
+    if (writeReplicas === 0) return undefined;
+    const left = Math.max(1, Math.floor((o.timeoutMs - (Date.now() - startedAt)) * 0.8));
+    return (await connection.wait(writeReplicas, left)) as number;
+  }
+
+  function send(queue: string, list: Pending[], releaseOnce: () => void): void {
+    const startedAt = Date.now();
+    // Freed before the callers are answered: a caller that got its answer no longer holds a slot.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      deadline.clear();
+      releaseOnce();
+    };
     const deadline = startDeadline(o.timeoutMs, () => {
       for (const p of list)
         settle(p, maybeSent(`Redis did not answer within ${o.timeoutMs} ms (REQUEST_TIMEOUT_MS)`, [p.id]));
     });
     // The index entries go first on the same connection: Redis answers in order, so a job acknowledged
     // below is already findable by id. A failed index write only costs lookups without ?queue.
-    indexJobs(
+    // On a Cluster the entries go to other shards, so ordering proves nothing: the answer waits for them.
+    const indexed = writeJobIndex(
       connection,
       prefix,
       list.map((p) => ({ id: p.id, queue, opts: p.job.opts })),
@@ -117,7 +146,19 @@ export function createProducer(o: ProducerOptions): Producer {
         : q.addBulk(list.map((p) => p.job));
     stored
       .then(
-        (jobs) => {
+        async (jobs) => {
+          await indexed;
+          const acks = await replicated(startedAt).catch((err: unknown) => err);
+          release();
+          if (typeof acks === 'number' && acks < writeReplicas) {
+            const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;
+            for (const p of list) settle(p, maybeSent(reason, [p.id]));
+            return;
+          }
+          if (acks !== undefined && typeof acks !== 'number') {
+            for (const p of list) settle(p, toUnavailable(acks, [p.id]));
+            return;
+          }
           for (let i = 0; i < list.length; i++) settle(list[i] as Pending, undefined, jobs[i]?.id as string);
         },
         (err) => {
@@ -127,10 +168,7 @@ export function createProducer(o: ProducerOptions): Producer {
           else return oneByOne(queue, list);
         },
       )
-      .finally(() => {
-        deadline.clear();
-        release();
-      });
+      .finally(release);
   }
 
   function flushQueue(queue: string): void {

@@ -17,7 +17,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import { listQueueNames } from './counts.js';
-import { queueKeys, RESERVED_QUEUE_NAME, registryKeys } from './keys.js';
+import { isCluster, queueKeys, RESERVED_QUEUE_NAME, registryKeys } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface QueueDirectoryOptions {
@@ -95,14 +95,13 @@ export function createQueueDirectory(o: QueueDirectoryOptions): QueueDirectory {
    */
   const lookUp = async (name: string): Promise<boolean> => {
     if (name === RESERVED_QUEUE_NAME) return false;
-    const [member, exists] = (await o.redis
-      .pipeline()
-      .sismember(key, name)
-      .exists(queueKeys(o.prefix, name).meta)
-      .exec()) as [Error | null, number][];
-    if (member?.[0] || exists?.[0]) throw member?.[0] ?? exists?.[0];
-    if (member?.[1] !== 1 && exists?.[1] !== 1) return false;
-    if (member?.[1] !== 1) {
+    // Two commands, not one pipeline: on a Cluster the registry and the queue are in different slots.
+    const [member, exists] = await Promise.all([
+      o.redis.sismember(key, name),
+      o.redis.exists(queueKeys(o.prefix, name, isCluster(o.redis)).meta),
+    ]);
+    if (member !== 1 && exists !== 1) return false;
+    if (member !== 1) {
       await o.redis.sadd(key, name);
       cache.delete('names');
     }

@@ -4,6 +4,7 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { bullQueueName, isCluster } from './keys.js';
 
 export interface QueueRegistry {
   readonly prefix: string;
@@ -21,7 +22,11 @@ export function createQueueRegistry(connection: Redis, prefix: string): QueueReg
     get(name) {
       let queue = queues.get(name);
       if (!queue) {
-        queue = new Queue(name, { connection, prefix, skipVersionCheck: true });
+        queue = new Queue(bullQueueName(name, isCluster(connection)), {
+          connection,
+          prefix,
+          skipVersionCheck: true,
+        });
         // Errors surface on the awaited call; this listener keeps EventEmitter from throwing.
         queue.on('error', () => undefined);
         queues.set(name, queue);

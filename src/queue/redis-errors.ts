@@ -11,8 +11,17 @@ import { RedisUnavailableError } from '../errors.js';
 
 export type SendOutcome = 'not-sent' | 'maybe-sent';
 
-/** ioredis' words for a command it refused to write (offline queue off, socket not writable). */
-const NOT_WRITTEN = /Stream isn't writeable|enableOfflineQueue/;
+/**
+ * ioredis' words for a command it refused to write (offline queue off, socket not writable; a Cluster
+ * that cannot load its slot map).
+ */
+const NOT_WRITTEN =
+  /Stream isn't writeable|enableOfflineQueue|Failed to refresh slots cache|None of startup nodes is available/;
+/**
+ * ioredis Cluster gave up after following MOVED / ASK / TRYAGAIN / CLUSTERDOWN replies (a shard failing
+ * over): refused, unless the last error was a connection lost while the command was in flight.
+ */
+const CLUSTER_GAVE_UP = /^Too many Cluster redirections/;
 /** Redis replies that refuse a command before it runs. */
 const REFUSED = /^(LOADING|READONLY|MASTERDOWN|OOM|MISCONF|BUSY|CLUSTERDOWN|NOREPLICAS)\b/;
 /**
@@ -26,6 +35,7 @@ const IN_FLIGHT =
 export function classifyRedisError(err: unknown): SendOutcome | undefined {
   if (err instanceof RedisUnavailableError) return err.details.stored === false ? 'not-sent' : 'maybe-sent';
   if (!(err instanceof Error)) return undefined;
+  if (CLUSTER_GAVE_UP.test(err.message)) return IN_FLIGHT.test(err.message) ? 'maybe-sent' : 'not-sent';
   if (NOT_WRITTEN.test(err.message) || REFUSED.test(err.message)) return 'not-sent';
   // ioredis fails commands in flight when the connection drops with MaxRetriesPerRequestError.
   if (err.name === 'MaxRetriesPerRequestError' || IN_FLIGHT.test(err.message)) return 'maybe-sent';

@@ -11,7 +11,7 @@
  * A paused queue runs nothing new: its runnable terms count 0, its running jobs still count.
  */
 import type { Redis } from 'ioredis';
-import { dueDelayedMaxScore, queueKeys } from './keys.js';
+import { dueDelayedMaxScore, isCluster, queueKeys } from './keys.js';
 
 /** Active jobs checked for a lock per read; past it, the rest count as running (same total). */
 export const MAX_ORPHAN_CHECKS = 1000;
@@ -93,7 +93,7 @@ export async function readRunnableBacklog(
   queue: string,
   nowMs = Date.now(),
 ): Promise<RunnableBacklog> {
-  const k = queueKeys(prefix, queue);
+  const k = queueKeys(prefix, queue, isCluster(redis));
   const raw = await withScript(redis).kqRunnableBacklog(
     k.wait,
     k.prioritized,

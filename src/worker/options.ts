@@ -5,12 +5,14 @@ import {
   type OptionValues,
   prefixOption,
   queueOption,
+  redisAuthOptions,
   redisUrlOption,
   stringOption,
 } from '../config.js';
 
 export const workerOptionSpecs = {
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   queue: queueOption(),
   prefix: prefixOption(),
   concurrency: intOption('concurrency', ['CONCURRENCY'], 1, 1, 1000, 'jobs run at once by this process'),

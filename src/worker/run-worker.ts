@@ -19,6 +19,7 @@
  * worker's orphan recovery once its lock expires.
  */
 import { Worker } from 'bullmq';
+import { redisAuth } from '../config.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -26,6 +27,7 @@ import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
 import { handBackJob } from '../queue/hand-back.js';
+import { bullQueueName, isCluster } from '../queue/keys.js';
 import { recordClaim, releaseClaim } from '../queue/orphans.js';
 import { registerQueue } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
@@ -88,9 +90,10 @@ export async function startWorker(
       : undefined;
 
   const onRedisError = throttled(log, 'redis.unavailable');
-  const control = createRedis(o.redisUrl, { kind: 'fail-fast', onError: onRedisError });
-  const connection = createRedis(o.redisUrl, { kind: 'blocking', onError: onRedisError });
-  const subscriber = createRedis(o.redisUrl, { kind: 'blocking', onError: () => undefined });
+  const auth = redisAuth(o);
+  const control = createRedis(o.redisUrl, { kind: 'fail-fast', auth, onError: onRedisError });
+  const connection = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: onRedisError });
+  const subscriber = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: () => undefined });
   // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
   // of failing on a connection that is still being made; after that, not connected = not ready.
   const probeRedis = createRedisGuard([control], 1000);
@@ -150,7 +153,7 @@ export async function startWorker(
       if (abandoned < o.concurrency) worker.concurrency = o.concurrency - abandoned;
     },
   });
-  const worker = new Worker(o.queue, processor.process, {
+  const worker = new Worker(bullQueueName(o.queue, isCluster(connection)), processor.process, {
     connection,
     prefix: o.prefix,
     concurrency: o.concurrency,

@@ -44,7 +44,9 @@ describe('kq CLI', () => {
     expect(flag.out).toMatch(/--health-port .*"70000" must be a whole number from 0 to 65535/);
     const url = await run(['worker'], { REDIS_URL: 'localhost:6379' });
     expect(url.code).toBe(2);
-    expect(url.out).toMatch(/REDIS_URL .*must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(url.out).toMatch(
+      /REDIS_URL .*"localhost:6379" \(no scheme: .*\) must be redis:\/\/\[user:pass@\]host:port/,
+    );
     const unknown = await run(['worker', '--concurency', '2']);
     expect(unknown.code).toBe(2);
     expect(unknown.out).toMatch(/Unknown option --concurency\. Known options: .*--concurrency/);
@@ -103,6 +105,9 @@ describe('kq CLI', () => {
     const env = { REDIS_URL: t.redisUrl, KQ_PREFIX: prefix };
     try {
       expect((await run(['queues', 'register', 'alpha', 'beta'], env)).out).toContain('2 new of 2');
+      const onCluster = await run(['queues', 'discover'], { REDIS_URL: 'redis+cluster://127.0.0.1:1' });
+      expect(onCluster.code).toBe(2);
+      expect(onCluster.out).toMatch(/discover does not work on a Redis Cluster yet/);
       expect((await run(['queues', 'list'], env)).out.trim().split('\n')).toEqual(['alpha', 'beta']);
       expect((await run(['queues', 'forget', 'beta'], env)).out).toContain('1 removed');
       await t.redis.hset(`${prefix}:outside:meta`, 'paused', '0');

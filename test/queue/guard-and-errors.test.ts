@@ -33,6 +33,14 @@ describe('classifyRedisError', () => {
   it('refusal replies are not-sent; other errors are not availability errors', async () => {
     expect(classifyRedisError(new Error('LOADING Redis is loading the dataset in memory'))).toBe('not-sent');
     expect(classifyRedisError(new Error('OOM command not allowed'))).toBe('not-sent');
+    // ioredis Cluster while a shard fails over (seen as a 500 in chaos scenario 10 before it was classified).
+    const gaveUp = (last: string) => new Error(`Too many Cluster redirections. Last error: ${last}`);
+    expect(classifyRedisError(gaveUp('ReplyError: CLUSTERDOWN The cluster is down'))).toBe('not-sent');
+    expect(classifyRedisError(gaveUp('ReplyError: TRYAGAIN Multiple keys request during rehashing'))).toBe(
+      'not-sent',
+    );
+    expect(classifyRedisError(gaveUp('Error: Connection is closed.'))).toBe('maybe-sent');
+    expect(classifyRedisError(new Error('Failed to refresh slots cache.'))).toBe('not-sent');
     expect(classifyRedisError(new Error('Command timed out'))).toBe('maybe-sent');
     const wrongType = new Error('WRONGTYPE Operation against a key holding the wrong kind of value');
     expect(classifyRedisError(wrongType)).toBeUndefined();

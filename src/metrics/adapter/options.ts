@@ -10,6 +10,7 @@ import {
   type OptionSpec,
   type OptionValues,
   prefixOption,
+  redisAuthOptions,
   redisUrlOption,
   stringOption,
 } from '../../config.js';
@@ -78,6 +79,7 @@ export const adapterOptionSpecs = {
     'DEV ONLY: serve anyone without a client certificate when no request-header CA is set',
   ),
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   prefix: prefixOption(),
   redisTimeoutMs: intOption(
     'redis-timeout-ms',
