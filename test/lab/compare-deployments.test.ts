@@ -1,6 +1,6 @@
 /**
- * `kq lab compare` of the approaches that scale a worker Deployment (keda-external included), on the smoke workload with pod kills,
- * at speed 200 (their tails are long: KEDA's 300 s cooldown, the HPA's 600 s scale-down window).
+ * `kq lab compare` of the approaches that scale a worker Deployment (keda-external included), on the
+ * smoke workload with pod kills, at speed 200 (their tails are long: KEDA's 300 s cooldown, the HPA's 600 s scale-down window).
  */
 import { describe, expect, it } from 'vitest';
 import { expectCommonInvariants, expectNothingLost, labCompare } from './lab-run.js';
