@@ -4,8 +4,9 @@
  * what only a cluster can provide replaced: REDIS_URL points at the lab's Redis (Secret references are
  * dropped), a `fieldRef` to a pod label or the pod's name takes the played pod's (K8S_JOB_NAME is the
  * played Job's name, as the Job controller's `batch.kubernetes.io/job-name` label gives it), HEALTH_PORT
- * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type. Durations are workload time, so every `*_MS` setting is divided by the speed, clamped at
- * the worker's own minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
+ * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type. Durations
+ * are workload time, so every `*_MS` setting is divided by the speed, clamped at the worker's own
+ * minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
  */
 
 import { existsSync } from 'node:fs';
