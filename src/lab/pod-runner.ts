@@ -28,6 +28,8 @@ export interface LabPod {
   name: string;
   /** Controller that owns it (e.g. `deployment`, `job-3`). */
   owner: string;
+  /** Labels its controller gives it (a Job's pods: `batch.kubernetes.io/job-name`), read by fieldRefs. */
+  labels: Record<string, string>;
   createdAt: number;
   readyAt?: number;
   endedAt?: number;
@@ -66,7 +68,7 @@ export interface PodRunnerOptions {
 
 export interface PodRunner {
   readonly pods: LabPod[];
-  create(owner: string, spec: IPodSpec): LabPod;
+  create(owner: string, spec: IPodSpec, labels?: Record<string, string>): LabPod;
   /** SIGTERM, then SIGKILL after terminationGracePeriodSeconds; a Pending pod is just removed. */
   terminate(pod: LabPod, reason: EndReason): void;
   /** SIGKILL the container now (a crash or OOM kill); the restart policy decides what follows. */
@@ -117,6 +119,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
       redisUrl: o.redisUrl,
       speed: o.clock.speed,
       ledgerFile: o.ledgerFile,
+      pod: { name: pod.name, labels: pod.labels },
     });
     const spawnedAt = Date.now();
     const p = spawn(process.execPath, [cli as string, ...args], {
@@ -175,10 +178,11 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
 
   return {
     pods,
-    create(owner, spec) {
+    create(owner, spec, labels = {}) {
       const pod: LabPod = {
         name: `${owner}-${seq++}`,
         owner,
+        labels,
         createdAt: o.clock.now(),
         phase: 'Pending',
         ready: false,

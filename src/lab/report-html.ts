@@ -26,7 +26,7 @@ const scriptJson = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c');
 
 const CHART_SCRIPT = `
 const data = JSON.parse(document.getElementById('lab-data').textContent);
-const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf'];
+const colors = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2'];
 const names = Object.keys(data.approaches);
 // One shared time axis: every approach's samples on the union of sample times (null where it has none).
 function merged(field) {

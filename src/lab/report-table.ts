@@ -8,6 +8,7 @@ export const NOT_PLAYED = [
   'liveness and readiness probes: a pod is Ready when its worker logs worker.started',
   'Deployment revisions (a rollout restarts the same template), PodDisruptionBudgets, pod-deletion-cost, history limits, ttlSecondsAfterFinished',
   'KEDA fallback, paused annotations, initialCooldownPeriod; the HPA’s missing-pod and readiness adjustments (it only sees External AverageValue metrics)',
+  'kq keda-scaler’s gRPC transport, TLS and replicas: what it would answer (the runnable backlog, a pushed activation) is read in the lab from the same Redis by the same script',
   'worker durations below the worker’s minimums: LOCK_DURATION_MS is at least 1000 wall ms, so lock expiry takes at least --speed seconds of workload time',
 ];
 

@@ -2,9 +2,11 @@
  * The environment of a lab pod's `kq worker` process, taken from the rendered container: its literal
  * env values (QUEUE, KQ_PREFIX, CONCURRENCY, EXIT, MAX_JOBS, SHUTDOWN_TIMEOUT_MS, NODE_OPTIONS, ...), with
  * what only a cluster can provide replaced: REDIS_URL points at the lab's Redis (Secret references are
- * dropped), HEALTH_PORT is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's
- * job type. Durations are workload time, so every `*_MS` setting is divided by the speed, clamped at
- * the worker's own minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
+ * dropped), a `fieldRef` to a pod label or the pod's name takes the played pod's (K8S_JOB_NAME is the
+ * played Job's name, as the Job controller's `batch.kubernetes.io/job-name` label gives it), HEALTH_PORT
+ * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type. Durations
+ * are workload time, so every `*_MS` setting is divided by the speed, clamped at the worker's own
+ * minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
  */
 
 import { existsSync } from 'node:fs';
@@ -38,12 +40,36 @@ export interface WorkerEnvOptions {
   redisUrl: string;
   speed: number;
   ledgerFile: string;
+  /** The played pod: what a `fieldRef` may read. */
+  pod?: { name: string; labels: Readonly<Record<string, string>> };
+}
+
+/** The value of a downward-API `fieldRef` for the played pod; anything else is refused by name. */
+function fieldValue(envName: string, fieldPath: string, pod: WorkerEnvOptions['pod']): string {
+  const label = /^metadata\.labels\['([^']+)'\]$/.exec(fieldPath);
+  const value =
+    fieldPath === 'metadata.name' ? pod?.name : label ? pod?.labels[label[1] as string] : undefined;
+  if (value === undefined) {
+    const known = Object.keys(pod?.labels ?? {});
+    throw new Error(
+      `kq lab: env ${envName} reads fieldRef ${JSON.stringify(fieldPath)}, which the lab cannot resolve for pod ${pod?.name ?? '(unnamed)'} (it resolves metadata.name and metadata.labels['<label>'] for the labels ${known.length ? known.join(', ') : '(none)'})`,
+    );
+  }
+  return value;
 }
 
 /** @example workerEnv(pod.spec.containers[0], { redisUrl, speed: 60, ledgerFile }) */
 export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const e of container.env ?? []) if (e.value !== undefined) env[e.name] = e.value;
+  for (const e of container.env ?? []) {
+    if (e.value !== undefined) env[e.name] = e.value;
+    else if (e.valueFrom?.fieldRef) env[e.name] = fieldValue(e.name, e.valueFrom.fieldRef.fieldPath, o.pod);
+    else if (!e.valueFrom?.secretKeyRef) {
+      throw new Error(
+        `kq lab: env ${e.name} of container ${container.name} is set from ${JSON.stringify(e.valueFrom)}; the lab plays literal values, secretKeyRef (dropped) and fieldRef only`,
+      );
+    }
+  }
   delete env.REDIS_PASSWORD;
   for (const [name, s] of Object.entries(SCALED_MS)) {
     const workload = env[name] !== undefined ? Number(env[name]) : s.default;

@@ -1,11 +1,11 @@
 /**
- * `kq lab compare` of the approaches that scale a worker Deployment, on the smoke workload with pod kills,
- * at speed 200 (their tails are long: KEDA's 300 s cooldown, the HPA's 600 s scale-down window).
+ * `kq lab compare` of the approaches that scale a worker Deployment (keda-external included), on the
+ * smoke workload with pod kills, at speed 200 (their tails are long: KEDA's 300 s cooldown, the HPA's 600 s scale-down window).
  */
 import { describe, expect, it } from 'vitest';
 import { expectCommonInvariants, expectNothingLost, labCompare } from './lab-run.js';
 
-const APPROACHES = ['deployment', 'keda-scaledobject', 'hpa-prometheus', 'hpa-adapter'];
+const APPROACHES = ['deployment', 'keda-scaledobject', 'keda-external', 'hpa-prometheus', 'hpa-adapter'];
 
 describe('kq lab compare: Deployment approaches (smoke, pod kills)', () => {
   it('completes every job with every approach, leaves no worker, and each controller behaves as rendered', async () => {
@@ -27,11 +27,13 @@ describe('kq lab compare: Deployment approaches (smoke, pod kills)', () => {
     expect(dep?.podsAtEnd).toBe(2);
 
     // KEDA at minReplicaCount 0: down to zero once the cooldown has passed, and no pod left.
-    const so = report.approaches['keda-scaledobject'];
-    expect(so?.controller.scaledToZero).toBeGreaterThanOrEqual(1);
-    expect(so?.podsAtEnd).toBe(0);
-    expect(so?.series.pods.at(-1)).toBe(0);
-    expect(so?.controller.maxReplicasSeen).toBeLessThanOrEqual(3);
+    for (const name of ['keda-scaledobject', 'keda-external']) {
+      const so = report.approaches[name];
+      expect(so?.controller.scaledToZero, name).toBeGreaterThanOrEqual(1);
+      expect(so?.podsAtEnd, name).toBe(0);
+      expect(so?.series.pods.at(-1), name).toBe(0);
+      expect(so?.controller.maxReplicasSeen, name).toBeLessThanOrEqual(3);
+    }
 
     for (const name of ['hpa-prometheus', 'hpa-adapter']) {
       const h = report.approaches[name];

@@ -1,10 +1,11 @@
 /**
  * A job delayed past KEDA's cooldown, on an otherwise idle queue: the limitation docs/approaches.md
- * states ("Delayed jobs and zero workers"), measured. A worker Deployment runs the job when it is due.
- * The KEDA approaches as rendered never do: their triggers read `wait` (+ `prioritized`, + `active`), not
- * `delayed`, so KEDA sees 0 and scales to zero (ScaledObject) or starts no Job (ScaledJob), and no worker
- * is left to move the due job to `wait`. report.json shows it as `lost`, left in `delayed`. The same
- * happens to a retry whose backoff ends after the last pod exited.
+ * states ("Delayed jobs and zero workers"), measured. A worker Deployment runs the job when it is due;
+ * so do `keda-external` and `keda-external-job` (kq keda-scaler's metric counts due delayed jobs) and
+ * `keda-scaledjob` (its sweeper CronJob starts one worker every minute). `keda-scaledobject` as rendered
+ * never does: its triggers read `wait`, `prioritized` and `active`, not `delayed`, so KEDA sees 0 and
+ * scales to zero, and no worker is left to move the due job to `wait`. report.json shows it as `lost`,
+ * left in `delayed`. The same happens to a retry whose backoff ends after the last pod exited.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,23 +34,28 @@ function delayedWorkload(): string {
 const ARGS = ['--speed', '1000', '--max-drain-seconds', '6000'];
 
 describe('kq lab: a job delayed 15 minutes on an idle queue', () => {
-  it('runs on a worker Deployment', async () => {
-    const { report } = await labCompare(['deployment', '--workload', delayedWorkload(), ...ARGS]);
-    expect(report.approaches.deployment?.lostJobs).toEqual([]);
-    expect(report.approaches.deployment?.completed).toBe(1);
-  }, 120_000);
+  const RUN_IT = ['deployment', 'keda-scaledjob', 'keda-external', 'keda-external-job'];
+  it('runs on a worker Deployment, the ScaledJob with its sweeper, and both kq keda-scaler approaches', async () => {
+    const { report } = await labCompare([...RUN_IT, '--workload', delayedWorkload(), ...ARGS]);
+    for (const name of RUN_IT) {
+      expect(report.approaches[name]?.lostJobs, name).toEqual([]);
+      expect(report.approaches[name]?.completed, name).toBe(1);
+    }
+    // The sweeper ran it, not a ScaledJob Job: the redis triggers never saw it.
+    expect(report.approaches['keda-scaledjob']?.controller.jobsCreated).toBe(0);
+    expect(report.approaches['keda-scaledjob']?.controller.sweeperJobsStarted).toBeGreaterThan(0);
+    expect(report.approaches['keda-external-job']?.controller.jobsCreated).toBeGreaterThan(0);
+  }, 150_000);
 
-  // When the KEDA triggers count due delayed jobs (src/k8s/keda-redis.ts, e.g. a metrics-api trigger on
-  // the API's runnable count), this turns into "completes it" and docs/approaches.md changes with it.
-  it('is never run under the rendered KEDA ScaledObject and ScaledJob: no pod starts, it stays delayed', async () => {
+  // When the ScaledObject's triggers count due delayed jobs (src/k8s/keda-redis.ts), this turns into
+  // "completes it" and docs/approaches.md changes with it.
+  it('is never run under the rendered KEDA ScaledObject: no pod starts, it stays delayed', async () => {
     const { report } = await labCompare([
-      ...['keda-scaledobject', 'keda-scaledjob', '--workload', delayedWorkload()],
+      ...['keda-scaledobject', '--workload', delayedWorkload()],
       ...['--speed', '1000', '--max-drain-seconds', '60'],
     ]);
-    for (const name of ['keda-scaledobject', 'keda-scaledjob']) {
-      const a = report.approaches[name];
-      expect(a?.lostJobs, name).toEqual([{ id: 'lab-0', leftIn: 'delayed' }]);
-      expect(a?.workerPids, name).toEqual([]);
-    }
+    const a = report.approaches['keda-scaledobject'];
+    expect(a?.lostJobs).toEqual([{ id: 'lab-0', leftIn: 'delayed' }]);
+    expect(a?.workerPids).toEqual([]);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { sampledMetric } from '../../src/lab/queue-metrics.js';
 const pod = (over: Partial<LabPod>): LabPod => ({
   name: 'p',
   owner: 'rs',
+  labels: {},
   createdAt: 0,
   phase: 'Running',
   ready: true,

@@ -4,9 +4,11 @@ import type { Controller, ControllerDeps } from './controller.js';
 import { cronJobController } from './cron-job.js';
 import { deploymentController } from './deployment.js';
 import { hpaController } from './external-hpa.js';
+import { kedaExternalController, kedaExternalJobController } from './keda-external.js';
 import type { RenderedObject } from './objects.js';
 import { scaledJobController } from './scaled-job.js';
 import { scaledObjectController } from './scaled-object.js';
+import { withSweeper } from './with-sweeper.js';
 
 export function buildController(
   name: ApproachName,
@@ -21,12 +23,13 @@ export function buildController(
     case 'keda-scaledobject':
       return scaledObjectController(objects, deps);
     case 'keda-scaledjob':
-      return scaledJobController(objects, deps);
+      return withSweeper(scaledJobController(objects, deps), objects, deps);
     case 'hpa-prometheus':
     case 'hpa-adapter':
       return hpaController(name, objects, deps);
     case 'keda-external':
+      return kedaExternalController(objects, deps);
     case 'keda-external-job':
-      throw new Error(`kq lab does not play ${name} yet (its scaler's metric is not modelled)`);
+      return withSweeper(kedaExternalJobController(objects, deps), objects, deps);
   }
 }

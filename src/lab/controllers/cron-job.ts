@@ -7,8 +7,14 @@ import { parseCron } from './cron-schedule.js';
 import { createJob, type LabJobObject } from './job.js';
 import { findObject, type RenderedObject } from './objects.js';
 
-export function cronJobController(objects: readonly RenderedObject[], deps: ControllerDeps): Controller {
-  const cj = findObject(objects, 'CronJob');
+/** `name`: which rendered CronJob (the worker's, or `kq-worker-sweeper` beside a ScaledJob). */
+export function cronJobController(
+  objects: readonly RenderedObject[],
+  deps: ControllerDeps,
+  name?: string,
+  jobPrefix = 'cron',
+): Controller {
+  const cj = findObject(objects, 'CronJob', name);
   const spec = cj.spec;
   if (!spec) throw new Error('kq lab: the CronJob has no spec');
   const schedule = parseCron(spec.schedule);
@@ -27,7 +33,7 @@ export function cronJobController(objects: readonly RenderedObject[], deps: Cont
     // Long enough for one more scheduled run after the last job, and for its pods to exit.
     tailMs: schedule.next(schedule.next(0)) - schedule.next(0) + grace,
     notes: [
-      `CronJob: schedule ${JSON.stringify(spec.schedule)}, concurrencyPolicy ${policy}, startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 'unset'}, parallelism ${jobSpec.parallelism ?? 1}, backoffLimit ${jobSpec.backoffLimit ?? 6}, activeDeadlineSeconds ${jobSpec.activeDeadlineSeconds ?? 'unset'}`,
+      `CronJob ${cj.metadata?.name}: schedule ${JSON.stringify(spec.schedule)}, concurrencyPolicy ${policy}, startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 'unset'}, parallelism ${jobSpec.parallelism ?? 1}, backoffLimit ${jobSpec.backoffLimit ?? 6}, activeDeadlineSeconds ${jobSpec.activeDeadlineSeconds ?? 'unset'}`,
     ],
     atRest: () => undefined,
     suspend() {
@@ -47,7 +53,7 @@ export function cronJobController(objects: readonly RenderedObject[], deps: Cont
           continue;
         }
         if (policy === 'Replace') for (const j of active) j.stop('replaced');
-        jobs.push(createJob(deps.runner, jobSpec, `cron-${jobs.length}`, now));
+        jobs.push(createJob(deps.runner, jobSpec, `${jobPrefix}-${jobs.length}`, now));
       }
       for (const j of jobs) j.reconcile(now);
       maxActive = Math.max(maxActive, jobs.filter((j) => j.status === 'Active').length);

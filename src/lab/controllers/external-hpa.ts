@@ -1,10 +1,11 @@
 /**
  * Approaches `hpa-prometheus` and `hpa-adapter`: a plain HPA on the External metric `kq_queue_backlog`
  * (minReplicas, maxReplicas, behavior, AverageValue target from the rendered HPA). The metric arrives
- * late by each pipeline's delay: Prometheus's scrape interval (from the rendered scrape config when it
- * sets one), or the adapter's cache lifetime.
+ * late by each pipeline's delay: Prometheus's scrape interval (from the rendered scrape config Secret
+ * when it sets one, else the lab's --scrape-interval-seconds), or the adapter's cache lifetime.
  */
 import { parse } from 'yaml';
+import { SCRAPE_SECRET } from '../../k8s/approaches/hpa-prometheus.js';
 import { WORKER_NAME } from '../../k8s/common.js';
 import { backlog, sampledMetric } from '../queue-metrics.js';
 import { type Controller, type ControllerDeps, every } from './controller.js';
@@ -18,14 +19,33 @@ function durationMs(text: string): number | undefined {
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
 }
 
-/** The scrape interval the rendered scrape config sets for kq's job, if any. */
-function renderedScrapeInterval(objects: readonly RenderedObject[]): number | undefined {
-  const cm = objects.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'kq-prometheus-scrape');
-  const text = (cm as { data?: Record<string, string> } | undefined)?.data?.['kq-scrape.yaml'];
-  if (!text) return undefined;
+/**
+ * The scrape interval the rendered scrape config (the Secret `kq-prometheus-scrape`, key `kq-scrape.yaml`)
+ * sets for kq's job; undefined when it sets none (Prometheus's global interval applies). An approach
+ * without that Secret is an error: the lab would otherwise play a made-up delay without saying so.
+ */
+export function renderedScrapeInterval(objects: readonly RenderedObject[]): number | undefined {
+  const secret = objects.find((o) => o.kind === 'Secret' && o.metadata?.name === SCRAPE_SECRET.name) as
+    | { stringData?: Record<string, string>; data?: Record<string, string> }
+    | undefined;
+  const encoded = secret?.data?.[SCRAPE_SECRET.key];
+  const text =
+    secret?.stringData?.[SCRAPE_SECRET.key] ??
+    (encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8'));
+  if (text === undefined) {
+    throw new Error(
+      `kq lab: the rendered hpa-prometheus approach has no Secret ${SCRAPE_SECRET.name} with key ${SCRAPE_SECRET.key} (its Prometheus scrape config)`,
+    );
+  }
   const jobs = parse(text) as { scrape_interval?: string }[];
   const interval = jobs?.[0]?.scrape_interval;
-  return interval ? durationMs(interval) : undefined;
+  if (interval === undefined) return undefined;
+  const ms = durationMs(interval);
+  if (ms === undefined)
+    throw new Error(
+      `kq lab: scrape_interval ${JSON.stringify(interval)} is not a duration the lab reads (e.g. 30s)`,
+    );
+  return ms;
 }
 
 export function hpaController(

@@ -49,6 +49,9 @@ export function podFailureAction(
   return 'Count';
 }
 
+/** The label the Job controller puts on its pods; the ScaledJob approaches read it as K8S_JOB_NAME. */
+export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
+
 const REPLACE_BACKOFF_MS = 10_000;
 const REPLACE_BACKOFF_MAX_MS = 360_000;
 
@@ -120,7 +123,7 @@ export function createJob(runner: PodRunner, spec: IJobSpec, name: string, now: 
       }
       const want = Math.min(parallelism, completions === undefined ? parallelism : completions - succeeded);
       if (t < nextCreateAt) return;
-      for (let i = active.length; i < want; i++) runner.create(name, template);
+      for (let i = active.length; i < want; i++) runner.create(name, template, { [JOB_NAME_LABEL]: name });
     },
   };
   return job;

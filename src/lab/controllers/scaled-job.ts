@@ -6,19 +6,34 @@
 import { keyLength } from '../queue-metrics.js';
 import { type Controller, type ControllerDeps, every } from './controller.js';
 import { createJob, type LabJobObject } from './job.js';
-import { scaledJobMaxScale, scaledJobNewJobs } from './keda-formulas.js';
+import { scaledJobMaxScale, scaledJobNewJobs, type TriggerReading } from './keda-formulas.js';
 import { findObject, type RenderedObject } from './objects.js';
 import { redisTriggerReads } from './scaled-object.js';
 
 export function scaledJobController(objects: readonly RenderedObject[], deps: ControllerDeps): Controller {
-  const sj = findObject(objects, 'ScaledJob');
-  const spec = sj.spec;
+  const spec = findObject(objects, 'ScaledJob').spec;
+  if (!spec) throw new Error('kq lab: the ScaledJob has no spec');
+  const triggers = redisTriggerReads(spec.triggers);
+  return playScaledJob(objects, deps, async () => {
+    const readings: TriggerReading[] = [];
+    for (const t of triggers)
+      readings.push({ name: t.name, value: await keyLength(deps.redis, t.key), target: t.target });
+    return readings;
+  });
+}
+
+/** The ScaledJob's operator loop on `readTriggers` (one reading per trigger), numbers from the object. */
+export function playScaledJob(
+  objects: readonly RenderedObject[],
+  deps: ControllerDeps,
+  readTriggers: () => Promise<TriggerReading[]>,
+): Controller {
+  const spec = findObject(objects, 'ScaledJob').spec;
   if (!spec) throw new Error('kq lab: the ScaledJob has no spec');
   const pollingMs = (spec.pollingInterval ?? 30) * 1000;
   const max = spec.maxReplicaCount ?? 100;
   const strategy = spec.scalingStrategy?.strategy ?? 'default';
   const calculation = spec.scalingStrategy?.multipleScalersCalculation ?? 'max';
-  const triggers = redisTriggerReads(spec.triggers);
   const jobSpec = spec.jobTargetRef;
   const jobs: LabJobObject[] = [];
   const poll = every(pollingMs);
@@ -37,9 +52,7 @@ export function scaledJobController(objects: readonly RenderedObject[], deps: Co
     async tick(now) {
       for (const j of jobs) j.reconcile(now);
       if (!suspended && poll(now)) {
-        const readings = [];
-        for (const t of triggers)
-          readings.push({ name: t.name, value: await keyLength(deps.redis, t.key), target: t.target });
+        const readings = await readTriggers();
         const unfinished = jobs.filter((j) => j.status === 'Active');
         const n = scaledJobNewJobs({
           strategy,

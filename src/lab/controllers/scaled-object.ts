@@ -37,25 +37,28 @@ export function redisTriggerReads(
   });
 }
 
+/** What a ScaledObject scales on, as KEDA computes it from its triggers. */
+export interface ScaledObjectMetric {
+  /** The HPA's AverageValue target per replica. */
+  target: number;
+  /** The metric total the HPA sees and whether KEDA counts the ScaledObject active. */
+  read(): Promise<{ total: number; active: boolean }>;
+  /**
+   * Workload ms from a job's arrival to KEDA activating a ScaledObject at zero, for pushed triggers
+   * (`external-push`); undefined: activation waits for the next `pollingInterval` poll.
+   */
+  pushMs?: number;
+  /** For the report's note. */
+  describe: string;
+}
+
 export function scaledObjectController(objects: readonly RenderedObject[], deps: ControllerDeps): Controller {
-  const d = findObject(objects, 'Deployment');
-  const so = findObject(objects, 'ScaledObject');
-  const spec = so.spec;
-  const min = spec.minReplicaCount ?? 0;
-  const max = spec.maxReplicaCount ?? 100;
-  const pollingMs = (spec.pollingInterval ?? 30) * 1000;
-  const cooldownMs = (spec.cooldownPeriod ?? 300) * 1000;
+  const spec = findObject(objects, 'ScaledObject').spec;
   const modifiers = spec.advanced?.scalingModifiers;
   const triggers = redisTriggerReads(spec.triggers);
-  const podSpec = podSpecOf(d.spec?.template, 'Deployment');
-  const rs = createReplicaSet(deps.runner, podSpec, WORKER_NAME, d.spec?.replicas ?? 1);
-  const target = modifiers?.formula ? quantity(modifiers.target, 'scalingModifiers.target') : 0;
-  const hpa = createHpa(rs, {
-    minReplicas: Math.max(1, min),
-    maxReplicas: max,
-    target: target || (triggers[0]?.target ?? 5),
-    behavior: spec.advanced?.horizontalPodAutoscalerConfig?.behavior,
-  });
+  const target = modifiers?.formula
+    ? quantity(modifiers.target, 'scalingModifiers.target')
+    : (triggers[0]?.target ?? 5);
 
   /** The metric and whether it is active, as KEDA computes them. */
   async function read(): Promise<{ total: number; active: boolean }> {
@@ -66,10 +69,40 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
       return { total, active: total > quantity(modifiers.activationTarget ?? '0', 'activationTarget') };
     }
     // Several plain triggers: the HPA takes the largest replica count, i.e. the largest value/target.
-    const best = triggers.reduce((a, t) => Math.max(a, ((values[t.name] ?? 0) / t.target) * hpaTarget()), 0);
+    const best = triggers.reduce((a, t) => Math.max(a, ((values[t.name] ?? 0) / t.target) * target), 0);
     return { total: best, active: triggers.some((t) => (values[t.name] ?? 0) > t.activation) };
   }
-  const hpaTarget = () => target || (triggers[0]?.target ?? 5);
+  return playScaledObject(objects, deps, {
+    target,
+    read,
+    describe: modifiers?.formula
+      ? `formula ${JSON.stringify(modifiers.formula)} target ${modifiers.target}`
+      : `${triggers.length} trigger(s), max of them`,
+  });
+}
+
+/** The ScaledObject's operator loop and its HPA on `metric`, every number from the rendered objects. */
+export function playScaledObject(
+  objects: readonly RenderedObject[],
+  deps: ControllerDeps,
+  metric: ScaledObjectMetric,
+): Controller {
+  const d = findObject(objects, 'Deployment');
+  const spec = findObject(objects, 'ScaledObject').spec;
+  const min = spec.minReplicaCount ?? 0;
+  const max = spec.maxReplicaCount ?? 100;
+  const pollingMs = (spec.pollingInterval ?? 30) * 1000;
+  const cooldownMs = (spec.cooldownPeriod ?? 300) * 1000;
+  const podSpec = podSpecOf(d.spec?.template, 'Deployment');
+  const rs = createReplicaSet(deps.runner, podSpec, WORKER_NAME, d.spec?.replicas ?? 1);
+  const hpa = createHpa(rs, {
+    minReplicas: Math.max(1, min),
+    maxReplicas: max,
+    target: metric.target,
+    behavior: spec.advanced?.horizontalPodAutoscalerConfig?.behavior,
+  });
+  const read = metric.read;
+  const pushed = metric.pushMs === undefined ? undefined : every(metric.pushMs);
 
   const poll = every(pollingMs);
   const sync = every(HPA_SYNC_MS);
@@ -80,7 +113,7 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
   return {
     tailMs: cooldownMs + pollingMs + grace,
     notes: [
-      `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${modifiers?.formula ? `formula ${JSON.stringify(modifiers.formula)} target ${modifiers.target}` : `${triggers.length} trigger(s), max of them`}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior`,
+      `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s${metric.pushMs === undefined ? '' : ` (activation pushed, ${metric.pushMs / 1000} s)`}, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${metric.describe}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior`,
     ],
     atRest() {
       // At rest with an empty queue KEDA has long scaled the Deployment to minReplicaCount.
@@ -90,6 +123,12 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
     rollout: () => rs.rollout(rolloutStrategy(d, rs.replicas)),
     busy: () => rs.rollingOut,
     async tick(now) {
+      // A pushed trigger wakes KEDA at zero as soon as the scaler sees a runnable job.
+      if (rs.replicas === 0 && pushed?.(now) && (await read()).active) {
+        lastActive = now;
+        rs.replicas = Math.max(1, min);
+        hpa.decisions.push([now, rs.replicas]);
+      }
       if (poll(now)) {
         const { active } = await read();
         if (active) lastActive = now;
