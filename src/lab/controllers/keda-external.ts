@@ -1,7 +1,7 @@
 /**
  * Approaches `keda-external` and `keda-external-job`: KEDA on `kq keda-scaler`'s runnable backlog
  * (waiting + prioritized + due delayed + orphaned active + running; paused: running only), read here by
- * the scaler's own script (src/keda-scaler/runnable-backlog.ts) with the queue, prefix and target the
+ * the scaler's own script (src/queue/runnable-backlog.ts) with the queue, prefix and target the
  * rendered trigger's metadata names, parsed by the scaler's own parser.
  * - `keda-external` (ScaledObject, `external-push`): the scaler pushes activation within milliseconds of a
  *   job arriving or falling due, played as a check every PUSH_MS while at zero; scale-to-zero, cooldown and
@@ -11,7 +11,7 @@
  */
 import type { IScaleTriggers } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaleTriggers';
 import { parseTriggerMetadata, type TriggerSpec } from '../../keda-scaler/metadata.js';
-import { readRunnableBacklog } from '../../keda-scaler/runnable-backlog.js';
+import { readRunnableBacklog } from '../../queue/runnable-backlog.js';
 import type { Controller, ControllerDeps } from './controller.js';
 import { findObject, type RenderedObject } from './objects.js';
 import { playScaledJob } from './scaled-job.js';
