@@ -17,6 +17,8 @@ export interface JobOutcome {
   stranded: boolean;
   /** Where a lost job was left (BullMQ state: waiting, active, delayed, ..., or unknown). */
   leftIn?: string;
+  /** Why a job failed for good (BullMQ's failedReason). */
+  failedReason?: string;
 }
 
 export interface Figures {
@@ -27,6 +29,8 @@ export interface Figures {
   stranded: number;
   /** Lost jobs by id, with the BullMQ state each was left in. */
   lostJobs: { id: string; leftIn: string }[];
+  /** Jobs failed for good, with BullMQ's reason (e.g. the stalled-job limit). */
+  failedJobs: { id: string; reason: string }[];
   runTwice: number;
   /** Handler runs cut short (kill, hand-back) and started again. */
   interruptedRuns: number;
@@ -151,6 +155,9 @@ export function measure(o: {
     lostJobs: o.outcomes
       .filter((x) => x.state === 'lost')
       .map((x) => ({ id: x.id, leftIn: x.leftIn ?? 'unknown' })),
+    failedJobs: o.outcomes
+      .filter((x) => x.state === 'failed')
+      .map((x) => ({ id: x.id, reason: x.failedReason ?? 'unknown' })),
     runTwice,
     interruptedRuns: interrupted,
     waitP50Ms: percentile(waits, 50),

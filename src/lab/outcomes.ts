@@ -27,6 +27,8 @@ export async function readOutcomes(
   });
   for (const out of outcomes) {
     if (out.state === 'lost') out.leftIn = await queue.getJobState(out.id).catch(() => 'unknown');
+    if (out.state === 'failed')
+      out.failedReason = (await redis.hget(`${k.job}${out.id}`, 'failedReason')) ?? undefined;
   }
   return outcomes;
 }

@@ -4,7 +4,7 @@
  * with pod kills and a Redis restart, at speed 20 (each pod start costs a real Node start).
  */
 import { describe, expect, it } from 'vitest';
-import { expectCommonInvariants, expectNothingLost, labCompare } from './lab-run.js';
+import { expectCommonInvariants, labCompare } from './lab-run.js';
 
 describe('kq lab compare: Job approaches (smoke, pod kills, Redis restart)', () => {
   it('completes the jobs, every pod exits, a ScaledJob never exceeds maxReplicaCount', async () => {
@@ -51,7 +51,13 @@ describe('kq lab compare: Job approaches (smoke, pod kills, Redis restart)', () 
       for (const how of Object.keys(a.exits)) expect(['0', 'SIGKILL'], `${name} exit ${how}`).toContain(how);
       // Crash recovery (docs/worker.md): a killed pod's job is taken back by its Job's next pod, a retry
       // in backoff is run by the sweeper (keda-scaledjob) or counted by kq keda-scaler (keda-external-job).
-      expectNothingLost(name, a);
+      // Nothing is lost or stranded. At this kill rate plus a Redis restart a job can lose its worker twice,
+      // and past MAX_STALLED_COUNT (1) BullMQ fails it for good (docs/worker.md): failed, not lost.
+      expect(a.lostJobs, name).toEqual([]);
+      expect(a.stranded, name).toBe(0);
+      expect(a.completed + a.failed, name).toBe(a.submitted);
+      for (const f of a.failedJobs)
+        expect(f.reason, `${name}: ${f.id}`).toMatch(/stalled more than allowable limit/);
     }
     expect(cron.controller.jobsStarted).toBeGreaterThan(0);
     expect(sj.controller.sweeperJobsStarted).toBeGreaterThan(0);

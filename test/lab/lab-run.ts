@@ -14,6 +14,7 @@ export interface ApproachReport {
   failed: number;
   lost: number;
   lostJobs: { id: string; leftIn: string }[];
+  failedJobs: { id: string; reason: string }[];
   stranded: number;
   runTwice: number;
   waitP50Ms: number;
