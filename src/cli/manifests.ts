@@ -8,26 +8,15 @@ import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { applyHandlers } from '../k8s/handlers.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
+import { importRenderer } from './import-renderer.js';
 
 const summary = 'Render Kubernetes manifests for one deployment approach (or `all` with --out-dir)';
 
 async function loadRenderer() {
-  try {
-    const [render, kustomize] = await Promise.all([
-      import('../k8s/render.js'),
-      import('../k8s/kustomize.js'),
-    ]);
-    return { ...render, ...kustomize };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ERR_MODULE_NOT_FOUND' || !/kubernetes-models/.test(String(err))) throw err;
-    throw new ConfigError(
-      'needs the package kubernetes-models, which this install leaves out (the container image omits it ' +
-        'to stay small). Run `npx kq manifests ...` where kq is installed with all its dependencies, or ' +
-        '`npm run manifests` in a checkout.',
-      { option: 'manifests' },
-    );
-  }
+  const [render, kustomize] = await importRenderer('manifests', () =>
+    Promise.all([import('../k8s/render.js'), import('../k8s/kustomize.js')]),
+  );
+  return { ...render, ...kustomize };
 }
 
 function approachList({ APPROACH_NAMES, approaches }: Awaited<ReturnType<typeof loadRenderer>>): string {

@@ -88,7 +88,7 @@ describe('the Dockerfile, played from a clean context', () => {
     expect(await (await t.bull.getJob(id))?.getState()).toBe('completed');
   });
 
-  it('`kq --help` runs in the image; `kq manifests` (left out of it) says where to run it instead', () => {
+  it('`kq --help` runs in the image; `kq manifests` and `kq lab` (left out of it) say where to run them instead', () => {
     const [, ...args] = image.entrypoint;
     const opts = {
       cwd: image.workdir,
@@ -104,5 +104,12 @@ describe('the Dockerfile, played from a clean context', () => {
     });
     expect(manifests.status).toBe(2);
     expect(manifests.stderr).toMatch(/kq manifests: needs the package kubernetes-models.*npx kq manifests/s);
+    // kq lab renders the approaches too: the same clear refusal, and `kq --help` (above) never loads it.
+    const lab = spawnSync(process.execPath, [...args, 'lab', 'run', 'deployment'], {
+      ...opts,
+      timeout: 30_000,
+    });
+    expect(lab.status, lab.stderr).toBe(2);
+    expect(lab.stderr).toMatch(/kq lab: needs the package kubernetes-models.*npx kq lab/s);
   });
 });
