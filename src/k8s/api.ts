@@ -19,7 +19,6 @@ import {
   handlersEnv,
   httpProbe,
   meta,
-  nodeOptionsEnv,
   PRESTOP_SECONDS,
   podSecurityContext,
   preStopSleep,
@@ -28,10 +27,13 @@ import {
   selector,
   tmpMount,
   tmpVolume,
+  workerNodeOptions,
 } from './common.js';
 
 export const API_NAME = 'kq-api';
 const API_MEMORY_LIMIT = '256Mi';
+/** The API container's `NODE_OPTIONS` (heap sized from its limit); the chaos suite measures it. */
+export const API_NODE_OPTIONS = workerNodeOptions(API_MEMORY_LIMIT) ?? '';
 /** Longest the API takes to stop after SIGTERM: REQUEST_TIMEOUT_MS' default 5 s + 5 s slack. */
 export const API_DRAIN_SECONDS = 10;
 
@@ -70,7 +72,7 @@ export function apiObjects(ctx: RenderContext) {
                 { name: 'PORT', value: String(API_PORT) },
                 // Heap 128 MiB under the 256Mi limit: 64 clients x 1 MiB bodies peaked at 180 MiB RSS
                 // with it (569 MB without), docs/performance.md "API memory limits".
-                ...nodeOptionsEnv(API_MEMORY_LIMIT),
+                { name: 'NODE_OPTIONS', value: API_NODE_OPTIONS },
                 {
                   name: 'API_TOKENS',
                   valueFrom: { secretKeyRef: { name: API_SECRET.name, key: API_SECRET.key } },

@@ -192,8 +192,7 @@ export function workerNodeOptions(memoryLimit: string): string | undefined {
 export const tmpVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
 export const tmpMount = { name: 'tmp', mountPath: '/tmp' };
 
-/** `NODE_OPTIONS` sized from a container's memory limit (`workerNodeOptions`); the API uses it too. */
-export function nodeOptionsEnv(limit: string): IEnvVar[] {
+function nodeOptionsEnv(limit: string): IEnvVar[] {
   const value = workerNodeOptions(limit);
   return value ? [{ name: 'NODE_OPTIONS', value }] : [];
 }

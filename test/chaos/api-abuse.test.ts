@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'vitest';
+import { API_NODE_OPTIONS } from '../../src/k8s/api.js';
 import { TOKEN } from '../api/app-fixture.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
@@ -18,8 +19,6 @@ import { call, startApi } from './support/api-process.js';
 import { report, size } from './support/scenario-report.js';
 
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-/** The heap cap the API's manifests set (docs/performance.md): measured here at the worst load allowed. */
-const API_NODE_OPTIONS = '--max-old-space-size=128';
 const HANDLERS = new URL('../fixtures/chaos-handlers.mjs', import.meta.url).pathname;
 
 /** Peak resident set (VmHWM) of a process, in MiB. */
