@@ -147,9 +147,12 @@ export async function readJobStatus(
   id: string,
 ): Promise<JobStatus | undefined> {
   if (!JOB_ID_RE.test(id)) return undefined;
-  const job = await queue.getJob(id);
+  // The state first, then the job: a job that finishes between the two reads then shows its old state
+  // with newer fields, never `completed` with the result it did not have yet (job, then state, did).
+  const state = await queue.getJobState(id);
+  const job = state === 'unknown' ? undefined : await queue.getJob(id);
   if (job) {
-    const status = statusOf(await job.getState(), job.failedReason);
+    const status = statusOf(state, job.failedReason);
     if (status) return toJobStatus(job, kqQueueName(queue.name), status);
   }
   const raw = await redis.get(tombstoneKey(prefix, queue.name, id, isCluster(redis)));
