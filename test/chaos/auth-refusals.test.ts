@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
-import { type Answer, call, isErrorShape, rawRequest, startApi } from './support/api-process.js';
+import { type Answer, call, isErrorShape, rawRequest, startApi, stopApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
 import { report, size } from './support/scenario-report.js';
 
@@ -147,8 +147,7 @@ describe('chaos: auth refusals', () => {
         ],
       );
     } finally {
-      api.proc.kill('SIGTERM');
-      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+      await stopApi(api);
       await ctx.close();
     }
   });

@@ -10,7 +10,7 @@ import { queueKeys } from '../../src/queue/keys.js';
 import { uniqueName } from '../helpers/context.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { type Answer, call, startApi } from './support/api-process.js';
+import { type Answer, call, startApi, stopApi } from './support/api-process.js';
 import { clearLedger, completionStats, readLedger } from './support/ledger.js';
 import { report, size } from './support/scenario-report.js';
 import { CHAOS_HANDLERS, createWorkerPool, isAlive } from './support/worker-pool.js';
@@ -141,8 +141,7 @@ describe('chaos: Redis Cluster shard failover', () => {
     } finally {
       stop = true;
       await pool.close();
-      api.proc.kill('SIGTERM');
-      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+      await stopApi(api);
       for (const q of names) await clearLedger(ledger, q).catch(() => undefined);
       ledger.disconnect();
       await cluster.close();

@@ -6,7 +6,7 @@
  * "Worst recovery" here = the slowest answer.
  */
 import { describe, it } from 'vitest';
-import { type Answer, call, isErrorShape, rawRequest, startApi } from './support/api-process.js';
+import { type Answer, call, isErrorShape, rawRequest, startApi, stopApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
 import { HOSTILE_CASES, type HostileCase } from './support/hostile-corpus.js';
 import { report, size } from './support/scenario-report.js';
@@ -105,8 +105,7 @@ describe('chaos: hostile HTTP input', () => {
         ],
       );
     } finally {
-      api.proc.kill('SIGTERM');
-      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+      await stopApi(api);
       await ctx.close();
     }
   });

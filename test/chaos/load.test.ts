@@ -8,7 +8,7 @@
  */
 import { describe, it } from 'vitest';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { type Answer, call, startApi } from './support/api-process.js';
+import { type Answer, call, startApi, stopApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
 import { completionStats, countDone, readLedger } from './support/ledger.js';
 import { report, size } from './support/scenario-report.js';
@@ -150,8 +150,7 @@ describe('chaos: load', () => {
       sampling = false;
       await sampler.catch(() => undefined);
       await pool.close();
-      api.proc.kill('SIGTERM');
-      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+      await stopApi(api);
       await ctx.close();
     }
   });

@@ -11,7 +11,7 @@ import { describe, it } from 'vitest';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { type Answer, call, startApi } from './support/api-process.js';
+import { type Answer, call, startApi, stopApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
 import { countDone } from './support/ledger.js';
 import { report, size } from './support/scenario-report.js';
@@ -155,8 +155,7 @@ describe('chaos: Redis gone for good', () => {
         ],
       );
     } finally {
-      api.proc.kill('SIGTERM');
-      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+      await stopApi(api);
       await ctx.close();
     }
   });

@@ -11,7 +11,7 @@
 import { describe, it } from 'vitest';
 import { idempotentJobId } from '../../src/api/submit.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { type Answer, call, startApi } from './support/api-process.js';
+import { type Answer, call, startApi, stopApi } from './support/api-process.js';
 import { startChaosContext } from './support/chaos-context.js';
 import { completionStats, readLedger } from './support/ledger.js';
 import { report, size } from './support/scenario-report.js';
@@ -169,8 +169,7 @@ describe('chaos: Redis restart under the API and workers', () => {
     } finally {
       stop = true;
       await pool.close();
-      api.proc.kill('SIGTERM');
-      await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+      await stopApi(api);
       await ctx.close();
     }
   });

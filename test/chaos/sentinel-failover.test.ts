@@ -13,7 +13,7 @@ import { uniqueName } from '../helpers/context.js';
 import { startSentinelSet } from '../helpers/redis-sentinel.js';
 import { freePort } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { type Answer, call, startApi } from './support/api-process.js';
+import { type Answer, call, startApi, stopApi } from './support/api-process.js';
 import { clearLedger, completionStats, readLedger } from './support/ledger.js';
 import { FULL, report, size } from './support/scenario-report.js';
 import { CHAOS_HANDLERS, createWorkerPool, isAlive } from './support/worker-pool.js';
@@ -214,8 +214,7 @@ describe('chaos: Sentinel failover under the API and workers', () => {
       } finally {
         stop = true;
         await pool.close();
-        api.proc.kill('SIGTERM');
-        await api.proc.waitForExit(10_000).catch(() => api.proc.kill('SIGKILL'));
+        await stopApi(api);
         await clearLedger(ledger, queue).catch(() => undefined);
         ledger.disconnect();
         await set.close();

@@ -12,6 +12,12 @@ export interface ApiProcess {
   base: string;
 }
 
+/** Stops it as Kubernetes would: SIGTERM, then SIGKILL if it is still running after `graceMs`. */
+export async function stopApi(api: ApiProcess, graceMs = 10_000): Promise<void> {
+  api.proc.kill('SIGTERM');
+  await api.proc.waitForExit(graceMs).catch(() => api.proc.kill('SIGKILL'));
+}
+
 /** Starts `kq api` with PORT=0 and waits for its `api.listening` line. */
 export async function startApi(env: Record<string, string>, name = 'kq api'): Promise<ApiProcess> {
   const proc = spawnKq(['api'], { HOST: '127.0.0.1', PORT: '0', ...env }, name);
