@@ -4,18 +4,10 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { redisAnswers } from '../../src/dev/redis-process.js';
-import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
+import { type KqProcess, pidAlive, spawnKq } from '../helpers/kq-process.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const childPids = (dev: KqProcess) =>
   [...dev.output().matchAll(/started (api|worker-\d+|a private redis-server.*?) \(pid (\d+)/g)].map((m) =>
     Number(m[2]),
@@ -24,7 +16,7 @@ const childPids = (dev: KqProcess) =>
 /** Children run in their own process groups: if a failing test SIGKILLs `kq dev`, stop them here. */
 function reapChildren(dev: KqProcess) {
   onTestFinished(() => {
-    for (const pid of childPids(dev)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of childPids(dev)) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
   });
 }
 
@@ -76,7 +68,7 @@ describe('kq dev', () => {
     dev.kill('SIGTERM');
     expect((await dev.waitForExit(40_000)).code).toBe(0);
     expect(dev.output()).toContain('[dev] stopped');
-    for (const pid of pids) expect(alive(pid), `child ${pid}`).toBe(false);
+    for (const pid of pids) expect(pidAlive(pid), `child ${pid}`).toBe(false);
   });
 
   it('a second signal makes workers hand a running job back at once', async () => {
@@ -140,7 +132,7 @@ describe('kq dev', () => {
     dev.kill('SIGINT');
     expect((await dev.waitForExit(40_000)).code).toBe(0);
     expect(await redisAnswers(url as string, 500)).toBe(false);
-    for (const pid of childPids(dev)) expect(alive(pid), `child ${pid}`).toBe(false);
+    for (const pid of childPids(dev)) expect(pidAlive(pid), `child ${pid}`).toBe(false);
   });
 
   it('exits 1 saying how to get Redis when none can be found or started', async () => {
@@ -165,7 +157,7 @@ describe('kq dev', () => {
       expect((await dev.waitForExit(30_000)).code).toBe(1);
       expect(dev.output()).toMatch(/cannot listen on 127\.0\.0\.1:\d+/);
       expect(dev.output()).toContain('api exited on its own');
-      for (const pid of childPids(dev)) expect(alive(pid), `child ${pid}`).toBe(false);
+      for (const pid of childPids(dev)) expect(pidAlive(pid), `child ${pid}`).toBe(false);
     } finally {
       taken.close();
     }

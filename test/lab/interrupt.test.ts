@@ -1,7 +1,7 @@
 /** A `kq lab` stopped by SIGTERM mid-run takes its worker processes and its redis-server with it. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { spawnKq } from '../helpers/kq-process.js';
+import { pidAlive, spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Pids whose parent is `ppid`, from /proc. */
@@ -21,15 +21,6 @@ function children(ppid: number): number[] {
   return out;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe('kq lab: interrupted', () => {
   it('SIGTERM stops the workers and the private Redis, exit 130', async () => {
     const lab = spawnKq(['lab', 'run', 'deployment', '--workload', 'steady', '--speed', '5'], {});
@@ -47,7 +38,7 @@ describe('kq lab: interrupted', () => {
     const { code } = await lab.waitForExit(20_000);
     expect(code).toBe(130);
     expect(lab.output()).toContain('interrupted');
-    await waitFor('children gone', () => (kids.some(alive) ? undefined : true), { timeoutMs: 5000 });
-    expect(kids.filter(alive)).toEqual([]);
+    await waitFor('children gone', () => (kids.some(pidAlive) ? undefined : true), { timeoutMs: 5000 });
+    expect(kids.filter(pidAlive)).toEqual([]);
   }, 60_000);
 });

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished } from 'vitest';
-import { spawnKq } from '../helpers/kq-process.js';
+import { pidAlive, spawnKq } from '../helpers/kq-process.js';
 
 export interface ApproachReport {
   submitted: number;
@@ -51,15 +51,6 @@ export async function labCompare(
   return { report, dir };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 /** What holds whatever the approach: every job accounted for, faults played, no worker left. */
 export function expectCommonInvariants(name: string, a: ApproachReport, jobs: number): void {
   expect(a.submitted, name).toBe(jobs);
@@ -67,7 +58,7 @@ export function expectCommonInvariants(name: string, a: ApproachReport, jobs: nu
   expect(a.faults.filter((f) => f.kind === 'kill').length, `${name}: pod kills played`).toBeGreaterThan(0);
   expect(a.processesLeft, name).toBe(0);
   expect(a.workerPids.length, name).toBeGreaterThan(0);
-  expect(a.workerPids.filter(alive), `${name}: worker processes still running`).toEqual([]);
+  expect(a.workerPids.filter(pidAlive), `${name}: worker processes still running`).toEqual([]);
   expect(a.podSeconds, name).toBeGreaterThan(0);
   expect(a.waitP50Ms, name).toBeLessThanOrEqual(a.waitP95Ms);
   expect(a.waitP95Ms, name).toBeLessThanOrEqual(a.waitP99Ms);
