@@ -86,12 +86,35 @@ export const YOUR_JOBS_FLAGS = [
   'dist/jobs.js',
 ];
 
+/**
+ * One rendering per non-default `--redis-mode` (docs/ha.md): KEDA scaling on the backlog with the in-cluster
+ * Sentinel set, and with an external Redis Cluster (placeholder hosts).
+ */
+export const REDIS_MODE_EXAMPLES: Record<string, { approach: ApproachName; flags: string[] }> = {
+  'keda-scaledobject-sentinel': { approach: 'keda-scaledobject', flags: ['--redis-mode', 'sentinel'] },
+  'keda-scaledobject-cluster': {
+    approach: 'keda-scaledobject',
+    flags: [
+      '--redis-mode',
+      'cluster',
+      '--redis-url',
+      'rediss+cluster://redis-0.redis.example.com:6379,redis-1.redis.example.com:6379,redis-2.redis.example.com:6379',
+    ],
+  },
+};
+
 export function exampleFiles(): Record<string, string> {
   const o = parseOptions(manifestOptionSpecs, YOUR_JOBS_FLAGS, {}).values;
-  return {
+  const files: Record<string, string> = {
     'your-jobs/kq.yaml': renderYaml('deployment', o),
     'your-jobs/kustomization.yaml': kustomization(),
   };
+  for (const [dir, { approach, flags }] of Object.entries(REDIS_MODE_EXAMPLES)) {
+    const values = parseOptions(manifestOptionSpecs, flags, {}).values;
+    files[`${dir}/kq.yaml`] = renderYaml(approach, values, flags);
+    files[`${dir}/kustomization.yaml`] = kustomization();
+  }
+  return files;
 }
 
 /** Writes `exampleFiles` under `dir`; README.md files are hand-written and left alone. */

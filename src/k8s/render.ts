@@ -97,9 +97,10 @@ export function renderObjects(name: ApproachName, o: ManifestOptions): Model<unk
 }
 
 /** Multi-document YAML; every object is validated against its schema first. */
-export function renderYaml(name: ApproachName, o: ManifestOptions): string {
+export function renderYaml(name: ApproachName, o: ManifestOptions, flags: string[] = []): string {
   const objects = renderObjects(name, o);
   for (const obj of objects) obj.validate();
-  const header = `# Rendered by: kq manifests ${name}. Do not edit; regenerate with \`npm run manifests\`.\n`;
+  const command = [name, ...flags].join(' ');
+  const header = `# Rendered by: kq manifests ${command}. Do not edit; regenerate with \`npm run manifests\`.\n`;
   return header + objects.map((obj) => stringify(obj.toJSON(), { lineWidth: 0 })).join('---\n');
 }

@@ -5,8 +5,12 @@
  * `redis-cluster` with hash-tagged list names on a Cluster, and the Redis NetworkPolicies admit the KEDA
  * operator exactly in the KEDA approaches. Inconsistent combinations are refused, naming the option.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { ConfigError } from '../../src/errors.js';
+import { exampleFiles, REDIS_MODE_EXAMPLES } from '../../src/k8s/kustomize.js';
 import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
 import { parseRedisUrl, type RedisMode } from '../../src/queue/redis-url.js';
 import { isKedaKind, validateAgainstKedaCrd } from './keda-crd-schema.js';
@@ -138,12 +142,12 @@ describe('the in-cluster Sentinel set', () => {
   const get = (kind: string, name: string) => {
     const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
     if (!o) throw new Error(`no ${kind} ${name}`);
-    return o.spec as Record<string, never>;
+    return o.spec as Record<string, unknown>;
   };
 
   it('runs 3 data pods and 3 Sentinels, spread over nodes, one disruption at a time', () => {
     for (const name of ['kq-redis', 'kq-redis-sentinel']) {
-      const sts = get('StatefulSet', name) as {
+      const sts = get('StatefulSet', name) as unknown as {
         replicas: number;
         serviceName: string;
         template: {
@@ -222,4 +226,23 @@ describe('--redis-mode refuses inconsistent combinations', () => {
   it('an unknown mode', () => {
     expect(() => manifestOptions(['--redis-mode', 'replicated'])).toThrow(/redis-mode.*one of/s);
   });
+});
+
+describe('the committed --redis-mode examples (deploy/keda-scaledobject-{sentinel,cluster})', () => {
+  const root = resolve(import.meta.dirname, '../../deploy');
+  for (const dir of Object.keys(REDIS_MODE_EXAMPLES)) {
+    it(`${dir} matches the generator, validates, and has a README`, () => {
+      for (const [file, text] of Object.entries(exampleFiles()).filter(([f]) => f.startsWith(`${dir}/`))) {
+        const path = join(root, file);
+        const committed = existsSync(path) ? readFileSync(path, 'utf8') : '(missing)';
+        expect(committed, `deploy/${file} is out of date: run npm run manifests`).toBe(text);
+      }
+      const docs = parseAllDocuments(readFileSync(join(root, dir, 'kq.yaml'), 'utf8')).map(
+        (d) => d.toJSON() as K8sObject,
+      );
+      for (const obj of docs) if (isKedaKind(obj.apiVersion)) validateAgainstKedaCrd(obj);
+      expect(docs.some((o) => o.kind === 'ScaledObject')).toBe(true);
+      expect(existsSync(join(root, dir, 'README.md'))).toBe(true);
+    });
+  }
 });
