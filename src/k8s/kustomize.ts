@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseOptions } from '../config.js';
-import { API_SECRET, REDIS_SECRET } from './common.js';
+import { API_SECRET, REDIS_SECRET, SENTINEL_SECRET_KEY } from './common.js';
 import { type ManifestOptions, manifestOptionSpecs } from './options.js';
 import { type ApproachName, approachFiles, renderYaml } from './render.js';
 
@@ -24,6 +24,7 @@ export function secretsKustomization(namespace: string): string {
     "# Generates the two Secrets kq's manifests reference, from files you create here (never committed):",
     `#   redis.env  ->  Secret ${REDIS_SECRET.name}, key ${REDIS_SECRET.key}  (REDIS_URL embeds it: use URL-safe characters, e.g. hex)`,
     `#   api.env    ->  Secret ${API_SECRET.name},   key ${API_SECRET.key}    (comma-separated API bearer tokens)`,
+    `#   (optional) a line ${SENTINEL_SECRET_KEY}=... in redis.env: the own password of external Sentinels (--redis-sentinel-password)`,
     '# Create them with:',
     `#   printf '${REDIS_SECRET.key}=%s\\n' "$(openssl rand -hex 32)" > redis.env`,
     `#   printf '${API_SECRET.key}=%s\\n'   "$(openssl rand -hex 32)" > api.env`,
