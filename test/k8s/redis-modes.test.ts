@@ -113,9 +113,9 @@ describe('every approach renders in every Redis mode', () => {
         }
         const auth = objects.find((o) => o.kind === 'TriggerAuthentication');
         if (triggers.length) {
-          const params = (auth?.spec as { secretTargetRef: { parameter: string }[] }).secretTargetRef.map(
-            (r) => r.parameter,
-          );
+          const params = (
+            auth?.spec as { secretTargetRef: { parameter: string }[] } | undefined
+          )?.secretTargetRef.map((r) => r.parameter);
           expect(params).toEqual(mode.sentinelPassword ? ['password', 'sentinelPassword'] : ['password']);
         }
 
