@@ -4,7 +4,8 @@
  * started by the script text the manifests ship, with the StatefulSets' env except the hostnames
  * (127.0.0.1 and a port per pod). The primary is SIGKILLed, Sentinel promotes a replica, and the old
  * primary is restarted with the same script: it must come back as a replica of the new primary, never
- * as a second primary. A kq worker with REDIS_URL=redis+sentinel://... completes a job before and after.
+ * as a second primary; a Sentinel restarted afterwards monitors the new primary too. A kq worker with
+ * REDIS_URL=redis+sentinel://... completes a job before and after.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -123,17 +124,18 @@ it('a primary restarted after a failover comes back as a replica of the new prim
       return start('redis-start.sh', dataEnv, { REDIS_PORT: String(dataPorts[i]), DATA_DIR: data });
     };
     const data = [0, 1, 2].map(startData);
-    for (const [i, port] of sentinelPorts.entries()) {
+    const startSentinel = (i: number) => {
       const conf = join(dir, `sentinel-${i}`);
-      mkdirSync(conf);
+      mkdirSync(conf, { recursive: true });
       // Shorter than the manifests' 5 s / 60 s, so the test stays short; the rule under test is the same.
-      start('sentinel-start.sh', sentinelEnv, {
-        SENTINEL_PORT: String(port),
+      return start('sentinel-start.sh', sentinelEnv, {
+        SENTINEL_PORT: String(sentinelPorts[i]),
         CONF_DIR: conf,
         DOWN_AFTER_MS: '1000',
         FAILOVER_TIMEOUT_MS: '3000',
       });
-    }
+    };
+    const sentinels = [0, 1, 2].map(startSentinel);
     const primaryPort = async () => {
       const addr = await ask(sentinelPorts[0] as number, 'SENTINEL', 'get-master-addr-by-name', 'kq');
       return Array.isArray(addr) ? Number(addr[1]) : undefined;
@@ -218,6 +220,19 @@ it('a primary restarted after a failover comes back as a replica of the new prim
     expect(after.filter((r) => r?.[0] === 'master').map((_, i) => i)).toHaveLength(1);
     expect(after.find((r) => r?.[0] === 'master')).toBeDefined();
     expect(await primaryPort()).toBe(second);
+
+    // A Sentinel restarted after the failover monitors the new primary (it asks its peers), not pod 0.
+    sentinels[2]?.proc.kill('SIGKILL');
+    const sentinel = startSentinel(2);
+    await waitFor(
+      'the restarted Sentinel names the new primary',
+      async () => {
+        const addr = await ask(sentinelPorts[2] as number, 'SENTINEL', 'get-master-addr-by-name', 'kq');
+        return Array.isArray(addr) && Number(addr[1]) === second;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(sentinel.output()).toContain(`monitoring kq at 127.0.0.1:${second}`);
 
     await completes('after the failover');
     console.log(`sentinel set: SIGKILL -> replica promoted in ${promotedMs} ms`);
