@@ -4,7 +4,8 @@
  * started by the script text the manifests ship, with the StatefulSets' env except the hostnames
  * (127.0.0.1 and a port per pod). The primary is SIGKILLed, Sentinel promotes a replica, and the old
  * primary is restarted with the same script: it must come back as a replica of the new primary, never
- * as a second primary; a Sentinel restarted afterwards monitors the new primary too. A kq worker with
+ * as a second primary; a Sentinel restarted afterwards monitors the new primary too, and so do data pods
+ * and Sentinels restarted while no Sentinel runs (they ask the data pods' ROLE). A kq worker with
  * REDIS_URL=redis+sentinel://... completes a job before and after.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -233,6 +234,35 @@ it('a primary restarted after a failover comes back as a replica of the new prim
       { timeoutMs: 10_000, intervalMs: 100 },
     );
     expect(sentinel.output()).toContain(`monitoring kq at 127.0.0.1:${second}`);
+
+    // No Sentinel up: a data pod that restarts asks the other data pods (step 2), and so do the Sentinels.
+    for (const sn of [...sentinels, sentinel]) sn.proc.kill('SIGKILL');
+    restarted.proc.kill('SIGKILL');
+    const alone = startData(0);
+    await waitFor('pod 0 answers again', async () => (await ask(first as number, 'PING')) === 'PONG', {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+    expect(((await ask(first as number, 'ROLE')) as unknown[]).slice(0, 3)).toEqual([
+      'slave',
+      '127.0.0.1',
+      second,
+    ]);
+    expect(alone.output()).toContain(
+      `starting as a replica of 127.0.0.1:${second} (data node 127.0.0.1:${second} says ROLE master)`,
+    );
+    const again = [0, 1, 2].map(startSentinel);
+    await waitFor(
+      'every restarted Sentinel names the new primary',
+      async () => {
+        const named = await Promise.all(
+          sentinelPorts.map((p) => ask(p, 'SENTINEL', 'get-master-addr-by-name', 'kq')),
+        );
+        return named.every((a) => Array.isArray(a) && Number(a[1]) === second);
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    for (const sn of again) expect(sn.output()).toContain(`monitoring kq at 127.0.0.1:${second}`);
 
     await completes('after the failover');
     console.log(`sentinel set: SIGKILL -> replica promoted in ${promotedMs} ms`);
