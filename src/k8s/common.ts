@@ -11,7 +11,8 @@ import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContex
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
-import type { ExternalRedis, ManifestOptions } from './options.js';
+import type { ManifestOptions } from './options.js';
+import type { ExternalRedis } from './redis-plan.js';
 
 export interface RenderContext {
   o: ManifestOptions;
