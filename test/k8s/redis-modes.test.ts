@@ -14,7 +14,14 @@ import { exampleFiles, REDIS_MODE_EXAMPLES } from '../../src/k8s/kustomize.js';
 import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
 import { parseRedisUrl, type RedisMode } from '../../src/queue/redis-url.js';
 import { isKedaKind, validateAgainstKedaCrd } from './keda-crd-schema.js';
-import { type K8sObject, kqContainers, manifestOptions } from './manifest-fixture.js';
+import {
+  handlersOptions,
+  type K8sObject,
+  kqContainers,
+  manifestOptions,
+  TWO_QUEUE_HANDLERS,
+  TWO_QUEUES,
+} from './manifest-fixture.js';
 
 interface Mode {
   flags: string[];
@@ -245,4 +252,20 @@ describe('the committed --redis-mode examples (deploy/keda-scaledobject-{sentine
       expect(existsSync(join(root, dir, 'README.md'))).toBe(true);
     });
   }
+});
+
+it('one worker workload per queue on a Cluster: each ScaledObject watches its own queue’s hash-tagged keys', async () => {
+  const o = await handlersOptions([
+    '--handlers',
+    TWO_QUEUE_HANDLERS,
+    '--redis-url',
+    'redis+cluster://c1.example:6379,c2.example:6379',
+  ]);
+  const objects = renderObjects('keda-scaledobject', o).map((m) => m.toJSON() as K8sObject);
+  const watched = objects
+    .filter((x) => x.kind === 'ScaledObject')
+    .flatMap((x) => (x.spec as { triggers: Trigger[] }).triggers)
+    .filter((t) => t.name === 'wait')
+    .map((t) => `${t.type} ${t.metadata.listName}`);
+  expect(watched.sort()).toEqual(TWO_QUEUES.map((q) => `redis-cluster bull:{${q}}:wait`));
 });
