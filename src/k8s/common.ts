@@ -11,18 +11,23 @@ import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContex
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
-import type { ExternalRedis, ManifestOptions } from './options.js';
+import type { ManifestOptions } from './options.js';
+import type { ExternalRedis } from './redis-plan.js';
 
 export interface RenderContext {
   o: ManifestOptions;
-  /** Undefined = the in-cluster Redis rendered by `redis.ts`. */
+  /** Undefined = the in-cluster Redis rendered by `redis.ts` (or `redis-sentinel.ts`). */
   external: ExternalRedis | undefined;
+  /** The in-cluster Sentinel set (`--redis-mode sentinel`) instead of the single Redis pod. */
+  sentinel?: boolean;
   /** Name of the worker workload and its autoscaler; unset = `kq-worker` (see `per-queue.ts`). */
   workerName?: string;
 }
 
 /** Secrets the user creates (deploy/secrets or `kubectl create secret`); manifests only reference them. */
 export const REDIS_SECRET = { name: 'kq-redis', key: 'password' } as const;
+/** Key of Secret kq-redis holding an external Sentinel's own password (`--redis-sentinel-password`). */
+export const SENTINEL_SECRET_KEY = 'sentinel-password';
 export const API_SECRET = { name: 'kq-api', key: 'tokens' } as const;
 export const REDIS_SERVICE = 'kq-redis';
 export const REDIS_PORT = 6379;
@@ -142,26 +147,71 @@ export function terminationGraceSeconds(o: ManifestOptions): number {
 /**
  * `REDIS_URL` for kq containers. The password stays in the Secret: `REDIS_PASSWORD` is declared first and
  * Kubernetes expands `$(REDIS_PASSWORD)` inside `REDIS_URL` (dependent env vars), so the rendered YAML never
- * holds it. The password must be URL-safe (hex, as `deploy/secrets` suggests).
+ * holds it. The password must be URL-safe (hex, as `deploy/secrets` suggests). Sentinels with a password of
+ * their own get `REDIS_SENTINEL_PASSWORD`, which kq reads next to the URL.
  */
-export function redisEnv({ o, external }: RenderContext): IEnvVar[] {
-  const password: IEnvVar = {
-    name: 'REDIS_PASSWORD',
-    valueFrom: { secretKeyRef: { name: REDIS_SECRET.name, key: REDIS_SECRET.key } },
-  };
+export function redisEnv(ctx: RenderContext): IEnvVar[] {
+  const { o, external } = ctx;
+  const secretEnv = (name: string, key: string): IEnvVar => ({
+    name,
+    valueFrom: { secretKeyRef: { name: REDIS_SECRET.name, key } },
+  });
+  const password = secretEnv('REDIS_PASSWORD', REDIS_SECRET.key);
+  if (!external && ctx.sentinel) {
+    return [
+      password,
+      secretEnv('REDIS_SENTINEL_PASSWORD', REDIS_SECRET.key),
+      { name: 'REDIS_URL', value: `redis+sentinel://:$(REDIS_PASSWORD)@${inClusterSentinelList()}` },
+    ];
+  }
   if (!external) {
     return [
       password,
       { name: 'REDIS_URL', value: `redis://:$(REDIS_PASSWORD)@${REDIS_SERVICE}:${REDIS_PORT}/0` },
     ];
   }
-  const scheme = external.tls ? 'rediss' : 'redis';
   const auth = o.redisPassword ? ':$(REDIS_PASSWORD)@' : '';
-  const url: IEnvVar = {
-    name: 'REDIS_URL',
-    value: `${scheme}://${auth}${external.host}:${external.port}/${external.db}`,
-  };
-  return o.redisPassword ? [password, url] : [url];
+  const url: IEnvVar = { name: 'REDIS_URL', value: externalRedisUrl(external, auth) };
+  return [
+    ...(o.redisPassword ? [password] : []),
+    ...(o.redisSentinelPassword ? [secretEnv('REDIS_SENTINEL_PASSWORD', SENTINEL_SECRET_KEY)] : []),
+    url,
+  ];
+}
+
+/** The external Redis as a kq `REDIS_URL`, with `auth` (`:$(REDIS_PASSWORD)@` or nothing). */
+export function externalRedisUrl(e: ExternalRedis, auth: string): string {
+  const s = e.tls ? 's' : '';
+  const hosts = e.nodes.map((n) => `${n.host.includes(':') ? `[${n.host}]` : n.host}:${n.port}`).join(',');
+  if (e.topology === 'sentinel') return `redis${s}+sentinel://${auth}${hosts}/${e.masterName}`;
+  if (e.topology === 'cluster') return `redis${s}+cluster://${auth}${hosts}`;
+  return `redis${s}://${auth}${hosts}/${e.db}`;
+}
+
+/** In-cluster Sentinel set: names shared by the manifests, the clients' URL and KEDA's trigger. */
+export const SENTINEL = {
+  name: 'kq-redis-sentinel',
+  port: 26379,
+  replicas: 3,
+  quorum: 2,
+  /** The name the Sentinels know the primary by (`SENTINEL get-master-addr-by-name kq`). */
+  master: 'kq',
+} as const;
+/** Data pods of the Sentinel set: StatefulSet and headless Service `kq-redis`, as the single Redis. */
+export const SENTINEL_DATA_REPLICAS = 3;
+
+/** `kq-redis-sentinel-0.kq-redis-sentinel[.ns.svc]:26379,...` and the master name: a Sentinel URL's tail. */
+export function inClusterSentinelList(namespace?: string): string {
+  return `${sentinelAddresses(namespace).join(',')}/${SENTINEL.master}`;
+}
+
+/** Each Sentinel pod's stable name (its headless Service); the FQDN when seen from another namespace. */
+export function sentinelAddresses(namespace?: string): string[] {
+  const domain = namespace ? `.${namespace}.svc` : '';
+  return Array.from(
+    { length: SENTINEL.replicas },
+    (_, i) => `${SENTINEL.name}-${i}.${SENTINEL.name}${domain}:${SENTINEL.port}`,
+  );
 }
 
 const MEBI: Record<string, number> = {

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseOptions } from '../config.js';
-import { API_SECRET, REDIS_SECRET } from './common.js';
+import { API_SECRET, REDIS_SECRET, SENTINEL_SECRET_KEY } from './common.js';
 import { type ManifestOptions, manifestOptionSpecs } from './options.js';
 import { type ApproachName, approachFiles, renderYaml } from './render.js';
 
@@ -24,6 +24,7 @@ export function secretsKustomization(namespace: string): string {
     "# Generates the two Secrets kq's manifests reference, from files you create here (never committed):",
     `#   redis.env  ->  Secret ${REDIS_SECRET.name}, key ${REDIS_SECRET.key}  (REDIS_URL embeds it: use URL-safe characters, e.g. hex)`,
     `#   api.env    ->  Secret ${API_SECRET.name},   key ${API_SECRET.key}    (comma-separated API bearer tokens)`,
+    `#   (optional) a line ${SENTINEL_SECRET_KEY}=... in redis.env: the own password of external Sentinels (--redis-sentinel-password)`,
     '# Create them with:',
     `#   printf '${REDIS_SECRET.key}=%s\\n' "$(openssl rand -hex 32)" > redis.env`,
     `#   printf '${API_SECRET.key}=%s\\n'   "$(openssl rand -hex 32)" > api.env`,
@@ -86,12 +87,35 @@ export const YOUR_JOBS_FLAGS = [
   'dist/jobs.js',
 ];
 
+/**
+ * One rendering per non-default `--redis-mode` (docs/ha.md): KEDA scaling on the backlog with the in-cluster
+ * Sentinel set, and with an external Redis Cluster (placeholder hosts).
+ */
+export const REDIS_MODE_EXAMPLES: Record<string, { approach: ApproachName; flags: string[] }> = {
+  'keda-scaledobject-sentinel': { approach: 'keda-scaledobject', flags: ['--redis-mode', 'sentinel'] },
+  'keda-scaledobject-cluster': {
+    approach: 'keda-scaledobject',
+    flags: [
+      '--redis-mode',
+      'cluster',
+      '--redis-url',
+      'rediss+cluster://redis-0.redis.example.com:6379,redis-1.redis.example.com:6379,redis-2.redis.example.com:6379',
+    ],
+  },
+};
+
 export function exampleFiles(): Record<string, string> {
   const o = parseOptions(manifestOptionSpecs, YOUR_JOBS_FLAGS, {}).values;
-  return {
+  const files: Record<string, string> = {
     'your-jobs/kq.yaml': renderYaml('deployment', o),
     'your-jobs/kustomization.yaml': kustomization(),
   };
+  for (const [dir, { approach, flags }] of Object.entries(REDIS_MODE_EXAMPLES)) {
+    const values = parseOptions(manifestOptionSpecs, flags, {}).values;
+    files[`${dir}/kq.yaml`] = renderYaml(approach, values, flags);
+    files[`${dir}/kustomization.yaml`] = kustomization();
+  }
+  return files;
 }
 
 /** Writes `exampleFiles` under `dir`; README.md files are hand-written and left alone. */

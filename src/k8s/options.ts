@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import {
   boolOption,
+  enumOption,
   intOption,
   type OptionSpec,
   type OptionValues,
@@ -15,7 +16,7 @@ import {
   stringOption,
 } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { redactUrl } from '../log.js';
+import { checkRedisOptions, REDIS_MODES, type RedisPlan } from './redis-plan.js';
 
 const QUANTITY = {
   re: /^\d+(\.\d+)?(m|k|M|G|Ki|Mi|Gi|Ti)?$/,
@@ -53,17 +54,30 @@ export const manifestOptionSpecs = {
   ),
   queue: noEnv(queueOption()),
   prefix: noEnv(prefixOption()),
+  redisMode: enumOption(
+    'redis-mode',
+    [],
+    'auto',
+    REDIS_MODES,
+    'standalone = one in-cluster Redis; sentinel = in-cluster 3 Redis + 3 Sentinels; external = --redis-url (redis://, redis+sentinel://, redis+cluster://, or rediss+...); cluster = external with a redis+cluster:// URL; auto = external with --redis-url, standalone without',
+  ),
   redisUrl: stringOption(
     'redis-url',
     [],
     '',
-    'external Redis (redis:// or rediss://, no password in it); empty = render an in-cluster Redis',
+    'external Redis: redis://h:6379/0, redis+sentinel://h1:26379,h2:26379/<master> or redis+cluster://h1:6379,h2:6379 (rediss... for TLS), no password in it; empty = render an in-cluster Redis',
   ),
   redisPassword: boolOption(
     'redis-password',
     [],
     true,
     'read the Redis password from Secret kq-redis (key password); --no-redis-password for an external Redis without auth',
+  ),
+  redisSentinelPassword: boolOption(
+    'redis-sentinel-password',
+    [],
+    false,
+    'external Sentinels need a password of their own: read it from Secret kq-redis (key sentinel-password); the in-cluster Sentinels use key password',
   ),
   replicas: intOption('replicas', [], 2, 1, 1000, 'worker replicas of the `deployment` approach'),
   parallelism: intOption('parallelism', [], 3, 1, 1000, 'worker pods per Job of the `cronjob` approach'),
@@ -175,16 +189,8 @@ export type ManifestOptions = OptionValues<typeof manifestOptionSpecs> & {
   queues?: string[];
 };
 
-/** The parsed external Redis, or undefined for the in-cluster one. */
-export interface ExternalRedis {
-  host: string;
-  port: number;
-  db: number;
-  tls: boolean;
-}
-
 /** Checks what single options cannot: the external URL's shape and combinations. */
-export function checkManifestOptions(o: ManifestOptions): ExternalRedis | undefined {
+export function checkManifestOptions(o: ManifestOptions): RedisPlan {
   if (o.minReplicas > o.maxReplicas) {
     throw new ConfigError(
       `--min-replicas (${o.minReplicas}) must not exceed --max-replicas (${o.maxReplicas}).`,
@@ -197,42 +203,5 @@ export function checkManifestOptions(o: ManifestOptions): ExternalRedis | undefi
       { option: 'adapter-insecure-skip-tls-verify' },
     );
   }
-  if (!o.redisUrl) {
-    if (!o.redisPassword) {
-      throw new ConfigError(
-        '--no-redis-password needs --redis-url: the in-cluster Redis always requires its password.',
-        { option: 'redis-password' },
-      );
-    }
-    return undefined;
-  }
-  // Redacted: the rejected URL may hold the very password this check keeps out of the output.
-  const shown = redactUrl(o.redisUrl);
-  const bad = (rule: string) =>
-    new ConfigError(`Invalid --redis-url ${JSON.stringify(shown)}: ${rule}`, {
-      option: 'redis-url',
-      value: shown,
-      rule,
-    });
-  let u: URL;
-  try {
-    u = new URL(o.redisUrl);
-  } catch {
-    throw bad('must be a redis:// or rediss:// URL, e.g. redis://redis.example:6379/0.');
-  }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw bad('must start with redis:// or rediss://.');
-  if (u.password || u.username) {
-    throw bad(
-      'must not contain a user or password: manifests would show it in plain text. Put the password in Secret kq-redis (key password); kq adds it to REDIS_URL in the pod.',
-    );
-  }
-  const db = u.pathname.replace(/^\//, '') || '0';
-  if (!/^\d+$/.test(db)) throw bad('the path must be a database number, e.g. /0.');
-  return {
-    host: u.hostname,
-    port: Number(u.port || 6379),
-    db: Number(db),
-    tls: u.protocol === 'rediss:',
-  };
+  return checkRedisOptions(o);
 }

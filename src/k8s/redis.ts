@@ -32,7 +32,7 @@ import {
 export const KEDA_OPERATOR_POD_LABELS = { app: 'keda-operator' };
 
 /** uid/gid of the `redis` user in the official redis image. */
-const REDIS_UID = 999;
+export const REDIS_UID = 999;
 export const REDIS_IMAGE = 'redis:7.4-alpine';
 
 /**
@@ -117,6 +117,25 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
       ],
     },
   });
+  const policy = new NetworkPolicy({
+    metadata: meta(ctx, REDIS_SERVICE, 'redis'),
+    spec: {
+      podSelector: { matchLabels: selector(REDIS_SERVICE) },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: redisClientPeers(ctx, opts.allowKeda),
+          ports: [{ protocol: 'TCP', port: REDIS_PORT }],
+        },
+      ],
+    },
+  });
+  return [service, statefulSet, policy];
+}
+
+/** kq's pods that use Redis and, for the KEDA approaches, the KEDA operator (its scaler connects itself). */
+export function redisClientPeers(ctx: RenderContext, allowKeda: boolean): INetworkPolicyPeer[] {
+  const { o } = ctx;
   const kqClients: INetworkPolicyPeer = {
     podSelector: {
       matchLabels: { 'app.kubernetes.io/part-of': 'kq' },
@@ -135,18 +154,5 @@ export function redisObjects(ctx: RenderContext, opts: { allowKeda: boolean }) {
     namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.kedaNamespace } },
     podSelector: { matchLabels: KEDA_OPERATOR_POD_LABELS },
   };
-  const policy = new NetworkPolicy({
-    metadata: meta(ctx, REDIS_SERVICE, 'redis'),
-    spec: {
-      podSelector: { matchLabels: selector(REDIS_SERVICE) },
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: opts.allowKeda ? [kqClients, kedaOperator] : [kqClients],
-          ports: [{ protocol: 'TCP', port: REDIS_PORT }],
-        },
-      ],
-    },
-  });
-  return [service, statefulSet, policy];
+  return allowKeda ? [kqClients, kedaOperator] : [kqClients];
 }

@@ -1,6 +1,6 @@
 /**
- * Renders one approach: its own objects plus the shared parts (Namespace, in-cluster Redis unless
- * `--redis-url`, the API). Output is multi-document YAML; `kustomize.ts` writes it as a kustomize folder.
+ * Renders one approach: its own objects plus the shared parts (Namespace, the in-cluster Redis or
+ * Sentinel set unless `--redis-url`, the API). Output is multi-document YAML; `kustomize.ts` writes it as a kustomize folder.
  */
 import type { Model } from '@kubernetes-models/base';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
@@ -22,6 +22,7 @@ import type { RenderContext } from './common.js';
 import { checkManifestOptions, type ManifestOptions } from './options.js';
 import { perQueue } from './per-queue.js';
 import { redisObjects } from './redis.js';
+import { redisSentinelObjects } from './redis-sentinel.js';
 
 interface Approach {
   summary: string;
@@ -79,20 +80,27 @@ export function isApproachName(name: string): name is ApproachName {
  * @example renderObjects('keda-scaledobject', values).map((o) => o.toJSON())
  */
 export function renderObjects(name: ApproachName, o: ManifestOptions): Model<unknown>[] {
-  const ctx: RenderContext = { o, external: checkManifestOptions(o) };
   const approach: Approach = approaches[name];
+  const plan = checkManifestOptions(o);
+  const ctx: RenderContext = { o, external: plan.external, sentinel: plan.sentinel };
+  const allowKeda = approach.keda === true;
   return [
     new Namespace({ metadata: { name: o.namespace, labels: { 'app.kubernetes.io/part-of': 'kq' } } }),
-    ...(ctx.external ? [] : redisObjects(ctx, { allowKeda: approach.keda === true })),
+    ...(ctx.external
+      ? []
+      : ctx.sentinel
+        ? redisSentinelObjects(ctx, { allowKeda })
+        : redisObjects(ctx, { allowKeda })),
     ...apiObjects(ctx),
     ...perQueue(ctx, approach.build),
   ];
 }
 
 /** Multi-document YAML; every object is validated against its schema first. */
-export function renderYaml(name: ApproachName, o: ManifestOptions): string {
+export function renderYaml(name: ApproachName, o: ManifestOptions, flags: string[] = []): string {
   const objects = renderObjects(name, o);
   for (const obj of objects) obj.validate();
-  const header = `# Rendered by: kq manifests ${name}. Do not edit; regenerate with \`npm run manifests\`.\n`;
+  const command = [name, ...flags].join(' ');
+  const header = `# Rendered by: kq manifests ${command}. Do not edit; regenerate with \`npm run manifests\`.\n`;
   return header + objects.map((obj) => stringify(obj.toJSON(), { lineWidth: 0 })).join('---\n');
 }

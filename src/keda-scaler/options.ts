@@ -4,7 +4,7 @@
  * expect. `loadScalerTls` reads the PEM files at start-up, failing with a ConfigError that names the
  * option and the path, never later on the first call.
  */
-import { intOption, type OptionValues, redisUrlOption, stringOption } from '../config.js';
+import { intOption, type OptionValues, redisAuthOptions, redisUrlOption, stringOption } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { CERT_PEM, KEY_PEM, readPem } from '../pem-files.js';
 
@@ -44,6 +44,7 @@ export const scalerOptionSpecs = {
     'HTTP port for /healthz, /readyz and /metrics (0 = any free port)',
   ),
   redisUrl: redisUrlOption(),
+  ...redisAuthOptions(),
   redisTimeoutMs: intOption(
     'redis-timeout-ms',
     ['REDIS_TIMEOUT_MS'],

@@ -9,6 +9,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import type { RedisAuth } from '../queue/redis-url.js';
 import { startHealthServer } from '../worker/health-server.js';
 import { externalScalerService } from './contract.js';
 import type { ScalerTls } from './options.js';
@@ -18,6 +19,8 @@ import { createScalerService } from './service.js';
 
 export interface KedaScalerOptions {
   redisUrl: string;
+  /** Passwords given outside the URL (`REDIS_PASSWORD`, `REDIS_SENTINEL_PASSWORD`). */
+  auth?: RedisAuth;
   /** gRPC port; 0 = any free port. */
   port: number;
   /** @default '127.0.0.1' without TLS, '0.0.0.0' with */
@@ -71,8 +74,13 @@ export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler
     kind: 'fail-fast',
     commandTimeoutMs: o.redisTimeoutMs ?? 1000,
     onError,
+    ...(o.auth ? { auth: o.auth } : {}),
   });
-  const streamRedis = createRedis(o.redisUrl, { kind: 'blocking', onError });
+  const streamRedis = createRedis(o.redisUrl, {
+    kind: 'blocking',
+    onError,
+    ...(o.auth ? { auth: o.auth } : {}),
+  });
   const watcher = createQueueWatcher({
     redis,
     streamRedis,

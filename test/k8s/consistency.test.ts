@@ -257,7 +257,13 @@ describe('images, commands and env names match the CLI', () => {
   };
   for (const name of APPROACH_NAMES) {
     it(name, () => {
-      for (const { container } of kqContainers(render(name))) {
+      // Every Redis mode: Sentinel modes add REDIS_SENTINEL_PASSWORD, which every command must read.
+      const modes = [
+        [],
+        ['--redis-mode', 'sentinel'],
+        ['--redis-url', 'redis+sentinel://s.example:26379/m', '--redis-sentinel-password'],
+      ];
+      for (const { container } of modes.flatMap((flags) => kqContainers(render(name, flags)))) {
         expect(container.image).toBe(DEFAULT_IMAGE);
         const command = container.args?.[0] as string;
         expect(existsSync(resolve(import.meta.dirname, `../../src/cli/${command}.ts`)), `kq ${command}`).toBe(

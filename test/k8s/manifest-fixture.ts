@@ -72,9 +72,9 @@ export function firstContainer(obj: K8sObject | undefined): IContainer {
   return container;
 }
 
-/** Containers running the kq image (everything but Redis). */
+/** Containers running the kq image (everything but Redis and its Sentinels). */
 export const kqContainers = (objects: K8sObject[]) =>
-  containersOf(objects).filter((c) => c.container.name !== 'redis');
+  containersOf(objects).filter((c) => c.container.name !== 'redis' && c.container.name !== 'sentinel');
 
 /** `redis` trigger metadata of a ScaledObject / ScaledJob, by trigger name. */
 export function redisTriggers(objects: K8sObject[], kind: 'ScaledObject' | 'ScaledJob') {

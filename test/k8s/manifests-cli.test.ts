@@ -60,10 +60,19 @@ describe('kq manifests', () => {
     expect(kq('all').stderr).toMatch(/--out-dir/);
   });
 
+  it('--redis-mode cluster without a URL exits 2, naming the option, the value and the URL to pass', () => {
+    const r = kq('keda-scaledobject', '--redis-mode', 'cluster');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--redis-mode "cluster"');
+    expect(r.stderr).toContain('--redis-url redis+cluster://');
+    expect(r.stdout).toBe('');
+  });
+
   it('--help lists the options and the approaches', () => {
     const r = kq('--help');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--redis-url');
+    expect(r.stdout).toContain('--redis-mode');
     for (const name of APPROACH_NAMES) expect(r.stdout).toContain(name);
   });
 });

@@ -96,3 +96,42 @@ describe('the Redis NetworkPolicy', () => {
       expect(admits(policy, 'kq', ns('keda'), labels)).toBe(false);
   });
 });
+
+describe('the Sentinel set’s NetworkPolicies (--redis-mode sentinel)', () => {
+  const flags = ['--redis-mode', 'sentinel'];
+  const policies = (objects: K8sObject[]) =>
+    ['kq-redis', 'kq-redis-sentinel'].map((name) => {
+      const p = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === name);
+      if (!p) throw new Error(`no NetworkPolicy ${name}`);
+      return p as unknown as INetworkPolicy;
+    });
+  const setPod = (name: string) => ({
+    'app.kubernetes.io/name': name,
+    'app.kubernetes.io/component': 'redis',
+    'app.kubernetes.io/part-of': 'kq',
+  });
+
+  for (const approach of ['keda-scaledobject', 'keda-scaledjob'] as const) {
+    it(`${approach}: both admit the KEDA operator of every install method, and no other KEDA pod`, () => {
+      for (const policy of policies(render(approach, flags))) {
+        for (const { labels } of Object.values(upstream.installs))
+          expect(admits(policy, 'kq', ns('keda'), labels)).toBe(true);
+        for (const { labels } of Object.values(upstream.otherKedaPods))
+          expect(admits(policy, 'kq', ns('keda'), labels)).toBe(false);
+      }
+    });
+  }
+
+  it("both admit kq's API and workers and the set's own pods; not KEDA without a KEDA approach", () => {
+    const objects = render('deployment', flags);
+    for (const policy of policies(objects)) {
+      for (const name of ['kq-api', 'kq-worker'])
+        expect(admits(policy, 'kq', ns('kq'), podLabels(objects, name)), name).toBe(true);
+      for (const name of ['kq-redis', 'kq-redis-sentinel'])
+        expect(admits(policy, 'kq', ns('kq'), setPod(name)), name).toBe(true);
+      for (const { labels } of Object.values(upstream.installs))
+        expect(admits(policy, 'kq', ns('keda'), labels)).toBe(false);
+      expect(admits(policy, 'kq', ns('kq'), { app: 'something-else' })).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,272 @@
+/**
+ * The Sentinel set's start scripts (ConfigMap kq-redis-scripts of `kq manifests --redis-mode sentinel`),
+ * run for real: 3 redis-server and 3 `redis-server --sentinel` processes on free loopback ports, each
+ * started by the script text the manifests ship, with the StatefulSets' env except the hostnames
+ * (127.0.0.1 and a port per pod). The primary is SIGKILLed, Sentinel promotes a replica, and the old
+ * primary is restarted with the same script: it must come back as a replica of the new primary, never
+ * as a second primary; a Sentinel restarted afterwards monitors the new primary too, and so do data pods
+ * and Sentinels restarted while no Sentinel runs (they ask the data pods' ROLE). A kq worker with
+ * REDIS_URL=redis+sentinel://... completes a job before and after.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { closeRedis, createRedis } from '../../src/queue/connection.js';
+import { spawnKq } from '../helpers/kq-process.js';
+import { trackProcess } from '../helpers/leak-guard.js';
+import { freePort } from '../helpers/redis-server.js';
+import { sleep, waitFor } from '../helpers/wait.js';
+import { firstContainer, render } from './manifest-fixture.js';
+
+const PASSWORD = 'f00dcafe';
+const LOCAL = [
+  'ANNOUNCE_HOST',
+  'REDIS_PORT',
+  'SENTINEL_PORT',
+  'DATA_NODES',
+  'SENTINELS',
+  'DATA_DIR',
+  'CONF_DIR',
+];
+
+interface Started {
+  proc: ChildProcess;
+  output: () => string;
+}
+
+async function ask(port: number, ...args: string[]): Promise<unknown> {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    password: PASSWORD,
+    lazyConnect: true,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return await r.call(args[0] as string, ...args.slice(1));
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+it('a primary restarted after a failover comes back as a replica of the new primary', {
+  timeout: 60_000,
+}, async () => {
+  const objects = render('keda-scaledobject', ['--redis-mode', 'sentinel']);
+  const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kq-redis-scripts') as
+    | { data: Record<string, string> }
+    | undefined;
+  const sets = objects.filter((o) => o.kind === 'StatefulSet');
+  const manifestEnv = (name: string) => {
+    const env = firstContainer(sets.find((s) => s.metadata.name === name)).env ?? [];
+    return Object.fromEntries(
+      env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+    );
+  };
+  const dataEnv = manifestEnv('kq-redis');
+  const sentinelEnv = manifestEnv('kq-redis-sentinel');
+  expect(Object.keys(dataEnv)).toEqual(expect.arrayContaining(['DATA_NODES', 'SENTINELS', 'ANNOUNCE_HOST']));
+  expect(sentinelEnv.QUORUM).toBe('2');
+
+  const dir = mkdtempSync(join(tmpdir(), 'kq-sentinel-set-'));
+  const procs: ChildProcess[] = [];
+  // Last in, first out: the clients close while the Redis processes still run.
+  const cleanups: (() => unknown)[] = [
+    () => {
+      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  ];
+  try {
+    for (const f of ['redis-start.sh', 'sentinel-start.sh'])
+      writeFileSync(join(dir, f), scripts?.data[f] ?? '');
+    const dataPorts = [await freePort(), await freePort(), await freePort()];
+    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+    const hosts = (ports: number[]) => ports.map((p) => `127.0.0.1:${p}`).join(' ');
+    const shared = {
+      PATH: process.env.PATH ?? '',
+      REDIS_PASSWORD: PASSWORD,
+      REDISCLI_AUTH: PASSWORD,
+      ANNOUNCE_HOST: '127.0.0.1',
+      BIND: '127.0.0.1',
+      DATA_NODES: hosts(dataPorts),
+      SENTINELS: hosts(sentinelPorts),
+    };
+    const start = (script: string, base: Record<string, string>, env: Record<string, string>): Started => {
+      let out = '';
+      const kept = Object.fromEntries(Object.entries(base).filter(([k]) => !LOCAL.includes(k)));
+      const proc = trackProcess(
+        script,
+        spawn('sh', [join(dir, script)], {
+          env: { ...kept, ...shared, ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+      proc.stdout?.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      proc.stderr?.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      procs.push(proc);
+      return { proc, output: () => out };
+    };
+    const startData = (i: number) => {
+      const data = join(dir, `data-${i}`);
+      mkdirSync(data, { recursive: true });
+      return start('redis-start.sh', dataEnv, { REDIS_PORT: String(dataPorts[i]), DATA_DIR: data });
+    };
+    const data = [0, 1, 2].map(startData);
+    const startSentinel = (i: number) => {
+      const conf = join(dir, `sentinel-${i}`);
+      mkdirSync(conf, { recursive: true });
+      // Shorter than the manifests' 5 s / 60 s, so the test stays short; the rule under test is the same.
+      return start('sentinel-start.sh', sentinelEnv, {
+        SENTINEL_PORT: String(sentinelPorts[i]),
+        CONF_DIR: conf,
+        DOWN_AFTER_MS: '1000',
+        FAILOVER_TIMEOUT_MS: '3000',
+      });
+    };
+    const sentinels = [0, 1, 2].map(startSentinel);
+    const primaryPort = async () => {
+      const addr = await ask(sentinelPorts[0] as number, 'SENTINEL', 'get-master-addr-by-name', 'kq');
+      return Array.isArray(addr) ? Number(addr[1]) : undefined;
+    };
+    const roles = () => Promise.all(dataPorts.map((p) => ask(p, 'ROLE') as Promise<unknown[] | undefined>));
+    await waitFor(
+      'the set up: every Sentinel sees 2 replicas and 2 other Sentinels, replicas in sync',
+      async () => {
+        const masters = await Promise.all(sentinelPorts.map((p) => ask(p, 'SENTINEL', 'master', 'kq')));
+        const ok = masters.every((m) => {
+          if (!Array.isArray(m)) return false;
+          const f = Object.fromEntries(m.flatMap((v, i) => (i % 2 ? [] : [[v, m[i + 1]]])));
+          return f['num-slaves'] === '2' && f['num-other-sentinels'] === '2';
+        });
+        const r = await roles();
+        return ok && r.filter((x) => x?.[0] === 'slave' && x[3] === 'connected').length === 2;
+      },
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    const first = await primaryPort();
+    expect(first).toBe(dataPorts[0]);
+    expect(data[0]?.output()).toMatch(/starting as the primary/);
+
+    const queue = `sentinel-set-${process.pid}-${Date.now()}`;
+    const url = `redis+sentinel://:${PASSWORD}@${sentinelPorts.map((p) => `127.0.0.1:${p}`).join(',')}/kq`;
+    const worker = spawnKq(['worker'], {
+      REDIS_URL: url,
+      REDIS_SENTINEL_PASSWORD: PASSWORD,
+      QUEUE: queue,
+      HEALTH_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+    });
+    cleanups.push(() => worker.kill('SIGKILL'));
+    const redis = createRedis(url, {
+      kind: 'blocking',
+      auth: { sentinelPassword: PASSWORD },
+      onError: () => undefined,
+    });
+    const q = new Queue(queue, { connection: redis });
+    q.on('error', () => undefined);
+    cleanups.push(async () => {
+      await Promise.race([q.obliterate({ force: true }).catch(() => undefined), sleep(3000)]);
+      await q.close();
+      await closeRedis(redis);
+    });
+    const completes = async (label: string) => {
+      const job = await q.add('noop', {});
+      await waitFor(`job ${label} completed`, async () => (await job.getState()) === 'completed', {
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
+    };
+    await completes('before the failover');
+
+    const killedAt = Date.now();
+    data[0]?.proc.kill('SIGKILL');
+    const second = await waitFor(
+      'a replica promoted',
+      async () => {
+        const p = await primaryPort();
+        return p !== undefined && p !== first ? p : undefined;
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    const promotedMs = Date.now() - killedAt;
+
+    const restarted = startData(0);
+    await waitFor('the old primary answers', async () => (await ask(first as number, 'PING')) === 'PONG', {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
+    // First look, before Sentinel could have demoted it itself: the script made it a replica.
+    const role = (await ask(first as number, 'ROLE')) as unknown[];
+    expect(role.slice(0, 3)).toEqual(['slave', '127.0.0.1', second]);
+    expect(restarted.output()).toContain(`starting as a replica of 127.0.0.1:${second} (sentinel`);
+    await waitFor(
+      'the old primary in sync with the new one',
+      async () => ((await ask(first as number, 'ROLE')) as unknown[] | undefined)?.[3] === 'connected',
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    const after = await roles();
+    expect(after.filter((r) => r?.[0] === 'master').map((_, i) => i)).toHaveLength(1);
+    expect(after.find((r) => r?.[0] === 'master')).toBeDefined();
+    expect(await primaryPort()).toBe(second);
+
+    // A Sentinel restarted after the failover monitors the new primary (it asks its peers), not pod 0.
+    sentinels[2]?.proc.kill('SIGKILL');
+    const sentinel = startSentinel(2);
+    await waitFor(
+      'the restarted Sentinel names the new primary',
+      async () => {
+        const addr = await ask(sentinelPorts[2] as number, 'SENTINEL', 'get-master-addr-by-name', 'kq');
+        return Array.isArray(addr) && Number(addr[1]) === second;
+      },
+      { timeoutMs: 10_000, intervalMs: 100 },
+    );
+    expect(sentinel.output()).toContain(`monitoring kq at 127.0.0.1:${second}`);
+
+    // No Sentinel up: a data pod that restarts asks the other data pods (step 2), and so do the Sentinels.
+    for (const sn of [...sentinels, sentinel]) sn.proc.kill('SIGKILL');
+    restarted.proc.kill('SIGKILL');
+    const alone = startData(0);
+    await waitFor('pod 0 answers again', async () => (await ask(first as number, 'PING')) === 'PONG', {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+    expect(((await ask(first as number, 'ROLE')) as unknown[]).slice(0, 3)).toEqual([
+      'slave',
+      '127.0.0.1',
+      second,
+    ]);
+    expect(alone.output()).toContain(
+      `starting as a replica of 127.0.0.1:${second} (data node 127.0.0.1:${second} says ROLE master)`,
+    );
+    const again = [0, 1, 2].map(startSentinel);
+    await waitFor(
+      'every restarted Sentinel names the new primary',
+      async () => {
+        const named = await Promise.all(
+          sentinelPorts.map((p) => ask(p, 'SENTINEL', 'get-master-addr-by-name', 'kq')),
+        );
+        return named.every((a) => Array.isArray(a) && Number(a[1]) === second);
+      },
+      { timeoutMs: 15_000, intervalMs: 100 },
+    );
+    for (const sn of again) expect(sn.output()).toContain(`monitoring kq at 127.0.0.1:${second}`);
+
+    await completes('after the failover');
+    console.log(`sentinel set: SIGKILL -> replica promoted in ${promotedMs} ms`);
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+});
