@@ -59,8 +59,19 @@ function load(): Map<string, ValidateFunction> {
 
 export const isKedaKind = (apiVersion: string) => apiVersion.startsWith('keda.sh/');
 
+/** Every schema error (path, message, params) of `obj` against its KEDA CRD; [] when valid. */
+export function kedaCrdErrors(obj: { apiVersion: string; kind: string }): string[] {
+  validators ??= load();
+  const validate = validators.get(`${obj.apiVersion}/${obj.kind}`);
+  if (!validate) throw new Error(`no KEDA CRD for ${obj.apiVersion} ${obj.kind}`);
+  if (validate(obj as unknown)) return [];
+  return (validate.errors ?? []).map(
+    (e) => `${e.instancePath || '/'} ${e.message} ${JSON.stringify(e.params)}`,
+  );
+}
+
 /**
- * Throws with every schema error (path and message) unless `obj` is valid against its KEDA CRD.
+ * Throws with every schema error unless `obj` is valid against its KEDA CRD.
  * @example validateAgainstKedaCrd({ apiVersion: 'keda.sh/v1alpha1', kind: 'ScaledJob', ... });
  */
 export function validateAgainstKedaCrd(obj: {
@@ -68,14 +79,7 @@ export function validateAgainstKedaCrd(obj: {
   kind: string;
   metadata?: { name?: string };
 }) {
-  validators ??= load();
-  const validate = validators.get(`${obj.apiVersion}/${obj.kind}`);
-  if (!validate) throw new Error(`no KEDA CRD for ${obj.apiVersion} ${obj.kind}`);
-  const what = `${obj.kind} ${obj.metadata?.name}`;
-  if (validate(obj as unknown)) return;
-  const errors = (validate.errors ?? []).map((e) => {
-    const extra = e.keyword === 'additionalProperties' ? ` (${JSON.stringify(e.params)})` : '';
-    return `${e.instancePath || '/'} ${e.message}${extra}`;
-  });
-  throw new Error(`${what} does not match KEDA's CRD:\n  ${errors.join('\n  ')}`);
+  const errors = kedaCrdErrors(obj);
+  if (errors.length === 0) return;
+  throw new Error(`${obj.kind} ${obj.metadata?.name} does not match KEDA's CRD:\n  ${errors.join('\n  ')}`);
 }

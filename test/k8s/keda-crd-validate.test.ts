@@ -5,78 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
+import { kedaCrdErrors as crdErrors } from './keda-crd-schema.js';
 import { handlersOptions, type K8sObject, render, TWO_QUEUE_HANDLERS } from './manifest-fixture.js';
 
-const SPECS = resolve(import.meta.dirname, '../../../shared/specs/keda');
 type Node = Record<string, unknown>;
-
-/** openAPIV3Schema (structural, Kubernetes flavour) -> JSON Schema with additionalProperties: false. */
-function toJsonSchema(node: Node): Node {
-  if (node['x-kubernetes-int-or-string']) return { anyOf: [{ type: 'integer' }, { type: 'string' }] };
-  const out: Node = {};
-  for (const key of [
-    'type',
-    'required',
-    'enum',
-    'minimum',
-    'maximum',
-    'minItems',
-    'maxItems',
-    'minLength',
-    'maxLength',
-    'pattern',
-  ]) {
-    if (node[key] !== undefined) out[key] = node[key];
-  }
-  if (node.properties) {
-    out.properties = Object.fromEntries(
-      Object.entries(node.properties as Record<string, Node>).map(([k, v]) => [k, toJsonSchema(v)]),
-    );
-  }
-  if (node.items) out.items = toJsonSchema(node.items as Node);
-  if (typeof node.additionalProperties === 'object') {
-    out.additionalProperties = toJsonSchema(node.additionalProperties as Node);
-  } else if (node.type === 'object' && node.properties && !node['x-kubernetes-preserve-unknown-fields']) {
-    out.additionalProperties = false;
-  }
-  for (const key of ['oneOf', 'anyOf', 'allOf']) {
-    if (Array.isArray(node[key])) out[key] = (node[key] as Node[]).map(toJsonSchema);
-  }
-  return out;
-}
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validators = new Map<string, ValidateFunction>();
-for (const file of [
-  'keda.sh_scaledobjects.yaml',
-  'keda.sh_scaledjobs.yaml',
-  'keda.sh_triggerauthentications.yaml',
-]) {
-  const crd = parse(readFileSync(resolve(SPECS, file), 'utf8')) as {
-    spec: {
-      group: string;
-      names: { kind: string };
-      versions: { name: string; schema: { openAPIV3Schema: Node } }[];
-    };
-  };
-  for (const v of crd.spec.versions) {
-    validators.set(
-      `${crd.spec.group}/${v.name}/${crd.spec.names.kind}`,
-      ajv.compile(toJsonSchema(v.schema.openAPIV3Schema)),
-    );
-  }
-}
-
-function crdErrors(obj: K8sObject): string[] {
-  const validate = validators.get(`${obj.apiVersion}/${obj.kind}`);
-  if (!validate) throw new Error(`no CRD for ${obj.apiVersion} ${obj.kind}`);
-  if (validate(obj)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
-}
 
 const isKeda = (o: K8sObject) => o.apiVersion.startsWith('keda.sh/');
 const variants: Record<string, string[]> = {
