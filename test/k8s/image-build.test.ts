@@ -5,13 +5,13 @@
  * against a real Redis. A file the build needs but no COPY names fails here as it fails `docker build`.
  * Slow (a full `npm ci` and build): `npm run test:image`, which `.ci/run` runs; `npm test` leaves it out.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
 import { devOnly } from '../helpers/dev-only.js';
-import { trackProcess } from '../helpers/leak-guard.js';
+import { oneJobThrough } from '../helpers/installed-cli.js';
 import { type PlayedImage, playDockerfile } from '../helpers/play-dockerfile.js';
 
 const npmCache = execFileSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).trim();
@@ -58,32 +58,15 @@ describe('the Dockerfile, played from a clean context', () => {
     };
     const [cmd, ...args] = image.entrypoint;
     expect(cmd).toBe('node');
-    const id = execFileSync(process.execPath, [...args, 'enqueue', 'noop', '{"n":1}', '--queue', t.queue], {
-      cwd: image.workdir,
+    const { id, code, stderr } = await oneJobThrough({
+      cliArgs: args,
+      workerArgs: ['worker'],
       env,
-      encoding: 'utf8',
-      timeout: 30_000,
-    }).trim();
+      cwd: image.workdir,
+      queue: t.queue,
+      name: 'played image worker',
+    });
     expect(id).not.toBe('');
-    const worker = trackProcess(
-      'played image worker',
-      spawn(process.execPath, [...args, 'worker'], {
-        cwd: image.workdir,
-        env: { ...env, EXIT: '1', HEALTH_PORT: '0' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      }),
-    );
-    let stderr = '';
-    worker.stderr?.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const code = await new Promise<number | null>((res, reject) => {
-      const timer = setTimeout(() => reject(new Error(`worker did not exit within 60 s\n${stderr}`)), 60_000);
-      worker.once('exit', (c) => {
-        clearTimeout(timer);
-        res(c);
-      });
-    });
     expect(code, stderr).toBe(0);
     expect(await (await t.bull.getJob(id))?.getState()).toBe('completed');
   });

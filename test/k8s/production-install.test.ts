@@ -3,14 +3,14 @@
  * tarball with production dependencies only into an empty folder, and run its `kq` the way the image's
  * ENTRYPOINT does (`node <pkg>/dist/cli.js`, mode from the seed's env: WORKER=1, EXIT=1).
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
 import { devOnly } from '../helpers/dev-only.js';
-import { trackProcess } from '../helpers/leak-guard.js';
+import { oneJobThrough } from '../helpers/installed-cli.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const dir = mkdtempSync(join(tmpdir(), 'kq-pack-'));
@@ -71,27 +71,16 @@ describe('the packed production install', () => {
   it('a seed-style worker (WORKER=1 EXIT=1) processes a job enqueued by the installed CLI, then exits 0', async () => {
     const t = useTestQueue();
     const env = { PATH: process.env.PATH ?? '', HOME: dir, REDIS_URL: t.redisUrl, QUEUE: t.queue };
-    const id = execFileSync(process.execPath, [cli, 'enqueue', 'noop', '{"n":1}', '--queue', t.queue], {
+    const { id, code, stderr } = await oneJobThrough({
+      cliArgs: [cli],
+      workerArgs: [],
       env,
-      encoding: 'utf8',
-      timeout: 30_000,
-    }).trim();
-    expect(id).not.toBe('');
-    const worker = trackProcess(
-      'installed kq worker',
-      spawn(process.execPath, [cli], {
-        env: { ...env, WORKER: '1', EXIT: '1', HEALTH_PORT: '0' },
-        stdio: 'ignore',
-      }),
-    );
-    const code = await new Promise<number | null>((r, reject) => {
-      const timer = setTimeout(() => reject(new Error('installed worker did not exit within 60 s')), 60_000);
-      worker.once('exit', (c) => {
-        clearTimeout(timer);
-        r(c);
-      });
+      workerEnv: { WORKER: '1' },
+      queue: t.queue,
+      name: 'installed kq worker',
     });
-    expect(code).toBe(0);
+    expect(id).not.toBe('');
+    expect(code, stderr).toBe(0);
     expect(await (await t.bull.getJob(id))?.getState()).toBe('completed');
   });
 });
