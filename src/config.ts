@@ -143,6 +143,21 @@ export const redisAuthOptions = () => ({
   ),
 });
 
+/**
+ * How long Redis may be unusable before a long-running process' `/healthz` fails (src/queue/redis-liveness.ts).
+ * 30 s = the manifests' liveness probe (period 10 s x failureThreshold 3): a stuck process is restarted
+ * about a minute after it got stuck, while a Sentinel failover (2.5-5 s, docs/ha.md) never comes near it.
+ */
+export const redisLivenessOption = () =>
+  intOption(
+    'redis-liveness-timeout-ms',
+    ['REDIS_LIVENESS_TIMEOUT_MS'],
+    30_000,
+    0,
+    3_600_000,
+    'Redis unusable (no connection, or no PING answer) longer than this = /healthz 503, so Kubernetes restarts the process; 0 = never',
+  );
+
 /** The `RedisAuth` that `createRedis` takes, from the values of `redisAuthOptions()`. */
 export function redisAuth(v: { redisPassword: string; redisSentinelPassword: string }): RedisAuth {
   return {

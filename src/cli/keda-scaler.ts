@@ -1,6 +1,6 @@
 /** `kq keda-scaler`: KEDA's external (push) scaler for kq's queues: the runnable backlog, pushed at once. */
 import type { Command } from '../cli.js';
-import { formatHelp, parseOptions } from '../config.js';
+import { formatHelp, parseOptions, redisAuth } from '../config.js';
 import { loadScalerTls, scalerOptionSpecs } from '../keda-scaler/options.js';
 import { createKedaScaler } from '../keda-scaler/server.js';
 import { createLogger, redactUrl } from '../log.js';
@@ -26,6 +26,8 @@ export const command: Command = {
     }
     const scaler = await createKedaScaler({
       redisUrl: o.redisUrl,
+      redisAuth: redisAuth(o),
+      redisLivenessTimeoutMs: o.redisLivenessTimeoutMs,
       port: o.port,
       host,
       ...(tls ? { tls } : {}),

@@ -78,6 +78,7 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
     );
     procs.push(api.proc, worker, scaler, adapter);
     const rounds: Partial<Record<Who, number>>[] = [];
+    const promoted: number[] = [];
     try {
       await worker.waitForLog('started', (l) => l.event === 'worker.started', 30_000);
       const scalerPort = (await scaler.waitForLog('listening', (l) => l.event === 'keda-scaler.listening'))
@@ -144,6 +145,7 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
         const faultAt = Date.now();
         process.kill(killed?.pid as number, 'SIGKILL');
         await set.waitForNewPrimary(oldPort);
+        promoted.push(Date.now() - faultAt);
         rounds.push(await untilBack(faultAt));
         // The killed node comes back as a replica of the new primary (Sentinel reconfigures it).
         await killed?.start();
@@ -164,7 +166,7 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
           lost: 0,
           duplicates: 0,
           worstRecoveryMs: Math.max(...whos.map(worst)),
-          notes: rounds.map((r, i) => `kill ${i + 1}: ${line(r)}`).join('; '),
+          notes: rounds.map((r, i) => `kill ${i + 1}: new primary ${promoted[i]} ms, ${line(r)}`).join('; '),
           durationMs: Date.now() - started,
         },
         [
