@@ -105,8 +105,13 @@ export function enumOption<T extends string>(
   };
 }
 
-export function redisUrlOption(): OptionSpec<string> {
+/**
+ * `REDIS_URL` for every command. `emptyMeans` (kq dev) lets it be unset: default '' and a doc saying what
+ * that means; any URL given is checked by the same rule.
+ */
+export function redisUrlOption(o: { emptyMeans?: string } = {}): OptionSpec<string> {
   const why = (raw: string): string | undefined => {
+    if (raw === '' && o.emptyMeans !== undefined) return undefined;
     try {
       parseRedisUrl(raw);
       return undefined;
@@ -118,8 +123,8 @@ export function redisUrlOption(): OptionSpec<string> {
   return {
     flag: 'redis-url',
     env: ['REDIS_URL', 'REDIS_CONNECTION_URL'],
-    default: 'redis://127.0.0.1:6379',
-    doc: 'Redis URL: redis://, rediss://, redis+sentinel://h1:26379,h2:26379/<master>, redis+cluster://h1:6379,h2:6379 (see docs/ha.md); the seed’s REDIS_CONNECTION_URL is read too',
+    default: o.emptyMeans === undefined ? 'redis://127.0.0.1:6379' : '',
+    doc: `Redis URL: redis://, rediss://, redis+sentinel://h1:26379,h2:26379/<master>, redis+cluster://h1:6379,h2:6379 (see docs/ha.md); the seed’s REDIS_CONNECTION_URL is read too${o.emptyMeans ? `; unset = ${o.emptyMeans}` : ''}`,
     rule: REDIS_URL_RULE,
     why,
     display: (raw) => JSON.stringify(redactUrl(raw)),
