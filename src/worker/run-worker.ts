@@ -103,9 +103,10 @@ export async function startWorker(
   // of failing on a connection that is still being made; after that, not connected = not ready. Every
   // connection counts: a worker whose blocking connection is down takes no job, however fast PING is.
   const probeRedis = createRedisGuard([control, connection, subscriber], 1000);
+  // Read only by /healthz: no health server, no PING a second.
   const liveness = watchRedisLiveness({
     connections: [control, connection, subscriber],
-    timeoutMs: o.redisLivenessTimeoutMs,
+    timeoutMs: health ? o.redisLivenessTimeoutMs : 0,
   });
   // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
