@@ -14,9 +14,9 @@ export async function startSlowProxy(targetPort: number, delayMs: number): Promi
   const sockets = new Set<Socket>();
   const relay = (from: Socket, to: Socket) => {
     from.on('data', (chunk) => {
-      setTimeout(() => to.writable && to.write(chunk), delayMs);
+      setTimeout(() => to.writable && to.write(chunk), delayMs).unref();
     });
-    from.on('close', () => setTimeout(() => to.destroy(), delayMs));
+    from.on('close', () => setTimeout(() => to.destroy(), delayMs).unref());
     from.on('error', () => undefined);
   };
   const server = createServer((client) => {
