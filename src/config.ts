@@ -105,8 +105,13 @@ export function enumOption<T extends string>(
   };
 }
 
-export function redisUrlOption(): OptionSpec<string> {
+/**
+ * `REDIS_URL` for every command. `emptyMeans` (kq dev) lets it be unset: default '' and a doc saying what
+ * that means; any URL given is checked by the same rule.
+ */
+export function redisUrlOption(o: { emptyMeans?: string } = {}): OptionSpec<string> {
   const why = (raw: string): string | undefined => {
+    if (raw === '' && o.emptyMeans !== undefined) return undefined;
     try {
       parseRedisUrl(raw);
       return undefined;
@@ -118,8 +123,8 @@ export function redisUrlOption(): OptionSpec<string> {
   return {
     flag: 'redis-url',
     env: ['REDIS_URL', 'REDIS_CONNECTION_URL'],
-    default: 'redis://127.0.0.1:6379',
-    doc: 'Redis URL: redis://, rediss://, redis+sentinel://h1:26379,h2:26379/<master>, redis+cluster://h1:6379,h2:6379 (see docs/ha.md); the seed’s REDIS_CONNECTION_URL is read too',
+    default: o.emptyMeans === undefined ? 'redis://127.0.0.1:6379' : '',
+    doc: `Redis URL: redis://, rediss://, redis+sentinel://h1:26379,h2:26379/<master>, redis+cluster://h1:6379,h2:6379 (see docs/ha.md); the seed’s REDIS_CONNECTION_URL is read too${o.emptyMeans ? `; unset = ${o.emptyMeans}` : ''}`,
     rule: REDIS_URL_RULE,
     why,
     display: (raw) => JSON.stringify(redactUrl(raw)),
@@ -142,6 +147,21 @@ export const redisAuthOptions = () => ({
     'password of the Sentinels themselves (redis+sentinel:// only)',
   ),
 });
+
+/**
+ * How long Redis may be unusable before a long-running process' `/healthz` fails (src/queue/redis-liveness.ts).
+ * 30 s = the manifests' liveness probe (period 10 s x failureThreshold 3): a stuck process is restarted
+ * about a minute after it got stuck, while a Sentinel failover (2.5-5 s, docs/ha.md) never comes near it.
+ */
+export const redisLivenessOption = () =>
+  intOption(
+    'redis-liveness-timeout-ms',
+    ['REDIS_LIVENESS_TIMEOUT_MS'],
+    30_000,
+    0,
+    3_600_000,
+    'Redis unusable (no connection, or no PING answer) longer than this = /healthz 503, so Kubernetes restarts the process; 0 = never',
+  );
 
 /** The `RedisAuth` that `createRedis` takes, from the values of `redisAuthOptions()`. */
 export function redisAuth(v: { redisPassword: string; redisSentinelPassword: string }): RedisAuth {

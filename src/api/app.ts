@@ -16,6 +16,7 @@ import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
+import { watchRedisLiveness } from '../queue/redis-liveness.js';
 import type { RedisAuth } from '../queue/redis-url.js';
 import { createAuthHook } from './auth.js';
 import { installBodyBudget } from './body-budget.js';
@@ -45,6 +46,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** @default 5000 */
   requestTimeoutMs?: number;
+  /** Redis unusable this long = `/healthz` 503 (src/queue/redis-liveness.ts); 0 = never. @default 0 */
+  redisLivenessTimeoutMs?: number;
   /** Replicas that must hold a job before `202` (Redis `WAIT`). @default 0 */
   writeReplicas?: number;
   /** Most queues in the registry for the API to create one more. @default 1000 */
@@ -219,6 +222,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     guard,
     submitter: createSubmitter({ queues, jobs: o.jobs, redis, guard, producer }),
     isClosing: () => gate.closing,
+    liveness: watchRedisLiveness({ connections: [redis, ingest], timeoutMs: o.redisLivenessTimeoutMs ?? 0 }),
+    livenessTimeoutMs: o.redisLivenessTimeoutMs ?? 0,
   };
 
   installErrorHandling(app, bodyLimit);
@@ -283,6 +288,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     done(null, payload);
   });
   app.addHook('onClose', async () => {
+    ctx.liveness.close();
     await Promise.all([queues.close(), ingestQueues.close()]);
     await Promise.all([closeRedis(redis), closeRedis(ingest)]);
     metrics.close();

@@ -5,6 +5,7 @@ import type { QueueDirectory } from '../queue/queue-directory.js';
 import type { QueueReads } from '../queue/queue-reads.js';
 import type { QueueRegistry } from '../queue/queues.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
+import type { RedisLiveness } from '../queue/redis-liveness.js';
 import type { Submitter } from './submit.js';
 
 export interface ApiContext {
@@ -21,4 +22,7 @@ export interface ApiContext {
   submitter: Submitter;
   /** True once shutdown began: /readyz answers 503. */
   isClosing(): boolean;
+  /** Redis unusable too long: /healthz answers 503. */
+  liveness: RedisLiveness;
+  livenessTimeoutMs: number;
 }

@@ -8,6 +8,7 @@ import {
   prefixOption,
   QUEUE_NAME_RULE,
   redisAuthOptions,
+  redisLivenessOption,
   redisUrlOption,
   stringOption,
 } from '../config.js';
@@ -36,6 +37,7 @@ export const apiOptionSpecs = {
   host: stringOption('host', ['HOST'], '0.0.0.0', 'address to listen on'),
   redisUrl: redisUrlOption(),
   ...redisAuthOptions(),
+  redisLivenessTimeoutMs: redisLivenessOption(),
   prefix: prefixOption(),
   handlers: stringOption(
     'handlers',

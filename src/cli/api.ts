@@ -42,6 +42,7 @@ export const command: Command = {
       requestTimeoutMs: values.requestTimeoutMs,
       maxQueues: values.maxQueues,
       writeReplicas: values.writeReplicas,
+      redisLivenessTimeoutMs: values.redisLivenessTimeoutMs,
       uiWrite: values.uiWrite,
       headersTimeoutMs: values.headersTimeoutMs,
       receiveTimeoutMs: values.receiveTimeoutMs,

@@ -1,22 +1,22 @@
 /** `kq dev`: Redis + API (127.0.0.1, no auth) + a worker pool, for trying kq out on one machine. */
 import type { Command } from '../cli.js';
-import { intOption, parseOptions, QUEUE_NAME_RULE, stringOption } from '../config.js';
+import {
+  intOption,
+  parseOptions,
+  QUEUE_NAME_RULE,
+  redisAuth,
+  redisAuthOptions,
+  redisUrlOption,
+  stringOption,
+} from '../config.js';
 import { runDev } from '../dev/run-dev.js';
 
 const specs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'API port (the API binds to 127.0.0.1 only)'),
   workers: intOption('workers', [], 2, 0, 32, 'worker processes'),
   queue: stringOption('queue', ['QUEUE'], 'jobs', 'queue the workers take jobs from', QUEUE_NAME_RULE),
-  redisUrl: stringOption(
-    'redis-url',
-    ['REDIS_URL', 'REDIS_CONNECTION_URL'],
-    '',
-    'Redis to use; unset = find or start one',
-    {
-      re: /^(rediss?:\/\/.+)?$/,
-      rule: 'must be a redis:// or rediss:// URL',
-    },
-  ),
+  redisUrl: redisUrlOption({ emptyMeans: 'find or start one' }),
+  ...redisAuthOptions(),
   fallbackRedisUrl: stringOption(
     'fallback-redis-url',
     [],
@@ -33,6 +33,6 @@ export const command: Command = {
   options: specs,
   async run(argv, env) {
     const { values } = parseOptions(specs, argv, env);
-    return runDev({ ...values, env });
+    return runDev({ ...values, auth: redisAuth(values), env });
   },
 };

@@ -26,7 +26,8 @@ export const command: Command = {
     }
     const scaler = await createKedaScaler({
       redisUrl: o.redisUrl,
-      auth: redisAuth(o),
+      redisAuth: redisAuth(o),
+      redisLivenessTimeoutMs: o.redisLivenessTimeoutMs,
       port: o.port,
       host,
       ...(tls ? { tls } : {}),

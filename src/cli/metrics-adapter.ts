@@ -50,6 +50,7 @@ export const command: Command = {
       redis,
       prefix: o.prefix,
       redisTimeoutMs: o.redisTimeoutMs,
+      redisLivenessTimeoutMs: o.redisLivenessTimeoutMs,
       log,
     }).catch(async (err: NodeJS.ErrnoException) => {
       await closeRedis(redis);

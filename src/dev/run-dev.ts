@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { RedisAuth } from '../queue/redis-url.js';
 import { type Child, spawnChild } from './children.js';
 import { type DevRedis, findRedis } from './find-redis.js';
 import { formatLogLine } from './log-format.js';
@@ -19,6 +20,8 @@ export interface DevOptions {
   queue: string;
   /** REDIS_URL, or '' to find or start one. */
   redisUrl: string;
+  /** `REDIS_PASSWORD` / `REDIS_SENTINEL_PASSWORD`, for the probe and passed on to the children. */
+  auth?: RedisAuth;
   fallbackRedisUrl: string;
   env: NodeJS.ProcessEnv;
   /** Where human-readable lines go. @default process.stdout */
@@ -36,7 +39,11 @@ export async function runDev(o: DevOptions): Promise<number> {
   const say = (line: string) => out(`[dev] ${line}`);
   let redis: DevRedis;
   try {
-    redis = await findRedis({ redisUrl: o.redisUrl || undefined, fallbackUrl: o.fallbackRedisUrl });
+    redis = await findRedis({
+      redisUrl: o.redisUrl || undefined,
+      fallbackUrl: o.fallbackRedisUrl,
+      ...(o.auth ? { auth: o.auth } : {}),
+    });
   } catch (err) {
     say((err as Error).message);
     return 1;
@@ -46,6 +53,8 @@ export async function runDev(o: DevOptions): Promise<number> {
 
   const env: NodeJS.ProcessEnv = { ...o.env, REDIS_URL: redis.url, QUEUE: o.queue, HEALTH_PORT: '0' };
   delete env.REDIS_CONNECTION_URL;
+  if (o.auth?.password) env.REDIS_PASSWORD = o.auth.password;
+  if (o.auth?.sentinelPassword) env.REDIS_SENTINEL_PASSWORD = o.auth.sentinelPassword;
   let state: 'starting' | 'running' | 'stopping' = 'starting';
   let exitCode = 0;
   let apiReady: (port: number | undefined) => void = () => undefined;

@@ -4,7 +4,14 @@
  * expect. `loadScalerTls` reads the PEM files at start-up, failing with a ConfigError that names the
  * option and the path, never later on the first call.
  */
-import { intOption, type OptionValues, redisAuthOptions, redisUrlOption, stringOption } from '../config.js';
+import {
+  intOption,
+  type OptionValues,
+  redisAuthOptions,
+  redisLivenessOption,
+  redisUrlOption,
+  stringOption,
+} from '../config.js';
 import { ConfigError } from '../errors.js';
 import { CERT_PEM, KEY_PEM, readPem } from '../pem-files.js';
 
@@ -45,6 +52,7 @@ export const scalerOptionSpecs = {
   ),
   redisUrl: redisUrlOption(),
   ...redisAuthOptions(),
+  redisLivenessTimeoutMs: redisLivenessOption(),
   redisTimeoutMs: intOption(
     'redis-timeout-ms',
     ['REDIS_TIMEOUT_MS'],

@@ -15,9 +15,15 @@
  *
  * A new queue joins the XREAD from the stream id read when it was added, so events between the first
  * read and its joining the blocking read (at most `blockMs` later) are not missed.
+ *
+ * On a Redis Cluster each queue's stream is in its own slot, and one XREAD over keys of several slots
+ * fails with CROSSSLOT; a blocking XREAD per queue would hold the shared per-shard connection of ioredis'
+ * Cluster for `blockMs` each, one after the other. So there the watcher reads every stream without
+ * blocking (one XREAD per queue, pipelined per shard by ioredis) every `clusterPollMs`: activation is
+ * pushed within that interval instead of at once.
  */
 import type { Redis } from 'ioredis';
-import { queueKeys } from '../queue/keys.js';
+import { isCluster, queueKeys } from '../queue/keys.js';
 import { type RunnableBacklog, readRunnableBacklog } from '../queue/runnable-backlog.js';
 
 export type BacklogListener = (backlog: RunnableBacklog) => void;
@@ -31,6 +37,8 @@ export interface QueueWatcherOptions {
   blockMs?: number;
   /** @default 5000 */
   pollMs?: number;
+  /** Redis Cluster only: interval of the non-blocking stream reads. @default 250 */
+  clusterPollMs?: number;
   onReadError?: (err: Error, queue: string) => void;
   onStreamError?: (err: Error) => void;
 }
@@ -67,6 +75,8 @@ const NEVER_LOWER = new Set([...IGNORED_EVENTS, 'added', 'waiting', 'active']);
 /** @example const w = createQueueWatcher({ redis, streamRedis }); const stop = w.watch('bull', 'jobs', (b) => ...); */
 export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
   const blockMs = o.blockMs ?? 1000;
+  const cluster = isCluster(o.redis);
+  const clusterPollMs = o.clusterPollMs ?? 250;
   const watched = new Map<string, Watched>();
   let closed = false;
   let wake: (() => void) | undefined;
@@ -124,17 +134,9 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
         wake = undefined;
         continue;
       }
-      let result: [string, [string, string[]][]][] | null;
+      let result: StreamEntries | null;
       try {
-        result = (await o.streamRedis.xread(
-          'COUNT',
-          1000,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          ...ready.map(([key]) => key),
-          ...ready.map(([, w]) => w.lastId as string),
-        )) as [string, [string, string[]][]][] | null;
+        result = cluster ? await readEachSlot(ready) : await readAll(ready);
       } catch (err) {
         if (closed) return;
         o.onStreamError?.(err as Error);
@@ -152,6 +154,37 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
     }
   }
 
+  type StreamEntries = [string, [string, string[]][]][];
+  /** One blocking XREAD over every watched stream (one Redis). */
+  const readAll = async (ready: [string, Watched][]) =>
+    (await o.streamRedis.xread(
+      'COUNT',
+      1000,
+      'BLOCK',
+      blockMs,
+      'STREAMS',
+      ...ready.map(([key]) => key),
+      ...ready.map(([, w]) => w.lastId as string),
+    )) as StreamEntries | null;
+  /** One XREAD per stream, each in its own slot (Cluster), then a pause when nothing came. */
+  const readEachSlot = async (ready: [string, Watched][]) => {
+    const each = await Promise.all(
+      ready.map(
+        ([key, w]) =>
+          o.streamRedis.xread(
+            'COUNT',
+            1000,
+            'STREAMS',
+            key,
+            w.lastId as string,
+          ) as Promise<StreamEntries | null>,
+      ),
+    );
+    const result = each.flatMap((r) => r ?? []);
+    if (result.length === 0) await new Promise((r) => setTimeout(r, clusterPollMs).unref());
+    return result;
+  };
+
   const loop = followStreams();
   const poll = setInterval(() => {
     for (const w of watched.values()) void refresh(w);
@@ -159,7 +192,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
 
   return {
     watch(prefix, queue, listener) {
-      const key = queueKeys(prefix, queue).events;
+      const key = queueKeys(prefix, queue, cluster).events;
       let w = watched.get(key);
       if (!w) {
         w = {

@@ -2,13 +2,16 @@
  * `createKedaScaler`: the gRPC server KEDA calls (plaintext, TLS, or TLS with client certificates) plus
  * the HTTP health server. Readiness is not tied to Redis on purpose: KEDA sends every ScaledObject of a
  * scaler address to it, and an unready scaler would stall them all, where a Redis outage answered as
- * UNAVAILABLE per call lets KEDA keep each replica count and recover on its own.
+ * UNAVAILABLE per call lets KEDA keep each replica count and recover on its own. Liveness is: `/healthz`
+ * fails once Redis has been unusable longer than `redisLivenessTimeoutMs`, so a scaler whose connection
+ * never comes back is restarted.
  */
 import { once } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import type { RedisAuth } from '../queue/redis-url.js';
 import { startHealthServer } from '../worker/health-server.js';
 import { externalScalerService } from './contract.js';
@@ -20,7 +23,9 @@ import { createScalerService } from './service.js';
 export interface KedaScalerOptions {
   redisUrl: string;
   /** Passwords given outside the URL (`REDIS_PASSWORD`, `REDIS_SENTINEL_PASSWORD`). */
-  auth?: RedisAuth;
+  redisAuth?: RedisAuth;
+  /** Redis unusable this long = `/healthz` 503 (src/queue/redis-liveness.ts); 0 = never. @default 0 */
+  redisLivenessTimeoutMs?: number;
   /** gRPC port; 0 = any free port. */
   port: number;
   /** @default '127.0.0.1' without TLS, '0.0.0.0' with */
@@ -74,13 +79,15 @@ export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler
     kind: 'fail-fast',
     commandTimeoutMs: o.redisTimeoutMs ?? 1000,
     onError,
-    ...(o.auth ? { auth: o.auth } : {}),
+    ...(o.redisAuth ? { auth: o.redisAuth } : {}),
   });
   const streamRedis = createRedis(o.redisUrl, {
     kind: 'blocking',
     onError,
-    ...(o.auth ? { auth: o.auth } : {}),
+    ...(o.redisAuth ? { auth: o.redisAuth } : {}),
   });
+  const livenessTimeoutMs = o.redisLivenessTimeoutMs ?? 0;
+  const liveness = watchRedisLiveness({ connections: [redis, streamRedis], timeoutMs: livenessTimeoutMs });
   const watcher = createQueueWatcher({
     redis,
     streamRedis,
@@ -102,6 +109,7 @@ export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler
   const address = host.includes(':') ? `[${host}]:${o.port}` : `${host}:${o.port}`;
   let closing = false;
   const releaseRedis = async () => {
+    liveness.close();
     await watcher.close();
     await closeRedis(redis);
   };
@@ -118,6 +126,10 @@ export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler
   const health = await startHealthServer({
     port: o.healthPort,
     isReady: async () => (closing ? { ready: false, reason: 'shutting down' } : { ready: true }),
+    isAlive: () => {
+      const s = liveness.state();
+      return { alive: s.alive, reason: livenessMessage(s, livenessTimeoutMs) };
+    },
     metrics: metrics.registry,
   }).catch(async (err: Error) => {
     server.forceShutdown();

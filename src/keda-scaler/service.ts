@@ -16,7 +16,7 @@ import {
 import type { Redis } from 'ioredis';
 import { KqError, NotFoundError, ValidationError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { queueKeys } from '../queue/keys.js';
+import { isCluster, queueKeys } from '../queue/keys.js';
 import { type RunnableBacklog, readRunnableBacklog } from '../queue/runnable-backlog.js';
 import type { GetMetricsRequest, MetricSpec, MetricValue, ScaledObjectRef } from './contract.js';
 import { metricName, parseTriggerMetadata, type TriggerSpec } from './metadata.js';
@@ -56,10 +56,10 @@ function toStatus(err: unknown): ServerErrorResponse {
   return Object.assign(new Error(details), { code: status.UNAVAILABLE, details });
 }
 
-function unknownQueue(spec: TriggerSpec): NotFoundError {
+function unknownQueue(spec: TriggerSpec, cluster: boolean): NotFoundError {
   return new NotFoundError(
     'QUEUE_NOT_FOUND',
-    `queue ${JSON.stringify(spec.queue)} does not exist under prefix ${JSON.stringify(spec.prefix)} (no ${queueKeys(spec.prefix, spec.queue).meta} in Redis): check the trigger's queue and prefix metadata`,
+    `queue ${JSON.stringify(spec.queue)} does not exist under prefix ${JSON.stringify(spec.prefix)} (no ${queueKeys(spec.prefix, spec.queue, cluster).meta} in Redis): check the trigger's queue and prefix metadata`,
   );
 }
 
@@ -89,7 +89,7 @@ export function createScalerService(o: ScalerServiceOptions): ScalerService {
 
   async function read(spec: TriggerSpec): Promise<RunnableBacklog> {
     const b = await readRunnableBacklog(o.redis, spec.prefix, spec.queue);
-    if (!b.known) throw unknownQueue(spec);
+    if (!b.known) throw unknownQueue(spec, isCluster(o.redis));
     return b;
   }
 

@@ -10,6 +10,7 @@
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { parseRedisUrl, type RedisAuth, type RedisTarget } from './redis-url.js';
+import { FailoverSafeSentinelConnector } from './sentinel-connector.js';
 
 export type ConnectionKind = 'blocking' | 'fail-fast';
 
@@ -70,8 +71,13 @@ function connect(t: RedisTarget, o: RedisOptions): Redis {
       ...(t.sentinelPassword ? { sentinelPassword: t.sentinelPassword } : {}),
       ...(t.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
       sentinelRetryStrategy: reconnectDelay,
+      // A Sentinel that accepts the connection but never answers (frozen, overloaded) would otherwise hold
+      // the lookup, and so the connection, forever: move on to the next Sentinel.
+      sentinelCommandTimeout: 2000,
       // Subscribes to +switch-master on every Sentinel: a failover is seen at once, not at the next error.
       failoverDetector: true,
+      // ioredis' own connector can end the connection for good when that message arrives mid-lookup.
+      Connector: FailoverSafeSentinelConnector,
     });
   }
   const { retryStrategy: _r, enableOfflineQueue, lazyConnect, ...redisOptions } = o;

@@ -1,6 +1,6 @@
 /**
- * The worker's small HTTP server for Kubernetes probes and Prometheus: `/healthz` (alive), `/readyz`
- * (Redis answers and the worker is not shutting down), `/metrics`.
+ * The small HTTP server for Kubernetes probes and Prometheus (worker, keda-scaler): `/healthz` (alive:
+ * Redis has not been unusable for too long, src/queue/redis-liveness.ts), `/readyz` (ready now), `/metrics`.
  */
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
@@ -10,6 +10,8 @@ export interface HealthServerOptions {
   port: number;
   host?: string;
   isReady: () => Promise<{ ready: boolean; reason?: string }>;
+  /** Liveness; none = always alive. */
+  isAlive?: () => { alive: boolean; reason?: string };
   metrics: Registry;
 }
 
@@ -27,7 +29,12 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
       res.end(body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, '{"error":"method not allowed"}');
-    if (path === '/healthz') return send(200, '{"status":"ok"}');
+    if (path === '/healthz') {
+      const a = opts.isAlive?.() ?? { alive: true };
+      return a.alive
+        ? send(200, '{"status":"ok"}')
+        : send(503, JSON.stringify({ status: 'not alive', reason: a.reason }));
+    }
     if (path === '/readyz') {
       opts.isReady().then(
         (r) =>

@@ -6,6 +6,7 @@ import {
   prefixOption,
   queueOption,
   redisAuthOptions,
+  redisLivenessOption,
   redisUrlOption,
   stringOption,
 } from '../config.js';
@@ -13,6 +14,7 @@ import {
 export const workerOptionSpecs = {
   redisUrl: redisUrlOption(),
   ...redisAuthOptions(),
+  redisLivenessTimeoutMs: redisLivenessOption(),
   queue: queueOption(),
   prefix: prefixOption(),
   concurrency: intOption('concurrency', ['CONCURRENCY'], 1, 1, 1000, 'jobs run at once by this process'),

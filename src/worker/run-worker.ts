@@ -31,6 +31,7 @@ import { bullQueueName, isCluster } from '../queue/keys.js';
 import { recordClaim, releaseClaim } from '../queue/orphans.js';
 import { registerQueue } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
+import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
@@ -86,6 +87,10 @@ export async function startWorker(
             await probeRedis(() => control.ping());
             return { ready: true };
           },
+          isAlive: () => {
+            const s = liveness.state();
+            return { alive: s.alive, reason: livenessMessage(s, o.redisLivenessTimeoutMs) };
+          },
         })
       : undefined;
 
@@ -95,8 +100,14 @@ export async function startWorker(
   const connection = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: onRedisError });
   const subscriber = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: () => undefined });
   // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
-  // of failing on a connection that is still being made; after that, not connected = not ready.
-  const probeRedis = createRedisGuard([control], 1000);
+  // of failing on a connection that is still being made; after that, not connected = not ready. Every
+  // connection counts: a worker whose blocking connection is down takes no job, however fast PING is.
+  const probeRedis = createRedisGuard([control, connection, subscriber], 1000);
+  // Read only by /healthz: no health server, no PING a second.
+  const liveness = watchRedisLiveness({
+    connections: [control, connection, subscriber],
+    timeoutMs: health ? o.redisLivenessTimeoutMs : 0,
+  });
   // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
@@ -223,6 +234,7 @@ export async function startWorker(
       .catch((err: Error) => log.warn({ event: 'worker.close-error', err: err.message }));
     await cancels.close();
     await health?.close();
+    liveness.close();
     await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
     state = 'stopped';
     log.info({ event: 'worker.stopped', exitCode }, 'worker stopped');

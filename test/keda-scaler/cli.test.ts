@@ -3,9 +3,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
+import { Queue } from 'bullmq';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { useTestQueue } from '../helpers/context.js';
+import { uniqueName, useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 import { createCa, issueCert } from '../metrics-adapter/certs.js';
 import { scalerClient } from './scaler-fixture.js';
 
@@ -39,6 +41,35 @@ describe('kq keda-scaler', () => {
     expect(await configError(['--tls-cert-file', files.key, '--tls-private-key-file', files.key])).toMatch(
       /--tls-cert-file .* holds no PEM block/,
     );
+  });
+
+  it('takes REDIS_PASSWORD like every command (the URL carries none)', async () => {
+    const server = await startRedisServer();
+    const admin = server.client();
+    const queue = uniqueName('pw');
+    const bull = new Queue(queue, { connection: admin });
+    try {
+      await admin.config('SET', 'requirepass', 'scaler-secret');
+      await admin.auth('scaler-secret');
+      await bull.add('work', {});
+      const p = spawnKq(['keda-scaler'], {
+        REDIS_URL: server.url,
+        REDIS_PASSWORD: 'scaler-secret',
+        SCALER_PORT: '0',
+        HEALTH_PORT: '0',
+      });
+      const line = await p.waitForLog('listening', (l) => l.event === 'keda-scaler.listening');
+      const c = scalerClient(`127.0.0.1:${line.port}`, credentials.createInsecure());
+      const values = await c.getMetrics({ queue }).catch((err: Error) => err.message);
+      c.close();
+      p.kill('SIGTERM');
+      expect((await p.waitForExit()).code).toBe(0);
+      expect(values).toEqual([{ metricName: `kq-backlog-${queue}`, metricValue: 1, metricValueFloat: 1 }]);
+    } finally {
+      await bull.close();
+      admin.disconnect();
+      await server.remove();
+    }
   });
 
   it('serves mutual TLS from files, /healthz on the health port, and stops on SIGTERM', async () => {

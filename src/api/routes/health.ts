@@ -1,7 +1,11 @@
-/** GET /healthz (the process is alive) and GET /readyz (Redis answers within 1 s, not shutting down). */
+/**
+ * GET /healthz (alive: Redis has not been unusable longer than REDIS_LIVENESS_TIMEOUT_MS) and GET /readyz
+ * (Redis answers within 1 s, not shutting down).
+ */
 import type { FastifyInstance } from 'fastify';
 import { KqError } from '../../errors.js';
 import { createRedisGuard } from '../../queue/redis-guard.js';
+import { livenessMessage } from '../../queue/redis-liveness.js';
 import type { ApiContext } from '../context.js';
 
 export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -10,9 +14,14 @@ export function healthRoutes(app: FastifyInstance, ctx: ApiContext): void {
   app.get(
     '/healthz',
     { schema: { summary: 'Liveness', tags: ['health'], response: { 200: ok } } },
-    async () => ({
-      status: 'ok',
-    }),
+    async () => {
+      const s = ctx.liveness.state();
+      if (!s.alive)
+        throw new KqError('REDIS_UNAVAILABLE', livenessMessage(s, ctx.livenessTimeoutMs), {
+          unusableForMs: s.unusableForMs,
+        });
+      return { status: 'ok' };
+    },
   );
   app.get(
     '/readyz',

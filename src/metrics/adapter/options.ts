@@ -11,6 +11,7 @@ import {
   type OptionValues,
   prefixOption,
   redisAuthOptions,
+  redisLivenessOption,
   redisUrlOption,
   stringOption,
 } from '../../config.js';
@@ -80,6 +81,7 @@ export const adapterOptionSpecs = {
   ),
   redisUrl: redisUrlOption(),
   ...redisAuthOptions(),
+  redisLivenessTimeoutMs: redisLivenessOption(),
   prefix: prefixOption(),
   redisTimeoutMs: intOption(
     'redis-timeout-ms',

@@ -9,12 +9,15 @@
  * error); if readiness failed too, the Service would lose every endpoint, the APIService would turn
  * Unavailable, and an unavailable aggregated API breaks API discovery cluster-wide and blocks every
  * namespace deletion (kubernetes/kubernetes#83332). The body still reports Redis, for people.
+ * Liveness does: `/healthz` and `/livez` answer 503 once Redis has been unusable longer than
+ * `redisLivenessTimeoutMs`, so an adapter whose connection never comes back is restarted, not kept.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../../errors.js';
 import type { Logger } from '../../log.js';
+import { livenessMessage, watchRedisLiveness } from '../../queue/redis-liveness.js';
 import { authenticate } from './client-auth.js';
 import { status } from './kube-objects.js';
 import { fail, ok, type Reply, route } from './metric-routes.js';
@@ -35,6 +38,8 @@ export interface MetricsAdapterOptions {
   redisTimeoutMs?: number;
   /** Cache lifetime of a read value. @default 1000 */
   cacheTtlMs?: number;
+  /** Redis unusable this long = `/healthz` 503 (src/queue/redis-liveness.ts); 0 = never. @default 0 */
+  redisLivenessTimeoutMs?: number;
   log: Logger;
 }
 
@@ -57,6 +62,8 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
     allowedNames: o.requestheaderAllowedNames ?? [],
   };
 
+  const livenessTimeoutMs = o.redisLivenessTimeoutMs ?? 0;
+  const liveness = watchRedisLiveness({ connections: [o.redis], timeoutMs: livenessTimeoutMs });
   let closing = false;
   const send = (res: ServerResponse, { code, body }: Reply) => {
     res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -68,7 +75,13 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
     const path = url.pathname;
     // Probes come from the kubelet, which presents no client certificate.
     if (path === '/healthz' || path === '/livez') {
-      send(res, ok({ status: 'ok' }));
+      const s = liveness.state();
+      send(
+        res,
+        s.alive
+          ? ok({ status: 'ok' })
+          : fail(status(503, 'ServiceUnavailable', livenessMessage(s, livenessTimeoutMs))),
+      );
       return;
     }
     if (path === '/readyz') {
@@ -157,6 +170,7 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
     close: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
         closing = true;
+        liveness.close();
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
