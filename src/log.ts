@@ -11,7 +11,7 @@ export type { Logger };
 // Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
 // and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
 // tried and dropped: its lines trailed the events they report. Lines of one turn share one write(2): a
-// busy worker logs two lines per job, and one write per line cost ~13 µs a job (docs/performance.md).
+// busy worker logs a line per job, and one write per line cost ~13 µs a job (docs/performance.md).
 let stdout: DestinationStream | undefined;
 
 let lastMs = -1;

@@ -27,10 +27,15 @@ export function recordJobEvents(o: JobEventsOptions): void {
     ),
   );
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
+  // The end of a job says when it started: a short job gets no `job.started` line (src/worker/start-log.ts).
+  const startedAt = (job: Job) => (job.processedOn ? new Date(job.processedOn).toISOString() : undefined);
   worker.on('completed', (job) => {
     const ms = durationMs(job);
     metrics.jobCompleted(job.name, ms / 1000);
-    log.info({ event: 'job.completed', jobId: job.id, type: job.name, durationMs: ms }, 'job completed');
+    log.info(
+      { event: 'job.completed', jobId: job.id, type: job.name, startedAt: startedAt(job), durationMs: ms },
+      'job completed',
+    );
     o.afterJob();
   });
   worker.on('failed', (job, err) => {
@@ -40,6 +45,7 @@ export function recordJobEvents(o: JobEventsOptions): void {
     const base = {
       jobId: job.id,
       type: job.name,
+      startedAt: startedAt(job),
       durationMs: ms,
       attempt: job.attemptsMade,
       error: err.message,

@@ -16,6 +16,7 @@ import type { JobContext } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { CANCELLED_REASON } from '../queue/cancel.js';
+import { createStartLog, type StartedJob } from './start-log.js';
 
 class AbortReason extends Error {}
 /** The shutdown deadline passed: hand the job back. */
@@ -25,7 +26,7 @@ export class Cancelled extends AbortReason {}
 /** The job type's `timeoutMs` passed. */
 export class TimedOut extends AbortReason {}
 
-interface RunningJob {
+interface RunningJob extends StartedJob {
   job: Job;
   /** Settles the handler's race at once and fires its signal; the first reason wins, as with `abort()`. */
   abort(reason: AbortReason): void;
@@ -53,6 +54,8 @@ export interface ProcessorOptions {
   wasCancelled?: (jobId: string) => boolean;
   /** Reads the recorded cancel request of a job that was started before (its worker may have died). */
   isCancelRequested?: (jobId: string) => Promise<boolean>;
+  /** A job still running this long gets its `job.started` line (src/worker/start-log.ts). @default 1000 */
+  logStartAfterMs?: number;
 }
 
 export interface KqProcessor {
@@ -141,6 +144,7 @@ function asError(err: unknown): Error {
 /** @example const p = createProcessor({ jobs, queue: 'jobs', log, maxJobs: 0 }); new Worker('jobs', p.process, opts) */
 export function createProcessor(opts: ProcessorOptions): KqProcessor {
   const running = new Map<string, RunningJob>();
+  const startLog = createStartLog(opts.log, running, opts.logStartAfterMs);
   let started = 0;
   const handBack =
     opts.handBack ??
@@ -200,9 +204,18 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       controller?.abort(why);
       if (rejectRace && work) settleAfterGrace(work, rejectRace, why, job, opts);
     };
-    running.set(id, { job, abort });
+    const entry: RunningJob = {
+      job,
+      abort,
+      id,
+      type: job.name,
+      attempt,
+      startedAt: job.processedOn ?? Date.now(),
+      startLogged: false,
+    };
+    running.set(id, entry);
     opts.onStart?.(job, token);
-    opts.log.info({ jobId: id, type: job.name, attempt, event: 'job.started' }, 'job started');
+    startLog.started(entry);
     if (opts.wasCancelled?.(id)) abort(new Cancelled('cancelled before start'));
     const timeoutMs = def.options.timeoutMs;
     const timer =
@@ -244,7 +257,7 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       if (reason instanceof HandBack) {
         await handBack(job, token);
         childLog().warn(
-          { event: 'job.handed-back' },
+          { event: 'job.handed-back', startedAt: new Date(entry.startedAt).toISOString() },
           'shutdown deadline passed: job handed back to the queue',
         );
         opts.onHandBack?.(job);
