@@ -14,6 +14,23 @@ export type { Logger };
 // busy worker logs a line per job, and one write per line cost ~13 µs a job (docs/performance.md).
 let stdout: DestinationStream | undefined;
 
+let lastSecond = Number.NaN;
+let secondPrefix = '';
+/**
+ * `new Date(ms).toISOString()` without a Date per call (~0.7 µs each, two per finished job): the part up
+ * to the second is formatted once per second, the milliseconds appended.
+ * @example isoTimeOf(0) === '1970-01-01T00:00:00.000Z'
+ */
+export function isoTimeOf(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    secondPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${secondPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
+
 let lastMs = -1;
 let lastTime = '';
 /** pino's `isoTime`, formatted once per millisecond instead of once per line. */
@@ -21,7 +38,7 @@ function isoTime(): string {
   const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;
-    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+    lastTime = `,"time":"${isoTimeOf(now)}"`;
   }
   return lastTime;
 }

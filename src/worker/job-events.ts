@@ -1,6 +1,6 @@
 /** The worker's per-job log lines and metrics, from BullMQ's worker events. */
 import type { Job, Worker } from 'bullmq';
-import type { Logger } from '../log.js';
+import { isoTimeOf, type Logger } from '../log.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON } from '../queue/cancel.js';
 
@@ -28,7 +28,7 @@ export function recordJobEvents(o: JobEventsOptions): void {
   );
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
   // The end of a job says when it started: a short job gets no `job.started` line (src/worker/start-log.ts).
-  const startedAt = (job: Job) => (job.processedOn ? new Date(job.processedOn).toISOString() : undefined);
+  const startedAt = (job: Job) => (job.processedOn ? isoTimeOf(job.processedOn) : undefined);
   worker.on('completed', (job) => {
     const ms = durationMs(job);
     metrics.jobCompleted(job.name, ms / 1000);

@@ -8,7 +8,7 @@
  * running jobs (no timer per job); it runs only while jobs run and stops itself when none are left.
  * With `LOG_LEVEL=debug` every start is logged at once, at debug level.
  */
-import type { Logger } from '../log.js';
+import { isoTimeOf, type Logger } from '../log.js';
 
 /** What the ticker needs of a running job; `startLogged` is set once its line is out. */
 export interface StartedJob {
@@ -45,7 +45,7 @@ export function createStartLog(
         jobId: j.id,
         type: j.type,
         attempt: j.attempt,
-        startedAt: new Date(j.startedAt).toISOString(),
+        startedAt: isoTimeOf(j.startedAt),
         event: 'job.started',
       },
       'job started',
