@@ -45,9 +45,10 @@ describe('worker metrics: completed jobs', () => {
     // Failures go through the public API on the same histogram; they must not disturb completed jobs.
     m.duration.observe({ queue: 'q', type: 'a', outcome: 'failed' }, 0.2);
     const ref = reference('q', seen);
-    ref
-      .getSingleMetric('kq_job_duration_seconds')
-      ?.observe({ queue: 'q', type: 'a', outcome: 'failed' }, 0.2);
+    (ref.getSingleMetric('kq_job_duration_seconds') as Histogram).observe(
+      { queue: 'q', type: 'a', outcome: 'failed' },
+      0.2,
+    );
     for (const name of ['kq_jobs_completed_total', 'kq_job_duration_seconds']) {
       expect(await lines(m.registry, name)).toEqual(await lines(ref, name));
     }
