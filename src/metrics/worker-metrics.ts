@@ -1,5 +1,6 @@
 /** The worker's Prometheus metrics, on a registry of its own (served by the health server). */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { countAndObserve } from './count-and-observe.js';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -98,88 +99,15 @@ export function createWorkerMetrics(runningJobs: RunningJobsSource): WorkerMetri
     jobCompleted(type, seconds) {
       let record = completedByType.get(type);
       if (!record) {
-        record = completedRecorder(m.completed, m.duration, { queue, type });
+        record = countAndObserve(
+          m.completed,
+          m.duration,
+          { queue, type },
+          { queue, type, outcome: 'completed' },
+        );
         completedByType.set(type, record);
       }
       record(seconds);
     },
-  };
-}
-
-/** prom-client's value records (v15): what `get()` reads at scrape time. */
-interface CounterEntry {
-  value: number;
-  labels: Record<string, string>;
-}
-interface HistogramEntry {
-  sum: number;
-  count: number;
-  bucketValues: Record<string, number>;
-  labels: Record<string, string>;
-}
-type WithHashMap<T> = { hashMap: Record<string, T>; upperBounds?: readonly number[] };
-
-/** The record prom-client keeps for `labels`, and its key, or undefined if its shape is not the one known. */
-function findEntry<T extends { labels: Record<string, string> }>(
-  metric: WithHashMap<T>,
-  labels: Record<string, string>,
-  valid: (e: T) => boolean,
-): { key: string; entry: T } | undefined {
-  for (const [key, entry] of Object.entries(metric.hashMap ?? {})) {
-    const l = entry?.labels ?? {};
-    if (Object.keys(labels).every((k) => l[k] === labels[k]) && valid(entry)) return { key, entry };
-  }
-  return undefined;
-}
-
-/**
- * Counts one completed job and observes its duration. prom-client's labelled children validate and hash
- * their labels on every call (~0.8 µs for the pair, 2 % of a no-op job's CPU): after the first call through
- * the public API, this updates the two records prom-client reads at scrape time directly, the same
- * arithmetic as its own `inc` and `observe`. If the records are not where or what prom-client v15 keeps
- * (a reset, another version), it goes through the public API. test/worker/worker-metrics.test.ts checks
- * the scraped text against plain prom-client.
- */
-function completedRecorder(
-  completed: Counter<'queue' | 'type'>,
-  duration: Histogram<'queue' | 'type' | 'outcome'>,
-  labels: { queue: string; type: string },
-): (seconds: number) => void {
-  const count = completed.labels(labels);
-  const time = duration.labels({ ...labels, outcome: 'completed' });
-  const c = completed as unknown as WithHashMap<CounterEntry>;
-  const h = duration as unknown as WithHashMap<HistogramEntry>;
-  const bounds = h.upperBounds;
-  let counter: { key: string; entry: CounterEntry } | undefined;
-  let histogram: { key: string; entry: HistogramEntry } | undefined;
-  return (seconds) => {
-    if (
-      counter &&
-      histogram &&
-      bounds &&
-      c.hashMap[counter.key] === counter.entry &&
-      h.hashMap[histogram.key] === histogram.entry &&
-      Number.isFinite(seconds)
-    ) {
-      counter.entry.value += 1;
-      const e = histogram.entry;
-      e.sum += seconds;
-      e.count += 1;
-      for (const bound of bounds) {
-        if (seconds <= bound) {
-          e.bucketValues[bound] = (e.bucketValues[bound] ?? 0) + 1;
-          break;
-        }
-      }
-      return;
-    }
-    count.inc();
-    time.observe(seconds);
-    counter = findEntry(c, labels, (e) => typeof e.value === 'number');
-    histogram = findEntry(
-      h,
-      { ...labels, outcome: 'completed' },
-      (e) => typeof e.sum === 'number' && typeof e.count === 'number' && typeof e.bucketValues === 'object',
-    );
   };
 }
