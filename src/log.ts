@@ -10,8 +10,8 @@ export type { Logger };
 // One destination per process, so loggers sharing stdout (`kq dev`) never interleave partial lines.
 // Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
 // and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
-// tried and dropped: its lines trailed the events they report. Lines of one turn share one write(2): a
-// busy worker logs a line per job, and one write per line cost ~13 µs a job (docs/performance.md).
+// tried and dropped: its lines trailed the events they report. Lines of one turn (of ~1 ms under load)
+// share one write(2): one write per line cost ~13 µs a job (docs/performance.md).
 let stdout: DestinationStream | undefined;
 
 let lastSecond = Number.NaN;
@@ -68,15 +68,22 @@ function censorNested(obj: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Collects the lines of one event-loop turn and writes them at its end, and on exit. */
+/**
+ * Collects the lines of one event-loop turn and writes them at its end, and on exit. Under load (the
+ * last write less than 1 ms ago) the next write waits for a 1 ms timer instead: a busy API or worker ran
+ * one `write(2)` per turn with only a line or two in each, ~3 µs per request line (docs/performance.md).
+ * So lines trail their events by at most ~2 ms, and a busy process writes at most ~1,000 times a second.
+ */
 function batchPerTurn(dest: DestinationStream): DestinationStream {
   let pending = '';
   let scheduled = false;
+  let lastWrite = Number.NEGATIVE_INFINITY;
   const flush = () => {
     scheduled = false;
     if (pending === '') return;
     const out = pending;
     pending = '';
+    lastWrite = performance.now();
     dest.write(out);
   };
   process.on('exit', flush);
@@ -85,7 +92,8 @@ function batchPerTurn(dest: DestinationStream): DestinationStream {
       pending += line;
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        if (performance.now() - lastWrite < 1) setTimeout(flush, 1);
+        else setImmediate(flush);
       }
     },
   };
