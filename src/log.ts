@@ -43,6 +43,9 @@ function isoTime(): string {
   return lastTime;
 }
 
+/** Marks loggers made by createLogger (children inherit it): their lines have the format infoLine writes. */
+const KQ_FORMAT = Symbol('kq.logFormat');
+
 const CENSOR = '[redacted]';
 const NESTED_SECRETS = ['password', 'authorization'];
 
@@ -126,6 +129,7 @@ export function createLogger(
     },
     dest ?? stdout,
   );
+  (logger as unknown as Record<symbol, unknown>)[KQ_FORMAT] = true;
   // pino does not run the bindings formatter for children: censor their bindings on the way in. Set on
   // the root, the wrapper is inherited by every descendant (pino children are Object.create(parent)).
   const child = logger.child;
@@ -157,13 +161,15 @@ export function redactUrl(url: string): string {
  * literal, with the logger's level check, time, bindings and destination, the same text pino writes for
  * `logger.info({...fields}, msg)` (test/log.test.ts). pino's generic path (a formatter, a serializer
  * lookup and several strings per key) made the line ~4-9 µs of a no-op job's CPU in a busy worker
- * (docs/performance.md). Only for fields the caller knows hold no secret: nothing here is redacted.
+ * (docs/performance.md). Only for fields the caller knows hold no secret: nothing here is redacted. A
+ * logger not made by `createLogger` (a library user's own pino) gets the fields through its `info`.
  * @example const done = infoLine(log, 'job completed'); done(`,"event":"job.completed","jobId":${JSON.stringify(id)}`);
  */
 export function infoLine(logger: Logger, msg: string): (fields: string) => void {
   const suffix = `,"msg":${JSON.stringify(msg)}}\n`;
   const target = logger as unknown as Record<symbol, unknown>;
   const stream = target[pino.symbols.streamSym] as DestinationStream;
+  if (target[KQ_FORMAT] !== true) return (fields) => logger.info(JSON.parse(`{${fields.slice(1)}}`), msg);
   return (fields) => {
     if (!logger.isLevelEnabled('info')) return;
     stream.write(

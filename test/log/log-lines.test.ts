@@ -1,4 +1,5 @@
 /** The worker's hand-built `job.completed` line and the cached ISO times write what pino would. */
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createLogger, infoLine, isoTimeOf } from '../../src/log.js';
 
@@ -40,6 +41,18 @@ describe('log lines', () => {
     log.level = 'info';
     infoLine(log, 'job completed')(',"event":"job.completed"');
     expect(lines).toHaveLength(1);
+  });
+
+  it('infoLine on a logger kq did not make writes in the format of that logger', () => {
+    const { lines, stream } = capture();
+    const own = pino({ base: null, timestamp: false }, stream);
+    infoLine(own, 'request')(',"event":"http.request","status":202');
+    expect(JSON.parse(lines[0] as string)).toEqual({
+      level: 30,
+      event: 'http.request',
+      status: 202,
+      msg: 'request',
+    });
   });
 
   it('isoTimeOf equals toISOString across seconds, millisecond padding and before 1970', () => {
