@@ -94,6 +94,17 @@ describe('worker: Redis outages, health, metrics and logs', () => {
     await cleanupRuns(t.redis, t.queue);
   });
 
+  it('with LOG_LEVEL=debug logs every start at once, at debug level', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t, { EXIT: '1', LOG_LEVEL: 'debug' });
+    const job = await t.bull.add('work', { ms: 5 });
+    await w.waitForExit();
+    const starts = w.logs.filter((l) => l.event === 'job.started');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ jobId: job.id, level: 'debug', attempt: 1 });
+    await cleanupRuns(t.redis, t.queue);
+  });
+
   it('logs the start of a job still running after 1 s while it runs, with its real start time', async () => {
     const t = useTestQueue();
     const w = spawnWorker(t, { EXIT: '1' });
