@@ -1,11 +1,15 @@
 // Baseline (a), "the obvious service": a minimal Fastify route that awaits one queue.add per request.
 // Env: PORT, REDIS_URL, KQ_PREFIX, JOB_OPTIONS (kq's default job options: the same job is stored). Same
-// request body as kq's POST /jobs: {"type": ..., "data": ...}.
+// request body as kq's POST /jobs: {"type": ..., "data": ...}. AUTO_PIPELINING=1 (experiments only, see
+// docs/performance.md 2026-11-30): ioredis' enableAutoPipelining on the connection.
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 
-const connection = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: null });
+const connection = new Redis(process.env.REDIS_URL, {
+  maxRetriesPerRequest: null,
+  enableAutoPipelining: process.env.AUTO_PIPELINING === '1',
+});
 const queue = new Queue('jobs', { connection, prefix: process.env.KQ_PREFIX });
 const opts = JSON.parse(process.env.JOB_OPTIONS ?? '{}');
 const app = Fastify();

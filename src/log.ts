@@ -10,9 +10,26 @@ export type { Logger };
 // One destination per process, so loggers sharing stdout (`kq dev`) never interleave partial lines.
 // Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
 // and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
-// tried and dropped: its lines trailed the events they report. Lines of one turn share one write(2): a
-// busy worker logs two lines per job, and one write per line cost ~13 µs a job (docs/performance.md).
+// tried and dropped: its lines trailed the events they report. Lines of one turn (of ~1 ms under load)
+// share one write(2): one write per line cost ~13 µs a job (docs/performance.md).
 let stdout: DestinationStream | undefined;
+
+let lastSecond = Number.NaN;
+let secondPrefix = '';
+/**
+ * `new Date(ms).toISOString()` without a Date per call (~0.7 µs each, two per finished job): the part up
+ * to the second is formatted once per second, the milliseconds appended.
+ * @example isoTimeOf(0) === '1970-01-01T00:00:00.000Z'
+ */
+export function isoTimeOf(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    secondPrefix = new Date(second * 1000).toISOString().slice(0, -4);
+  }
+  const frac = ms - second * 1000;
+  return `${secondPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+}
 
 let lastMs = -1;
 let lastTime = '';
@@ -21,10 +38,13 @@ function isoTime(): string {
   const now = Date.now();
   if (now !== lastMs) {
     lastMs = now;
-    lastTime = `,"time":"${new Date(now).toISOString()}"`;
+    lastTime = `,"time":"${isoTimeOf(now)}"`;
   }
   return lastTime;
 }
+
+/** Marks loggers made by createLogger (children inherit it): their lines have the format infoLine writes. */
+const KQ_FORMAT = Symbol('kq.logFormat');
 
 const CENSOR = '[redacted]';
 const NESTED_SECRETS = ['password', 'authorization'];
@@ -51,15 +71,22 @@ function censorNested(obj: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** Collects the lines of one event-loop turn and writes them at its end, and on exit. */
+/**
+ * Collects the lines of one event-loop turn and writes them at its end, and on exit. Under load (the
+ * last write less than 1 ms ago) the next write waits for a 1 ms timer instead: a busy API or worker ran
+ * one `write(2)` per turn with only a line or two in each, ~3 µs per request line (docs/performance.md).
+ * So lines trail their events by at most ~2 ms, and a busy process writes at most ~1,000 times a second.
+ */
 function batchPerTurn(dest: DestinationStream): DestinationStream {
   let pending = '';
   let scheduled = false;
+  let lastWrite = Number.NEGATIVE_INFINITY;
   const flush = () => {
     scheduled = false;
     if (pending === '') return;
     const out = pending;
     pending = '';
+    lastWrite = performance.now();
     dest.write(out);
   };
   process.on('exit', flush);
@@ -68,18 +95,23 @@ function batchPerTurn(dest: DestinationStream): DestinationStream {
       pending += line;
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        if (performance.now() - lastWrite < 1) setTimeout(flush, 1);
+        else setImmediate(flush);
       }
     },
   };
 }
 
-/** @example const log = createLogger({ component: 'worker', queue: 'jobs' }); */
+/**
+ * @param dest where lines go (tests); by default stdout, shared by every logger of the process.
+ * @example const log = createLogger({ component: 'worker', queue: 'jobs' });
+ */
 export function createLogger(
   bindings: Record<string, unknown> = {},
   level = process.env.LOG_LEVEL ?? 'info',
+  dest?: DestinationStream,
 ): Logger {
-  if (!stdout) {
+  if (!stdout && !dest) {
     const dest = pino.destination({ dest: 1, sync: true });
     // A reader that went away (EPIPE: a parent killed, a closed pipe) must not turn every log line into
     // an error that keeps the process from shutting down: logs are dropped, work goes on.
@@ -95,8 +127,9 @@ export function createLogger(
       // Top-level keys only: pino swaps their serializer, which costs nothing on other lines.
       redact: { paths: ['password', 'token', 'authorization'], censor: CENSOR },
     },
-    stdout,
+    dest ?? stdout,
   );
+  (logger as unknown as Record<symbol, unknown>)[KQ_FORMAT] = true;
   // pino does not run the bindings formatter for children: censor their bindings on the way in. Set on
   // the root, the wrapper is inherited by every descendant (pino children are Object.create(parent)).
   const child = logger.child;
@@ -120,4 +153,27 @@ export function redactUrl(url: string): string {
     const colon = userinfo.indexOf(':');
     return `${m[1]}${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***@`}${m[3]}`;
   }
+}
+
+/**
+ * A writer of one hot, fixed-shape `info` line (the worker's `job.completed`): the caller passes the
+ * fields as JSON text (`,"event":"job.completed","jobId":"42",...`) and the line is built in one template
+ * literal, with the logger's level check, time, bindings and destination, the same text pino writes for
+ * `logger.info({...fields}, msg)` (test/log.test.ts). pino's generic path (a formatter, a serializer
+ * lookup and several strings per key) made the line ~4-9 µs of a no-op job's CPU in a busy worker
+ * (docs/performance.md). Only for fields the caller knows hold no secret: nothing here is redacted. A
+ * logger not made by `createLogger` (a library user's own pino) gets the fields through its `info`.
+ * @example const done = infoLine(log, 'job completed'); done(`,"event":"job.completed","jobId":${JSON.stringify(id)}`);
+ */
+export function infoLine(logger: Logger, msg: string): (fields: string) => void {
+  const suffix = `,"msg":${JSON.stringify(msg)}}\n`;
+  const target = logger as unknown as Record<symbol, unknown>;
+  const stream = target[pino.symbols.streamSym] as DestinationStream;
+  if (target[KQ_FORMAT] !== true) return (fields) => logger.info(JSON.parse(`{${fields.slice(1)}}`), msg);
+  return (fields) => {
+    if (!logger.isLevelEnabled('info')) return;
+    stream.write(
+      `{"level":"info"${isoTime()}${target[pino.symbols.chindingsSym] as string}${fields}${suffix}`,
+    );
+  };
 }

@@ -3,8 +3,8 @@
  * and connects, its idle RSS is read, then the queue is resumed and the clock runs until nothing is
  * waiting or active. Jobs carry kq's default job options for both (same Redis work per job).
  * Peak RSS is the kernel's high-water mark (VmHWM) of the worker process. kq's worker runs as a user
- * runs it: the whole `kq worker` process, default logging (`info`, two lines per job) to /dev/null, crash
- * recovery on (its once-a-second orphan scan included).
+ * runs it: the whole `kq worker` process, default logging (`info`: one line per short job, see
+ * docs/worker.md) to /dev/null, crash recovery on (its once-a-second orphan scan included).
  */
 import { kqJobOptions, spawnWorker, waitForWorkers, wallNow } from '../procs.mjs';
 

@@ -1,6 +1,10 @@
 /**
- * Bearer-token auth. Tokens are compared in constant time: both sides are hashed with SHA-256 (equal
- * lengths, so `timingSafeEqual` applies) and every configured token is checked, match or not.
+ * Bearer-token auth. Tokens are compared in constant time: the candidate is written into a buffer as long
+ * as the longest token (zero-padded, so `timingSafeEqual` applies to equal lengths) and compared with
+ * every configured token, match or not, lengths included. The SHA-256 of both sides this used before cost
+ * ~2 µs per request (a Hash object each), the largest piece of kq's own work per `POST /jobs`
+ * (docs/performance.md). A candidate longer than every token matches none (that says only that it is
+ * longer than the longest token).
  *
  * Browsers cannot send a header when a person opens `/ui` or `/docs`, so those two (and only those) also
  * accept `?token=<token>`: it is checked, swapped for an HttpOnly SameSite=Strict cookie, and the browser
@@ -48,11 +52,23 @@ function redirectTarget(url: URL): string {
     : '/ui';
 }
 
-function matchesAny(candidate: string, hashes: readonly Buffer[]): boolean {
-  const h = sha256(candidate);
-  let ok = false;
-  for (const t of hashes) ok = timingSafeEqual(h, t) || ok;
-  return ok;
+/** Constant-time comparison of a candidate against every token (see the top of this file). */
+function tokenMatcher(tokens: readonly string[]): (candidate: string) => boolean {
+  const size = Math.max(1, ...tokens.map((t) => Buffer.byteLength(t)));
+  const padded = tokens.map((t) => {
+    const b = Buffer.alloc(size);
+    return { bytes: b, length: b.write(t) };
+  });
+  const scratch = Buffer.alloc(size);
+  return (candidate) => {
+    const length = Buffer.byteLength(candidate);
+    if (length > size) return false;
+    scratch.fill(0);
+    scratch.write(candidate);
+    let ok = false;
+    for (const t of padded) ok = (timingSafeEqual(scratch, t.bytes) && length === t.length) || ok;
+    return ok;
+  };
 }
 
 /** Tokens from API_TOKENS (comma-separated) and API_TOKENS_FILE (one per line, `#` comments). */
@@ -100,33 +116,40 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
-export type AuthHook = (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined>;
+export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
 
-/** An `onRequest` hook enforcing `tokens` on every route but /healthz and /readyz. */
+/**
+ * An `onRequest` hook enforcing `tokens` on every route but /healthz and /readyz. Callback style and
+ * synchronous: no promise per request; a refused request is answered here and `done` is not called.
+ */
 export function createAuthHook(tokens: readonly string[]): AuthHook {
-  const tokenHashes = tokens.map(sha256);
+  const matchesAny = tokenMatcher(tokens);
   const cookieKeys = tokens.map(cookieKey);
-  return async (request, reply) => {
+  return (request, reply, done) => {
+    let answered: FastifyReply | undefined;
     try {
-      return await check(request, reply);
+      answered = check(request, reply);
     } catch (err) {
-      return sendError(request, reply, err);
+      sendError(request, reply, err);
+      return;
     }
+    if (!answered) done();
   };
-  async function check(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
-    const path = request.url.split('?')[0] ?? '/';
+  function check(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
+    const q = request.url.indexOf('?');
+    const path = q === -1 ? request.url : request.url.slice(0, q);
     if (PUBLIC_PATHS.has(path)) return undefined;
     const header = request.headers.authorization;
     if (header !== undefined) {
       const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (m && matchesAny(m[1] as string, tokenHashes)) return undefined;
+      if (m && matchesAny(m[1] as string)) return undefined;
       throw unauthorized('The bearer token is not valid.');
     }
     if (BROWSER_PATH.test(path)) {
       const query = request.query as Record<string, unknown> | undefined;
       const token = typeof query?.token === 'string' ? query.token : undefined;
       if (token !== undefined) {
-        if (!matchesAny(token, tokenHashes)) throw unauthorized('The token in ?token= is not valid.');
+        if (!matchesAny(token)) throw unauthorized('The token in ?token= is not valid.');
         const url = new URL(request.url, 'http://x');
         url.searchParams.delete('token');
         const secure = request.protocol === 'https' ? '; Secure' : '';

@@ -4,9 +4,11 @@
  * does not answer, the queue series are left out (never stale values) and `kq_redis_up` is 0.
  * HTTP metrics are labelled by route template, never by raw URL, to keep cardinality bounded.
  */
+
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { countAndObserve } from '../metrics/count-and-observe.js';
 import { COUNT_STATES, type QueueCounts } from '../queue/counts.js';
 import type { QueueReads } from '../queue/queue-reads.js';
 
@@ -78,22 +80,19 @@ export function createApiMetrics(o: { redis: Redis; reads: QueueReads }): ApiMet
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  // Called from app.ts's one onResponse hook. Label children are cached per (method, route, status):
-  // a bounded set, and the lookup is cheaper than prom-client checking the label object every request.
-  const children = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  // Called from app.ts's one onResponse hook. One recorder per (method, route, status), a bounded set:
+  // prom-client checks and hashes the labels on every call, the recorder does not (count-and-observe.ts).
+  const children = new Map<string, (seconds: number) => void>();
   const observe = (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const key = `${request.method} ${reply.statusCode} ${route}`;
-    let child = children.get(key);
-    if (!child) {
+    let record = children.get(key);
+    if (!record) {
       const labels = { method: request.method, route, status: String(reply.statusCode) };
-      const counter = requests.labels(labels);
-      const histogram = duration.labels(labels);
-      child = { count: () => counter.inc(), time: (seconds) => histogram.observe(seconds) };
-      children.set(key, child);
+      record = countAndObserve(requests, duration, labels, labels);
+      children.set(key, record);
     }
-    child.count();
-    child.time(reply.elapsedTime / 1000);
+    record(reply.elapsedTime / 1000);
   };
   return { registry, observe, close: () => registry.clear() };
 }

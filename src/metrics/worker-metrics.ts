@@ -1,5 +1,6 @@
 /** The worker's Prometheus metrics, on a registry of its own (served by the health server). */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { countAndObserve } from './count-and-observe.js';
 
 export interface WorkerMetrics {
   registry: Registry;
@@ -98,12 +99,12 @@ export function createWorkerMetrics(runningJobs: RunningJobsSource): WorkerMetri
     jobCompleted(type, seconds) {
       let record = completedByType.get(type);
       if (!record) {
-        const count = m.completed.labels({ queue, type });
-        const time = m.duration.labels({ queue, type, outcome: 'completed' });
-        record = (s: number) => {
-          count.inc();
-          time.observe(s);
-        };
+        record = countAndObserve(
+          m.completed,
+          m.duration,
+          { queue, type },
+          { queue, type, outcome: 'completed' },
+        );
         completedByType.set(type, record);
       }
       record(seconds);

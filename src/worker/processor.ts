@@ -14,8 +14,9 @@
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import type { JobContext } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import type { Logger } from '../log.js';
+import { isoTimeOf, type Logger } from '../log.js';
 import { CANCELLED_REASON } from '../queue/cancel.js';
+import { createStartLog, type StartedJob } from './start-log.js';
 
 class AbortReason extends Error {}
 /** The shutdown deadline passed: hand the job back. */
@@ -25,8 +26,8 @@ export class Cancelled extends AbortReason {}
 /** The job type's `timeoutMs` passed. */
 export class TimedOut extends AbortReason {}
 
-interface RunningJob {
-  job: Job;
+interface RunningJob extends StartedJob {
+  readonly job: Job;
   /** Settles the handler's race at once and fires its signal; the first reason wins, as with `abort()`. */
   abort(reason: AbortReason): void;
 }
@@ -53,6 +54,8 @@ export interface ProcessorOptions {
   wasCancelled?: (jobId: string) => boolean;
   /** Reads the recorded cancel request of a job that was started before (its worker may have died). */
   isCancelRequested?: (jobId: string) => Promise<boolean>;
+  /** A job still running this long gets its `job.started` line (src/worker/start-log.ts). @default 1000 */
+  logStartAfterMs?: number;
 }
 
 export interface KqProcessor {
@@ -66,36 +69,85 @@ export interface KqProcessor {
 }
 
 /**
+ * One running job: what `running` holds, what the start-log ticker reads, and the job's abort state.
+ * Its methods replace the closures a run needed before (abort, signal, child logger): fewer allocations
+ * per job on the hot path (docs/performance.md). The AbortController and the child logger are made only
+ * when a handler asks for them.
+ */
+class Run implements RunningJob {
+  readonly id: string;
+  readonly type: string;
+  readonly attempt: number;
+  readonly startedAt: number;
+  startLogged = false;
+  reason: AbortReason | undefined = undefined;
+  /** Set while an async handler runs: settling the race early on abort. */
+  work: Promise<unknown> | undefined = undefined;
+  rejectRace: ((why: AbortReason) => void) | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+  #log: Logger | undefined = undefined;
+  constructor(
+    readonly job: Job,
+    readonly opts: ProcessorOptions,
+  ) {
+    this.id = job.id as string;
+    this.type = job.name;
+    this.attempt = job.attemptsMade + 1;
+    this.startedAt = job.processedOn ?? Date.now();
+  }
+  abort(why: AbortReason): void {
+    if (this.reason) return;
+    this.reason = why;
+    this.#controller?.abort(why);
+    if (this.rejectRace && this.work) settleAfterGrace(this.work, this.rejectRace, why, this.job, this.opts);
+  }
+  signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.reason) this.#controller.abort(this.reason);
+    }
+    return this.#controller.signal;
+  }
+  log(): Logger {
+    this.#log ??= this.opts.log.child({ jobId: this.id, type: this.type, attempt: this.attempt });
+    return this.#log;
+  }
+}
+
+/**
  * What a handler receives. A class rather than an object literal: V8 pretenures a literal's allocation
  * site when its objects tend to survive a young-generation GC (50 jobs in flight at each one), after which
  * every job's context was allocated in the old generation and a busy worker's heap kept growing between
- * full GCs (peak RSS, docs/performance.md). `signal` and `log` are made only when read.
+ * full GCs (peak RSS, docs/performance.md). `signal`, `log` and `progress` are made only when read (a
+ * getter, so a destructured `progress` still works).
  */
 class HandlerContext implements JobContext<unknown> {
-  readonly type: string;
-  /** An own property, so that a destructured `progress` keeps working. */
-  readonly progress: (value: number | Record<string, unknown>) => Promise<void>;
-  readonly #makeSignal: () => AbortSignal;
-  readonly #makeLog: () => Logger;
+  readonly #run: Run;
   constructor(
     readonly data: unknown,
-    readonly id: string,
-    job: Job,
+    run: Run,
     readonly queue: string,
-    readonly attempt: number,
-    makeSignal: () => AbortSignal,
-    makeLog: () => Logger,
   ) {
-    this.type = job.name;
-    this.progress = (value) => job.updateProgress(value);
-    this.#makeSignal = makeSignal;
-    this.#makeLog = makeLog;
+    this.#run = run;
+  }
+  get id(): string {
+    return this.#run.id;
+  }
+  get type(): string {
+    return this.#run.type;
+  }
+  get attempt(): number {
+    return this.#run.attempt;
+  }
+  get progress(): (value: number | Record<string, unknown>) => Promise<void> {
+    const job = this.#run.job;
+    return (value) => job.updateProgress(value);
   }
   get signal(): AbortSignal {
-    return this.#makeSignal();
+    return this.#run.signal();
   }
   get log(): Logger {
-    return this.#makeLog();
+    return this.#run.log();
   }
 }
 
@@ -141,6 +193,7 @@ function asError(err: unknown): Error {
 /** @example const p = createProcessor({ jobs, queue: 'jobs', log, maxJobs: 0 }); new Worker('jobs', p.process, opts) */
 export function createProcessor(opts: ProcessorOptions): KqProcessor {
   const running = new Map<string, RunningJob>();
+  const startLog = createStartLog(opts.log, running, opts.logStartAfterMs);
   let started = 0;
   const handBack =
     opts.handBack ??
@@ -182,71 +235,42 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       if (requested) throw new UnrecoverableError(CANCELLED_REASON);
     }
 
-    // Per job, only what every job needs: the AbortController and the job's child logger cost more than
-    // a no-op handler itself (profiled: docs/performance.md), so both are made when the handler asks.
-    let reason: AbortReason | undefined;
-    let controller: AbortController | undefined;
-    let rejectRace: ((why: AbortReason) => void) | undefined;
-    let work: Promise<unknown> | undefined;
-    let jobLog: Logger | undefined;
-    const attempt = job.attemptsMade + 1;
-    const childLog = () => {
-      jobLog ??= opts.log.child({ jobId: id, type: job.name, attempt });
-      return jobLog;
-    };
-    const abort = (why: AbortReason) => {
-      if (reason) return;
-      reason = why;
-      controller?.abort(why);
-      if (rejectRace && work) settleAfterGrace(work, rejectRace, why, job, opts);
-    };
-    running.set(id, { job, abort });
+    // Per job, only what every job needs (profiled: docs/performance.md): one Run and one context.
+    const run = new Run(job, opts);
+    running.set(id, run);
     opts.onStart?.(job, token);
-    opts.log.info({ jobId: id, type: job.name, attempt, event: 'job.started' }, 'job started');
-    if (opts.wasCancelled?.(id)) abort(new Cancelled('cancelled before start'));
+    startLog.started(run);
+    if (opts.wasCancelled?.(id)) run.abort(new Cancelled('cancelled before start'));
     const timeoutMs = def.options.timeoutMs;
     const timer =
       timeoutMs > 0
-        ? setTimeout(() => abort(new TimedOut(`timed out after ${timeoutMs} ms`)), timeoutMs)
+        ? setTimeout(() => run.abort(new TimedOut(`timed out after ${timeoutMs} ms`)), timeoutMs)
         : undefined;
     try {
-      if (reason) throw reason;
-      const result = def.handler(
-        new HandlerContext(
-          parsed.data,
-          id,
-          job,
-          opts.queue,
-          attempt,
-          () => {
-            if (!controller) {
-              controller = new AbortController();
-              if (reason) controller.abort(reason);
-            }
-            return controller.signal;
-          },
-          childLog,
-        ),
-      );
+      if (run.reason) throw run.reason;
+      const result = def.handler(new HandlerContext(parsed.data, run, opts.queue));
       // A handler that returned a plain value has finished (nothing could abort it while it ran).
       if (!isThenable(result)) return result;
       const pending = Promise.resolve(result);
-      work = pending;
+      run.work = pending;
       // A handler that loses the race may reject later: that rejection must not become unhandled.
       pending.catch(() => undefined);
       // Settles with the handler, or at an abort (settleAfterGrace), whichever comes first.
       return await new Promise<unknown>((resolve, reject) => {
-        rejectRace = reject;
-        if (reason) settleAfterGrace(pending, reject, reason, job, opts);
+        run.rejectRace = reject;
+        if (run.reason) settleAfterGrace(pending, reject, run.reason, job, opts);
         pending.then(resolve, reject);
       });
     } catch (err) {
+      const reason = run.reason;
       if (reason instanceof HandBack) {
         await handBack(job, token);
-        childLog().warn(
-          { event: 'job.handed-back' },
-          'shutdown deadline passed: job handed back to the queue',
-        );
+        run
+          .log()
+          .warn(
+            { event: 'job.handed-back', startedAt: isoTimeOf(run.startedAt) },
+            'shutdown deadline passed: job handed back to the queue',
+          );
         opts.onHandBack?.(job);
         throw new WaitingError();
       }

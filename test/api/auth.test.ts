@@ -41,6 +41,31 @@ describe('auth', () => {
     await app.close();
   });
 
+  it('with tokens of different lengths, accepts each exactly: not a prefix, an extension or a padded one', async () => {
+    const t = useTestQueue();
+    const short = 'short-token-0123';
+    const long = `${'L'.repeat(60)}-long-token`;
+    const app = await testApp({ ...t, tokens: [long, short] });
+    const status = async (token: string) =>
+      (await app.inject({ method: 'GET', url: '/queues', headers: { authorization: `Bearer ${token}` } }))
+        .statusCode;
+    expect(await status(short)).toBe(200);
+    expect(await status(long)).toBe(200);
+    for (const wrong of [
+      short.slice(0, -1),
+      `${short}x`,
+      long.slice(0, -1),
+      `${long}x`,
+      long.slice(0, short.length),
+      `${long}${long}`,
+      'é'.repeat(short.length),
+      'x',
+    ]) {
+      expect(await status(wrong), JSON.stringify(wrong)).toBe(401);
+    }
+    await app.close();
+  });
+
   it('/ui?token= sets an HttpOnly SameSite=Strict cookie that opens /ui but not the API', async () => {
     const t = useTestQueue();
     const app = await testApp(t);

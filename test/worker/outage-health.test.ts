@@ -85,15 +85,43 @@ describe('worker: Redis outages, health, metrics and logs', () => {
     expect(typeof completed?.jobId).toBe('string');
     expect(typeof completed?.worker).toBe('string');
     expect(typeof completed?.durationMs).toBe('number');
-    for (const event of [
-      'worker.started',
-      'job.started',
-      'job.completed',
-      'worker.stopping',
-      'worker.stopped',
-    ]) {
+    // One line per short job: the end carries the start, so no separate `job.started` line is written.
+    expect(Date.parse(String(completed?.startedAt))).toBeLessThanOrEqual(Date.parse(String(completed?.time)));
+    for (const event of ['worker.started', 'job.completed', 'worker.stopping', 'worker.stopped']) {
       expect(w.logs.map((l) => l.event)).toContain(event);
     }
+    expect(w.logs.map((l) => l.event)).not.toContain('job.started');
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('with LOG_LEVEL=debug logs every start at once, at debug level', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t, { EXIT: '1', LOG_LEVEL: 'debug' });
+    const job = await t.bull.add('work', { ms: 5 });
+    await w.waitForExit();
+    const starts = w.logs.filter((l) => l.event === 'job.started');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ jobId: job.id, level: 'debug', attempt: 1 });
+    await cleanupRuns(t.redis, t.queue);
+  });
+
+  it('logs the start of a job still running after 1 s while it runs, with its real start time', async () => {
+    const t = useTestQueue();
+    const w = spawnWorker(t, { EXIT: '1' });
+    const job = await t.bull.add('work', { ms: 2500 });
+    const started = await w.waitForLog('job.started', (l) => l.event === 'job.started', 10_000);
+    // Logged while the job still runs, between 1 s and ~1.5 s after its real start.
+    expect(await t.bull.getJobState(job.id as string)).toBe('active');
+    const processedOn = (await t.bull.getJob(job.id as string))?.processedOn ?? 0;
+    expect(started).toMatchObject({ jobId: job.id, type: 'work', attempt: 1, level: 'info' });
+    expect(Date.parse(String(started.startedAt))).toBe(processedOn);
+    const lag = Date.parse(String(started.time)) - processedOn;
+    expect(lag).toBeGreaterThanOrEqual(1000);
+    expect(lag).toBeLessThan(1800);
+    expect((await w.waitForExit()).code).toBe(0);
+    const completed = w.logs.find((l) => l.event === 'job.completed');
+    expect(completed?.startedAt).toBe(started.startedAt);
+    expect(w.logs.filter((l) => l.event === 'job.started')).toHaveLength(1);
     await cleanupRuns(t.redis, t.queue);
   });
 

@@ -40,7 +40,10 @@ describe('worker: retries, timeouts, invalid payloads', () => {
     expect(failed?.failedReason).toBe('boom: handler failed');
     expect(failed?.attemptsMade).toBe(2);
     // The line follows Redis' answer to the worker, so it may trail the state read above.
-    await w.waitForLog('job.failed', (l) => l.event === 'job.failed' && l.jobId === bad.id);
+    const line = await w.waitForLog('job.failed', (l) => l.event === 'job.failed' && l.jobId === bad.id);
+    // A short job has no `job.started` line: its end says when it started.
+    expect(Date.parse(String(line.startedAt))).toBe(failed?.processedOn);
+    expect(typeof line.durationMs).toBe('number');
     expect(w.logs.some((l) => l.event === 'worker.unhandled-rejection')).toBe(true);
     expect(w.proc.exitCode).toBeNull();
     w.kill();
