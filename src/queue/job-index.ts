@@ -37,23 +37,35 @@ for i = 1, #KEYS do
 end
 return #KEYS`;
 
+/** The common batch (one queue, one TTL): SET KEYS[i] ARGV[1] EX ARGV[2], two arguments instead of 2n. */
+const UNIFORM_INDEX_SCRIPT = `
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
+end
+return #KEYS`;
+
 /**
  * Writes the index entries for `jobs` in one script call. EVAL, not EVALSHA: a NOSCRIPT retry would
  * send the entries after the jobs that follow on the connection, and a job must never be acknowledged
  * before its entry exists (Redis caches the compiled script; the text is ~150 bytes per batch).
+ * A batch whose jobs share queue and TTL (every producer batch with the same job options) sends those
+ * once: per job, the API then builds and writes only the key.
  */
 export function indexJobs(
   redis: Redis,
   prefix: string,
   jobs: readonly { id: string; queue: string; opts: JobsOptions }[],
 ): Promise<unknown> {
+  if (!jobs.length) return Promise.resolve(0);
   const base = registryKeys(prefix).jobQueue;
-  const keys: string[] = [];
-  const args: (string | number)[] = [];
-  for (const j of jobs) {
-    keys.push(`${base}${j.id}`);
-    args.push(j.queue, indexTtlSeconds(j.opts));
+  const keys = jobs.map((j) => `${base}${j.id}`);
+  const ttls = jobs.map((j) => indexTtlSeconds(j.opts));
+  const queue = jobs[0]?.queue;
+  const ttl = ttls[0];
+  if (jobs.every((j, i) => j.queue === queue && ttls[i] === ttl)) {
+    return redis.eval(UNIFORM_INDEX_SCRIPT, keys.length, ...keys, queue as string, ttl as number);
   }
+  const args = jobs.flatMap((j, i) => [j.queue, ttls[i] as number]);
   return redis.eval(INDEX_SCRIPT, keys.length, ...keys, ...args);
 }
 

@@ -57,14 +57,26 @@ export interface Producer {
 /** Jobs per pipeline at most; a larger backlog of concurrent adds goes out in several. */
 const MAX_BATCH = 500;
 
+/**
+ * One caller's jobs (one for `add`, all of a batch for `addMany`): its jobs are answered into it and it
+ * settles once, when the last one is, so a batch of n costs one promise, not n.
+ */
+interface Caller {
+  ids: string[];
+  /** Sparse: the error of each job that failed, by index. */
+  errors: unknown[] | undefined;
+  left: number;
+  done(c: Caller): void;
+}
+
 interface Pending {
   job: PreparedJob;
   id: string;
   /** Charged to the in-flight bound until Redis answers. */
   bytes: number;
   settled: boolean;
-  resolve(id: string): void;
-  reject(err: unknown): void;
+  caller: Caller;
+  index: number;
 }
 
 const idOf = (job: PreparedJob): string => {
@@ -72,6 +84,19 @@ const idOf = (job: PreparedJob): string => {
   if (typeof id !== 'string' || !id) throw new Error('producer: every job needs opts.jobId');
   return id;
 };
+
+/**
+ * One answer for a batch with failed jobs: all refused before sending -> that `not-sent`; a job's own
+ * error (not Redis') -> that error; otherwise `maybe-sent` naming every job of the batch.
+ */
+function batchError(jobs: readonly PreparedJob[], errors: unknown[]): unknown {
+  const failed = errors.filter(() => true);
+  if (failed.length === jobs.length && failed.every((e) => classifyRedisError(e) === 'not-sent'))
+    return failed[0];
+  const own = failed.find((e) => !classifyRedisError(e));
+  if (own !== undefined) return own;
+  return maybeSent('Redis failed while storing the batch', jobs.map(idOf));
+}
 
 /** @example const producer = createProducer({ queues, directory, guard, timeoutMs: 5000 }); await producer.add(job) */
 export function createProducer(o: ProducerOptions): Producer {
@@ -88,8 +113,13 @@ export function createProducer(o: ProducerOptions): Producer {
   const settle = (p: Pending, err: unknown, id?: string) => {
     if (p.settled) return;
     p.settled = true;
-    if (err === undefined) p.resolve(id as string);
-    else p.reject(err);
+    const c = p.caller;
+    if (err === undefined) c.ids[p.index] = id as string;
+    else {
+      c.errors ??= [];
+      c.errors[p.index] = err;
+    }
+    if (--c.left === 0) c.done(c);
   };
 
   /** Retries a failed pipeline's jobs one by one, so each caller gets its own truthful answer. */
@@ -205,21 +235,19 @@ export function createProducer(o: ProducerOptions): Producer {
     bytesInFlight += bytes;
   }
 
-  function enqueue(job: PreparedJob, bytes: number): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
-      const p: Pending = { job, id: idOf(job), bytes, settled: false, resolve, reject };
-      let list = waiting.get(job.queue);
-      if (!list) {
-        list = [];
-        waiting.set(job.queue, list);
-      }
-      list.push(p);
-      if (list.length >= MAX_BATCH) flushQueue(job.queue);
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
-    });
+  function enqueue(job: PreparedJob, bytes: number, caller: Caller, index: number): void {
+    const p: Pending = { job, id: idOf(job), bytes, settled: false, caller, index };
+    let list = waiting.get(job.queue);
+    if (!list) {
+      list = [];
+      waiting.set(job.queue, list);
+    }
+    list.push(p);
+    if (list.length >= MAX_BATCH) flushQueue(job.queue);
+    else if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
   }
 
   /** Admits queues and waits for a first connection, within the guard's deadline, when needed. */
@@ -235,23 +263,22 @@ export function createProducer(o: ProducerOptions): Producer {
       idOf(job);
       if (!o.directory.admitted(job.queue) || !o.guard.ready()) await prepare([job]);
       reserve(1, bytes);
-      return enqueue(job, bytes);
+      return new Promise<string>((resolve, reject) => {
+        const done = (c: Caller) => (c.errors ? reject(c.errors[0]) : resolve(c.ids[0] as string));
+        enqueue(job, bytes, { ids: [], errors: undefined, left: 1, done }, 0);
+      });
     },
     async addMany(jobs, bytes = 0) {
       for (const j of jobs) idOf(j);
       await prepare(jobs);
       reserve(jobs.length, bytes);
-      // Bytes are charged to the first job: the bound needs the total, not a split.
-      const results = await Promise.allSettled(jobs.map((j, i) => enqueue(j, i === 0 ? bytes : 0)));
-      const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
-      if (!failed.length) return results.map((r) => (r as PromiseFulfilledResult<string>).value);
-      const ids = jobs.map(idOf);
-      const allNotSent =
-        failed.length === jobs.length && failed.every((r) => classifyRedisError(r.reason) === 'not-sent');
-      if (allNotSent) throw failed[0]?.reason;
-      if (failed.some((r) => !classifyRedisError(r.reason)))
-        throw failed.find((r) => !classifyRedisError(r.reason))?.reason;
-      throw maybeSent('Redis failed while storing the batch', ids);
+      if (!jobs.length) return [];
+      return new Promise<string[]>((resolve, reject) => {
+        const done = (c: Caller) => (c.errors ? reject(batchError(jobs, c.errors)) : resolve(c.ids));
+        const caller: Caller = { ids: new Array(jobs.length), errors: undefined, left: jobs.length, done };
+        // Bytes are charged to the first job: the bound needs the total, not a split.
+        for (let i = 0; i < jobs.length; i++) enqueue(jobs[i] as PreparedJob, i === 0 ? bytes : 0, caller, i);
+      });
     },
     inFlight: () => ({ jobs: jobsInFlight, bytes: bytesInFlight }),
   };

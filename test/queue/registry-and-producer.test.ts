@@ -5,7 +5,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { RedisUnavailableError, ValidationError } from '../../src/errors.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { PreparedJob } from '../../src/queue/enqueue.js';
-import { findJobQueue } from '../../src/queue/job-index.js';
+import { findJobQueue, indexJobs, indexTtlSeconds } from '../../src/queue/job-index.js';
 import { registryKeys } from '../../src/queue/keys.js';
 import { createProducer } from '../../src/queue/producer.js';
 import { createQueueDirectory, discoverQueues, registerQueue } from '../../src/queue/queue-directory.js';
@@ -166,5 +166,71 @@ describe('producer', () => {
     expect(byBytes.details.stored).toBe(false);
     process.kill(server.pid as number, 'SIGCONT');
     await big;
+  });
+
+  it('a batch answers once, ids in order across queues; a job’s own error wins, a frozen Redis names all', async () => {
+    const server = await startRedisServer();
+    onTestFinished(() => server.stop());
+    const prefix = 'bull';
+    const ingest = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
+    const control = createRedis(server.url, { kind: 'fail-fast' });
+    const queues = createQueueRegistry(ingest, prefix);
+    onTestFinished(async () => {
+      await queues.close();
+      ingest.disconnect();
+      control.disconnect();
+    });
+    const guard = createRedisGuard([ingest, control], 400);
+    const directory = createQueueDirectory({ redis: control, prefix, pattern: /.*/ });
+    const producer = createProducer({ queues, directory, guard, timeoutMs: 400, maxInFlightJobs: 20 });
+    const mixed = Array.from({ length: 6 }, (_, i) => job(i % 3 ? 'a' : 'b', { i }));
+    expect(await producer.addMany(mixed, 100)).toEqual(mixed.map((j) => j.opts.jobId));
+    expect(await findJobQueue(control, prefix, mixed[0]?.opts.jobId as string, [])).toBe('b');
+    // One job BullMQ refuses: the others are stored one by one, the batch answers that job's error.
+    const bad = job('a');
+    bad.opts.priority = 3_000_000;
+    const withBad = [job('a'), bad, job('a')];
+    await expect(producer.addMany(withBad)).rejects.toThrow(/[Pp]riority/);
+    expect(await queues.get('a').getJob(withBad[2]?.opts.jobId as string)).toBeDefined();
+    expect(await queues.get('a').getJob(bad.opts.jobId as string)).toBeUndefined();
+    process.kill(server.pid as number, 'SIGSTOP');
+    onTestFinished(() => {
+      if (server.running) process.kill(server.pid as number, 'SIGCONT');
+    });
+    // Past its deadline on a frozen Redis: maybe-sent, naming every job of the batch.
+    const frozen = Array.from({ length: 15 }, () => job('a'));
+    const late = producer.addMany(frozen).catch((e: unknown) => e as RedisUnavailableError);
+    await new Promise((r) => setImmediate(r));
+    // Past the count bound: the whole batch is refused at once, nothing sent.
+    const refused = await producer
+      .addMany([job('a'), job('a'), job('a'), job('a'), job('a'), job('a')])
+      .catch((e: unknown) => e as RedisUnavailableError);
+    expect(refused).toMatchObject({ details: { stored: false } });
+    const answer = await late;
+    expect(answer).toBeInstanceOf(RedisUnavailableError);
+    expect(answer).toMatchObject({ details: { stored: 'unknown', jobIds: frozen.map((j) => j.opts.jobId) } });
+    process.kill(server.pid as number, 'SIGCONT');
+    await waitFor('in-flight drained', () => producer.inFlight().jobs === 0);
+  });
+});
+
+describe('job-id index', () => {
+  const entry = (j: PreparedJob) => ({ id: j.opts.jobId as string, queue: j.queue, opts: j.opts });
+
+  it('a batch on one queue and one TTL, and a mixed one, each entry with its queue and TTL', async () => {
+    const { prefix, redis } = usePrefix();
+    const key = (id: unknown) => `${registryKeys(prefix).jobQueue}${id}`;
+    const same = [job('a'), job('a'), job('a')];
+    await indexJobs(redis, prefix, same.map(entry));
+    for (const j of same) {
+      expect(await redis.get(key(j.opts.jobId))).toBe('a');
+      expect(await redis.ttl(key(j.opts.jobId))).toBe(indexTtlSeconds(j.opts));
+    }
+    const delayed = { ...job('b'), opts: { jobId: randomUUID(), delay: 86_400_000 } };
+    const mixed = [job('a'), delayed, job('c')];
+    await indexJobs(redis, prefix, mixed.map(entry));
+    expect(await Promise.all(mixed.map((j) => redis.get(key(j.opts.jobId))))).toEqual(['a', 'b', 'c']);
+    expect(await redis.ttl(key(delayed.opts.jobId))).toBe(indexTtlSeconds(delayed.opts));
+    expect(indexTtlSeconds(delayed.opts)).toBeGreaterThan(indexTtlSeconds(mixed[0]?.opts ?? {}));
   });
 });
