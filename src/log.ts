@@ -2,6 +2,7 @@
  * Structured logs: one JSON line per event on stdout, with `queue`, `worker` (hostname) and, for job
  * events, `jobId`, `type` and `durationMs`. Secrets never go in here: Redis URLs are redacted.
  */
+import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
@@ -11,7 +12,8 @@ export type { Logger };
 // Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
 // and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
 // tried and dropped: its lines trailed the events they report. Lines of one turn (of ~1 ms under load)
-// share one write(2): one write per line cost ~13 µs a job (docs/performance.md).
+// share one write(2): one write per line cost ~13 µs a job (docs/performance.md). The batch goes to fd 1
+// with `writeSync` (writeAll, below), not through pino's SonicBoom destination.
 let stdout: DestinationStream | undefined;
 
 let lastSecond = Number.NaN;
@@ -71,13 +73,40 @@ function censorNested(obj: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+const busyWait = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `text` to `fd` now, as SonicBoom's synchronous mode did, without its copies: a flush
+ * through it encoded the batch three times (byteLength, write, a Buffer of the rest) and allocated that
+ * Buffer, ~20-45 µs per ~9 KB flush in a busy worker against ~13-15 here (docs/performance.md). A reader
+ * that is slow (EAGAIN on a non-blocking pipe) is waited for, as before; one that went away (EPIPE) or
+ * any other error drops the batch: logs are dropped, work goes on.
+ */
+function writeAll(fd: number, text: string): void {
+  let buf: Buffer | undefined;
+  let at = 0;
+  for (;;) {
+    try {
+      if (buf === undefined) {
+        at = writeSync(fd, text);
+        if (at === Buffer.byteLength(text)) return;
+        buf = Buffer.from(text); // a partial write: go on from the byte it stopped at
+      } else at += writeSync(fd, buf, at);
+      if (at >= buf.length) return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      Atomics.wait(busyWait, 0, 0, 10);
+    }
+  }
+}
+
 /**
  * Collects the lines of one event-loop turn and writes them at its end, and on exit. Under load (the
  * last write less than 1 ms ago) the next write waits for a 1 ms timer instead: a busy API or worker ran
  * one `write(2)` per turn with only a line or two in each, ~3 µs per request line (docs/performance.md).
  * So lines trail their events by at most ~2 ms, and a busy process writes at most ~1,000 times a second.
  */
-function batchPerTurn(dest: DestinationStream): DestinationStream {
+function batchPerTurn(fd: number): DestinationStream {
   let pending = '';
   let scheduled = false;
   let lastWrite = Number.NEGATIVE_INFINITY;
@@ -87,7 +116,7 @@ function batchPerTurn(dest: DestinationStream): DestinationStream {
     const out = pending;
     pending = '';
     lastWrite = performance.now();
-    dest.write(out);
+    writeAll(fd, out);
   };
   process.on('exit', flush);
   return {
@@ -111,13 +140,9 @@ export function createLogger(
   level = process.env.LOG_LEVEL ?? 'info',
   dest?: DestinationStream,
 ): Logger {
-  if (!stdout && !dest) {
-    const dest = pino.destination({ dest: 1, sync: true });
-    // A reader that went away (EPIPE: a parent killed, a closed pipe) must not turn every log line into
-    // an error that keeps the process from shutting down: logs are dropped, work goes on.
-    (dest as unknown as NodeJS.EventEmitter).on('error', () => undefined);
-    stdout = batchPerTurn(dest);
-  }
+  // A reader that went away (EPIPE: a parent killed, a closed pipe) must not turn every log line into
+  // an error that keeps the process from shutting down: writeAll drops the lines, work goes on.
+  if (!stdout && !dest) stdout = batchPerTurn(1);
   const logger = pino(
     {
       level,
