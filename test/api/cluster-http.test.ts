@@ -6,11 +6,9 @@
  * (bull-board #1448 with a shared prefix); kq's per-queue hash tags keep every command in one slot.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { queueKeys } from '../../src/queue/keys.js';
 import { call, startApi, stopApi } from '../chaos/support/api-process.js';
-import { uniqueName } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
-import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { queuesOnDistinctShards, startRedisCluster } from '../helpers/redis-cluster.js';
 import { get, metricPath } from '../metrics-adapter/https-client.js';
 
 const HANDLERS = new URL('../fixtures/cluster-handlers.mjs', import.meta.url).pathname;
@@ -19,13 +17,7 @@ describe('HTTP reads across queues on a Redis Cluster', () => {
   it('API /queues and /metrics, the dashboard, and the metrics adapter', { timeout: 60_000 }, async () => {
     const cluster = await startRedisCluster(3);
     onTestFinished(() => cluster.close());
-    const byShard = new Map<number, string>();
-    for (let i = 0; i < 60 && byShard.size < 3; i++) {
-      const q = uniqueName('ch');
-      byShard.set(await cluster.nodeOf(queueKeys('bull', q, true).wait), q);
-    }
-    const names = [...byShard.values()];
-    expect(names).toHaveLength(3);
+    const names = await queuesOnDistinctShards(cluster, 3, 'ch');
     const env = { REDIS_URL: cluster.url, HANDLERS };
     const api = await startApi({ ...env, AUTH: 'none', UI_WRITE: '1' });
     const adapter = spawnKq(

@@ -7,8 +7,7 @@
 import { Redis } from 'ioredis';
 import { describe, inject, it } from 'vitest';
 import { queueKeys } from '../../src/queue/keys.js';
-import { uniqueName } from '../helpers/context.js';
-import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { queuesOnDistinctShards, startRedisCluster } from '../helpers/redis-cluster.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { type Answer, call, startApi, stopApi } from './support/api-process.js';
 import { clearLedger, completionStats, readLedger } from './support/ledger.js';
@@ -26,15 +25,7 @@ describe('chaos: Redis Cluster shard failover', () => {
     const cluster = await startRedisCluster(3, 1);
     const ledger = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
     // Two queues on different shards: the killed one, and one that must not notice.
-    const names: string[] = [];
-    const shardOf = new Map<string, number>();
-    while (names.length < 2) {
-      const q = uniqueName('chaos-cluster');
-      const port = await cluster.nodeOf(queueKeys('bull', q, true).wait);
-      if ([...shardOf.values()].includes(port)) continue;
-      shardOf.set(q, port);
-      names.push(q);
-    }
+    const names = await queuesOnDistinctShards(cluster, 2, 'chaos-cluster');
     const [hit, other] = names as [string, string];
     const env = { REDIS_URL: cluster.url, HANDLERS: CHAOS_HANDLERS, KQ_CHAOS_LEDGER_URL: inject('redisUrl') };
     const api = await startApi({ ...env, AUTH: 'none', REQUEST_TIMEOUT_MS: '2000' });
@@ -60,7 +51,8 @@ describe('chaos: Redis Cluster shard failover', () => {
       };
       const producers = Array.from({ length: CLIENTS }, (_, i) => producer(i));
       await sleep(WARM_MS);
-      const victim = cluster.nodes.find((n) => n.port === shardOf.get(hit));
+      const hitPort = await cluster.nodeOf(queueKeys('bull', hit, true).wait);
+      const victim = cluster.nodes.find((n) => n.port === hitPort);
       const faultAt = Date.now();
       process.kill(victim?.pid as number, 'SIGKILL');
       const promoted = await waitFor(

@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { type RedisProcess, spawnRedisServer } from '../../src/dev/redis-process.js';
+import { queueKeys } from '../../src/queue/keys.js';
+import { uniqueName } from './context.js';
 import { waitFor } from './wait.js';
 
 export interface RedisCluster {
@@ -94,4 +96,25 @@ export async function startRedisCluster(shards = 3, replicas = 0): Promise<Redis
     await close();
     throw err;
   }
+}
+
+/**
+ * `count` new queue names (`<stem>-<random>`), each on a different shard of `cluster`. A bounded search:
+ * hash tags spread names evenly, so 60 tries find three shards with near certainty.
+ * @example const [a, b, c] = await queuesOnDistinctShards(cluster, 3, 'ks');
+ */
+export async function queuesOnDistinctShards(
+  cluster: RedisCluster,
+  count: number,
+  stem: string,
+  prefix = 'bull',
+): Promise<string[]> {
+  const byShard = new Map<number, string>();
+  for (let i = 0; i < 60 && byShard.size < count; i++) {
+    const q = uniqueName(stem);
+    const port = await cluster.nodeOf(queueKeys(prefix, q, true).wait);
+    if (!byShard.has(port)) byShard.set(port, q);
+  }
+  if (byShard.size < count) throw new Error(`found queues on ${byShard.size} shards, wanted ${count}`);
+  return [...byShard.values()];
 }

@@ -6,10 +6,8 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { closeRedis, createRedis } from '../../src/queue/connection.js';
-import { queueKeys } from '../../src/queue/keys.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
-import { uniqueName } from '../helpers/context.js';
-import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { queuesOnDistinctShards, startRedisCluster } from '../helpers/redis-cluster.js';
 import { scalerClient, startScaler } from './scaler-fixture.js';
 
 describe('keda-scaler on a Redis Cluster', () => {
@@ -20,14 +18,7 @@ describe('keda-scaler on a Redis Cluster', () => {
     onTestFinished(() => closeRedis(redis));
     const queues = createQueueRegistry(redis, 'bull');
     onTestFinished(() => queues.close());
-    // Queues until three shards are covered (a bounded search: hash tags spread names evenly).
-    const byShard = new Map<number, string>();
-    for (let i = 0; i < 60 && byShard.size < 3; i++) {
-      const q = uniqueName('ks');
-      byShard.set(await cluster.nodeOf(queueKeys('bull', q, true).wait), q);
-    }
-    const names = [...byShard.values()];
-    expect(names.length).toBe(3);
+    const names = await queuesOnDistinctShards(cluster, 3, 'ks');
     // Each queue exists (its meta key) before the scaler reads it; no job yet.
     for (const q of names) await queues.get(q).waitUntilReady();
     for (const q of names)

@@ -34,6 +34,23 @@ const job = (queue: string, data: unknown = {}): PreparedJob => ({
   opts: { jobId: randomUUID(), removeOnComplete: { age: 3600 } },
 });
 
+/** A private redis-server (the tests freeze it) with the producer's connections, closed after the test. */
+async function privateRedisForProducer() {
+  const server = await startRedisServer();
+  onTestFinished(() => server.stop());
+  const prefix = 'bull';
+  const ingest = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
+  const control = createRedis(server.url, { kind: 'fail-fast' });
+  const queues = createQueueRegistry(ingest, prefix);
+  onTestFinished(async () => {
+    await queues.close();
+    ingest.disconnect();
+    control.disconnect();
+  });
+  const guard = createRedisGuard([ingest, control], 400);
+  return { server, prefix, ingest, control, queues, guard };
+}
+
 describe('queue registry', () => {
   it('admits declared queues, refuses names outside the pattern, and bounds creation atomically', async () => {
     const { prefix, redis } = usePrefix();
@@ -106,18 +123,7 @@ describe('producer', () => {
   });
 
   it('under a frozen Redis: bounded in count and bytes, not-sent past the bound, maybe-sent with the id', async () => {
-    const server = await startRedisServer();
-    onTestFinished(() => server.stop());
-    const prefix = 'bull';
-    const ingest = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
-    const control = createRedis(server.url, { kind: 'fail-fast' });
-    const queues = createQueueRegistry(ingest, prefix);
-    onTestFinished(async () => {
-      await queues.close();
-      ingest.disconnect();
-      control.disconnect();
-    });
-    const guard = createRedisGuard([ingest, control], 400);
+    const { server, prefix, control, queues, guard } = await privateRedisForProducer();
     const directory = createQueueDirectory({ redis: control, prefix, declared: ['jobs'] });
     const producer = createProducer({
       queues,
@@ -169,18 +175,7 @@ describe('producer', () => {
   });
 
   it('a batch answers once, ids in order across queues; a job’s own error wins, a frozen Redis names all', async () => {
-    const server = await startRedisServer();
-    onTestFinished(() => server.stop());
-    const prefix = 'bull';
-    const ingest = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
-    const control = createRedis(server.url, { kind: 'fail-fast' });
-    const queues = createQueueRegistry(ingest, prefix);
-    onTestFinished(async () => {
-      await queues.close();
-      ingest.disconnect();
-      control.disconnect();
-    });
-    const guard = createRedisGuard([ingest, control], 400);
+    const { server, prefix, control, queues, guard } = await privateRedisForProducer();
     const directory = createQueueDirectory({ redis: control, prefix, pattern: /.*/ });
     const producer = createProducer({ queues, directory, guard, timeoutMs: 400, maxInFlightJobs: 20 });
     const mixed = Array.from({ length: 6 }, (_, i) => job(i % 3 ? 'a' : 'b', { i }));
