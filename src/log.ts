@@ -11,7 +11,7 @@ export type { Logger };
 // One destination per process, so loggers sharing stdout (`kq dev`) never interleave partial lines.
 // Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
 // and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
-// tried and dropped: its lines trailed the events they report. Lines of one turn (of ~1 ms under load)
+// tried and dropped: its lines trailed the events they report. Lines of one turn (of ~10 ms under load)
 // share one write(2): one write per line cost ~13 µs a job (docs/performance.md). The batch goes to fd 1
 // with `writeSync` (writeAll, below), not through pino's SonicBoom destination.
 let stdout: DestinationStream | undefined;
@@ -100,11 +100,20 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
+/** Under load, lines wait up to this long to share one write(2) (see batchPerTurn). */
+const LOG_BATCH_MS = 10;
+/** A batch this long (UTF-16 units, ~64 KB of ASCII) is written at once, whatever the timer says. */
+const LOG_BATCH_MAX = 64 * 1024;
+
 /**
  * Collects the lines of one event-loop turn and writes them at its end, and on exit. Under load (the
- * last write less than 1 ms ago) the next write waits for a 1 ms timer instead: a busy API or worker ran
- * one `write(2)` per turn with only a line or two in each, ~3 µs per request line (docs/performance.md).
- * So lines trail their events by at most ~2 ms, and a busy process writes at most ~1,000 times a second.
+ * last write less than `LOG_BATCH_MS` ago) the next write waits for a `LOG_BATCH_MS` timer instead, or
+ * until `LOG_BATCH_MAX` is pending. Why: each write is a timer, a flush and a `write(2)` whose cost in a
+ * busy process is mostly per write, not per byte. With one write per turn a busy API or worker wrote a
+ * line or two at a time (~3 µs per request line); with a 1 ms window ~1,000 times a second, which still
+ * cost a no-op worker ~5 % of its CPU against a 10 ms window (docs/performance.md, 2026-11-30 second
+ * session). So lines trail their events by at most ~10 ms under load, and at once (the end of the turn)
+ * in a quiet process; a busy process writes at most ~100 times a second.
  */
 function batchPerTurn(fd: number): DestinationStream {
   let pending = '';
@@ -122,9 +131,10 @@ function batchPerTurn(fd: number): DestinationStream {
   return {
     write(line: string) {
       pending += line;
-      if (!scheduled) {
+      if (pending.length >= LOG_BATCH_MAX) flush();
+      else if (!scheduled) {
         scheduled = true;
-        if (performance.now() - lastWrite < 1) setTimeout(flush, 1);
+        if (performance.now() - lastWrite < LOG_BATCH_MS) setTimeout(flush, LOG_BATCH_MS);
         else setImmediate(flush);
       }
     },
