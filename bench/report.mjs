@@ -1,7 +1,12 @@
 /** Turns per-variant summaries into table rows (figure vs baseline vs target) and the Markdown table. */
-import { round } from './stats.mjs';
+import { round, summarize } from './stats.mjs';
 
-/** One row: the kq figure, its baseline, their ratio and whether the target is met (medians, or means). */
+/**
+ * One row: the kq figure, its baseline, their ratio and whether the target is met. `stat`: 'median'
+ * (the default: the ratio of the medians), 'mean', or 'paired': the median of the per-run ratios
+ * (run i of kq against run i of the baseline, which ran next to it), with their min-max. Paired ratios
+ * cancel drift that hits both variants of a round alike; on a noisy machine they are the better estimate.
+ */
 export function judge(row, summaries) {
   const stat = row.stat ?? 'median';
   const pick = (variant) => {
@@ -15,15 +20,26 @@ export function judge(row, summaries) {
   };
   const kq = pick(row.variant ?? 'kq');
   const baseline = pick(row.baseline ?? 'bullmq');
-  const ratio = kq && baseline?.value ? kq.value / baseline.value : null;
-  const met = row.met && kq && Number.isFinite(kq.value) ? row.met(kq.value, baseline?.value) : null;
+  let ratio = kq && baseline?.value ? kq.value / baseline.value : null;
+  let ratioRange;
+  if (stat === 'paired' && kq && baseline) {
+    const paired = summarize(kq.runs.map((k, i) => k / baseline.runs[i]));
+    ratio = paired.median;
+    ratioRange = paired.median === null ? undefined : [round(paired.min, 3), round(paired.max, 3)];
+  }
+  const usable = ratio !== null && Number.isFinite(ratio);
+  const met =
+    row.met && kq && Number.isFinite(kq.value)
+      ? row.met(kq.value, baseline?.value, usable ? ratio : null)
+      : null;
   return {
     scenario: row.scenario,
     stat,
     kq,
     baseline,
     baselineName: row.baselineName,
-    ratio: ratio === null || !Number.isFinite(ratio) ? null : round(ratio, 3),
+    ratio: usable ? round(ratio, 3) : null,
+    ...(ratioRange ? { ratioRange } : {}),
     target: row.target,
     met,
   };
@@ -48,10 +64,15 @@ export function formatTable(results) {
   ];
   for (const r of results.rows) {
     const met = r.met === null ? '-' : r.met ? 'yes' : '**no**';
+    const ratio = r.ratioRange ? `${r.ratio} (${r.ratioRange.join('-')}), paired` : (r.ratio ?? '-');
     lines.push(
-      `| ${r.scenario} | ${cell(r.kq, r.stat)} | ${cell(r.baseline, r.stat)} ${r.baselineName ? `(${r.baselineName})` : ''} | ${r.ratio ?? '-'} | ${r.target} | ${met} |`,
+      `| ${r.scenario} | ${cell(r.kq, r.stat)} | ${cell(r.baseline, r.stat)} ${r.baselineName ? `(${r.baselineName})` : ''} | ${ratio} | ${r.target} | ${met} |`,
     );
   }
-  lines.push('', 'Figures are medians over the runs (min-max in brackets); "share" rows are means.', '');
+  lines.push(
+    '',
+    'Figures are medians over the runs (min-max in brackets); "share" rows are means; a "paired" ratio is the median of the per-run ratios (run i against the baseline run next to it), with their min-max.',
+    '',
+  );
   return lines.join('\n');
 }
