@@ -26,6 +26,7 @@ const runs = Number(runsArg ?? (quick ? 1 : 3));
 
 const scenarioFiles = [
   'processing',
+  'processing-side-by-side',
   'processing-manifests',
   'dispatch-latency',
   'cold-start',

@@ -26,7 +26,7 @@ async function manifestNodeOptions() {
   }
 }
 
-async function fillBacklog(queue, n) {
+export async function fillBacklog(queue, n) {
   const opts = await kqJobOptions();
   for (let done = 0; done < n; done += 1000) {
     const size = Math.min(1000, n - done);
