@@ -110,9 +110,9 @@ const LOG_BATCH_MAX = 64 * 1024;
  * last write less than `LOG_BATCH_MS` ago) the next write waits for a `LOG_BATCH_MS` timer instead, or
  * until `LOG_BATCH_MAX` is pending. Why: each write is a timer, a flush and a `write(2)` whose cost in a
  * busy process is mostly per write, not per byte. With one write per turn a busy API or worker wrote a
- * line or two at a time (~3 µs per request line); with a 1 ms window ~1,000 times a second, which still
- * cost a no-op worker ~5 % of its CPU against a 10 ms window (docs/performance.md, 2026-11-30 second
- * session). So lines trail their events by at most ~10 ms under load, and at once (the end of the turn)
+ * line or two at a time (~3 µs per request line); with a 1 ms window ~1,000 times a second, which cost a
+ * no-op worker ~1 % more CPU than a 10 ms window, measured side by side (docs/performance.md, 2026-11-30
+ * second session). So lines trail their events by at most ~10 ms under load, and at once (the end of the turn)
  * in a quiet process; a busy process writes at most ~100 times a second.
  */
 function batchPerTurn(fd: number): DestinationStream {
