@@ -7,10 +7,8 @@
  * worker is measured running alone. Throughput is not judged here (they share the cores); the
  * processing scenario measures it.
  */
-import { spawnWorker, waitForWorkers } from '../procs.mjs';
-import { backlog, fillBacklog } from './processing.mjs';
+import { backlog, workerOnBacklog } from './processing.mjs';
 
-const CONCURRENCY = 50;
 const WORKERS = [
   { key: 'kq', kind: 'kq' },
   { key: 'bullmq', kind: 'bullmq' },
@@ -23,18 +21,8 @@ async function run(ctx) {
   try {
     for (const w of WORKERS) {
       const name = ctx.queueName('side-by-side', w.key);
-      const queue = ctx.queue(name);
-      await queue.pause();
-      await fillBacklog(queue, n);
-      const env = {
-        REDIS_URL: ctx.redisUrl,
-        QUEUE: name,
-        KQ_PREFIX: ctx.prefix,
-        CONCURRENCY: String(CONCURRENCY),
-      };
-      const proc = spawnWorker(w.kind, env);
-      started.push({ ...w, name, queue, proc });
-      await waitForWorkers(queue, 1, 20_000, proc);
+      const { queue, worker } = await workerOnBacklog(ctx, name, w.kind);
+      started.push({ ...w, name, queue, proc: worker });
     }
     await new Promise((r) => setTimeout(r, ctx.quick ? 300 : 1000));
     for (const s of started) s.cpu0 = s.proc.cpuMs();

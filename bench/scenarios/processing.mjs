@@ -26,7 +26,7 @@ async function manifestNodeOptions() {
   }
 }
 
-export async function fillBacklog(queue, n) {
+async function fillBacklog(queue, n) {
   const opts = await kqJobOptions();
   for (let done = 0; done < n; done += 1000) {
     const size = Math.min(1000, n - done);
@@ -37,22 +37,34 @@ export async function fillBacklog(queue, n) {
 /** The backlog of one run. */
 export const backlog = (ctx) => (ctx.quick ? 3000 : 40_000);
 
-export async function run(ctx, variant) {
-  const n = backlog(ctx);
-  const name = ctx.queueName('processing', variant);
+/** A paused queue holding the backlog, and a worker of `kind` spawned on it and connected. */
+export async function workerOnBacklog(ctx, name, kind, extraEnv = {}) {
   const queue = ctx.queue(name);
   await queue.pause();
-  await fillBacklog(queue, n);
-  const env = {
+  await fillBacklog(queue, backlog(ctx));
+  const worker = spawnWorker(kind, {
     REDIS_URL: ctx.redisUrl,
     QUEUE: name,
     KQ_PREFIX: ctx.prefix,
     CONCURRENCY: String(CONCURRENCY),
-  };
-  if (variant === 'kq-manifests') env.NODE_OPTIONS = await manifestNodeOptions();
-  const worker = spawnWorker(variant.startsWith('bullmq') ? 'bullmq' : 'kq', env);
+    ...extraEnv,
+  });
   try {
     await waitForWorkers(queue, 1, 20_000, worker);
+  } catch (err) {
+    await worker.stop();
+    throw err;
+  }
+  return { queue, worker };
+}
+
+export async function run(ctx, variant) {
+  const n = backlog(ctx);
+  const name = ctx.queueName('processing', variant);
+  const extraEnv = variant === 'kq-manifests' ? { NODE_OPTIONS: await manifestNodeOptions() } : {};
+  const kind = variant.startsWith('bullmq') ? 'bullmq' : 'kq';
+  const { queue, worker } = await workerOnBacklog(ctx, name, kind, extraEnv);
+  try {
     await new Promise((r) => setTimeout(r, ctx.quick ? 300 : 1000));
     const idle = worker.memory();
     const cpu0 = worker.cpuMs();
