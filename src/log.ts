@@ -9,10 +9,10 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 export type { Logger };
 
 // One destination per process, so loggers sharing stdout (`kq dev`) never interleave partial lines.
-// Synchronous writes, so a line is out as soon as the turn of the event loop that logged it ends (tests
-// and operators read "job failed" right after seeing it failed in Redis); an asynchronous destination was
-// tried and dropped: its lines trailed the events they report. Lines of one turn (of ~10 ms under load)
-// share one write(2): one write per line cost ~13 µs a job (docs/performance.md). The batch goes to fd 1
+// Synchronous writes, so in a quiet process a line is out as soon as the turn of the event loop that
+// logged it ends, and under load within ~10 ms (a bound the code sets, not the scheduler); an
+// asynchronous destination was tried and dropped: its lines trailed the events they report. Lines of one
+// turn (of ~10 ms under load) share one write(2): one write per line cost ~13 µs a job (docs/performance.md). The batch goes to fd 1
 // with `writeSync` (writeAll, below), not through pino's SonicBoom destination.
 let stdout: DestinationStream | undefined;
 
