@@ -8,12 +8,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/context.js';
-import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
-import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { get } from '../metrics-adapter/https-client.js';
-import { call, startApi, stopApi } from './support/api-process.js';
-import { CHAOS_HANDLERS } from './support/worker-pool.js';
+import { call } from './support/api-process.js';
+import { startKqFleet } from './support/kq-fleet.js';
 
 const BOUND_MS = 3000;
 
@@ -23,27 +22,16 @@ describe('liveness fails when Redis has been unusable longer than REDIS_LIVENESS
   }, async () => {
     const redis = await startRedisServer();
     const env = { REDIS_URL: redis.url, REDIS_LIVENESS_TIMEOUT_MS: String(BOUND_MS) };
-    const workerPort = await freePort();
-    const worker = spawnKq(['worker'], {
-      ...env,
-      QUEUE: uniqueName('liveness'),
-      HANDLERS: CHAOS_HANDLERS,
-      HEALTH_PORT: String(workerPort),
-    });
-    const scaler = spawnKq(['keda-scaler'], { ...env, SCALER_PORT: '0', HEALTH_PORT: '0' });
-    const adapter = spawnKq(
-      ['metrics-adapter', '--secure-port=0', '--bind-address=127.0.0.1', '--insecure-no-client-auth'],
+    const fleet = await startKqFleet({
       env,
-    );
-    const api = await startApi({ ...env, AUTH: 'none' });
-    const others: KqProcess[] = [worker, scaler, adapter];
+      queue: uniqueName('liveness'),
+      adapterArgs: ['--insecure-no-client-auth'],
+    }).catch(async (err) => {
+      await redis.remove();
+      throw err;
+    });
+    const { api, workerPort, scalerHealthPort: scalerHealth, adapterPort } = fleet;
     try {
-      await worker.waitForLog('started', (l) => l.event === 'worker.started', 30_000);
-      const scalerHealth = (await scaler.waitForLog('listening', (l) => l.event === 'keda-scaler.listening'))
-        .healthPort as number;
-      const adapterPort = (
-        await adapter.waitForLog('listening', (l) => l.event === 'metrics-adapter.listening')
-      ).port as number;
       const http = (base: string, path: string) => async () =>
         (await call(base, 'GET', path, { timeoutMs: 3000 })).status;
       const probes = {
@@ -97,13 +85,9 @@ describe('liveness fails when Redis has been unusable longer than REDIS_LIVENESS
         'readyz 200 again',
         async () => (await call(api.base, 'GET', '/readyz', { timeoutMs: 3000 })).status === 200,
       );
-      for (const p of [...others, api.proc]) expect(p.proc.exitCode).toBeNull();
+      for (const p of fleet.all) expect(p.proc.exitCode).toBeNull();
     } finally {
-      await stopApi(api);
-      for (const p of others) {
-        p.kill('SIGTERM');
-        await p.waitForExit(10_000).catch(() => p.kill('SIGKILL'));
-      }
+      await fleet.stop();
       await redis.remove();
     }
   });

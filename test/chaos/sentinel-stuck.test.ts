@@ -17,15 +17,14 @@
 import { credentials } from '@grpc/grpc-js';
 import { describe, inject, it } from 'vitest';
 import { uniqueName } from '../helpers/context.js';
-import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
 import { startSentinelSet } from '../helpers/redis-sentinel.js';
-import { freePort } from '../helpers/redis-server.js';
 import { startSlowProxy } from '../helpers/slow-proxy.js';
 import { sleep } from '../helpers/wait.js';
 import { scalerClient } from '../keda-scaler/scaler-fixture.js';
-import { testPki } from '../metrics-adapter/certs.js';
+import { adapterTlsArgs, asAggregator, testPki } from '../metrics-adapter/certs.js';
 import { get, metricPath } from '../metrics-adapter/https-client.js';
-import { call, startApi, stopApi } from './support/api-process.js';
+import { call } from './support/api-process.js';
+import { startKqFleet } from './support/kq-fleet.js';
 import { FULL, report, size } from './support/scenario-report.js';
 import { CHAOS_HANDLERS, isAlive } from './support/worker-pool.js';
 
@@ -37,12 +36,7 @@ const CASES = FULL
     ]
   : [{ via: 'slow Sentinel link', kills: 1 }];
 const pki = testPki();
-const HPA = {
-  ca: pki.servingCa.cert,
-  client: pki.frontProxy,
-  headers: { 'X-Remote-User': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' },
-  timeoutMs: 3000,
-};
+const HPA = asAggregator(pki, 3000);
 
 type Who =
   | 'api 202'
@@ -59,33 +53,20 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
     const proxy = await startSlowProxy(set.sentinelPorts[0] as number, 150);
     const url = c.via === 'direct' ? set.url : `redis+sentinel://127.0.0.1:${proxy.port}/${set.masterName}`;
     const queue = uniqueName('chaos-stuck');
-    const env = { REDIS_URL: url, KQ_CHAOS_LEDGER_URL: inject('redisUrl'), HANDLERS: CHAOS_HANDLERS };
-    const procs: KqProcess[] = [];
-    const api = await startApi({ ...env, AUTH: 'none', REQUEST_TIMEOUT_MS: '2000' });
-    const workerHealth = await freePort();
-    const worker = spawnKq(['worker'], { ...env, QUEUE: queue, HEALTH_PORT: String(workerHealth) });
-    const scaler = spawnKq(['keda-scaler'], { REDIS_URL: url, SCALER_PORT: '0', HEALTH_PORT: '0' });
-    const adapter = spawnKq(
-      [
-        'metrics-adapter',
-        '--secure-port=0',
-        '--bind-address=127.0.0.1',
-        `--tls-cert-file=${pki.files.serverCert}`,
-        `--tls-private-key-file=${pki.files.serverKey}`,
-        `--requestheader-client-ca-file=${pki.files.requestheaderCa}`,
-      ],
-      { REDIS_URL: url },
-    );
-    procs.push(api.proc, worker, scaler, adapter);
+    const fleet = await startKqFleet({
+      env: { REDIS_URL: url, KQ_CHAOS_LEDGER_URL: inject('redisUrl'), HANDLERS: CHAOS_HANDLERS },
+      queue,
+      adapterArgs: adapterTlsArgs(pki),
+      apiEnv: { REQUEST_TIMEOUT_MS: '2000' },
+    }).catch(async (err) => {
+      await proxy.close();
+      await set.close();
+      throw err;
+    });
+    const { api, workerPort: workerHealth, scalerPort, adapterPort } = fleet;
     const rounds: Partial<Record<Who, number>>[] = [];
     const promoted: number[] = [];
     try {
-      await worker.waitForLog('started', (l) => l.event === 'worker.started', 30_000);
-      const scalerPort = (await scaler.waitForLog('listening', (l) => l.event === 'keda-scaler.listening'))
-        .port as number;
-      const adapterPort = (
-        await adapter.waitForLog('listening', (l) => l.event === 'metrics-adapter.listening')
-      ).port as number;
       const grpc = scalerClient(`127.0.0.1:${scalerPort}`, credentials.createInsecure());
       // One probe per piece of work; each resolves true once that process did it.
       let submitted: string | undefined;
@@ -154,7 +135,7 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
       const line = (r: Partial<Record<Who, number>>) =>
         whos.map((w) => `${w} ${r[w] === undefined ? 'NEVER' : `${r[w]} ms`}`).join(', ');
       const worst = (w: Who) => Math.max(...rounds.map((r) => r[w] ?? Number.POSITIVE_INFINITY));
-      for (const p of procs)
+      for (const p of fleet.all)
         if (rounds.some((r) => Object.keys(r).length < whos.length))
           for (const l of p.logs.filter((l) => /redis|error/i.test(String(l.event))).slice(-4))
             console.log(`stuck? ${JSON.stringify(l).slice(0, 300)}`);
@@ -178,15 +159,11 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
             `${w} within ${RESUME_BOUND_MS} ms after every kill (worst ${worst(w)} ms)`,
             worst(w) <= RESUME_BOUND_MS,
           ]),
-          ['no process restarted', procs.every(isAlive)],
+          ['no process restarted', fleet.all.every(isAlive)],
         ],
       );
     } finally {
-      await stopApi(api);
-      for (const p of [worker, scaler, adapter]) {
-        p.kill('SIGTERM');
-        await p.waitForExit(10_000).catch(() => p.kill('SIGKILL'));
-      }
+      await fleet.stop();
       await proxy.close();
       await set.close();
     }

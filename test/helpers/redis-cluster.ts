@@ -5,8 +5,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { onTestFinished } from 'vitest';
 import { type RedisProcess, spawnRedisServer } from '../../src/dev/redis-process.js';
+import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { queueKeys } from '../../src/queue/keys.js';
+import { createQueueRegistry } from '../../src/queue/queues.js';
 import { uniqueName } from './context.js';
 import { waitFor } from './wait.js';
 
@@ -117,4 +120,18 @@ export async function queuesOnDistinctShards(
   }
   if (byShard.size < count) throw new Error(`found queues on ${byShard.size} shards, wanted ${count}`);
   return [...byShard.values()];
+}
+
+/**
+ * A 3-shard cluster, a fail-fast kq connection to it and kq's queue registry on it (prefix `bull`), all
+ * closed when the test finishes.
+ */
+export async function clusterWithQueues() {
+  const cluster = await startRedisCluster(3);
+  onTestFinished(() => cluster.close());
+  const redis = createRedis(cluster.url, { kind: 'fail-fast', commandTimeoutMs: 5000 });
+  onTestFinished(() => closeRedis(redis));
+  const queues = createQueueRegistry(redis, 'bull');
+  onTestFinished(() => queues.close());
+  return { cluster, redis, queues };
 }

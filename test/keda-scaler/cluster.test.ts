@@ -4,20 +4,13 @@
  * several queues' event streams; on a Cluster one XREAD over keys in several slots fails (CROSSSLOT),
  * and the keys must carry the queue's hash tag (`bull:{q}:events`).
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { closeRedis, createRedis } from '../../src/queue/connection.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
-import { queuesOnDistinctShards, startRedisCluster } from '../helpers/redis-cluster.js';
+import { describe, expect, it } from 'vitest';
+import { clusterWithQueues, queuesOnDistinctShards } from '../helpers/redis-cluster.js';
 import { scalerClient, startScaler } from './scaler-fixture.js';
 
 describe('keda-scaler on a Redis Cluster', () => {
   it('pushes activity and counts jobs of queues on different shards', { timeout: 60_000 }, async () => {
-    const cluster = await startRedisCluster(3);
-    onTestFinished(() => cluster.close());
-    const redis = createRedis(cluster.url, { kind: 'fail-fast', commandTimeoutMs: 5000 });
-    onTestFinished(() => closeRedis(redis));
-    const queues = createQueueRegistry(redis, 'bull');
-    onTestFinished(() => queues.close());
+    const { cluster, queues } = await clusterWithQueues();
     const names = await queuesOnDistinctShards(cluster, 3, 'ks');
     // Each queue exists (its meta key) before the scaler reads it; no job yet.
     for (const q of names) await queues.get(q).waitUntilReady();

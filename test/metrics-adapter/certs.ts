@@ -121,3 +121,25 @@ export function testPki(): TestPki {
   };
   return cached;
 }
+
+/** The HPA's service account, as the aggregator names it in `X-Remote-User`. */
+export const HPA_USER = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler';
+
+/** How the API server's aggregator calls the adapter for the HPA: serving CA, front-proxy client cert. */
+export function asAggregator(pki: TestPki, timeoutMs?: number) {
+  return {
+    ca: pki.servingCa.cert,
+    client: pki.frontProxy,
+    headers: { 'X-Remote-User': HPA_USER },
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  };
+}
+
+/** `kq metrics-adapter` flags that serve the test PKI's certificate and trust its front-proxy CA. */
+export function adapterTlsArgs(pki: TestPki): string[] {
+  return [
+    `--tls-cert-file=${pki.files.serverCert}`,
+    `--tls-private-key-file=${pki.files.serverKey}`,
+    `--requestheader-client-ca-file=${pki.files.requestheaderCa}`,
+  ];
+}

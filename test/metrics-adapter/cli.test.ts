@@ -9,13 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
 import { CLI, type KqProcess, spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
-import { testPki } from './certs.js';
+import { adapterTlsArgs, HPA_USER, testPki } from './certs.js';
 import { get, metricPath } from './https-client.js';
 import { ExternalMetricValueList } from './kube-schemas.js';
 
 const pki = testPki();
 const FIXTURES = resolve(import.meta.dirname, '../fixtures/handlers.mjs');
-const HPA_USER = 'system:serviceaccount:kube-system:horizontal-pod-autoscaler';
 
 async function listeningPort(p: KqProcess): Promise<number> {
   const line = await p.waitForLog('listening', (l) => l.event === 'metrics-adapter.listening');
@@ -56,9 +55,7 @@ describe('kq metrics-adapter (built CLI)', () => {
         'metrics-adapter',
         '--secure-port=0',
         '--bind-address=127.0.0.1',
-        `--tls-cert-file=${pki.files.serverCert}`,
-        `--tls-private-key-file=${pki.files.serverKey}`,
-        `--requestheader-client-ca-file=${pki.files.requestheaderCa}`,
+        ...adapterTlsArgs(pki),
         '--requestheader-allowed-names=front-proxy-client',
       ],
       { REDIS_URL: t.redisUrl },

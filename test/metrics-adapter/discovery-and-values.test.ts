@@ -12,20 +12,16 @@ import { registerQueue } from '../../src/queue/queue-directory.js';
 import { uniqueName, useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAdapter } from './adapter-fixture.js';
-import { testPki } from './certs.js';
+import { asAggregator, testPki } from './certs.js';
 import { get, metricPath } from './https-client.js';
 import { APIGroup, APIGroupList, APIResourceList, ExternalMetricValueList, Status } from './kube-schemas.js';
 
 const pki = testPki();
-const asAggregator = {
-  ca: pki.servingCa.cert,
-  client: pki.frontProxy,
-  headers: { 'X-Remote-User': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' },
-};
+const hpa = asAggregator(pki);
 const METRICS = ['kq_queue_backlog', 'kq_queue_waiting', 'kq_queue_active'];
 
 async function values(port: number, metric: string, selector?: string) {
-  const r = await get(port, metricPath(metric, selector), asAggregator);
+  const r = await get(port, metricPath(metric, selector), hpa);
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return ExternalMetricValueList.parse(r.body);
 }
@@ -33,7 +29,7 @@ async function values(port: number, metric: string, selector?: string) {
 describe('discovery', () => {
   it('serves APIGroupList, APIGroup and an APIResourceList naming the three metrics', async () => {
     const { port } = await startAdapter(inject('redisUrl'));
-    const groups = await get(port, '/apis', asAggregator);
+    const groups = await get(port, '/apis', hpa);
     expect(groups.status).toBe(200);
     expect(groups.contentType).toMatch(/^application\/json/);
     const list = APIGroupList.parse(groups.body);
@@ -43,10 +39,10 @@ describe('discovery', () => {
       version: 'v1beta1',
     });
 
-    const g = await get(port, '/apis/external.metrics.k8s.io', asAggregator);
+    const g = await get(port, '/apis/external.metrics.k8s.io', hpa);
     expect(APIGroup.parse(g.body).preferredVersion?.version).toBe('v1beta1');
 
-    const r = await get(port, '/apis/external.metrics.k8s.io/v1beta1', asAggregator);
+    const r = await get(port, '/apis/external.metrics.k8s.io/v1beta1', hpa);
     expect(r.status).toBe(200);
     const resources = APIResourceList.parse(r.body);
     expect(resources.groupVersion).toBe('external.metrics.k8s.io/v1beta1');
@@ -181,7 +177,7 @@ describe('errors are Kubernetes Status objects', () => {
   it('404 for an unknown metric or path, 400 for a malformed selector or namespace, 405 for writes', async () => {
     const { port } = await startAdapter(inject('redisUrl'));
     const expectStatus = async (path: string, code: number, reason: string, mentions: string) => {
-      const r = await get(port, path, asAggregator);
+      const r = await get(port, path, hpa);
       expect(r.status, path).toBe(code);
       const s = Status.parse(r.body);
       expect(s).toMatchObject({ status: 'Failure', code, reason });
@@ -208,7 +204,7 @@ describe('errors are Kubernetes Status objects', () => {
       'namespace',
     );
     const post = await get(port, metricPath('kq_queue_backlog', 'queue=a'), {
-      ...asAggregator,
+      ...hpa,
       method: 'POST',
     });
     expect(post.status).toBe(405);

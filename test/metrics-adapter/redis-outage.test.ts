@@ -8,17 +8,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { startAdapter } from './adapter-fixture.js';
-import { testPki } from './certs.js';
+import { asAggregator, testPki } from './certs.js';
 import { get, metricPath } from './https-client.js';
 import { ExternalMetricValueList, Status } from './kube-schemas.js';
 
 const pki = testPki();
-const asAggregator = {
-  ca: pki.servingCa.cert,
-  client: pki.frontProxy,
-  headers: { 'X-Remote-User': 'system:serviceaccount:kube-system:horizontal-pod-autoscaler' },
-  timeoutMs: 8000,
-};
+const hpa = asAggregator(pki, 8000);
 const PATH = metricPath('kq_queue_backlog', 'queue=outage');
 
 let redis: RedisServer | undefined;
@@ -38,7 +33,7 @@ async function seed(server: RedisServer, jobs: number): Promise<void> {
 }
 
 const backlogOrStatus = async (port: number) => {
-  const r = await get(port, PATH, asAggregator);
+  const r = await get(port, PATH, hpa);
   return r.status === 200 ? ExternalMetricValueList.parse(r.body).items[0]?.value : r.status;
 };
 
@@ -55,7 +50,7 @@ describe('Redis outage', () => {
       timeoutMs: 5000,
     });
     for (let i = 0; i < 3; i++) {
-      const r = await get(port, PATH, asAggregator);
+      const r = await get(port, PATH, hpa);
       expect(r.status).toBe(503);
       expect(Status.parse(r.body)).toMatchObject({ code: 503, reason: 'ServiceUnavailable' });
     }
@@ -85,7 +80,7 @@ describe('Redis outage', () => {
     await waitFor('a 503 from the frozen Redis', async () => (await backlogOrStatus(port)) === 503, {
       timeoutMs: 8000,
     });
-    const r = await get(port, PATH, asAggregator);
+    const r = await get(port, PATH, hpa);
     expect(Status.parse(r.body).message).toMatch(/Redis did not answer/);
     process.kill(frozenPid, 'SIGCONT');
     frozenPid = undefined;

@@ -8,17 +8,15 @@ import { parseOptions } from '../../src/config.js';
 import { createRegistry, loadRegistry } from '../../src/jobs/registry.js';
 import { createLogger } from '../../src/log.js';
 import { createQueueValues } from '../../src/metrics/adapter/queue-values.js';
-import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { locateJob } from '../../src/queue/job-status.js';
 import { queueKeys } from '../../src/queue/keys.js';
 import { createQueueDirectory } from '../../src/queue/queue-directory.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
 import { startWorker } from '../../src/worker/run-worker.js';
 import { AUTH, fixtureJobs, testApp } from '../api/app-fixture.js';
 import { uniqueName } from '../helpers/context.js';
-import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { clusterWithQueues, startRedisCluster } from '../helpers/redis-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HANDLERS = new URL('../fixtures/cluster-handlers.mjs', import.meta.url).pathname;
@@ -27,12 +25,7 @@ const JOBS = 20;
 
 describe('Redis Cluster', () => {
   it('spreads queues over shards by hash tag, and every job completes', { timeout: 90_000 }, async () => {
-    const cluster = await startRedisCluster(3);
-    onTestFinished(() => cluster.close());
-    const redis = createRedis(cluster.url, { kind: 'fail-fast', commandTimeoutMs: 5000 });
-    onTestFinished(() => closeRedis(redis));
-    const queues = createQueueRegistry(redis, 'bull');
-    onTestFinished(() => queues.close());
+    const { cluster, redis, queues } = await clusterWithQueues();
     const names = Array.from({ length: QUEUES }, () => uniqueName('cl'));
     expect(queueKeys('bull', names[0] as string, true).wait).toBe(`bull:{${names[0]}}:wait`);
 
