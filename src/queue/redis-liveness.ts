@@ -13,6 +13,7 @@
  * after the fault, never before), and from creation for a Redis never reached.
  */
 import type { Redis } from 'ioredis';
+import { withDeadline } from './deadline.js';
 
 export interface RedisLivenessOptions {
   /** The connections the process works with; the first one is PINGed (a fail-fast one). */
@@ -55,16 +56,11 @@ export function watchRedisLiveness(o: RedisLivenessOptions): RedisLiveness {
     try {
       const down = o.connections.find((c) => c.status !== 'ready');
       if (down) return unusable(`a Redis connection is ${down.status}`);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        (o.connections[0] as Redis).ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`PING unanswered after ${pingTimeoutMs} ms`)),
-            pingTimeoutMs,
-          );
-        }),
-      ]).finally(() => clearTimeout(timer));
+      await withDeadline(
+        () => (o.connections[0] as Redis).ping(),
+        pingTimeoutMs,
+        () => new Error(`PING unanswered after ${pingTimeoutMs} ms`),
+      );
       unusableSince = undefined;
     } catch (err) {
       unusable((err as Error).message);
