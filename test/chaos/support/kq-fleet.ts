@@ -38,13 +38,7 @@ export interface FleetOptions {
 
 /** @example const fleet = await startKqFleet({ env: { REDIS_URL }, queue, adapterArgs: ['--insecure-no-client-auth'] }); */
 export async function startKqFleet(o: FleetOptions): Promise<KqFleet> {
-  const workerPort = await freePort();
-  const worker = spawnKq(['worker'], {
-    ...o.env,
-    QUEUE: o.queue,
-    HANDLERS: CHAOS_HANDLERS,
-    HEALTH_PORT: String(workerPort),
-  });
+  const { worker, port: workerPort } = await startWorkerOnFreePort(o);
   const scaler = spawnKq(['keda-scaler'], { ...o.env, SCALER_PORT: '0', HEALTH_PORT: '0' });
   const adapter = spawnKq(
     ['metrics-adapter', '--secure-port=0', '--bind-address=127.0.0.1', ...o.adapterArgs],
@@ -61,7 +55,6 @@ export async function startKqFleet(o: FleetOptions): Promise<KqFleet> {
   };
   try {
     api = await startApi({ ...o.env, AUTH: 'none', ...o.apiEnv });
-    await worker.waitForLog('started', (l) => l.event === 'worker.started', 30_000);
     const listening = await scaler.waitForLog('listening', (l) => l.event === 'keda-scaler.listening');
     const adapterLine = await adapter.waitForLog('listening', (l) => l.event === 'metrics-adapter.listening');
     return {
@@ -79,5 +72,32 @@ export async function startKqFleet(o: FleetOptions): Promise<KqFleet> {
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/**
+ * `kq worker` with its health server on a port picked free here, started. A parallel test may take that
+ * port before the worker binds it; the worker then exits 2 naming HEALTH_PORT, and a new port is tried
+ * (3 times at most).
+ */
+async function startWorkerOnFreePort(o: FleetOptions): Promise<{ worker: KqProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const worker = spawnKq(['worker'], {
+      ...o.env,
+      QUEUE: o.queue,
+      HANDLERS: CHAOS_HANDLERS,
+      HEALTH_PORT: String(port),
+    });
+    const started = worker.waitForLog('started', (l) => l.event === 'worker.started', 30_000);
+    const outcome = await Promise.race([
+      started.then(() => 'started' as const),
+      worker.exited.then(() => 'exited' as const),
+    ]);
+    if (outcome === 'started') return { worker, port };
+    started.catch(() => undefined);
+    const portTaken = /HEALTH_PORT \d+ is already in use/.test(worker.output());
+    if (!portTaken || attempt === 3)
+      throw new Error(`kq worker exited before it started: ${worker.output().slice(-1500)}`);
   }
 }
