@@ -1,9 +1,14 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+import { IMAGE_TEST, slowGlobs } from './test/tiers.js';
+
+// Three tiers (test/tiers.ts): `fast` is `npm test`, `slow` adds packaging, chaos, killed HA sets and long
+// lab runs (`npm run test:slow`, both in `npm run test:all`), `image` plays the Dockerfile (`npm run test:image`).
+// Global setups sit in the projects, not here: the root's would run once more for the root project.
+const ALL = ['test/**/*.test.ts'];
+const globalSetup = ['test/helpers/global-setup.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/helpers/global-setup.ts'],
     setupFiles: ['test/helpers/leak-guard.ts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
@@ -11,5 +16,26 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'fast',
+          include: ALL,
+          exclude: [...configDefaults.exclude, IMAGE_TEST, ...slowGlobs()],
+          globalSetup,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'slow',
+          include: slowGlobs(),
+          exclude: [...configDefaults.exclude, IMAGE_TEST],
+          globalSetup,
+        },
+      },
+      { extends: true, test: { name: 'image', include: [IMAGE_TEST], globalSetup } },
+    ],
   },
 });

@@ -1,0 +1,40 @@
+/**
+ * The test tiers. `npm test` runs the fast tier (every test file not listed here); `npm run test:slow` runs
+ * the files below; `npm run test:all` runs both (`.ci/run` does). The image test has a tier of its own
+ * (`npm run test:image`). An entry is a file, or a folder ending in `/` (every test file under it).
+ * test/tiers.test.ts checks that every test file lands in exactly one tier.
+ */
+export interface SlowEntry {
+  path: string;
+  /** Why it is slow: packs or installs kq, kills Redis nodes, or takes more than ~15 s. */
+  reason: string;
+}
+
+export const IMAGE_TEST = 'test/k8s/image-build.test.ts';
+
+export const SLOW_TESTS: readonly SlowEntry[] = [
+  {
+    path: 'test/your-jobs/walkthrough.test.ts',
+    reason: 'packs kq, installs it into a new app, runs the docs',
+  },
+  { path: 'test/k8s/production-install.test.ts', reason: 'npm pack + a production npm install of kq' },
+  {
+    path: 'test/your-jobs/install-git.test.ts',
+    reason: 'installs kq from a git URL (runs its prepare build)',
+  },
+  { path: 'test/your-jobs/package-contents.test.ts', reason: 'npm pack, then reads the tarball' },
+  { path: 'test/your-jobs/init.test.ts', reason: 'kq init into new folders, the packed-install path' },
+  {
+    path: 'test/chaos/',
+    reason: 'fault scenarios: private redis-servers, Sentinel sets and Clusters killed',
+  },
+  { path: 'test/queue/sentinel.test.ts', reason: 'SIGKILLs and fails over a private Sentinel set' },
+  { path: 'test/queue/sentinel-connector.test.ts', reason: 'SIGKILLs the primary of a private Sentinel set' },
+  { path: 'test/k8s/redis-sentinel-failover.test.ts', reason: 'kills and restarts a private Sentinel set' },
+  { path: 'test/lab/compare-deployments.test.ts', reason: 'five lab runs with pod kills (> 15 s)' },
+  { path: 'test/lab/compare-jobs.test.ts', reason: 'lab runs that start a Node process per pod (> 15 s)' },
+];
+
+/** `vitest` include globs of the slow tier. */
+export const slowGlobs = (): string[] =>
+  SLOW_TESTS.map((e) => (e.path.endsWith('/') ? `${e.path}**/*.test.ts` : e.path));
