@@ -26,6 +26,7 @@ import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
+import { installOversizeDrain } from './oversize-body.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -228,6 +229,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandling(app, bodyLimit);
   installJsonParsing(app, bodyLimit);
+  installOversizeDrain(app, { maxBytes: 8 * bodyLimit, maxMs: receiveTimeoutMs });
   // One onRequest and one onResponse hook for everything kq does per request (each hook is a step in
   // Fastify's pipeline for every request; callback style, so no promise per hook).
   const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');

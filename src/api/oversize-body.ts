@@ -1,0 +1,39 @@
+/**
+ * A body over BODY_LIMIT gets its 413 on a socket that stays open until the client has finished sending.
+ * Fastify answers such a request (`connection: close`) before it has read the body, and Node then closes
+ * the socket with the client's bytes still arriving: the kernel answers them with a reset, and a client
+ * still writing (fetch, curl) reports a network error instead of the clear 413. Here the rest of the
+ * body is read into nothing and the socket closed after it, within `maxBytes` and `maxMs` per request; a
+ * client that declares or sends more, or sends slower, is cut off (the server does not read an unbounded
+ * body to be polite).
+ */
+import type { FastifyInstance } from 'fastify';
+
+/** @example installOversizeDrain(app, { maxBytes: 8 * 1024 * 1024, maxMs: 30_000 }) */
+export function installOversizeDrain(app: FastifyInstance, o: { maxBytes: number; maxMs: number }): void {
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const raw = request.raw;
+    const socket = raw.socket;
+    const declared = Number(request.headers['content-length']);
+    if (reply.statusCode !== 413 || raw.complete || declared > o.maxBytes || !socket) {
+      done(null, payload);
+      return;
+    }
+    // Node ends a `connection: close` answer with socket.destroySoon(): deferred here until the body is read.
+    const destroySoon = socket.destroySoon.bind(socket);
+    const timer = setTimeout(() => socket.destroy(), o.maxMs).unref();
+    socket.destroySoon = () => {
+      if (raw.complete) destroySoon();
+      else raw.once('end', destroySoon);
+    };
+    socket.once('close', () => clearTimeout(timer));
+    let read = 0;
+    raw.on('data', (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > o.maxBytes) socket.destroy();
+    });
+    raw.resume();
+    reply.header('connection', 'close');
+    done(null, payload);
+  });
+}
