@@ -51,7 +51,7 @@ export const workerOptionSpecs = {
   maxStalledCount: intOption(
     'max-stalled-count',
     ['MAX_STALLED_COUNT'],
-    1,
+    3,
     0,
     1000,
     'times a job may lose its worker (crash, kill) before it is failed',
