@@ -23,7 +23,8 @@ export default defineConfig({
           name: 'fast',
           include: ALL,
           exclude: [...configDefaults.exclude, IMAGE_TEST, ...slowGlobs()],
-          globalSetup,
+          // One Redis Cluster for the whole tier (sharedRedisCluster()); tests that kill nodes start their own.
+          globalSetup: [...globalSetup, 'test/helpers/cluster-setup.ts'],
         },
       },
       {

@@ -5,20 +5,22 @@
  * queues on three different shards. A read that spans slots in one command fails with CROSSSLOT
  * (bull-board #1448 with a shared prefix); kq's per-queue hash tags keep every command in one slot.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { call, startApi, stopApi } from '../chaos/support/api-process.js';
+import { uniqueName } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
-import { queuesOnDistinctShards, startRedisCluster } from '../helpers/redis-cluster.js';
+import { queuesOnDistinctShards, sharedRedisCluster } from '../helpers/redis-cluster.js';
 import { get, metricPath } from '../metrics-adapter/https-client.js';
 
 const HANDLERS = new URL('../fixtures/cluster-handlers.mjs', import.meta.url).pathname;
 
 describe('HTTP reads across queues on a Redis Cluster', () => {
   it('API /queues and /metrics, the dashboard, and the metrics adapter', { timeout: 60_000 }, async () => {
-    const cluster = await startRedisCluster(3);
-    onTestFinished(() => cluster.close());
-    const names = await queuesOnDistinctShards(cluster, 3, 'ch');
-    const env = { REDIS_URL: cluster.url, HANDLERS };
+    const cluster = sharedRedisCluster();
+    // A prefix of its own: the dashboard's pause-all below must not pause other files' queues.
+    const prefix = uniqueName('kqch');
+    const names = await queuesOnDistinctShards(cluster, 3, 'ch', prefix);
+    const env = { REDIS_URL: cluster.url, HANDLERS, KQ_PREFIX: prefix };
     const api = await startApi({ ...env, AUTH: 'none', UI_WRITE: '1' });
     const adapter = spawnKq(
       ['metrics-adapter', '--secure-port=0', '--bind-address=127.0.0.1', '--insecure-no-client-auth'],

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
-import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { sharedRedisCluster } from '../helpers/redis-cluster.js';
 import { startSentinelSet } from '../helpers/redis-sentinel.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -54,9 +54,7 @@ async function oneJob(env: Record<string, string>): Promise<string> {
 
 describe('kq dev with every REDIS_URL form', () => {
   it('runs a job on a Redis Cluster', { timeout: 60_000 }, async () => {
-    const cluster = await startRedisCluster(3);
-    onTestFinished(() => cluster.close());
-    const out = await oneJob({ REDIS_URL: cluster.url });
+    const out = await oneJob({ REDIS_URL: sharedRedisCluster().url });
     expect(out).not.toContain('private redis-server');
   });
 

@@ -3,7 +3,7 @@
  * queues land on several shards; jobs stored through kq's queue registry all complete with kq's worker
  * runtime (exit-when-empty included), and kq's counts and job lookups read them back.
  */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../src/config.js';
 import { createRegistry, loadRegistry } from '../../src/jobs/registry.js';
 import { createLogger } from '../../src/log.js';
@@ -16,7 +16,7 @@ import { workerOptionSpecs } from '../../src/worker/options.js';
 import { startWorker } from '../../src/worker/run-worker.js';
 import { AUTH, fixtureJobs, testApp } from '../api/app-fixture.js';
 import { uniqueName } from '../helpers/context.js';
-import { clusterWithQueues, startRedisCluster } from '../helpers/redis-cluster.js';
+import { clusterWithQueues, sharedRedisCluster } from '../helpers/redis-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HANDLERS = new URL('../fixtures/cluster-handlers.mjs', import.meta.url).pathname;
@@ -78,8 +78,7 @@ describe('Redis Cluster', () => {
   it('the API stores, finds and counts jobs in queues on different shards; the dashboard reads them', {
     timeout: 60_000,
   }, async () => {
-    const cluster = await startRedisCluster(3);
-    onTestFinished(() => cluster.close());
+    const cluster = sharedRedisCluster();
     const names = Array.from({ length: 4 }, () => uniqueName('cla'));
     const app = await testApp({
       redisUrl: cluster.url,
