@@ -13,12 +13,18 @@ export interface TtlCache {
 }
 
 /** @example const cache = createTtlCache({ ttlMs: 1000 }); await cache.get('names', () => readNames()) */
-export function createTtlCache(o: { ttlMs: number; maxKeys?: number }): TtlCache {
+export function createTtlCache(o: {
+  ttlMs: number;
+  maxKeys?: number;
+  /** The clock, in ms (tests pass their own). @default Date.now */
+  now?: () => number;
+}): TtlCache {
   const maxKeys = o.maxKeys ?? 10_000;
+  const clock = o.now ?? (() => Date.now());
   const entries = new Map<string, { at: number; value: Promise<unknown> }>();
   return {
     get<T>(key: string, read: () => Promise<T>): Promise<T> {
-      const now = Date.now();
+      const now = clock();
       const hit = entries.get(key);
       if (hit && now - hit.at < o.ttlMs) return hit.value as Promise<T>;
       if (entries.size >= maxKeys) {

@@ -105,9 +105,12 @@ describe('ttl cache', () => {
     expect([a, b, reads]).toEqual([1, 1, 1]);
     await expect(cache.get('bad', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     await expect(cache.get('bad', async () => 'ok')).resolves.toBe('ok');
-    const short = createTtlCache({ ttlMs: 1 });
+    let now = 0;
+    const short = createTtlCache({ ttlMs: 1000, now: () => now });
     await short.get('k', read);
-    await new Promise((r) => setTimeout(r, 5));
+    now = 999;
+    expect(await short.get('k', read)).toBe(2);
+    now = 1000;
     expect(await short.get('k', read)).toBe(3);
   });
 });
