@@ -24,6 +24,8 @@ export interface RedisLivenessOptions {
   everyMs?: number;
   /** @default 1000 */
   pingTimeoutMs?: number;
+  /** The clock, in ms (tests pass their own). @default Date.now */
+  now?: () => number;
 }
 
 export interface LivenessState {
@@ -42,10 +44,11 @@ export interface RedisLiveness {
 /** @example const liveness = watchRedisLiveness({ connections: [redis], timeoutMs: 30_000 }); liveness.state().alive */
 export function watchRedisLiveness(o: RedisLivenessOptions): RedisLiveness {
   /** When Redis was first seen unusable since it last worked; undefined while it works. */
-  let unusableSince: number | undefined = Date.now();
+  const now = o.now ?? (() => Date.now());
+  let unusableSince: number | undefined = now();
   let reason = 'not connected yet';
   const unusable = (why: string) => {
-    unusableSince ??= Date.now();
+    unusableSince ??= now();
     reason = why;
   };
   let busy = false;
@@ -80,7 +83,7 @@ export function watchRedisLiveness(o: RedisLivenessOptions): RedisLiveness {
       const down = o.connections.find((c) => c.status !== 'ready');
       if (down) unusable(`a Redis connection is ${down.status}`);
       if (unusableSince === undefined) return { alive: true, unusableForMs: 0 };
-      const unusableForMs = Date.now() - unusableSince;
+      const unusableForMs = now() - unusableSince;
       return { alive: unusableForMs <= o.timeoutMs, unusableForMs, reason };
     },
     close() {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHttpError } from '../../src/api/errors.js';
 import { createRedis } from '../../src/queue/connection.js';
-import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { blockedOn, freePort, startRedisServer } from '../helpers/redis-server.js';
 
 describe('Redis errors as HTTP', () => {
   it('a command in flight when Redis dies is a 503 whose outcome is unknown, not a 500', async () => {
@@ -11,7 +11,7 @@ describe('Redis errors as HTTP', () => {
     try {
       if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
       const inFlight = redis.blpop('kq-test-never', 5).catch((e: unknown) => e);
-      await new Promise((r) => setTimeout(r, 100));
+      await blockedOn(server, 'blpop');
       await server.stop();
       const err = await inFlight;
       expect(err).toBeInstanceOf(Error);

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { HANDLERS, TOKEN } from './app-fixture.js';
 
 describe('shutdown under load', () => {
@@ -48,7 +49,11 @@ describe('shutdown under load', () => {
       }
     };
     const clients = Array.from({ length: 32 }, clientLoop);
-    await new Promise((r) => setTimeout(r, 700));
+    // Under load: every client has had about two answers (not a fixed time, which a loaded machine stretches).
+    await waitFor('the clients under way', () => tally.accepted >= 64 || tally.errors.length > 0, {
+      timeoutMs: 30_000,
+      intervalMs: 10,
+    });
     signalled = true;
     api.kill('SIGTERM');
     await Promise.all(clients);

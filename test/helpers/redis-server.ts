@@ -10,6 +10,7 @@ import {
   type RedisProcessOptions,
   spawnRedisServer,
 } from '../../src/dev/redis-process.js';
+import { waitFor } from './wait.js';
 
 export { freePort };
 
@@ -30,4 +31,17 @@ export async function startRedisServer(opts: RedisServerOptions = {}): Promise<R
   return Object.assign(server, {
     client: () => new Redis(server.port, '127.0.0.1', { maxRetriesPerRequest: null }),
   });
+}
+
+/** Waits until some client of `server` is blocked in `command` (e.g. a BLPOP that is now in flight). */
+export async function blockedOn(server: RedisServer, command: string): Promise<void> {
+  const c = server.client();
+  try {
+    const re = new RegExp(`\\bcmd=${command}\\b`);
+    await waitFor(`a client blocked in ${command}`, async () => re.test(String(await c.client('LIST'))), {
+      intervalMs: 10,
+    });
+  } finally {
+    c.disconnect();
+  }
 }

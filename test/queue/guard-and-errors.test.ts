@@ -6,7 +6,7 @@ import { pendingDeadlines, withDeadline } from '../../src/queue/deadline.js';
 import { classifyRedisError, toUnavailable } from '../../src/queue/redis-errors.js';
 import { createRedisGuard } from '../../src/queue/redis-guard.js';
 import { createTtlCache } from '../../src/queue/ttl-cache.js';
-import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { blockedOn, freePort, startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ready = async (r: ReturnType<typeof createRedis>) => {
@@ -25,7 +25,7 @@ describe('classifyRedisError', () => {
     onTestFinished(() => redis.disconnect());
     await ready(redis);
     const inFlight = redis.blpop('never', 5).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 100));
+    await blockedOn(server, 'blpop');
     await server.stop();
     expect(classifyRedisError(await inFlight)).toBe('maybe-sent');
   });
