@@ -43,8 +43,19 @@ WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY package.json ./
+# Node's compile cache (V8 code for every module a start loads), written here once at build time, so a
+# pod, whose root filesystem is read-only, reads compiled code instead of compiling the bundle on every
+# start. Owned by the runtime user, which warms it below; with NODE_COMPILE_CACHE set Node uses it from
+# the first module on.
+ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
+RUN mkdir -p .node-compile-cache && chown 10001:10001 .node-compile-cache
 # A numeric user so Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 10001:10001
+# Each command's `--help` loads that command's code (and its dependencies) without connecting anywhere.
+# Relative paths: WORKDIR is /app, and test/helpers/play-dockerfile.ts maps only the WORKDIR.
+RUN for c in worker api keda-scaler metrics-adapter; do \
+      NODE_COMPILE_CACHE=.node-compile-cache node dist/cli.js "$c" --help > /dev/null || exit 1; \
+    done
 EXPOSE 8080 8081 6443
 # Node runs as PID 1 directly (no shell, no npm), so SIGTERM reaches kq's own handlers.
 ENTRYPOINT ["node", "/app/dist/cli.js"]

@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { QUEUE_NAME_RULE } from '../config.js';
 import { ConfigError, KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import { infoLine, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { closeRedis, createRedis, redisMode, throttleErrors } from '../queue/connection.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
@@ -251,10 +251,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   installBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   const metrics = createApiMetrics({ redis, reads });
   const log = o.logger ? app.log : undefined;
-  // The request line of a 2xx-4xx answer is built in one template literal (src/log.ts infoLine); a 5xx
-  // goes through pino at error level. Its fields: method, route, status and ids, no secrets (a token in
-  // the URL is redacted first).
-  const requestLine = log ? infoLine(log as Logger, 'request') : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request, reply);
     if (log) {
@@ -263,24 +259,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       const status = reply.statusCode;
       const durationMs = Math.round(reply.elapsedTime * 10) / 10;
       const url = redactTokenInUrl(request.url);
-      if (status >= 500) {
-        log.error(
-          {
-            event: 'http.request',
-            reqId: request.id,
-            method: request.method,
-            url,
-            status,
-            durationMs,
-            remoteAddress: request.ip,
-          },
-          'request failed',
-        );
-      } else {
-        requestLine?.(
-          `,"event":"http.request","reqId":${JSON.stringify(request.id)},"method":${JSON.stringify(request.method)},"url":${JSON.stringify(url)},"status":${status},"durationMs":${durationMs}${request.ip === undefined ? '' : `,"remoteAddress":${JSON.stringify(request.ip)}`}`,
-        );
-      }
+      const line = {
+        event: 'http.request',
+        reqId: request.id,
+        method: request.method,
+        url,
+        status,
+        durationMs,
+        remoteAddress: request.ip,
+      };
+      if (status >= 500) log.error(line, 'request failed');
+      else log.info(line, 'request');
     }
     done();
   });

@@ -1,10 +1,10 @@
 /**
  * Bearer-token auth. Tokens are compared in constant time: the candidate is written into a buffer as long
  * as the longest token (zero-padded, so `timingSafeEqual` applies to equal lengths) and compared with
- * every configured token, match or not, lengths included. The SHA-256 of both sides this used before cost
- * ~2 µs per request (a Hash object each), the largest piece of kq's own work per `POST /jobs`
- * (docs/performance.md). A candidate longer than every token matches none (that says only that it is
- * longer than the longest token).
+ * every configured token, match or not, lengths included. No hash per request: the SHA-256 of both sides
+ * (a Hash object each) was the largest piece of kq's own work per `POST /jobs` (docs/performance.md).
+ * A candidate longer than every token matches none (that says only that it is longer than the longest
+ * token).
  *
  * Browsers cannot send a header when a person opens `/ui` or `/docs`, so those two (and only those) also
  * accept `?token=<token>`: it is checked, swapped for an HttpOnly SameSite=Strict cookie, and the browser

@@ -81,7 +81,7 @@ export function createApiMetrics(o: { redis: Redis; reads: QueueReads }): ApiMet
     registers: [registry],
   });
   // Called from app.ts's one onResponse hook. One recorder per (method, route, status), a bounded set:
-  // prom-client checks and hashes the labels on every call, the recorder does not (count-and-observe.ts).
+  // the labelled children are made once per key, not per request (count-and-observe.ts).
   const children = new Map<string, (seconds: number) => void>();
   const observe = (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -14,8 +14,8 @@ export interface WorkerMetrics {
   running: Gauge<'queue'>;
   duration: Histogram<'queue' | 'type' | 'outcome'>;
   /**
-   * The hot path: one completed job of `type` that ran `seconds`. Label children are cached per type
-   * (a label object and its check per job were ~2 % of a no-op job's CPU, docs/performance.md).
+   * The hot path: one completed job of `type` that ran `seconds`. Label children are cached per type,
+   * so a job builds no label object (the cost measured: docs/performance.md).
    */
   jobCompleted(type: string, seconds: number): void;
 }

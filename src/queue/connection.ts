@@ -9,8 +9,8 @@
  * same command interface as `Redis`).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { FailoverSafeSentinelConnector } from './ioredis-internals.js';
 import { parseRedisUrl, type RedisAuth, type RedisTarget } from './redis-url.js';
-import { FailoverSafeSentinelConnector } from './sentinel-connector.js';
 
 export type ConnectionKind = 'blocking' | 'fail-fast';
 

@@ -1,6 +1,6 @@
 /**
  * Liveness that knows about Redis: the safety net under every reconnect path (connection.ts,
- * sentinel-connector.ts). Readiness says "Redis is unusable now" (503 at once, the pod leaves its
+ * ioredis-internals.ts). Readiness says "Redis is unusable now" (503 at once, the pod leaves its
  * Service); liveness says "it has been unusable for too long": past `timeoutMs` the process' `/healthz`
  * answers 503, and Kubernetes restarts it. So a connection that never comes back, whatever the cause
  * (an ioredis state machine that ended, a lookup that hangs), costs a restart, not a process that stays

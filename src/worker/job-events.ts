@@ -1,6 +1,6 @@
 /** The worker's per-job log lines and metrics, from BullMQ's worker events. */
 import type { Job, Worker } from 'bullmq';
-import { infoLine, isoTimeOf, type Logger } from '../log.js';
+import { isoTimeOf, type Logger } from '../log.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { CANCELLED_REASON } from '../queue/cancel.js';
 
@@ -29,14 +29,12 @@ export function recordJobEvents(o: JobEventsOptions): void {
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
   // The end of a job says when it started: a short job gets no `job.started` line (src/worker/start-log.ts).
   const startedAt = (job: Job) => (job.processedOn ? isoTimeOf(job.processedOn) : undefined);
-  // The one line per completed job, built without pino's generic serializer (src/log.ts, infoLine).
-  const completedLine = infoLine(log, 'job completed');
   worker.on('completed', (job) => {
     const ms = durationMs(job);
     metrics.jobCompleted(job.name, ms / 1000);
-    const started = job.processedOn ? `,"startedAt":"${isoTimeOf(job.processedOn)}"` : '';
-    completedLine(
-      `,"event":"job.completed","jobId":${JSON.stringify(job.id)},"type":${JSON.stringify(job.name)}${started},"durationMs":${ms}`,
+    log.info(
+      { event: 'job.completed', jobId: job.id, type: job.name, startedAt: startedAt(job), durationMs: ms },
+      'job completed',
     );
     o.afterJob();
   });

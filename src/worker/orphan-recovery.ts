@@ -1,29 +1,21 @@
 /**
  * Crash recovery, the same in every worker mode. A job whose worker died stays in `:active` with its lock
- * gone (an orphan, see src/queue/orphans.ts). BullMQ's own stall check would requeue it up to two
+ * gone (an orphan, see src/queue/bullmq-internals.ts). BullMQ's own stall check would requeue it up to two
  * `stalledInterval`s later, and an exit-mode or one-job-per-pod worker is gone by then. So every kq worker:
  * - recovers orphans once at start, before it fetches anything (a replacement pod runs the job its
  *   predecessor lost, not a new one); with `claimOwner` (one-job-per-pod mode) it first releases the lock
  *   its predecessor left behind, so that job is an orphan at once instead of after `LOCK_DURATION_MS`;
  * - scans every `intervalMs` (1 s), throttled queue-wide so that one scan per window runs however many
  *   workers there are: an orphan runs again within about `LOCK_DURATION_MS` + `intervalMs`.
- * Requeueing goes through BullMQ's `moveStalledJobsToWait`, so `MAX_STALLED_COUNT` counts every recovery and
- * a job past it is failed with BullMQ's reason. The exit-mode watcher calls `recoverNow()` before each
+ * Requeueing goes through BullMQ's own stall pass (src/queue/bullmq-internals.ts), so `MAX_STALLED_COUNT`
+ * counts every recovery and a job past it is failed with BullMQ's reason. The exit-mode watcher calls `recoverNow()` before each
  * emptiness check, so it never calls a queue empty while an orphan exists.
  */
 import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
-import { markOrphans, releaseClaim } from '../queue/orphans.js';
-
-/**
- * BullMQ's one stall pass (the body of its stall-check loop; `private` in its typings, a plain method at
- * run time). It emits `stalled` per requeued job. `startStalledCheckTimer()`, the public way in, does not
- * say when its pass has finished, and exit mode must know.
- */
-interface StallCheck {
-  moveStalledJobsToWait(): Promise<void>;
-}
+import { markOrphans, releaseClaim, runStallPass } from '../queue/bullmq-internals.js';
+import { withDeadline } from '../queue/deadline.js';
 
 export interface OrphanRecoveryOptions {
   /** A fail-fast connection. */
@@ -79,24 +71,19 @@ export function createOrphanRecovery(o: OrphanRecoveryOptions): OrphanRecovery {
       `${orphans.length} running job(s) lost their worker (lock gone): requeueing`,
     );
     // BullMQ's own pass: requeues them (the worker logs each as job.stalled) or fails them past the limit.
-    await (o.worker as unknown as StallCheck).moveStalledJobsToWait();
+    await runStallPass(o.worker);
     return orphans.length;
   }
 
-  function bounded<T>(p: Promise<T>): Promise<T> {
-    let t: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new Error('orphan recovery timed out')), o.timeoutMs ?? 5000);
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(t));
-  }
+  const bounded = <T>(work: () => Promise<T>): Promise<T> =>
+    withDeadline(work, o.timeoutMs ?? 5000, () => new Error('orphan recovery timed out'));
 
   async function tick() {
     if (scanning || closed) return;
     scanning = true;
     try {
       // Slightly under the interval, so the worker whose timer set the throttle scans again next tick.
-      await bounded(recover(Math.max(1, intervalMs - 100)));
+      await bounded(() => recover(Math.max(1, intervalMs - 100)));
     } catch {
       // Redis down: the connection's own error log says so; the next tick tries again.
     } finally {
@@ -105,7 +92,7 @@ export function createOrphanRecovery(o: OrphanRecoveryOptions): OrphanRecovery {
   }
 
   return {
-    recoverNow: () => bounded(recover(0)),
+    recoverNow: () => bounded(() => recover(0)),
     async start() {
       try {
         await ready(o.redis, 2000);
@@ -117,7 +104,7 @@ export function createOrphanRecovery(o: OrphanRecoveryOptions): OrphanRecovery {
               `job ${id} was held by this Job's previous pod, which is gone: taking it back`,
             );
         }
-        await bounded(recover(0));
+        await bounded(() => recover(0));
       } catch (err) {
         o.log.warn(
           { event: 'worker.recovery-failed', err: (err as Error).message },

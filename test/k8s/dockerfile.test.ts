@@ -36,3 +36,17 @@ it('.dockerignore keeps local artefacts out of the build context', () => {
   const ignored = readFileSync(resolve(root, '.dockerignore'), 'utf8').split('\n');
   for (const entry of ['node_modules', 'dist', '.git', 'test']) expect(ignored).toContain(entry);
 });
+
+it("the runtime stage bakes Node's compile cache, as the runtime user, where the read-only pod reads it", () => {
+  const cacheDir = /^ENV NODE_COMPILE_CACHE=(\S+)$/m.exec(runtime)?.[1];
+  expect(cacheDir).toMatch(/^\/app\//);
+  const relative = cacheDir?.slice('/app/'.length) as string;
+  const user = runtime.search(/^USER /m);
+  // Made as root and handed to the runtime user before USER; written by that user after it.
+  const chown = runtime.search(new RegExp(`^RUN .*chown ${KQ_UID}:${KQ_UID} ${relative}`, 'm'));
+  expect(chown).toBeGreaterThan(-1);
+  expect(chown).toBeLessThan(user);
+  const warm = runtime.slice(user);
+  expect(warm).toMatch(new RegExp(`NODE_COMPILE_CACHE=${relative} node dist/cli\\.js`));
+  for (const command of ['worker', 'api']) expect(warm).toContain(command);
+});

@@ -1,7 +1,8 @@
 /**
  * Lines reach stdout whole and in order when the reader is slow: a non-blocking pipe that fills up
- * (partial writes, EAGAIN) makes the writer wait, not drop or cut lines; a reader that went away
- * (EPIPE) does not stop the process. Runs the built `dist/log.js` in a child process.
+ * (partial writes, EAGAIN) makes the writer retry, not drop or cut lines; a reader that went away
+ * (EPIPE) does not stop the process; lines logged just before an exit (process.exit, SIGTERM, a fatal
+ * error) are out. Runs the built `dist/log.js` in a child process.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -45,7 +46,7 @@ describe('stdout writes', () => {
     expect(lines.map((l) => JSON.parse(l).i)).toEqual(Array.from({ length: 5001 }, (_, i) => i));
   }, 15_000);
 
-  it('a busy process shares a write among the lines of ~10 ms; a quiet one writes at the end of the turn', async () => {
+  it('a busy process shares a write among many lines; a quiet one writes its line alone, soon', async () => {
     // Five lines a turn, a turn every ~1 ms for 400 ms (a busy worker or API), then one line after a pause.
     const script = `
       import { createLogger } from ${JSON.stringify(LOG)};
@@ -74,12 +75,12 @@ describe('stdout writes', () => {
     const busy = lines.filter((l) => l.msg === 'busy');
     expect(busy.length).toBeGreaterThan(200);
     expect(busy.map((l) => l.i)).toEqual(busy.map((_, i) => i));
-    // A reader may join writes into one chunk (fewer chunks), and a batch here (~5 KB) is too small for
-    // the pipe to cut: more chunks than ~1 per 10 ms means lines were not batched. A 1 ms window, or one
-    // write per turn, made ~300-400 here.
+    // A reader may join writes into one chunk (fewer chunks), and a batch here (under 16 KB) is too small
+    // for the pipe to cut: more chunks than ~1 per flush interval (10 ms) means lines were not batched.
+    // One write per line or per turn makes hundreds here.
     const busyChunks = chunks.filter((c) => c.text.includes('"busy"')).length;
-    expect(busyChunks).toBeLessThanOrEqual(60); // ~40 windows of 10 ms in 400 ms
-    // The quiet line, 200 ms after the last busy one, came alone, in its own write.
+    expect(busyChunks).toBeLessThanOrEqual(60); // ~40 intervals of 10 ms in 400 ms
+    // The quiet line, 200 ms after the last busy one, came alone, in its own write (the timer's flush).
     expect(chunks.at(-1)?.text).toMatch(/^\{"level":"info".*"msg":"quiet"\}\n$/);
   }, 15_000);
 
@@ -94,4 +95,40 @@ describe('stdout writes', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
   }, 15_000);
+
+  it.each([
+    ['process.exit', 'process.exit(3);', 3],
+    [
+      'a SIGTERM handler that exits',
+      "process.on('SIGTERM', () => { log.info({ i: -1 }, 'stopping'); process.exit(0); }); process.kill(process.pid, 'SIGTERM');",
+      0,
+    ],
+    ['an uncaught exception', "setImmediate(() => { throw new Error('fatal'); });", 1],
+  ])(
+    'lines logged just before %s are all out',
+    async (_, ending, exitCode) => {
+      // A few lines, well under the batch size: only the flush at exit can write them.
+      const script = `
+      import { createLogger } from ${JSON.stringify(LOG)};
+      const log = createLogger({ component: 'test' }, 'info');
+      for (let i = 0; i < 5; i++) log.info({ i }, 'before exit');
+      ${ending}`;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let text = '';
+      child.stdout.on('data', (c: Buffer) => {
+        text += c.toString();
+      });
+      child.stderr.resume();
+      const code = await new Promise((r) => child.once('close', r));
+      expect(code).toBe(exitCode);
+      const lines = text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
+      expect(lines.filter((l) => l.msg === 'before exit').map((l) => l.i)).toEqual([0, 1, 2, 3, 4]);
+    },
+    15_000,
+  );
 });

@@ -1,6 +1,6 @@
 /**
  * The five-field cron schedules a CronJob takes (minute hour day-of-month month day-of-week), evaluated
- * on workload time: workload time 0 is midnight of a Monday, 1970-01-05 UTC.
+ * on workload time: workload time 0 is a Monday at midnight UTC (`1970-01-05T00:00:00Z`).
  * Fields accept `*`, numbers, ranges `a-b`, steps (`*` or a range, then `/n`) and comma lists.
  */
 const FIELDS = [

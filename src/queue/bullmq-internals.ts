@@ -1,4 +1,13 @@
 /**
+ * Everything kq does with BullMQ's private stall mechanics, in one place. Written against the BullMQ
+ * version pinned exactly in package.json; test/queue/bullmq-internals.test.ts fails on a version whose
+ * internals differ (the version, the method, the key names and what BullMQ's pass does with them).
+ *
+ * Public API that would let kq drop this file: a `Worker` method that runs one stall check now and
+ * resolves when it is done (today `moveStalledJobsToWait` is `private` in the typings and
+ * `startStalledCheckTimer()` does not say when its pass ends), plus a way to requeue, in that pass, the
+ * active jobs whose lock is gone without waiting two `stalledInterval`s (a "recover orphans now" option).
+ *
  * Orphans: jobs in `:active` whose lock key is gone. BullMQ sets a job's lock in the same script that moves
  * it to active and deletes it in the one that moves it out, so an active job without a lock has lost its
  * worker (killed, OOM, node lost, or an event loop blocked past the lock).
@@ -7,10 +16,11 @@
  * active job in `:stalled`, a later pass (at most once per `stalledInterval` queue-wide, throttled by
  * `:stalled-check`) requeues the marked ones whose lock is gone. That takes up to two intervals after the
  * lock expired, and an exit-mode worker is gone long before. `markOrphans` finds orphans at once and
- * prepares BullMQ's own pass to take them now (marks them, lifts the throttle), so the caller's
- * `moveStalledJobsToWait()` then requeues them with BullMQ's semantics unchanged: the `stalled` event, the
- * `MAX_STALLED_COUNT` count (`stc`) and failing past it.
+ * prepares BullMQ's own pass to take them now (marks them, lifts the throttle), so `runStallPass` then
+ * requeues them with BullMQ's semantics unchanged: the `stalled` event, the `MAX_STALLED_COUNT` count
+ * (`stc`) and failing past it (marked `defa`, failed by the next worker that takes it).
  */
+import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isCluster, queueKeys } from './keys.js';
 
@@ -42,10 +52,34 @@ export interface OrphanScan {
   scanned: boolean;
 }
 
+/** BullMQ's key of the set its stall pass reads, and of the throttle of that pass, for one queue. */
+export function stallKeys(jobPrefix: string): { stalled: string; stalledCheck: string } {
+  return { stalled: `${jobPrefix}stalled`, stalledCheck: `${jobPrefix}stalled-check` };
+}
+
+/** BullMQ's lock key of a job: present (holding the worker's token) while a worker runs it. */
+export function lockKey(jobPrefix: string, jobId: string): string {
+  return `${jobPrefix}${jobId}:lock`;
+}
+
+/** BullMQ's one stall pass (the body of its stall-check loop): `private` in its typings, a plain method. */
+interface StallCheck {
+  moveStalledJobsToWait(): Promise<void>;
+}
+
 /**
- * Finds orphans of `queue` and marks them so that the next `worker.moveStalledJobsToWait()` requeues them.
+ * Runs BullMQ's stall pass of `worker` now and resolves when it is done: it requeues (emitting
+ * `stalled` per job) or fails past `maxStalledCount` the jobs `markOrphans` marked.
+ * @example if ((await markOrphans(redis, 'bull', 'jobs')).orphans.length) await runStallPass(worker);
+ */
+export function runStallPass(worker: Worker): Promise<void> {
+  return (worker as unknown as StallCheck).moveStalledJobsToWait();
+}
+
+/**
+ * Finds orphans of `queue` and marks them so that the next `runStallPass(worker)` requeues them.
  * With `throttleMs` > 0 at most one caller per queue scans per window (every worker of a queue may call it).
- * @example const { orphans } = await markOrphans(redis, 'bull', 'jobs'); if (orphans.length) await worker.moveStalledJobsToWait();
+ * @example const { orphans } = await markOrphans(redis, 'bull', 'jobs'); if (orphans.length) await runStallPass(worker);
  */
 export async function markOrphans(
   redis: Redis,
@@ -54,12 +88,13 @@ export async function markOrphans(
   throttleMs = 0,
 ): Promise<OrphanScan> {
   const k = queueKeys(prefix, queue, isCluster(redis));
+  const stall = stallKeys(k.job);
   const result = (await redis.eval(
     MARK_ORPHANS,
     4,
     k.active,
-    `${k.job}stalled`,
-    `${k.job}stalled-check`,
+    stall.stalled,
+    stall.stalledCheck,
     `${k.job}kq:orphan-scan`,
     k.job,
     String(throttleMs),

@@ -1,8 +1,14 @@
 /**
- * ioredis' Sentinel connector with one fix: a failover seen by its failover detector no longer ends the
- * connection for good.
+ * Everything kq does with ioredis' private state, in one place: its Sentinel connector with one fix, a
+ * failover seen by its failover detector no longer ends the connection for good. Written against the
+ * ioredis version pinned exactly in package.json; test/queue/ioredis-internals.test.ts fails on a version
+ * whose internals differ (the version, the two fields and how the detector and the connector use them).
  *
- * The race (ioredis 5.x, SentinelConnector + FailoverDetector): the primary dies, the connection drops
+ * Public API that would let kq drop this file: a fix in ioredis itself (the failover detector asking
+ * the connection to reconnect instead of calling the connector's `disconnect()`), or an option or event
+ * telling a `Connector` why it is being disconnected (failover or app close).
+ *
+ * The race (SentinelConnector + FailoverDetector): the primary dies, the connection drops
  * and reconnects, asking a Sentinel for the primary on each attempt. The detector of the connection's
  * last good attempt is still subscribed to `+switch-master`; when the Sentinels announce the new primary
  * it calls `connector.disconnect()`, the same call `Redis#disconnect()` makes when the app closes the
@@ -18,7 +24,7 @@
  */
 import { type SentinelConnectionOptions, SentinelConnector } from 'ioredis';
 
-/** What the subclass reads of the parent's private state (ioredis 5.x). */
+/** What the subclass reads and writes of the parent's private state. */
 interface ConnectorState {
   connecting: boolean;
   failoverDetector: { isDisconnected: boolean } | null;
