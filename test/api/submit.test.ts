@@ -17,7 +17,7 @@ describe('POST /jobs', () => {
     expect(res.statusCode).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ type: 'work', queue: t.queue, status: 'waiting' });
-    expect(body.id).toMatch(new RegExp(`^${t.queue}\\.[A-Za-z0-9_-]{22}$`));
+    expect(body.id).toMatch(new RegExp(`^${t.queue}\\.[A-Za-z0-9_-]{16}$`));
     expect(res.headers.location).toBe(`/jobs/${body.id}`);
     const job = await t.bull.getJob(body.id);
     expect(job?.data).toEqual({ ms: 5, ignoreSignal: false });

@@ -37,7 +37,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary: 'Add a job',
         description:
-          'Stores the job, then answers 202 with its id (`<queue>.<22 base64url characters>`). The same Idempotency-Key (per queue) with the same type, queue and data returns the same id (`<queue>.idem-<sha256 hex of the key>`) and stores nothing new while that job is retained; with a different type, queue or data it answers 422 IDEMPOTENCY_KEY_REUSED.',
+          'Stores the job, then answers 202 with its id (`<queue>.<16 base64url characters>`). The same Idempotency-Key (per queue) with the same type, queue and data returns the same id (`<queue>.idem-<sha256 hex of the key>`) and stores nothing new while that job is retained; with a different type, queue or data it answers 422 IDEMPOTENCY_KEY_REUSED.',
         tags: ['jobs'],
         headers: {
           type: 'object',

@@ -55,7 +55,10 @@ const settled = async (q: Queue, completed: number) => {
 };
 
 /** Keys kq leaves after `n` jobs, and plain BullMQ's for the same jobs and options. */
-export async function keysAfter(n: number): Promise<{ kq: KeyShapes; bullmq: KeyShapes; retained: number }> {
+export async function keysAfter(
+  n: number,
+  inspect?: (redis: Redis, kqPrefix: string, bullPrefix: string, queue: string) => Promise<void>,
+): Promise<{ kq: KeyShapes; bullmq: KeyShapes; retained: number }> {
   const kqPrefix = uniqueName('kqret');
   const bullPrefix = uniqueName('bmret');
   const queue = uniqueName('ret');
@@ -134,9 +137,10 @@ export async function keysAfter(n: number): Promise<{ kq: KeyShapes; bullmq: Key
     redis,
     kqPrefix,
     queue,
-    new RegExp(`^${queue.replace(/[.-]/g, '\\$&')}\\.[A-Za-z0-9_-]{22}`),
+    new RegExp(`^${queue.replace(/[.-]/g, '\\$&')}\\.[A-Za-z0-9_-]{16}`),
   );
   const bullmq = await shapesOf(redis, bullPrefix, queue, /^\d+/);
+  await inspect?.(redis, kqPrefix, bullPrefix, queue);
   return { kq, bullmq, retained };
 }
 
