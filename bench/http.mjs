@@ -11,7 +11,7 @@ import { freePort } from './redis-server.mjs';
 const here = import.meta.dirname;
 const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
 /** kq's API runs with auth on; every variant gets the same header, so the load is the same. */
-const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 
 /** @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c)) */
 export async function startApi(kind, ctx, extraEnv = {}) {
@@ -57,6 +57,7 @@ export async function startApi(kind, ctx, extraEnv = {}) {
   }
   return {
     url,
+    pid: proc.pid,
     /** CPU time (user + system) the server process has used so far, in ms. */
     cpuMs: () =>
       new Promise((res) => {

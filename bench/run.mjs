@@ -37,6 +37,7 @@ const scenarioFiles = [
   'keda-activation',
   'write-replicas',
   'cluster',
+  'soak',
 ];
 const here = import.meta.dirname;
 const version = (pkg) =>
@@ -89,6 +90,8 @@ async function main() {
     if (!existsSync(resolve(here, 'scenarios', `${file}.mjs`))) continue;
     const scenario = (await import(`./scenarios/${file}.mjs`)).default;
     if (only && !only.includes(scenario.id)) continue;
+    // Long scenarios (the soak) run in full runs only.
+    if (quick && scenario.skipQuick) continue;
     if (scenario.available && !(await scenario.available())) {
       console.error(`bench: skipping ${scenario.id}: ${scenario.unavailableReason}`);
       continue;
@@ -96,7 +99,7 @@ async function main() {
     const t0 = Date.now();
     const perVariant = Object.fromEntries(scenario.variants.map((v) => [v, []]));
     // Cheap or noisy scenarios may ask for more runs in a full run (`fullRuns`); --runs overrides.
-    const scenarioRuns = quick || runsArg ? runs : Math.max(runs, scenario.fullRuns ?? 0);
+    const scenarioRuns = scenario.once ? 1 : quick || runsArg ? runs : Math.max(runs, scenario.fullRuns ?? 0);
     for (let r = 0; r < scenarioRuns; r++) {
       const order = r % 2 === 0 ? scenario.variants : [...scenario.variants].reverse();
       for (const variant of order) {

@@ -84,7 +84,9 @@ export const submitErrors = {
   400: err('Malformed JSON (MALFORMED_JSON) or invalid envelope (INVALID_REQUEST).'),
   413: err('Body over BODY_LIMIT (BODY_TOO_LARGE).'),
   415: err('Content-Type is not application/json (UNSUPPORTED_MEDIA_TYPE).'),
-  422: err('Unknown job type (UNKNOWN_JOB_TYPE) or payload fails its schema (INVALID_PAYLOAD).'),
+  422: err(
+    'Unknown job type (UNKNOWN_JOB_TYPE), payload fails its schema (INVALID_PAYLOAD), or an Idempotency-Key already used with a different type, queue or data (IDEMPOTENCY_KEY_REUSED).',
+  ),
   ...commonErrors,
 } as const;
 

@@ -2,13 +2,13 @@
  * Adding jobs: resolve the type, validate the payload with its schema, merge per-type defaults with
  * per-call overrides, and store. Nothing is stored unless every payload of a call is valid.
  */
-import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
-import { writeJobIndex } from './job-index.js';
+import { newJobId } from './job-ids.js';
+import { registryKeys } from './keys.js';
 import type { QueueRegistry } from './queues.js';
 
 /** BullMQ's largest priority (2^21 - 1): it refuses larger ones when the job is added. */
@@ -89,17 +89,13 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
 }
 
 /**
- * Gives each job a UUID (unless it has an id), registers its queue and indexes it by id (the queue
- * registry and the job-id index, so the API finds it without ?queue), sent before the jobs: a library or CLI caller is trusted like the operator, so no queue bound applies.
+ * Gives each job an id that names its queue (unless it has one; job-ids.ts) and registers its queue in
+ * the queue registry, before the jobs: a library or CLI caller is trusted like the operator, so no
+ * queue bound applies.
  */
-function registerAndIndex(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
-  for (const p of prepared) p.opts.jobId ??= randomUUID();
-  return writeJobIndex(
-    queues.connection,
-    queues.prefix,
-    prepared.map((p) => ({ id: p.opts.jobId as string, queue: p.queue, opts: p.opts })),
-    [...new Set(prepared.map((p) => p.queue))],
-  );
+function register(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
+  for (const p of prepared) p.opts.jobId ??= newJobId(p.queue);
+  return queues.connection.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue)));
 }
 
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */
@@ -109,7 +105,7 @@ export async function enqueue(
   req: EnqueueRequest,
 ): Promise<EnqueuedJob> {
   const p = prepareJob(jobs, req);
-  await registerAndIndex(queues, [p]);
+  await register(queues, [p]);
   const job = await queues.get(p.queue).add(p.name, p.data, p.opts);
   return { id: job.id as string, type: p.name, queue: p.queue };
 }
@@ -153,7 +149,7 @@ export async function enqueueMany(
   reqs: readonly EnqueueRequest[],
 ): Promise<EnqueuedJob[]> {
   const prepared = reqs.map((r, i) => prepareJob(jobs, r, `jobs[${i}]: `));
-  if (prepared.length) await registerAndIndex(queues, prepared);
+  if (prepared.length) await register(queues, prepared);
   const ids = await addPrepared(queues, prepared);
   return prepared.map((p, i) => ({ id: ids[i] as string, type: p.name, queue: p.queue }));
 }

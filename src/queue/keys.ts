@@ -77,8 +77,6 @@ export function queueKeys(prefix: string, queue: string, cluster = false): Queue
 export interface RegistryKeys {
   /** SET of known queue names: the queue registry (queue-directory.ts). */
   queues: string;
-  /** Prefix of the job-id -> queue index: `<jobQueue><id>` is a STRING holding the queue's name. */
-  jobQueue: string;
 }
 
 /** The queue name whose BullMQ keys would overlap `registryKeys`; kq never creates it. */
@@ -86,7 +84,7 @@ export const RESERVED_QUEUE_NAME = 'kq';
 
 /** @example registryKeys('bull').queues === 'bull:kq:queues' */
 export function registryKeys(prefix: string): RegistryKeys {
-  return { queues: `${prefix}:kq:queues`, jobQueue: `${prefix}:kq:job-queue:` };
+  return { queues: `${prefix}:kq:queues` };
 }
 
 /** Pattern matching every queue's meta key, for the operator's `kq queues discover` (never a request). */

@@ -1,8 +1,9 @@
 /**
  * The batching producer: the one path by which kq stores jobs for a server (`POST /jobs`, the batch
  * route). Jobs added in the same turn of the event loop (under load, every request parsed in one I/O
- * phase) go out together, one pipeline per queue (BullMQ `addBulk`), each preceded by its job-id index
- * entry (job-index.ts). Each caller is answered once its own job is stored.
+ * phase) go out together, one pipeline per queue (BullMQ `addBulk`). Nothing per job is written beside
+ * BullMQ's own keys: a job's id names its queue (job-ids.ts). Each caller is answered once its own job
+ * is stored.
  *
  * Bounded in flight: a job counts from the moment it is handed to Redis until Redis answers (or the
  * connection drops), NOT until its caller gave up. A frozen Redis (TCP up, no answers) therefore fills
@@ -16,13 +17,12 @@
  * the job. A shortfall is answered `maybe-sent` with the job ids: the primary has the job, a failover
  * right now could lose it.
  *
- * Every job must carry its id (`opts.jobId`): a UUID or an idempotency id. That makes a one-by-one
+ * Every job must carry its id (`opts.jobId`): a new id or an idempotency id (job-ids.ts). That makes a one-by-one
  * retry of a failed pipeline safe (BullMQ stores nothing for an id that exists) and lets errors name jobs.
  */
 import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
-import { writeJobIndex } from './job-index.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { QueueRegistry } from './queues.js';
 import { classifyRedisError, maybeSent, notSent, toUnavailable } from './redis-errors.js';
@@ -103,7 +103,6 @@ export function createProducer(o: ProducerOptions): Producer {
   const maxJobs = o.maxInFlightJobs ?? 5000;
   const maxBytes = o.maxInFlightBytes ?? 16 * 1024 * 1024;
   const connection: Redis = o.queues.connection;
-  const prefix = o.queues.prefix;
   const writeReplicas = o.writeReplicas ?? 0;
   let jobsInFlight = 0;
   let bytesInFlight = 0;
@@ -161,14 +160,6 @@ export function createProducer(o: ProducerOptions): Producer {
       for (const p of list)
         settle(p, maybeSent(`Redis did not answer within ${o.timeoutMs} ms (REQUEST_TIMEOUT_MS)`, [p.id]));
     });
-    // The index entries go first on the same connection: Redis answers in order, so a job acknowledged
-    // below is already findable by id. A failed index write only costs lookups without ?queue.
-    // On a Cluster the entries go to other shards, so ordering proves nothing: the answer waits for them.
-    const indexed = writeJobIndex(
-      connection,
-      prefix,
-      list.map((p) => ({ id: p.id, queue, opts: p.job.opts })),
-    ).catch(() => undefined);
     const q = o.queues.get(queue);
     const stored =
       list.length === 1
@@ -177,7 +168,6 @@ export function createProducer(o: ProducerOptions): Producer {
     stored
       .then(
         async (jobs) => {
-          await indexed;
           const acks = await replicated(startedAt).catch((err: unknown) => err);
           release();
           if (typeof acks === 'number' && acks < writeReplicas) {

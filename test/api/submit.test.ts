@@ -17,6 +17,7 @@ describe('POST /jobs', () => {
     expect(res.statusCode).toBe(202);
     const body = res.json();
     expect(body).toMatchObject({ type: 'work', queue: t.queue, status: 'waiting' });
+    expect(body.id).toMatch(new RegExp(`^${t.queue}\\.[A-Za-z0-9_-]{16}$`));
     expect(res.headers.location).toBe(`/jobs/${body.id}`);
     const job = await t.bull.getJob(body.id);
     expect(job?.data).toEqual({ ms: 5, ignoreSignal: false });
@@ -65,7 +66,7 @@ describe('POST /jobs', () => {
     expect(first.statusCode).toBe(202);
     expect(second.statusCode).toBe(202);
     expect(second.json().id).toBe(first.json().id);
-    expect(first.json().id).toMatch(/^idem-[0-9a-f]{40}$/);
+    expect(first.json().id).toMatch(new RegExp(`^${t.queue}\\.idem-[0-9a-f]{64}$`));
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(await t.bull.getWaitingCount()).toBe(1);
     const other = await app.inject({

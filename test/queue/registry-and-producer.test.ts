@@ -1,11 +1,10 @@
-/** The queue registry, the job-id index and the bounded batching producer, against real Redis. */
-import { randomUUID } from 'node:crypto';
+/** The queue registry and the bounded batching producer, against real Redis. */
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { RedisUnavailableError, ValidationError } from '../../src/errors.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { PreparedJob } from '../../src/queue/enqueue.js';
-import { findJobQueue, indexJobs, indexTtlSeconds } from '../../src/queue/job-index.js';
+import { newJobId } from '../../src/queue/job-ids.js';
 import { registryKeys } from '../../src/queue/keys.js';
 import { createProducer } from '../../src/queue/producer.js';
 import { createQueueDirectory, discoverQueues, registerQueue } from '../../src/queue/queue-directory.js';
@@ -31,7 +30,7 @@ const job = (queue: string, data: unknown = {}): PreparedJob => ({
   queue,
   name: 'noop',
   data,
-  opts: { jobId: randomUUID(), removeOnComplete: { age: 3600 } },
+  opts: { jobId: newJobId(queue), removeOnComplete: { age: 3600 } },
 });
 
 /** A private redis-server (the tests freeze it) with the producer's connections, closed after the test. */
@@ -100,7 +99,7 @@ describe('queue registry', () => {
 });
 
 describe('producer', () => {
-  it('stores concurrent jobs in one batch, indexed by id before they are acknowledged', async () => {
+  it('stores concurrent jobs in one batch, with no key of kq’s own per job', async () => {
     const { prefix, redis } = usePrefix();
     const ingest = createRedis(inject('redisUrl'), { kind: 'fail-fast', commandTimeoutMs: null });
     const queues = createQueueRegistry(ingest, prefix);
@@ -114,10 +113,9 @@ describe('producer', () => {
     const jobs = Array.from({ length: 50 }, (_, i) => job(i % 2 ? 'a' : 'b', { i }));
     const ids = await Promise.all(jobs.map((j) => producer.add(j, 10)));
     expect(ids).toEqual(jobs.map((j) => j.opts.jobId));
-    // Found at once, without ?queue, by one GET (no registry probe: fallback is empty).
-    expect(await findJobQueue(redis, prefix, ids[1] as string, [])).toBe('a');
-    expect(await findJobQueue(redis, prefix, ids[0] as string, [])).toBe('b');
-    expect(await findJobQueue(redis, prefix, 'missing', [])).toBeUndefined();
+    expect(await queues.get('a').getJob(ids[1] as string)).toMatchObject({ data: { i: 1 } });
+    // kq's own keys are the queue registry only: nothing per job (ids name their queue instead).
+    expect(await redis.keys(`${prefix}:kq:*`)).toEqual([registryKeys(prefix).queues]);
     expect(await directory.names()).toEqual(['a', 'b']);
     expect(producer.inFlight()).toEqual({ jobs: 0, bytes: 0 });
   });
@@ -180,7 +178,7 @@ describe('producer', () => {
     const producer = createProducer({ queues, directory, guard, timeoutMs: 400, maxInFlightJobs: 20 });
     const mixed = Array.from({ length: 6 }, (_, i) => job(i % 3 ? 'a' : 'b', { i }));
     expect(await producer.addMany(mixed, 100)).toEqual(mixed.map((j) => j.opts.jobId));
-    expect(await findJobQueue(control, prefix, mixed[0]?.opts.jobId as string, [])).toBe('b');
+    expect(await queues.get('b').getJob(mixed[0]?.opts.jobId as string)).toBeDefined();
     // One job BullMQ refuses: the others are stored one by one, the batch answers that job's error.
     const bad = job('a');
     bad.opts.priority = 3_000_000;
@@ -206,26 +204,5 @@ describe('producer', () => {
     expect(answer).toMatchObject({ details: { stored: 'unknown', jobIds: frozen.map((j) => j.opts.jobId) } });
     process.kill(server.pid as number, 'SIGCONT');
     await waitFor('in-flight drained', () => producer.inFlight().jobs === 0);
-  });
-});
-
-describe('job-id index', () => {
-  const entry = (j: PreparedJob) => ({ id: j.opts.jobId as string, queue: j.queue, opts: j.opts });
-
-  it('a batch on one queue and one TTL, and a mixed one, each entry with its queue and TTL', async () => {
-    const { prefix, redis } = usePrefix();
-    const key = (id: unknown) => `${registryKeys(prefix).jobQueue}${id}`;
-    const same = [job('a'), job('a'), job('a')];
-    await indexJobs(redis, prefix, same.map(entry));
-    for (const j of same) {
-      expect(await redis.get(key(j.opts.jobId))).toBe('a');
-      expect(await redis.ttl(key(j.opts.jobId))).toBe(indexTtlSeconds(j.opts));
-    }
-    const delayed = { ...job('b'), opts: { jobId: randomUUID(), delay: 86_400_000 } };
-    const mixed = [job('a'), delayed, job('c')];
-    await indexJobs(redis, prefix, mixed.map(entry));
-    expect(await Promise.all(mixed.map((j) => redis.get(key(j.opts.jobId))))).toEqual(['a', 'b', 'c']);
-    expect(await redis.ttl(key(delayed.opts.jobId))).toBe(indexTtlSeconds(delayed.opts));
-    expect(indexTtlSeconds(delayed.opts)).toBeGreaterThan(indexTtlSeconds(mixed[0]?.opts ?? {}));
   });
 });

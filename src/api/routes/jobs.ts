@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../errors.js';
 import { cancelJob } from '../../queue/cancel-job.js';
-import { findJobQueue } from '../../queue/job-index.js';
+import { parseJobId } from '../../queue/job-ids.js';
 import { locateJob, readJobStatus } from '../../queue/job-status.js';
 import type { ApiContext } from '../context.js';
 import {
@@ -37,7 +37,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary: 'Add a job',
         description:
-          'Stores the job, then answers 202 with its id. The same Idempotency-Key (per queue) returns the same id and stores nothing new while that job is retained.',
+          'Stores the job, then answers 202 with its id (`<queue>.<16 base64url characters>`). The same Idempotency-Key (per queue) with the same type, queue and data returns the same id (`<queue>.idem-<sha256 hex of the key>`) and stores nothing new while that job is retained; with a different type, queue or data it answers 422 IDEMPOTENCY_KEY_REUSED.',
         tags: ['jobs'],
         headers: {
           type: 'object',
@@ -66,7 +66,7 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       schema: {
         summary: 'Add up to 1000 jobs at once',
         description:
-          'Validates every job first (nothing is stored if one is invalid), then stores all in one round trip per queue.',
+          'Validates every job first (nothing is stored if one is invalid, or if an item reuses an Idempotency-Key with a different type, queue or data: 422 naming `jobs[i]`), then stores all in one round trip per queue.',
         tags: ['jobs'],
         body: batchRequestSchema,
         response: {
@@ -101,10 +101,16 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  // O(1) whatever the number of queues and keys: the job-id index, else the declared queues (job-index.ts).
+  // O(1) whatever the number of queues and keys: the id names its queue (job-ids.ts). An id kq did not
+  // make is looked for in the queue its id may name, then the declared queues: a fixed, small list.
   const declared = ctx.jobs.queues();
-  const lookup = async (id: string, queue: string | undefined) =>
-    queue ? locateJob(ctx.redis, ctx.prefix, [queue], id) : findJobQueue(ctx.redis, ctx.prefix, id, declared);
+  const lookup = async (id: string, queue: string | undefined) => {
+    if (queue) return locateJob(ctx.redis, ctx.prefix, [queue], id);
+    const parsed = parseJobId(id);
+    if (parsed?.kqMade) return locateJob(ctx.redis, ctx.prefix, [parsed.queue], id);
+    const candidates = parsed ? [parsed.queue, ...declared.filter((q) => q !== parsed.queue)] : declared;
+    return locateJob(ctx.redis, ctx.prefix, candidates, id);
+  };
 
   app.get<{ Params: { id: string }; Querystring: { queue?: string } }>(
     '/jobs/:id',
