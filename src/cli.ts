@@ -36,6 +36,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   'keda-scaler': () => import('./cli/keda-scaler.js'),
   lab: () => import('./cli/lab.js'),
   queues: () => import('./cli/queues.js'),
+  sweep: () => import('./cli/sweep.js'),
 };
 
 async function usage(): Promise<string> {

@@ -100,10 +100,10 @@ export function preStopSleep(seconds = PRESTOP_SECONDS): ILifecycle {
  * drain, `DisruptionTarget`) is retried without counting against `backoffLimit`: its job went back to the
  * queue. Needs `restartPolicy: Never`.
  */
-export function workerPodFailurePolicy(): IPodFailurePolicy {
+export function workerPodFailurePolicy(containerName = 'worker'): IPodFailurePolicy {
   return {
     rules: [
-      { action: 'FailJob', onExitCodes: { containerName: 'worker', operator: 'In', values: [2] } },
+      { action: 'FailJob', onExitCodes: { containerName, operator: 'In', values: [2] } },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ],
   };

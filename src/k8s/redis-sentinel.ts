@@ -1,14 +1,18 @@
 /**
  * The in-cluster Sentinel set (`kq manifests --redis-mode sentinel`): StatefulSet `kq-redis` of 3 data
  * pods (AOF, `noeviction`, password from Secret `kq-redis` as requirepass and masterauth) and StatefulSet
- * `kq-redis-sentinel` of 3 Sentinels (quorum 2), each with a headless Service for stable pod names, pod
- * anti-affinity over nodes and a PodDisruptionBudget of one pod at a time.
+ * `kq-redis-sentinel` of 3 Sentinels (quorum 2, state on a small volume), each with a headless Service
+ * for stable pod names, a PodDisruptionBudget of one pod at a time, pods started in parallel (`Parallel`:
+ * no pod waits for another, so a lost node never blocks the others' replacement), data pods spread over
+ * nodes where possible and Sentinels strictly (two on one node lose the quorum with it).
  *
- * Who is primary is decided by the start scripts in templates/redis-sentinel/ (shipped as ConfigMap
+ * Who is primary is decided by the scripts in templates/redis-sentinel/ (shipped as ConfigMap
  * `kq-redis-scripts`): a data pod asks the Sentinels for the current primary before it starts, so a
- * primary that restarts after a failover comes back as a replica; only when nobody knows a primary does
- * the first pod start as one. test/k8s/redis-sentinel-failover.test.ts runs both scripts with real
- * redis-server processes. Pods are addressed by hostname (`kq-redis-0.kq-redis.<ns>.svc`), which the
+ * primary that restarts after a failover comes back as a replica; the Sentinels keep what they learned
+ * across restarts, so after a restart of the whole set they still name the last primary; only on a fresh
+ * set does the first pod start as the primary. A primary's preStop has the Sentinels promote a replica
+ * before it stops. test/k8s/redis-sentinel-failover.test.ts and redis-sentinel-restart.test.ts run the
+ * scripts with real redis-server processes. Pods are addressed by hostname (`kq-redis-0.kq-redis.<ns>.svc`), which the
  * Sentinels resolve and announce: pod IPs change on restart, and the KEDA operator in its own namespace
  * must resolve what the Sentinels name.
  */
@@ -45,7 +49,11 @@ import { REDIS_IMAGE, REDIS_UID, redisClientPeers, redisMemoryLimitMi } from './
 // `meta` is imported as `objectMeta`: vite's SSR transform (vitest) mistakes `import.meta` for it.
 export const SCRIPTS_DIR = join(fileURLToPath(import.meta.url), '../../../templates/redis-sentinel');
 export const SCRIPTS_CONFIGMAP = 'kq-redis-scripts';
-export const SCRIPT_FILES = ['redis-start.sh', 'sentinel-start.sh'] as const;
+export const SCRIPT_FILES = ['redis-start.sh', 'sentinel-start.sh', 'redis-prestop.sh'] as const;
+/** Longest the data pods' preStop waits for the Sentinels to move the primary away (redis-prestop.sh). */
+export const PRESTOP_FAILOVER_SECONDS = 20;
+/** Each Sentinel's volume: its config file, which Sentinel rewrites with what it learns (a few KiB). */
+export const SENTINEL_STORAGE = '16Mi';
 
 /** The start scripts' text, from the files the failover test runs. */
 export function sentinelScript(name: (typeof SCRIPT_FILES)[number]): string {
@@ -94,19 +102,24 @@ function headless(ctx: RenderContext, name: string, port: number): Service {
   });
 }
 
-function statefulSet(
-  ctx: RenderContext,
-  name: string,
-  replicas: number,
-  container: IContainer,
-  volumes: IVolume[],
-  claims: VolumeClaim[] = [],
-): StatefulSet {
-  const pod: IPodSpec = {
-    automountServiceAccountToken: false,
-    terminationGracePeriodSeconds: 30,
-    securityContext: podSecurityContext(REDIS_UID),
-    // Preferred, not required: a small cluster with fewer nodes than pods still starts the set.
+/** Where the pods of one set may run: spread over nodes, strictly for the Sentinels. */
+function placement(name: string): Pick<IPodSpec, 'affinity' | 'topologySpreadConstraints'> {
+  if (name === SENTINEL.name) {
+    // Two Sentinels on one node lose the quorum with that node. A skew of 1 is met on a one-node cluster
+    // (one domain) and keeps every node at most one Sentinel ahead of another.
+    return {
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'DoNotSchedule',
+          labelSelector: { matchLabels: selector(name) },
+        },
+      ],
+    };
+  }
+  // Preferred, not required: a small cluster with fewer nodes than pods still starts the set.
+  return {
     affinity: {
       podAntiAffinity: {
         preferredDuringSchedulingIgnoredDuringExecution: [
@@ -120,6 +133,23 @@ function statefulSet(
         ],
       },
     },
+  };
+}
+
+function statefulSet(
+  ctx: RenderContext,
+  name: string,
+  replicas: number,
+  container: IContainer,
+  volumes: IVolume[],
+  claims: VolumeClaim[] = [],
+  graceSeconds = 30,
+): StatefulSet {
+  const pod: IPodSpec = {
+    automountServiceAccountToken: false,
+    terminationGracePeriodSeconds: graceSeconds,
+    securityContext: podSecurityContext(REDIS_UID),
+    ...placement(name),
     volumes: [
       { name: 'scripts', configMap: { name: SCRIPTS_CONFIGMAP, defaultMode: 0o555 } },
       tmpVolume,
@@ -132,8 +162,9 @@ function statefulSet(
     spec: {
       serviceName: name,
       replicas,
-      // Sentinels start together; data pods one by one (the first becomes the primary on a fresh set).
-      podManagementPolicy: name === REDIS_SERVICE ? 'OrderedReady' : 'Parallel',
+      // Every pod starts and is replaced on its own: the start scripts need no order, and with
+      // OrderedReady a lost node holding pod 0 would keep pods 1-2 from ever being recreated.
+      podManagementPolicy: 'Parallel',
       selector: { matchLabels: selector(name) },
       template: { metadata: { labels: objectMeta(ctx, name, 'redis').labels }, spec: pod },
       ...(claims.length ? { volumeClaimTemplates: claims } : {}),
@@ -158,10 +189,16 @@ function dataSet(ctx: RenderContext): StatefulSet {
       { name: 'REDIS_PORT', value: String(REDIS_PORT) },
       { name: 'DATA_DIR', value: '/data' },
       { name: 'MAXMEMORY_MB', value: String(o.redisMaxmemoryMb) },
+      { name: 'PRESTOP_TIMEOUT_S', value: String(PRESTOP_FAILOVER_SECONDS) },
     ],
     ports: [{ name: 'redis', containerPort: REDIS_PORT }],
     livenessProbe: { tcpSocket: { port: REDIS_PORT }, periodSeconds: 10, failureThreshold: 6 },
     readinessProbe: pingProbe(REDIS_PORT),
+    // A primary that stops (rollout, drain) first has the Sentinels promote a replica, so clients move
+    // at once instead of after down-after-milliseconds of failed writes.
+    lifecycle: {
+      preStop: { exec: { command: ['sh', '/scripts/redis-prestop.sh'] } },
+    },
     resources: {
       requests: { cpu: '100m', memory: `${o.redisMaxmemoryMb}Mi` },
       limits: { cpu: '1', memory: `${redisMemoryLimitMi(o.redisMaxmemoryMb)}Mi` },
@@ -177,7 +214,9 @@ function dataSet(ctx: RenderContext): StatefulSet {
     metadata: { name: 'data' },
     spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: o.redisStorage } } },
   };
-  return statefulSet(ctx, REDIS_SERVICE, SENTINEL_DATA_REPLICAS, container, [], [claim]);
+  // The preStop's failover, then redis-server's own shutdown (AOF flush) with room to spare.
+  const grace = PRESTOP_FAILOVER_SECONDS + 30;
+  return statefulSet(ctx, REDIS_SERVICE, SENTINEL_DATA_REPLICAS, container, [], [claim], grace);
 }
 
 function sentinelSet(ctx: RenderContext): StatefulSet {
@@ -204,9 +243,13 @@ function sentinelSet(ctx: RenderContext): StatefulSet {
       tmpMount,
     ],
   };
-  // Sentinel rewrites its config: it lives on a writable emptyDir, written afresh by the script.
-  const conf: IVolume = { name: 'conf', emptyDir: { sizeLimit: '1Mi' } };
-  return statefulSet(ctx, SENTINEL.name, SENTINEL.replicas, container, [conf]);
+  // Sentinel rewrites its config with what it learns (the current primary, epoch, peers): on a volume,
+  // it survives a restart of every Sentinel, so a restarted set still knows which pod is primary.
+  const conf: VolumeClaim = {
+    metadata: { name: 'conf' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: SENTINEL_STORAGE } } },
+  };
+  return statefulSet(ctx, SENTINEL.name, SENTINEL.replicas, container, [], [conf]);
 }
 
 function pdb(ctx: RenderContext, name: string): PodDisruptionBudget {

@@ -101,6 +101,11 @@ export function renderYaml(name: ApproachName, o: ManifestOptions, flags: string
   const objects = renderObjects(name, o);
   for (const obj of objects) obj.validate();
   const command = [name, ...flags].join(' ');
-  const header = `# Rendered by: kq manifests ${command}. Do not edit; regenerate with \`npm run manifests\`.\n`;
+  // The file may live in the user's own repository: only `kq manifests` renders it again there
+  // (`npm run manifests` exists in kq's repository only). Without `flags` the options given are unknown.
+  const again = flags.length
+    ? `\`kq manifests ${command}\``
+    : `\`kq manifests ${name}\` and the options you gave`;
+  const header = `# Rendered by: kq manifests ${command}. Do not edit; render again with ${again}.\n`;
   return header + objects.map((obj) => stringify(obj.toJSON(), { lineWidth: 0 })).join('---\n');
 }

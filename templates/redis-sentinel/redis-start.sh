@@ -6,8 +6,15 @@
 # a primary again and take writes until Sentinel demotes it. So before redis-server starts, the pod
 # asks, in this order:
 #   1. the Sentinels (SENTINEL get-master-addr-by-name): after a failover they name the new primary;
-#   2. the other data pods (ROLE): for when no Sentinel answers (first start, or all Sentinels restarted);
-#   3. nobody knows a primary: the first data pod starts as the primary, every other one replicates it.
+#   2. the other data pods (ROLE): for when no Sentinel answers yet;
+#   3. when this pod holds data from an earlier run (a restart, not a fresh set), both again until one
+#      answers or SENTINEL_WAIT_S pass: the Sentinels keep their state on a volume, so after a restart of
+#      the whole set they name the last primary once they are up, while the first data pod may hold
+#      older data than the last primary (it may have been down while the others took writes);
+#   4. nobody knows a primary: the first data pod starts as the primary, every other one replicates it.
+# Why not "the data pod with the highest replication offset" in step 4: this pod's own offset is not
+# known before its redis-server runs, and with AOF on, redis-server starts with offset 0 (it restores
+# the offset from an RDB file only), so after a whole-set restart every pod reports 0 (docs/ha.md).
 # It then runs redis-server (exec: it receives SIGTERM and flushes its AOF) as a replica of what it
 # found, or as the primary when that is itself.
 #
@@ -19,12 +26,14 @@
 #   SENTINELS       "host:port ..." of every Sentinel
 #   MASTER_NAME     the name the Sentinels monitor (kq)
 #   DATA_DIR        AOF directory (/data); MAXMEMORY_MB (noeviction); BIND (optional, e.g. 127.0.0.1)
+#   SENTINEL_WAIT_S how long a restarted pod waits for a Sentinel or primary to answer (step 3; 60)
 set -eu
 : "${REDIS_PASSWORD:?}" "${ANNOUNCE_HOST:?}" "${DATA_NODES:?}" "${SENTINELS:?}"
 REDIS_PORT=${REDIS_PORT:-6379}
 MASTER_NAME=${MASTER_NAME:-kq}
 DATA_DIR=${DATA_DIR:-/data}
 MAXMEMORY_MB=${MAXMEMORY_MB:-200}
+SENTINEL_WAIT_S=${SENTINEL_WAIT_S:-60}
 export REDISCLI_AUTH="$REDIS_PASSWORD"
 self="$ANNOUNCE_HOST:$REDIS_PORT"
 first=${DATA_NODES%% *}
@@ -38,23 +47,34 @@ ask() {
 
 primary=""
 source=""
-for s in $SENTINELS; do
-  # Two lines, host then port; anything else (nil, NOAUTH, unknown master) is no answer.
-  set -- $(ask "$s" SENTINEL get-master-addr-by-name "$MASTER_NAME")
-  if [ $# -eq 2 ] && [ -n "$2" ] && [ -z "$(printf '%s' "$2" | tr -d 0-9)" ]; then
-    primary="$1:$2"
-    source="sentinel $s"
-    break
-  fi
-done
-if [ -z "$primary" ]; then
+# Steps 1 and 2: sets primary and source when a Sentinel or a data pod names one.
+find_primary() {
+  for s in $SENTINELS; do
+    # Two lines, host then port; anything else (nil, NOAUTH, unknown master) is no answer.
+    set -- $(ask "$s" SENTINEL get-master-addr-by-name "$MASTER_NAME")
+    if [ $# -eq 2 ] && [ -n "$2" ] && [ -z "$(printf '%s' "$2" | tr -d 0-9)" ]; then
+      primary="$1:$2"
+      source="sentinel $s"
+      return
+    fi
+  done
   for n in $DATA_NODES; do
     [ "$n" = "$self" ] && continue
     if [ "$(ask "$n" ROLE | head -n 1)" = "master" ]; then
       primary=$n
       source="data node $n says ROLE master"
-      break
+      return
     fi
+  done
+}
+find_primary
+# Data from an earlier run: AOF files (appendonlydir since Redis 7) or an RDB file.
+if [ -z "$primary" ] && { [ -d "$DATA_DIR/appendonlydir" ] || [ -f "$DATA_DIR/dump.rdb" ]; }; then
+  echo "kq-redis: restarted with data and nobody names a primary yet: waiting up to ${SENTINEL_WAIT_S}s"
+  started=$(date +%s)
+  while [ -z "$primary" ] && [ $(($(date +%s) - started)) -lt "$SENTINEL_WAIT_S" ]; do
+    sleep 1
+    find_primary
   done
 fi
 if [ -z "$primary" ]; then

@@ -23,6 +23,7 @@ import { readCounts } from '../../src/queue/counts.js';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
+import { sweepOptionSpecs } from '../../src/worker/sweep.js';
 import { useTestQueue } from '../helpers/context.js';
 import { CLI } from '../helpers/kq-process.js';
 import {
@@ -204,13 +205,15 @@ describe('job-style approaches run workers that exit', () => {
   });
 
   it('keda-scaledjob: MAX_JOBS=1 and EXIT=1, accurate strategy counting not-Ready pods as pending, gradual rollout; a sweeper for orphans and retries', () => {
-    // The ScaledJob's pods, then the sweeper CronJob's exit-mode worker (what KEDA's triggers cannot see).
+    // The ScaledJob's pods are the only workers: the sweeper CronJob runs `kq sweep`, which runs no job.
     expect(workerValues('keda-scaledjob').map((v) => [v.maxJobs, v.exitWhenEmpty, v.concurrency])).toEqual([
       [1, true, 1],
-      [0, true, 1],
     ]);
     const sweeper = render('keda-scaledjob').find((o) => o.kind === 'CronJob');
     expect((sweeper as unknown as ICronJob).spec?.concurrencyPolicy).toBe('Forbid');
+    const sweepJob = (sweeper as unknown as ICronJob).spec?.jobTemplate.spec as IJobSpec;
+    expect(sweepJob.template.spec?.containers.map((c) => c.args)).toEqual([['sweep']]);
+    expect(sweepJob.podFailurePolicy?.rules[0]?.onExitCodes?.containerName).toBe('sweep');
     const podEnv = kqContainers(render('keda-scaledjob')).find((c) => c.container.name === 'worker')
       ?.container.env;
     // A replacement pod takes back its predecessor's job by the Job's name.
@@ -254,6 +257,7 @@ describe('images, commands and env names match the CLI', () => {
     'metrics-adapter': adapterEnv,
     'keda-scaler': envNames(scalerOptionSpecs),
     api: envNames(apiOptionSpecs),
+    sweep: envNames(sweepOptionSpecs),
   };
   for (const name of APPROACH_NAMES) {
     it(name, () => {
@@ -313,7 +317,11 @@ describe('images, commands and env names match the CLI', () => {
         expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
         expect(pod.securityContext?.seccompProfile?.type).toBe('RuntimeDefault');
         for (const c of pod.containers) {
-          expect(c.livenessProbe && c.readinessProbe, `${obj.kind}/${c.name} probes`).toBeTruthy();
+          if (c.args?.[0] === 'sweep') {
+            // A one-shot pass with no server to probe: its Job's deadline bounds it instead.
+            const job = (obj.spec as unknown as ICronJobSpec).jobTemplate.spec as IJobSpec;
+            expect(job.activeDeadlineSeconds, `${obj.kind}/${c.name} deadline`).toBeGreaterThan(0);
+          } else expect(c.livenessProbe && c.readinessProbe, `${obj.kind}/${c.name} probes`).toBeTruthy();
           expect(c.securityContext).toMatchObject({
             allowPrivilegeEscalation: false,
             readOnlyRootFilesystem: true,

@@ -72,7 +72,11 @@ for (const approach of ['keda-external', 'keda-external-job'] as const) {
     it('NetworkPolicies: KEDA reaches the scaler; the scaler, not KEDA, reaches Redis', () => {
       const scalerPolicy = find(objs, 'NetworkPolicy', 'kq-keda-scaler');
       const grpcRule = scalerPolicy.spec.ingress[0];
-      expect(grpcRule.from[0].podSelector.matchLabels['app.kubernetes.io/name']).toBe('keda-operator');
+      // The one label KEDA's release YAML and its Helm chart both put on the operator pod.
+      expect(grpcRule.from[0].podSelector.matchLabels).toEqual({ app: 'keda-operator' });
+      expect(grpcRule.from[0].namespaceSelector.matchLabels).toEqual({
+        'kubernetes.io/metadata.name': 'keda',
+      });
       expect(grpcRule.ports[0].port).toBe(9090);
       const redisPolicy = find(objs, 'NetworkPolicy', 'kq-redis');
       const peers = redisPolicy.spec.ingress[0].from as Json[];

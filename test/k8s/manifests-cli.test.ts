@@ -1,5 +1,8 @@
 /** `kq manifests` as users run it: the built CLI, its output on stdout and its usage errors. */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { APPROACH_NAMES } from '../../src/k8s/render.js';
@@ -28,6 +31,26 @@ describe('kq manifests', () => {
     expect(r.stdout).toContain('listName: bull:emails:wait');
     expect(r.stdout).toContain('image: ghcr.io/acme/kq:2.0.0');
     expect(r.stdout).not.toMatch(/image: kq:/);
+  });
+
+  it('the header tells a user to render again with kq manifests, not a script of kq’s repository', () => {
+    const out = mkdtempSync(join(tmpdir(), 'kq-manifests-'));
+    try {
+      const r = kq('hpa-prometheus', '--queue', 'emails', '--out-dir', out);
+      expect(r.code, r.stderr).toBe(0);
+      const stdout = kq('deployment', '--queue', 'emails').stdout;
+      for (const text of [
+        stdout,
+        readFileSync(join(out, 'hpa-prometheus/kq.yaml'), 'utf8'),
+        readFileSync(join(out, 'hpa-prometheus/prometheus-adapter-values.yaml'), 'utf8'),
+      ]) {
+        const header = text.split('\n')[0] ?? '';
+        expect(header).toMatch(/render again with `kq manifests (deployment|hpa-prometheus)/);
+        expect(text).not.toContain('npm run manifests');
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it('an unknown approach exits 2 and lists the approaches', () => {

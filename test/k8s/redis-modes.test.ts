@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { ConfigError } from '../../src/errors.js';
@@ -153,24 +154,54 @@ describe('the in-cluster Sentinel set', () => {
   };
 
   it('runs 3 data pods and 3 Sentinels, spread over nodes, one disruption at a time', () => {
+    type Sts = {
+      replicas: number;
+      serviceName: string;
+      podManagementPolicy: string;
+      volumeClaimTemplates: { metadata: { name: string } }[];
+      template: { spec: IPodSpec };
+    };
     for (const name of ['kq-redis', 'kq-redis-sentinel']) {
-      const sts = get('StatefulSet', name) as unknown as {
-        replicas: number;
-        serviceName: string;
-        template: {
-          spec: {
-            affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: unknown[] } };
-          };
-        };
-      };
+      const sts = get('StatefulSet', name) as unknown as Sts;
       expect(sts.replicas).toBe(3);
       expect(sts.serviceName).toBe(name);
-      expect(
-        sts.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution,
-      ).toHaveLength(1);
+      // No ordering: with OrderedReady a lost node holding pod 0 keeps pods 1-2 from being recreated.
+      expect(sts.podManagementPolicy).toBe('Parallel');
       expect(get('PodDisruptionBudget', name)).toMatchObject({ maxUnavailable: 1 });
       expect(get('Service', name)).toMatchObject({ clusterIP: 'None', publishNotReadyAddresses: true });
     }
+    const data = (get('StatefulSet', 'kq-redis') as unknown as Sts).template.spec;
+    expect(data.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    // Sentinels strictly spread: two on one node lose the quorum with it.
+    const sentinels = get('StatefulSet', 'kq-redis-sentinel') as unknown as Sts;
+    expect(sentinels.template.spec.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'DoNotSchedule',
+        labelSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'kq-redis-sentinel', 'app.kubernetes.io/part-of': 'kq' },
+        },
+      },
+    ]);
+    // Their state (sentinel.conf) on a volume, mounted where the script keeps it.
+    expect(sentinels.volumeClaimTemplates.map((c) => c.metadata.name)).toEqual(['conf']);
+    const container = sentinels.template.spec.containers[0];
+    const confDir = container?.env?.find((e) => e.name === 'CONF_DIR')?.value;
+    expect(container?.volumeMounts?.find((m) => m.name === 'conf')?.mountPath).toBe(confDir);
+    expect(sentinels.template.spec.volumes?.some((v) => v.name === 'conf')).toBe(false);
+  });
+
+  it('a data pod runs the failover preStop within its grace period', () => {
+    const pod = (get('StatefulSet', 'kq-redis') as unknown as { template: { spec: IPodSpec } }).template.spec;
+    const container = pod.containers[0];
+    expect(container?.lifecycle?.preStop?.exec?.command).toEqual(['sh', '/scripts/redis-prestop.sh']);
+    const bound = Number(container?.env?.find((e) => e.name === 'PRESTOP_TIMEOUT_S')?.value);
+    expect(bound).toBeGreaterThan(0);
+    // The preStop's bound, then redis-server's own shutdown (AOF flush).
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(bound + 20);
+    const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kq-redis-scripts');
+    expect(Object.keys((scripts as { data?: object } | undefined)?.data ?? {})).toContain('redis-prestop.sh');
   });
 
   it('lets data pods and Sentinels reach each other on both ports', () => {

@@ -27,8 +27,10 @@ describe('kq lab compare: Job approaches (smoke, pod kills, Redis restart)', () 
         '2',
         '--redis-restart-at',
         '25',
+        // A retry in backoff under keda-scaledjob: the sweeper moves it to wait (within 60 s), then a
+        // KEDA poll (15 s) starts its Job.
         '--max-drain-seconds',
-        '120',
+        '240',
       ],
     ]);
     const cron = report.approaches.cronjob;

@@ -35,6 +35,7 @@ import {
   type RenderContext,
   redisEnv,
   selector,
+  workerNodeOptions,
 } from '../common.js';
 import { workerDeployment } from './deployment.js';
 import { externalBacklogHpa } from './external-hpa.js';
@@ -45,6 +46,9 @@ export const REQUESTHEADER_CONFIGMAP = 'kq-requestheader-ca';
 const SECURE_PORT = 6443;
 const CERT_DIR = '/var/run/kq/serving-cert';
 const CA_DIR = '/var/run/kq/requestheader';
+const ADAPTER_MEMORY_LIMIT = '128Mi';
+/** Heap sized from the container limit, as the API's: V8 sizes it from the node otherwise. */
+export const ADAPTER_NODE_OPTIONS = workerNodeOptions(ADAPTER_MEMORY_LIMIT) ?? '';
 
 function caBundle(path: string): string {
   let pem: string;
@@ -103,6 +107,7 @@ function adapterDeployment(ctx: RenderContext): Deployment {
                 { name: 'TLS_PRIVATE_KEY_FILE', value: `${CERT_DIR}/tls.key` },
                 { name: 'REQUESTHEADER_CLIENT_CA_FILE', value: `${CA_DIR}/requestheader-client-ca-file` },
                 { name: 'REQUESTHEADER_ALLOWED_NAMES', value: o.requestheaderAllowedNames },
+                { name: 'NODE_OPTIONS', value: ADAPTER_NODE_OPTIONS },
               ],
               ports: [{ name: 'https', containerPort: SECURE_PORT }],
               livenessProbe: httpProbe('/healthz', SECURE_PORT, 'HTTPS'),
@@ -110,7 +115,7 @@ function adapterDeployment(ctx: RenderContext): Deployment {
               lifecycle: preStopSleep(),
               resources: {
                 requests: { cpu: '50m', memory: '64Mi' },
-                limits: { cpu: '500m', memory: '128Mi' },
+                limits: { cpu: '500m', memory: ADAPTER_MEMORY_LIMIT },
               },
               securityContext: containerSecurityContext(),
               volumeMounts: [

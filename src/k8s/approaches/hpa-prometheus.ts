@@ -46,7 +46,7 @@ export function prometheusAdapterValues() {
 
 export function prometheusAdapterValuesYaml(): string {
   return [
-    '# Rendered by: kq manifests hpa-prometheus --out-dir. Do not edit; regenerate with `npm run manifests`.',
+    '# Rendered by: kq manifests hpa-prometheus --out-dir. Do not edit; render again with `kq manifests hpa-prometheus --out-dir <dir>`.',
     '# Helm values for prometheus-community/prometheus-adapter (see README.md next to this file):',
     `#   helm install prometheus-adapter prometheus-community/prometheus-adapter -n monitoring \\`,
     `#     -f ${ADAPTER_VALUES_FILE} --set prometheus.url=http://<prometheus>.monitoring.svc`,

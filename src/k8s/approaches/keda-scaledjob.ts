@@ -21,26 +21,29 @@
  * `:delayed`) never make KEDA start a pod. Two things cover them without a new job arriving:
  * - each pod gets its Job's name (`K8S_JOB_NAME`, from the Job controller's pod label), so the pod the Job
  *   starts to replace a killed one takes back the job its predecessor held at once;
- * - a sweeper CronJob starts one `EXIT=1` worker every minute: it recovers orphans whose lock expired
- *   (pods lost for good: node gone, `backoffLimit` or deadline used up), runs retries that are due, and
- *   exits as soon as nothing is runnable (an idle run lasts about a second).
+ * - a sweeper CronJob runs `kq sweep` every minute: it moves orphans whose lock expired (pods lost for
+ *   good: node gone, `backoffLimit` or deadline used up) and retries that are due back to `wait`, and runs
+ *   nothing itself, so each such job gets a Job of its own from KEDA at its next poll, with the Job's
+ *   deadline and one-job-per-pod isolation (an idle sweep lasts about a second).
  */
 import { ScaledJob } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledJob';
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IContainer } from 'kubernetes-models/v1/Container';
 import {
+  containerSecurityContext,
   meta,
   oneJobPerPodJobTarget,
+  podSecurityContext,
   type RenderContext,
+  redisEnv,
   workerName,
+  workerNodeOptions,
   workerPodFailurePolicy,
-  workerPodSpec,
 } from '../common.js';
 import { redisTriggers, triggerAuthentication } from '../keda-redis.js';
 
 export function kedaScaledJobApproach(ctx: RenderContext) {
   const { o } = ctx;
-  // One job per pod: the Job's pod count is the number of jobs it can run.
-  const oneAtATime: RenderContext = { ...ctx, o: { ...o, concurrency: 1 } };
   return [
     ...triggerAuthentication(ctx),
     new ScaledJob({
@@ -60,18 +63,37 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
         triggers: redisTriggers(ctx, ['wait', 'prioritized'], 1),
       },
     }),
-    sweeper(oneAtATime),
+    sweeper(ctx),
   ];
 }
 
-/** Every minute, one exit-mode worker for what KEDA cannot see: orphans and due retries. */
+const SWEEP_MEMORY_LIMIT = '128Mi';
+
+/** Every minute, `kq sweep`: orphans and due retries back to `wait`, for KEDA to start Jobs for. */
 function sweeper(ctx: RenderContext) {
+  const { o } = ctx;
   const name = `${workerName(ctx)}-sweeper`;
+  const container: IContainer = {
+    name: 'sweep',
+    image: o.image,
+    imagePullPolicy: 'IfNotPresent',
+    args: ['sweep'],
+    env: [
+      ...redisEnv(ctx),
+      { name: 'QUEUE', value: o.queue },
+      { name: 'KQ_PREFIX', value: o.prefix },
+      { name: 'NODE_OPTIONS', value: workerNodeOptions(SWEEP_MEMORY_LIMIT) ?? '' },
+    ],
+    resources: {
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '500m', memory: SWEEP_MEMORY_LIMIT },
+    },
+    securityContext: containerSecurityContext(),
+  };
   return new CronJob({
     metadata: meta(ctx, name, 'worker'),
     spec: {
       schedule: '* * * * *',
-      // One sweeper at a time: a run busy with a long retry is not joined by more.
       concurrencyPolicy: 'Forbid',
       startingDeadlineSeconds: 30,
       successfulJobsHistoryLimit: 1,
@@ -80,15 +102,17 @@ function sweeper(ctx: RenderContext) {
         metadata: { labels: meta(ctx, name, 'worker').labels },
         spec: {
           backoffLimit: 1,
-          activeDeadlineSeconds: ctx.o.jobDeadlineSeconds,
-          // As the cronjob approach: fail on a config error, ignore evictions; the history limits clean up.
-          podFailurePolicy: workerPodFailurePolicy(),
+          activeDeadlineSeconds: o.jobDeadlineSeconds,
+          // Fail on a config error (exit 2), ignore evictions; the history limits clean up.
+          podFailurePolicy: workerPodFailurePolicy('sweep'),
           template: {
             metadata: { labels: meta(ctx, name, 'worker').labels },
-            spec: workerPodSpec(ctx, {
+            spec: {
               restartPolicy: 'Never',
-              modeEnv: [{ name: 'EXIT', value: '1' }],
-            }),
+              automountServiceAccountToken: false,
+              securityContext: podSecurityContext(),
+              containers: [container],
+            },
           },
         },
       },

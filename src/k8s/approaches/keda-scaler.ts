@@ -25,13 +25,18 @@ import {
   type RenderContext,
   redisEnv,
   selector,
+  workerNodeOptions,
 } from '../common.js';
+import { KEDA_OPERATOR_POD_LABELS } from '../redis.js';
 
 export const SCALER_NAME = 'kq-keda-scaler';
 export const SCALER_TLS_SECRET = 'kq-keda-scaler-tls';
 export const SCALER_CLIENT_TLS_SECRET = 'kq-keda-scaler-client-tls';
 export const SCALER_PORT = 9090;
 const TLS_DIR = '/var/run/kq/tls';
+const SCALER_MEMORY_LIMIT = '128Mi';
+/** Heap sized from the container limit, as the API's: V8 sizes it from the node otherwise. */
+export const SCALER_NODE_OPTIONS = workerNodeOptions(SCALER_MEMORY_LIMIT) ?? '';
 
 function scalerDeployment(ctx: RenderContext): Deployment {
   const m = meta(ctx, SCALER_NAME, 'keda-scaler');
@@ -60,6 +65,7 @@ function scalerDeployment(ctx: RenderContext): Deployment {
                 { name: 'TLS_CERT_FILE', value: `${TLS_DIR}/tls.crt` },
                 { name: 'TLS_PRIVATE_KEY_FILE', value: `${TLS_DIR}/tls.key` },
                 { name: 'CLIENT_CA_FILE', value: `${TLS_DIR}/ca.crt` },
+                { name: 'NODE_OPTIONS', value: SCALER_NODE_OPTIONS },
               ],
               ports: [
                 { name: 'grpc', containerPort: SCALER_PORT },
@@ -69,7 +75,7 @@ function scalerDeployment(ctx: RenderContext): Deployment {
               readinessProbe: httpProbe('/readyz', HEALTH_PORT),
               resources: {
                 requests: { cpu: '50m', memory: '64Mi' },
-                limits: { cpu: '500m', memory: '128Mi' },
+                limits: { cpu: '500m', memory: SCALER_MEMORY_LIMIT },
               },
               securityContext: containerSecurityContext(),
               volumeMounts: [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }],
@@ -110,7 +116,7 @@ export function scalerObjects(ctx: RenderContext) {
             from: [
               {
                 namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': o.kedaNamespace } },
-                podSelector: { matchLabels: { 'app.kubernetes.io/name': 'keda-operator' } },
+                podSelector: { matchLabels: KEDA_OPERATOR_POD_LABELS },
               },
             ],
             ports: [{ protocol: 'TCP', port: SCALER_PORT }],

@@ -1,0 +1,303 @@
+/**
+ * The Sentinel set's scripts (ConfigMap kq-redis-scripts) with real redis-server and Sentinel processes
+ * on loopback, as redis-sentinel-failover.test.ts runs them, for what a rollout and a restart of the
+ * whole set do:
+ * - the primary's preStop (redis-prestop.sh) has the Sentinels promote a replica before it stops, and
+ *   the old primary is a replica when the script returns;
+ * - then, with the newest writes on pod 1 (the new primary) and the replica that confirmed them, and
+ *   none on pod 0 (stopped), every data process and every Sentinel stops and starts again, pod 0 first:
+ *   the Sentinels kept their state on their volume and name pod 1, pod 0 comes back as its replica, and
+ *   no job acknowledged with WAIT 1 (what WRITE_REPLICAS=1 waits for) is lost. Before, every Sentinel
+ *   rewrote its config and the scripts fell back to pod 0, whose data is older.
+ * - why the scripts cannot pick "the pod with the highest replication offset" instead: a data process
+ *   restarted with AOF on reports offset 0.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { expect, it } from 'vitest';
+import { trackProcess } from '../helpers/leak-guard.js';
+import { freePort } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+import { firstContainer, render } from './manifest-fixture.js';
+
+const PASSWORD = 'f00dcafe';
+/** Env the manifests set per pod that loopback processes replace. */
+const LOCAL = [
+  'ANNOUNCE_HOST',
+  'REDIS_PORT',
+  'SENTINEL_PORT',
+  'DATA_NODES',
+  'SENTINELS',
+  'DATA_DIR',
+  'CONF_DIR',
+];
+
+interface Started {
+  proc: ChildProcess;
+  output: () => string;
+}
+
+function client(port: number): Redis {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    password: PASSWORD,
+    lazyConnect: true,
+    maxRetriesPerRequest: null,
+    retryStrategy: () => null,
+  });
+  r.on('error', () => undefined);
+  return r;
+}
+
+async function ask(port: number, ...args: (string | number)[]): Promise<unknown> {
+  const r = client(port);
+  try {
+    await r.connect();
+    return await r.call(String(args[0]), ...args.slice(1));
+  } catch {
+    return undefined;
+  } finally {
+    r.disconnect();
+  }
+}
+
+const exited = (p: ChildProcess) =>
+  p.exitCode !== null || p.signalCode !== null
+    ? Promise.resolve()
+    : new Promise<void>((r) => p.once('exit', () => r()));
+
+it('a stopping primary fails over first; a whole-set restart keeps the newest primary and every confirmed job', {
+  timeout: 120_000,
+}, async () => {
+  const objects = render('deployment', ['--redis-mode', 'sentinel']);
+  const scripts = (
+    objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kq-redis-scripts') as
+      | { data: Record<string, string> }
+      | undefined
+  )?.data;
+  const manifestEnv = (name: string) => {
+    const env = firstContainer(objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name)).env;
+    return Object.fromEntries(
+      (env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
+    );
+  };
+  const dataEnv = manifestEnv('kq-redis');
+  const sentinelEnv = manifestEnv('kq-redis-sentinel');
+
+  const dir = mkdtempSync(join(tmpdir(), 'kq-sentinel-restart-'));
+  const procs: ChildProcess[] = [];
+  try {
+    for (const [f, text] of Object.entries(scripts ?? {})) writeFileSync(join(dir, f), text);
+    const dataPorts = [await freePort(), await freePort(), await freePort()];
+    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+    const hosts = (ports: number[]) => ports.map((p) => `127.0.0.1:${p}`).join(' ');
+    const shared = {
+      PATH: process.env.PATH ?? '',
+      REDIS_PASSWORD: PASSWORD,
+      REDISCLI_AUTH: PASSWORD,
+      ANNOUNCE_HOST: '127.0.0.1',
+      BIND: '127.0.0.1',
+      DATA_NODES: hosts(dataPorts),
+      SENTINELS: hosts(sentinelPorts),
+    };
+    const envOf = (base: Record<string, string>, own: Record<string, string>) => ({
+      ...Object.fromEntries(Object.entries(base).filter(([k]) => !LOCAL.includes(k))),
+      ...shared,
+      ...own,
+    });
+    const start = (script: string, env: Record<string, string>): Started => {
+      let out = '';
+      const proc = trackProcess(
+        script,
+        spawn('sh', [join(dir, script)], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      proc.stdout?.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      proc.stderr?.on('data', (c: Buffer) => {
+        out += c.toString();
+      });
+      procs.push(proc);
+      return { proc, output: () => out };
+    };
+    const dataOwn = (i: number) => {
+      const data = join(dir, `data-${i}`);
+      mkdirSync(data, { recursive: true });
+      return { REDIS_PORT: String(dataPorts[i]), DATA_DIR: data };
+    };
+    const startData = (i: number) => start('redis-start.sh', envOf(dataEnv, dataOwn(i)));
+    const startSentinel = (i: number) => {
+      const conf = join(dir, `sentinel-${i}`);
+      mkdirSync(conf, { recursive: true });
+      // Shorter than the manifests' 5 s / 60 s (as in redis-sentinel-failover.test.ts).
+      return start(
+        'sentinel-start.sh',
+        envOf(sentinelEnv, {
+          SENTINEL_PORT: String(sentinelPorts[i]),
+          CONF_DIR: conf,
+          DOWN_AFTER_MS: '2000',
+          FAILOVER_TIMEOUT_MS: '3000',
+        }),
+      );
+    };
+    const named = async (port: number) => {
+      const addr = await ask(port, 'SENTINEL', 'get-master-addr-by-name', 'kq');
+      return Array.isArray(addr) ? Number(addr[1]) : undefined;
+    };
+    const role = (port: number) => ask(port, 'ROLE') as Promise<unknown[] | undefined>;
+    const settled = (primary: number, what: string) =>
+      waitFor(
+        what,
+        async () => {
+          const masters = await Promise.all(sentinelPorts.map((p) => ask(p, 'SENTINEL', 'master', 'kq')));
+          const views = masters.map((m) =>
+            Array.isArray(m) ? Object.fromEntries(m.flatMap((v, i) => (i % 2 ? [] : [[v, m[i + 1]]]))) : {},
+          );
+          const sentinelsAgree = views.every(
+            (f) => Number(f.port) === primary && f['num-other-sentinels'] === '2' && f['num-slaves'] === '2',
+          );
+          const replicas = await Promise.all(dataPorts.filter((p) => p !== primary).map(role));
+          const synced = replicas.every(
+            (r) => r?.[0] === 'slave' && r[2] === primary && r[3] === 'connected',
+          );
+          return sentinelsAgree && synced && (await role(primary))?.[0] === 'master';
+        },
+        { timeoutMs: 40_000, intervalMs: 200 },
+      );
+
+    const [port0, port1, port2] = dataPorts as [number, number, number];
+    let data = [0, 1, 2].map(startData);
+    let sentinels = [0, 1, 2].map(startSentinel);
+    await settled(port0, 'the fresh set: pod 0 primary, 2 replicas in sync, 3 Sentinels');
+
+    /** Jobs added on `port`, each confirmed by one replica (WAIT 1) as WRITE_REPLICAS=1 requires. */
+    const queueName = `restart-${process.pid}`;
+    const addConfirmed = async (port: number, ids: string[]) => {
+      const connection = client(port);
+      const q = new Queue(queueName, { connection });
+      q.on('error', () => undefined);
+      try {
+        for (const id of ids) {
+          await q.add('noop', { id }, { jobId: id });
+          expect(
+            Number(await connection.call('WAIT', '1', '5000')),
+            `job ${id} confirmed`,
+          ).toBeGreaterThanOrEqual(1);
+        }
+      } finally {
+        await q.close();
+        connection.disconnect();
+      }
+    };
+    const missing = async (port: number, ids: string[]) => {
+      const connection = client(port);
+      const q = new Queue(queueName, { connection });
+      q.on('error', () => undefined);
+      try {
+        const jobs = await Promise.all(ids.map((id) => q.getJob(id)));
+        return ids.filter((_, i) => !jobs[i]);
+      } finally {
+        await q.close();
+        connection.disconnect();
+      }
+    };
+    const first = Array.from({ length: 20 }, (_, i) => `before-${i}`);
+    const newest = Array.from({ length: 20 }, (_, i) => `newest-${i}`);
+    await addConfirmed(port0, first);
+
+    // preStop of the primary; pod 2 may not be promoted, so the new primary is pod 1.
+    await ask(port2, 'CONFIG', 'SET', 'replica-priority', '0');
+    await waitFor(
+      'every Sentinel sees pod 2 never to be promoted (INFO every 10 s)',
+      async () => {
+        const lists = await Promise.all(sentinelPorts.map((p) => ask(p, 'SENTINEL', 'REPLICAS', 'kq')));
+        return lists.every(
+          (l) =>
+            Array.isArray(l) &&
+            l.some((r) => {
+              const f = Array.isArray(r) ? r.map(String) : [];
+              const get = (k: string) => f[f.indexOf(k) + 1];
+              return Number(get('port')) === port2 && get('slave-priority') === '0';
+            }),
+        );
+      },
+      { timeoutMs: 25_000, intervalMs: 250 },
+    );
+    const startedAt = Date.now();
+    const preStop = spawnSync('sh', [join(dir, 'redis-prestop.sh')], {
+      env: envOf(dataEnv, dataOwn(0)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    const preStopMs = Date.now() - startedAt;
+    expect(preStop.status, preStop.stderr).toBe(0);
+    expect(preStop.stdout).toContain(`the Sentinels promoted 127.0.0.1:${port1}; this pod is its replica`);
+    expect((await role(port0))?.slice(0, 3)).toEqual(['slave', '127.0.0.1', port1]);
+    expect(await named(sentinelPorts[0] as number)).toBe(port1);
+    // A replica's preStop does nothing.
+    const replicaPreStop = spawnSync('sh', [join(dir, 'redis-prestop.sh')], {
+      env: envOf(dataEnv, dataOwn(2)),
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(replicaPreStop.stdout).toContain('not the primary, nothing to do');
+    await ask(port2, 'CONFIG', 'SET', 'replica-priority', '100');
+    // The pod stops after its preStop: pod 0 takes no part in what follows.
+    data[0]?.proc.kill('SIGTERM');
+    await exited(data[0]?.proc as ChildProcess);
+
+    await addConfirmed(port1, newest);
+
+    // The whole set stops (as when every pod is deleted: SIGTERM) and starts again, pod 0 first.
+    for (const p of [...data, ...sentinels]) p.proc.kill('SIGTERM');
+    await Promise.all([...data, ...sentinels].map((p) => exited(p.proc)));
+    data = [startData(0)];
+    data.push(startData(1), startData(2));
+    sentinels = [0, 1, 2].map(startSentinel);
+    await settled(port1, 'the restarted set: pod 1 primary again, pods 0 and 2 its replicas');
+
+    expect(data[0]?.output()).toContain(`starting as a replica of 127.0.0.1:${port1}`);
+    expect(data[1]?.output()).toContain('starting as the primary');
+    for (const s of sentinels)
+      expect(s.output()).toContain(`monitoring kq at 127.0.0.1:${port1} (kept state`);
+    expect(await missing(port1, [...first, ...newest]), 'confirmed jobs missing on the primary').toEqual([]);
+    expect(await missing(port0, [...first, ...newest]), 'confirmed jobs missing on pod 0').toEqual([]);
+
+    // Why not the highest replication offset: a data process restarted with AOF reports offset 0.
+    const offset = async (port: number) => {
+      const info = String(await ask(port, 'INFO', 'replication'));
+      return Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
+    };
+    expect(await offset(port1)).toBeGreaterThan(0);
+    // Without Sentinels (no failover meanwhile), pod 1 restarts alone as the primary.
+    for (const p of [...sentinels, data[1]]) p?.proc.kill('SIGTERM');
+    await Promise.all([...sentinels, data[1]].map((p) => exited(p?.proc as ChildProcess)));
+    const alone = start(
+      'redis-start.sh',
+      envOf(dataEnv, {
+        ...dataOwn(1),
+        SENTINELS: '127.0.0.1:1',
+        DATA_NODES: `127.0.0.1:${port1}`,
+        SENTINEL_WAIT_S: '0',
+      }),
+    );
+    await waitFor('pod 1 alone answers', async () => (await ask(port1, 'PING')) === 'PONG', {
+      timeoutMs: 15_000,
+      intervalMs: 50,
+    });
+    expect(alone.output()).toContain('starting as the primary');
+    expect(await offset(port1), 'offset right after a restart with AOF').toBe(0);
+    expect(await missing(port1, newest)).toEqual([]);
+
+    console.log(`sentinel set: preStop failover took ${preStopMs} ms`);
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await Promise.all(procs.map(exited));
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
