@@ -75,6 +75,13 @@ export async function startWorker(
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
   let started = false;
+  /**
+   * Readiness means "up and doing its work", not "takes more": a worker that stopped fetching because
+   * MAX_JOBS started stays ready while those jobs run (a ScaledJob's `pendingPodConditions: [Ready]`
+   * would otherwise count its running Job as pending). Set by that stop, cleared when its jobs settle
+   * or by any other stop (signal, failure, empty queue).
+   */
+  let finishingOwnJobs = false;
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   const health =
     o.healthPort > 0
@@ -83,7 +90,7 @@ export async function startWorker(
           metrics: metrics.registry,
           isReady: async () => {
             if (!started) return { ready: false, reason: 'starting' };
-            if (state !== 'running') return { ready: false, reason: 'shutting down' };
+            if (state !== 'running' && !finishingOwnJobs) return { ready: false, reason: 'shutting down' };
             await probeRedis(() => control.ping());
             return { ready: true };
           },
@@ -132,7 +139,10 @@ export async function startWorker(
     maxJobs: o.maxJobs,
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
-    onMaxJobsStarted: () => stop(0, `MAX_JOBS (${o.maxJobs}) reached`),
+    onMaxJobsStarted: () => {
+      if (state === 'running') finishingOwnJobs = true;
+      stop(0, `MAX_JOBS (${o.maxJobs}) reached`);
+    },
     handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
     onStart: claimOwner
@@ -217,6 +227,7 @@ export async function startWorker(
     : undefined;
 
   function afterJob() {
+    if (finishingOwnJobs && processor.running.size === 0) finishingOwnJobs = false;
     watcher?.poke();
     // The job settled: its claim has nothing left to protect (its lock is gone), so drop the key.
     if (claimOwner) releaseClaim(control, o.prefix, o.queue, claimOwner).catch(() => undefined);
@@ -282,6 +293,7 @@ export async function startWorker(
   let signals = 0;
   function shutdown(reason: string) {
     signals++;
+    finishingOwnJobs = false;
     if (signals === 1) {
       log.info(
         {
@@ -303,6 +315,7 @@ export async function startWorker(
   }
 
   function fail(reason: string) {
+    finishingOwnJobs = false;
     log.error(
       { event: 'worker.failing', reason, running: processor.running.size },
       `${reason}: handing running jobs back and exiting 1`,
