@@ -82,6 +82,22 @@ export const workerOptionSpecs = {
       rule: 'must be a Kubernetes object name (lower case, digits, - and .)',
     },
   ),
+  unknownTypeDelayMs: intOption(
+    'unknown-type-delay-ms',
+    ['UNKNOWN_TYPE_DELAY_MS'],
+    5000,
+    100,
+    3_600_000,
+    'a job of a type this worker does not know (a newer version sent it) goes back to the queue delayed this long, costing no attempt',
+  ),
+  unknownTypeGraceMs: intOption(
+    'unknown-type-grace-ms',
+    ['UNKNOWN_TYPE_GRACE_MS'],
+    3_600_000,
+    0,
+    7 * 86_400_000,
+    'a job of an unknown type is failed once it is older than this (from its creation): long enough for a rollout; 0 = fail at once',
+  ),
   handlers: stringOption(
     'handlers',
     ['HANDLERS'],

@@ -54,6 +54,11 @@ export interface ProcessorOptions {
   wasCancelled?: (jobId: string) => boolean;
   /** Reads the recorded cancel request of a job that was started before (its worker may have died). */
   isCancelRequested?: (jobId: string) => Promise<boolean>;
+  /**
+   * A job of a type `jobs` does not know: must throw (src/worker/unknown-types.ts puts it back delayed).
+   * Such a job does not count towards `maxJobs`. @default fails it at once
+   */
+  onUnknownType?: (job: Job, token?: string) => Promise<never>;
   /** A job still running this long gets its `job.started` line (src/worker/start-log.ts). @default 1000 */
   logStartAfterMs?: number;
 }
@@ -208,16 +213,16 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       await handBack(job, token);
       throw new WaitingError();
     }
-    started++;
-    if (opts.maxJobs > 0 && started === opts.maxJobs) opts.onMaxJobsStarted?.();
-
     const def = opts.jobs.get(job.name);
     if (!def) {
+      if (opts.onUnknownType) return opts.onUnknownType(job, token);
       const known = opts.jobs.forQueue(opts.queue).map((d) => d.name);
       throw new UnrecoverableError(
         `Unknown job type ${JSON.stringify(job.name)}: this worker knows ${known.join(', ') || 'no types'} (check HANDLERS).`,
       );
     }
+    started++;
+    if (opts.maxJobs > 0 && started === opts.maxJobs) opts.onMaxJobsStarted?.();
     const parsed = def.schema.safeParse(job.data);
     if (!parsed.success) {
       const issues = parsed.error.issues.map(

@@ -26,7 +26,7 @@ import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metri
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
-import { handBackJob } from '../queue/hand-back.js';
+import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { recordClaim, releaseClaim } from '../queue/orphans.js';
 import { registerQueue } from '../queue/queue-directory.js';
@@ -38,6 +38,7 @@ import { recordJobEvents } from './job-events.js';
 import type { WorkerOptions } from './options.js';
 import { createOrphanRecovery } from './orphan-recovery.js';
 import { createProcessor } from './processor.js';
+import { createUnknownTypeHandler } from './unknown-types.js';
 
 export interface WorkerHandle {
   /** Resolves with the process exit code once everything is closed (or the deadline passed). */
@@ -145,6 +146,14 @@ export async function startWorker(
     },
     handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
+    onUnknownType: createUnknownTypeHandler({
+      known: deps.jobs.all.map((d) => d.name),
+      delayMs: o.unknownTypeDelayMs,
+      graceMs: o.unknownTypeGraceMs,
+      log,
+      delayBack: (job, ms, token) => delayBackJob(control, o.prefix, o.queue, job, ms, token),
+      onDelayed: (job) => metrics.unknownType.inc({ queue: o.queue, type: job.name }),
+    }),
     onStart: claimOwner
       ? (job, token) => {
           if (token)
