@@ -3,12 +3,12 @@
  * each queue, and its curl hint names a type the handlers know (one whose payload may be empty).
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { pidAlive, spawnKq } from '../helpers/kq-process.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { resolve } from 'node:path';
 
 const JOBS_AND_IMAGES = resolve(import.meta.dirname, '../fixtures/jobs-and-images-handlers.mjs');
 
