@@ -82,6 +82,14 @@ export const workerOptionSpecs = {
       rule: 'must be a Kubernetes object name (lower case, digits, - and .)',
     },
   ),
+  activeDeadlineSeconds: intOption(
+    'active-deadline-seconds',
+    ['ACTIVE_DEADLINE_SECONDS'],
+    0,
+    0,
+    7 * 86_400,
+    "the pod's deadline (a Job's activeDeadlineSeconds), from process start: shortly before it, running attempts are failed (counted) instead of handed back when the pod is stopped; 0 = none",
+  ),
   unknownTypeDelayMs: intOption(
     'unknown-type-delay-ms',
     ['UNKNOWN_TYPE_DELAY_MS'],

@@ -25,6 +25,8 @@ export class HandBack extends AbortReason {}
 export class Cancelled extends AbortReason {}
 /** The job type's `timeoutMs` passed. */
 export class TimedOut extends AbortReason {}
+/** The pod's deadline is near (src/worker/pod-deadline.ts): fail the attempt, counted. */
+export class DeadlineNear extends AbortReason {}
 
 interface RunningJob extends StartedJob {
   readonly job: Job;
@@ -71,6 +73,8 @@ export interface KqProcessor {
   cancel(jobId: string): boolean;
   /** Aborts every running handler and hands its job back to the queue. */
   handBackAll(): void;
+  /** Aborts every running handler and fails its attempt (counted) with `reason`. */
+  failAll(reason: string): void;
 }
 
 /**
@@ -280,6 +284,11 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
         throw new WaitingError();
       }
       if (reason instanceof Cancelled) throw new UnrecoverableError(CANCELLED_REASON);
+      if (reason instanceof DeadlineNear) {
+        throw new Error(
+          `Attempt failed: ${reason.message}; failed now so that it counts, instead of being handed back when Kubernetes stops the pod (raise the Job's deadline, or make the job shorter).`,
+        );
+      }
       if (reason instanceof TimedOut) {
         throw new Error(`Job type ${JSON.stringify(job.name)} ${reason.message} (its timeoutMs)`);
       }
@@ -301,6 +310,9 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     },
     handBackAll() {
       for (const r of running.values()) r.abort(new HandBack('shutdown deadline'));
+    },
+    failAll(reason) {
+      for (const r of running.values()) r.abort(new DeadlineNear(reason));
     },
   };
 }

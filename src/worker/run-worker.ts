@@ -37,6 +37,7 @@ import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
 import type { WorkerOptions } from './options.js';
 import { createOrphanRecovery } from './orphan-recovery.js';
+import { watchPodDeadline } from './pod-deadline.js';
 import { createProcessor } from './processor.js';
 import { createUnknownTypeHandler } from './unknown-types.js';
 
@@ -235,6 +236,25 @@ export async function startWorker(
       })
     : undefined;
 
+  // A Job's deadline: fail running attempts shortly before it and leave (src/worker/pod-deadline.ts).
+  const podDeadline = watchPodDeadline({
+    deadlineSeconds: o.activeDeadlineSeconds,
+    onNear: (why) => {
+      finishingOwnJobs = false;
+      log.warn(
+        {
+          event: 'worker.deadline-near',
+          running: processor.running.size,
+          deadlineSeconds: o.activeDeadlineSeconds,
+        },
+        `${why}: failing running attempts (counted) and stopping`,
+      );
+      // Stop fetching first, so that a failed attempt's retry is left to another pod.
+      stopWithDeadline(0, why);
+      processor.failAll(why);
+    },
+  });
+
   function afterJob() {
     if (finishingOwnJobs && processor.running.size === 0) finishingOwnJobs = false;
     watcher?.poke();
@@ -248,6 +268,7 @@ export async function startWorker(
     exitCode = Math.max(exitCode, code);
     watcher?.stop();
     recovery.close();
+    podDeadline?.close();
     log.info({ event: 'worker.stopping', reason: why, running: processor.running.size }, `stopping: ${why}`);
     await worker
       .close(force)
