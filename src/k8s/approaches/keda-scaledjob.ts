@@ -36,6 +36,7 @@ import {
   workerPodFailurePolicy,
   workerPodSpec,
 } from '../common.js';
+import { deadlineEnv } from '../job-deadline.js';
 import { redisTriggers, triggerAuthentication } from '../keda-redis.js';
 
 export function kedaScaledJobApproach(ctx: RenderContext) {
@@ -88,7 +89,7 @@ function sweeper(ctx: RenderContext) {
             metadata: { labels: meta(ctx, name, 'worker').labels },
             spec: workerPodSpec(ctx, {
               restartPolicy: 'Never',
-              modeEnv: [{ name: 'EXIT', value: '1' }],
+              modeEnv: [{ name: 'EXIT', value: '1' }, ...deadlineEnv(ctx.o)],
             }),
           },
         },
