@@ -170,8 +170,9 @@ export async function runDev(o: DevOptions): Promise<number> {
 /**
  * The curl hint's body: a demo `sleep`, or a type the handlers know, preferring one whose schema accepts
  * an empty payload (the line then works as printed).
+ * @example curlBody(registry.all) // { body: '{"type":"thumbnail","data":{}}' }
  */
-function curlBody(types: readonly JobDefinition[] | undefined): { body: string; note?: string } {
+export function curlBody(types: readonly JobDefinition[] | undefined): { body: string; note?: string } {
   const def = types?.find((d) => d.schema.safeParse({}).success) ?? types?.[0];
   if (!types || !def) return { body: '{"type":"sleep","data":{"seconds":2}}' };
   // Type names are letters, digits, "_", "." and "-" (defineJob): nothing to escape for the shell.

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { curlBody } from '../../src/dev/run-dev.js';
+import { loadRegistry } from '../../src/jobs/registry.js';
 import { pidAlive, spawnKq } from '../helpers/kq-process.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -31,6 +33,17 @@ async function submit(base: string, body: unknown): Promise<Record<string, unkno
 }
 
 describe('kq dev with handlers on two queues', () => {
+  it("the hint's type: one whose payload may be empty, else the first, with a note", async () => {
+    const both = await loadRegistry(JOBS_AND_IMAGES);
+    expect(curlBody(both.all)).toEqual({ body: '{"type":"thumbnail","data":{}}' });
+    const emailOnly = both.all.filter((d) => d.name === 'email');
+    expect(curlBody(emailOnly)).toEqual({
+      body: '{"type":"email","data":{}}',
+      note: 'fill in the payload of "email"',
+    });
+    expect(curlBody(undefined)).toEqual({ body: '{"type":"sleep","data":{"seconds":2}}' });
+  });
+
   it('runs workers for every queue, and hints a type the handlers know', async () => {
     const prefix = `devq-${randomBytes(4).toString('hex')}`;
     const redisUrl = inject('redisUrl');
