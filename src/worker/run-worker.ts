@@ -268,7 +268,6 @@ export async function startWorker(
     exitCode = Math.max(exitCode, code);
     watcher?.stop();
     recovery.close();
-    podDeadline?.close();
     log.info({ event: 'worker.stopping', reason: why, running: processor.running.size }, `stopping: ${why}`);
     await worker
       .close(force)
@@ -288,6 +287,8 @@ export async function startWorker(
     if (finished) return;
     finished = true;
     for (const t of timers) clearTimeout(t);
+    // Not at stop(): a MAX_JOBS worker stops fetching when its job starts, and that job still has the deadline.
+    podDeadline?.close();
     resolveDone(code);
   }
 

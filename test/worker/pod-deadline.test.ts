@@ -12,7 +12,13 @@ import { cleanupRuns, runs, spawnWorker } from './helpers.js';
 describe('worker: the pod deadline (ACTIVE_DEADLINE_SECONDS)', () => {
   it('fails the running attempt shortly before the deadline, counted, with the reason; then exits 0', async () => {
     const t = useTestQueue();
-    const w = spawnWorker(t, { ACTIVE_DEADLINE_SECONDS: '3', SHUTDOWN_TIMEOUT_MS: '30000' });
+    // As a ScaledJob's pod runs it: one job, then exit (it stopped fetching when that job started).
+    const w = spawnWorker(t, {
+      ACTIVE_DEADLINE_SECONDS: '3',
+      SHUTDOWN_TIMEOUT_MS: '30000',
+      MAX_JOBS: '1',
+      EXIT: '1',
+    });
     const job = await t.bull.add('work', { ms: 60_000 }, { attempts: 1 });
     const id = job.id as string;
     await waitFor('job started', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
