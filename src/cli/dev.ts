@@ -10,11 +10,19 @@ import {
   stringOption,
 } from '../config.js';
 import { runDev } from '../dev/run-dev.js';
+import { loadRegistry } from '../jobs/registry.js';
+import { queueGiven } from '../worker/choose-queue.js';
 
 const specs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'API port (the API binds to 127.0.0.1 only)'),
   workers: intOption('workers', [], 2, 0, 32, 'worker processes'),
-  queue: stringOption('queue', ['QUEUE'], 'jobs', 'queue the workers take jobs from', QUEUE_NAME_RULE),
+  queue: stringOption(
+    'queue',
+    ['QUEUE'],
+    'jobs',
+    'queue the workers take jobs from; unset = every queue of the job types (HANDLERS), --workers each',
+    QUEUE_NAME_RULE,
+  ),
   redisUrl: redisUrlOption({ emptyMeans: 'find or start one' }),
   ...redisAuthOptions(),
   fallbackRedisUrl: stringOption(
@@ -33,6 +41,15 @@ export const command: Command = {
   options: specs,
   async run(argv, env) {
     const { values } = parseOptions(specs, argv, env);
-    return runDev({ ...values, auth: redisAuth(values), env });
+    // The job types decide the queues (one set of workers each) and the curl hint's type.
+    const jobs = await loadRegistry(env.HANDLERS ?? '');
+    const queues = queueGiven(argv, env) ? [values.queue] : jobs.queues();
+    return runDev({
+      ...values,
+      queues: queues.length ? queues : [values.queue],
+      hint: env.HANDLERS ? jobs.all : undefined,
+      auth: redisAuth(values),
+      env,
+    });
   },
 };

@@ -7,6 +7,7 @@ import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { applyHandlers } from '../k8s/handlers.js';
+import { checkHandlerTimeouts } from '../k8s/job-deadline.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 import { importRenderer } from './import-renderer.js';
 
@@ -35,8 +36,10 @@ export const command: Command = {
       );
       return 0;
     }
-    await applyHandlers(values);
+    const definitions = await applyHandlers(values);
     const [name] = positionals;
+    for (const n of name === 'all' ? APPROACH_NAMES : isApproachName(name ?? '') ? [name as string] : [])
+      checkHandlerTimeouts(n, values, definitions);
     if (name === 'all') {
       if (!values.outDir) {
         throw new ConfigError(

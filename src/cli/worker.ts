@@ -3,10 +3,12 @@ import type { Command } from '../cli.js';
 import { formatHelp, parseOptions } from '../config.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createLogger, redactUrl } from '../log.js';
+import { chooseQueue, queueGiven } from '../worker/choose-queue.js';
 import { workerOptionSpecs } from '../worker/options.js';
 import { startWorker, type WorkerHandle } from '../worker/run-worker.js';
 
-const summary = 'Run a worker: take jobs from one queue and run their handlers';
+const summary =
+  'Run a worker: take jobs from one queue (QUEUE, or the only queue of its handlers) and run their handlers';
 
 export const command: Command = {
   summary,
@@ -18,6 +20,8 @@ export const command: Command = {
     }
     const log = createLogger({ component: 'worker' });
     const jobs = await loadRegistry(values.handlers);
+    const given = queueGiven(argv, env) ? values.queue : undefined;
+    values.queue = chooseQueue(jobs, given, values.handlers, values.queue);
     let handle: WorkerHandle | undefined;
     // A handler's stray rejection must not take the worker (and every other running job) down with it.
     process.on('unhandledRejection', (reason) => {

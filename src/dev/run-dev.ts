@@ -1,6 +1,7 @@
 /**
  * `kq dev`: everything on one machine for trying kq out. Redis (found or started, see find-redis.ts),
- * the API on 127.0.0.1 without auth, and N worker processes on one queue, each a real `kq` child process.
+ * the API on 127.0.0.1 without auth, and N worker processes on each queue of the job types (a worker serves
+ * one queue), each a real `kq` child process.
  *
  * States: starting -> running -> stopping -> stopped. A signal (Ctrl-C, SIGTERM) stops the API first (no
  * new jobs), then sends each worker one SIGTERM (they finish running jobs, up to SHUTDOWN_TIMEOUT_MS),
@@ -9,6 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { JobDefinition } from '../jobs/define-job.js';
 import type { RedisAuth } from '../queue/redis-url.js';
 import { type Child, spawnChild } from './children.js';
 import { type DevRedis, findRedis } from './find-redis.js';
@@ -16,8 +18,12 @@ import { formatLogLine } from './log-format.js';
 
 export interface DevOptions {
   port: number;
+  /** Worker processes per queue. */
   workers: number;
-  queue: string;
+  /** The queues to start workers for: every queue of the job types, or the one `QUEUE` names. */
+  queues: string[];
+  /** The handlers' job types, for the curl hint (a type they know); unset = the demo jobs. */
+  hint?: readonly JobDefinition[] | undefined;
   /** REDIS_URL, or '' to find or start one. */
   redisUrl: string;
   /** `REDIS_PASSWORD` / `REDIS_SENTINEL_PASSWORD`, for the probe and passed on to the children. */
@@ -51,7 +57,8 @@ export async function runDev(o: DevOptions): Promise<number> {
   if (redis.source === 'private')
     say(`started a private redis-server at ${redis.url} (pid ${redis.pid}, stopped on exit)`);
 
-  const env: NodeJS.ProcessEnv = { ...o.env, REDIS_URL: redis.url, QUEUE: o.queue, HEALTH_PORT: '0' };
+  const env: NodeJS.ProcessEnv = { ...o.env, REDIS_URL: redis.url, HEALTH_PORT: '0' };
+  delete env.QUEUE;
   delete env.REDIS_CONNECTION_URL;
   if (o.auth?.password) env.REDIS_PASSWORD = o.auth.password;
   if (o.auth?.sentinelPassword) env.REDIS_SENTINEL_PASSWORD = o.auth.sentinelPassword;
@@ -80,7 +87,11 @@ export async function runDev(o: DevOptions): Promise<number> {
     onLine,
   );
   const workers: Child[] = [];
-  for (let i = 1; i <= o.workers; i++) workers.push(spawnChild(`worker-${i}`, CLI, ['worker'], env, onLine));
+  for (const queue of o.queues) {
+    const stem = o.queues.length > 1 ? `worker-${queue}` : 'worker';
+    for (let i = 1; i <= o.workers; i++)
+      workers.push(spawnChild(`${stem}-${i}`, CLI, ['worker'], { ...env, QUEUE: queue }, onLine));
+  }
   const children = [api, ...workers];
   for (const c of children) say(`started ${c.name} (pid ${c.proc.pid})`);
 
@@ -133,17 +144,18 @@ export async function runDev(o: DevOptions): Promise<number> {
     state = 'running';
     const base = `http://${HOST}:${port}`;
     out('');
+    const each = o.queues.length > 1 ? ' each' : '';
     out(
-      `  kq dev is running (${o.workers} worker${o.workers === 1 ? '' : 's'} on queue "${o.queue}", Redis ${redis.url}${redis.source === 'private' ? ', private' : ''})`,
+      `  kq dev is running (${o.workers} worker${o.workers === 1 ? '' : 's'}${each} on queue${o.queues.length > 1 ? 's' : ''} ${o.queues.map((q) => `"${q}"`).join(', ')}, Redis ${redis.url}${redis.source === 'private' ? ', private' : ''})`,
     );
     out(`  API        ${base}`);
     out(`  Docs       ${base}/docs`);
     out(`  Dashboard  ${base}/ui`);
     out('');
     out('  Try:');
-    out(
-      `  curl -s -X POST ${base}/jobs -H 'content-type: application/json' -d '{"type":"sleep","data":{"seconds":2}}'`,
-    );
+    const { body, note } = curlBody(o.hint);
+    out(`  curl -s -X POST ${base}/jobs -H 'content-type: application/json' -d '${body}'`);
+    if (note) out(`  (${note}: see ${base}/docs)`);
     out(`  curl -s ${base}/jobs/<id>`);
     out('');
     out('  Ctrl-C stops everything.');
@@ -153,4 +165,17 @@ export async function runDev(o: DevOptions): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   return exitCode;
+}
+
+/**
+ * The curl hint's body: a demo `sleep`, or a type the handlers know, preferring one whose schema accepts
+ * an empty payload (the line then works as printed).
+ * @example curlBody(registry.all) // { body: '{"type":"thumbnail","data":{}}' }
+ */
+export function curlBody(types: readonly JobDefinition[] | undefined): { body: string; note?: string } {
+  const def = types?.find((d) => d.schema.safeParse({}).success) ?? types?.[0];
+  if (!types || !def) return { body: '{"type":"sleep","data":{"seconds":2}}' };
+  // Type names are letters, digits, "_", "." and "-" (defineJob): nothing to escape for the shell.
+  const body = JSON.stringify({ type: def.name, data: {} });
+  return def.schema.safeParse({}).success ? { body } : { body, note: `fill in the payload of "${def.name}"` };
 }

@@ -11,6 +11,7 @@ import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContex
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import { deadlineEnv } from './job-deadline.js';
 import type { ManifestOptions } from './options.js';
 import type { ExternalRedis } from './redis-plan.js';
 
@@ -133,6 +134,7 @@ export function oneJobPerPodJobTarget(ctx: RenderContext) {
             name: 'K8S_JOB_NAME',
             valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } },
           },
+          ...deadlineEnv(ctx.o),
         ],
       }),
     },

@@ -7,6 +7,7 @@
  * module (`HANDLERS`), and each autoscaler watches its workers' queue.
  */
 import { ConfigError } from '../errors.js';
+import type { JobDefinition } from '../jobs/define-job.js';
 import { loadHandlers } from '../jobs/load-handlers.js';
 import type { ManifestOptions } from './options.js';
 import { queueWorkerName } from './per-queue.js';
@@ -46,11 +47,12 @@ function suggestion(queue: string): string {
 
 /**
  * Sets `o.queue` from the job types of `o.handlers` (unchanged without `--handlers`); when they run on
- * several queues, `o.queues` too, and every approach renders its workers once per queue.
+ * several queues, `o.queues` too, and every approach renders its workers once per queue. Returns the
+ * module's definitions (none without `--handlers`).
  * @example await applyHandlers(values); renderYaml('deployment', values);
  */
-export async function applyHandlers(o: ManifestOptions): Promise<void> {
-  if (!o.handlers) return;
+export async function applyHandlers(o: ManifestOptions): Promise<readonly JobDefinition[]> {
+  if (!o.handlers) return [];
   const definitions = await loadHandlers(o.handlers);
   const queues = [...new Set(definitions.map((d) => d.queue))];
   const types = (q: string) =>
@@ -69,4 +71,5 @@ export async function applyHandlers(o: ManifestOptions): Promise<void> {
     o.queues = queues;
   }
   o.queue = queues[0] as string;
+  return definitions;
 }

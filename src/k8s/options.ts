@@ -113,7 +113,7 @@ export const manifestOptionSpecs = {
     3600,
     60,
     7 * 86_400,
-    'activeDeadlineSeconds of CronJob and ScaledJob Jobs: longer-running Jobs are stopped',
+    "activeDeadlineSeconds of the Jobs (cronjob, keda-scaledjob, keda-external-job) and their workers' ACTIVE_DEADLINE_SECONDS: a running attempt is failed shortly before it",
   ),
   workerCpu: stringOption('worker-cpu', [], '100m', 'CPU request of a worker', QUANTITY),
   workerMemory: stringOption('worker-memory', [], '96Mi', 'memory request of a worker', QUANTITY),

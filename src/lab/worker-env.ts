@@ -6,7 +6,8 @@
  * played Job's name, as the Job controller's `batch.kubernetes.io/job-name` label gives it), HEALTH_PORT
  * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type. Durations
  * are workload time, so every `*_MS` setting is divided by the speed, clamped at the worker's own
- * minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
+ * minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below), and so is ACTIVE_DEADLINE_SECONDS
+ * (at least 1 s), which the played Job's `activeDeadlineSeconds` counts in workload time too.
  */
 
 import { existsSync } from 'node:fs';
@@ -75,6 +76,10 @@ export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<st
     const workload = env[name] !== undefined ? Number(env[name]) : s.default;
     env[name] = String(Math.max(s.min, Math.round(workload / o.speed)));
   }
+  if (env.ACTIVE_DEADLINE_SECONDS !== undefined && Number(env.ACTIVE_DEADLINE_SECONDS) > 0)
+    env.ACTIVE_DEADLINE_SECONDS = String(
+      Math.max(1, Math.round(Number(env.ACTIVE_DEADLINE_SECONDS) / o.speed)),
+    );
   return {
     ...env,
     REDIS_URL: o.redisUrl,

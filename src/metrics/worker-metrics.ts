@@ -10,6 +10,7 @@ export interface WorkerMetrics {
   cancelled: Counter<'queue' | 'type'>;
   handedBack: Counter<'queue' | 'type'>;
   abandoned: Counter<'queue' | 'type'>;
+  unknownType: Counter<'queue' | 'type'>;
   abandonedRunning: Gauge<'queue'>;
   running: Gauge<'queue'>;
   duration: Histogram<'queue' | 'type' | 'outcome'>;
@@ -59,6 +60,12 @@ export function createWorkerMetrics(runningJobs: RunningJobsSource): WorkerMetri
     handedBack: new Counter({
       name: 'kq_jobs_handed_back_total',
       help: 'Running jobs handed back to the queue at a shutdown deadline.',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    unknownType: new Counter({
+      name: 'kq_jobs_unknown_type_total',
+      help: 'Jobs of a type this worker does not know, put back delayed for a worker that knows it (UNKNOWN_TYPE_DELAY_MS).',
       labelNames: labels,
       registers: [registry],
     }),

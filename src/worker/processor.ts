@@ -25,6 +25,8 @@ export class HandBack extends AbortReason {}
 export class Cancelled extends AbortReason {}
 /** The job type's `timeoutMs` passed. */
 export class TimedOut extends AbortReason {}
+/** The pod's deadline is near (src/worker/pod-deadline.ts): fail the attempt, counted. */
+export class DeadlineNear extends AbortReason {}
 
 interface RunningJob extends StartedJob {
   readonly job: Job;
@@ -54,6 +56,11 @@ export interface ProcessorOptions {
   wasCancelled?: (jobId: string) => boolean;
   /** Reads the recorded cancel request of a job that was started before (its worker may have died). */
   isCancelRequested?: (jobId: string) => Promise<boolean>;
+  /**
+   * A job of a type `jobs` does not know: must throw (src/worker/unknown-types.ts puts it back delayed).
+   * Such a job does not count towards `maxJobs`. @default fails it at once
+   */
+  onUnknownType?: (job: Job, token?: string) => Promise<never>;
   /** A job still running this long gets its `job.started` line (src/worker/start-log.ts). @default 1000 */
   logStartAfterMs?: number;
 }
@@ -66,6 +73,8 @@ export interface KqProcessor {
   cancel(jobId: string): boolean;
   /** Aborts every running handler and hands its job back to the queue. */
   handBackAll(): void;
+  /** Aborts every running handler and fails its attempt (counted) with `reason`. */
+  failAll(reason: string): void;
 }
 
 /**
@@ -208,16 +217,16 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       await handBack(job, token);
       throw new WaitingError();
     }
-    started++;
-    if (opts.maxJobs > 0 && started === opts.maxJobs) opts.onMaxJobsStarted?.();
-
     const def = opts.jobs.get(job.name);
     if (!def) {
+      if (opts.onUnknownType) return opts.onUnknownType(job, token);
       const known = opts.jobs.forQueue(opts.queue).map((d) => d.name);
       throw new UnrecoverableError(
         `Unknown job type ${JSON.stringify(job.name)}: this worker knows ${known.join(', ') || 'no types'} (check HANDLERS).`,
       );
     }
+    started++;
+    if (opts.maxJobs > 0 && started === opts.maxJobs) opts.onMaxJobsStarted?.();
     const parsed = def.schema.safeParse(job.data);
     if (!parsed.success) {
       const issues = parsed.error.issues.map(
@@ -275,6 +284,11 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
         throw new WaitingError();
       }
       if (reason instanceof Cancelled) throw new UnrecoverableError(CANCELLED_REASON);
+      if (reason instanceof DeadlineNear) {
+        throw new Error(
+          `Attempt failed: ${reason.message}; failed now so that it counts, instead of being handed back when Kubernetes stops the pod (raise the Job's deadline, or make the job shorter).`,
+        );
+      }
       if (reason instanceof TimedOut) {
         throw new Error(`Job type ${JSON.stringify(job.name)} ${reason.message} (its timeoutMs)`);
       }
@@ -296,6 +310,9 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     },
     handBackAll() {
       for (const r of running.values()) r.abort(new HandBack('shutdown deadline'));
+    },
+    failAll(reason) {
+      for (const r of running.values()) r.abort(new DeadlineNear(reason));
     },
   };
 }

@@ -27,7 +27,7 @@ import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
-import { handBackJob } from '../queue/hand-back.js';
+import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
@@ -37,7 +37,9 @@ import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
 import type { WorkerOptions } from './options.js';
 import { createOrphanRecovery } from './orphan-recovery.js';
+import { watchPodDeadline } from './pod-deadline.js';
 import { createProcessor } from './processor.js';
+import { createUnknownTypeHandler } from './unknown-types.js';
 
 export interface WorkerHandle {
   /** Resolves with the process exit code once everything is closed (or the deadline passed). */
@@ -75,6 +77,13 @@ export async function startWorker(
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
   let started = false;
+  /**
+   * Readiness means "up and doing its work", not "takes more": a worker that stopped fetching because
+   * MAX_JOBS started stays ready while those jobs run (a ScaledJob's `pendingPodConditions: [Ready]`
+   * would otherwise count its running Job as pending). Set by that stop, cleared when its jobs settle
+   * or by any other stop (signal, failure, empty queue).
+   */
+  let finishingOwnJobs = false;
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   const health =
     o.healthPort > 0
@@ -83,7 +92,7 @@ export async function startWorker(
           metrics: metrics.registry,
           isReady: async () => {
             if (!started) return { ready: false, reason: 'starting' };
-            if (state !== 'running') return { ready: false, reason: 'shutting down' };
+            if (state !== 'running' && !finishingOwnJobs) return { ready: false, reason: 'shutting down' };
             await probeRedis(() => control.ping());
             return { ready: true };
           },
@@ -132,9 +141,20 @@ export async function startWorker(
     maxJobs: o.maxJobs,
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
-    onMaxJobsStarted: () => stop(0, `MAX_JOBS (${o.maxJobs}) reached`),
+    onMaxJobsStarted: () => {
+      if (state === 'running') finishingOwnJobs = true;
+      stop(0, `MAX_JOBS (${o.maxJobs}) reached`);
+    },
     handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
+    onUnknownType: createUnknownTypeHandler({
+      known: deps.jobs.all.map((d) => d.name),
+      delayMs: o.unknownTypeDelayMs,
+      graceMs: o.unknownTypeGraceMs,
+      log,
+      delayBack: (job, ms, token) => delayBackJob(control, o.prefix, o.queue, job, ms, token),
+      onDelayed: (job) => metrics.unknownType.inc({ queue: o.queue, type: job.name }),
+    }),
     onStart: claimOwner
       ? (job, token) => {
           if (token)
@@ -216,7 +236,27 @@ export async function startWorker(
       })
     : undefined;
 
+  // A Job's deadline: fail running attempts shortly before it and leave (src/worker/pod-deadline.ts).
+  const podDeadline = watchPodDeadline({
+    deadlineSeconds: o.activeDeadlineSeconds,
+    onNear: (why) => {
+      finishingOwnJobs = false;
+      log.warn(
+        {
+          event: 'worker.deadline-near',
+          running: processor.running.size,
+          deadlineSeconds: o.activeDeadlineSeconds,
+        },
+        `${why}: failing running attempts (counted) and stopping`,
+      );
+      // Stop fetching first, so that a failed attempt's retry is left to another pod.
+      stopWithDeadline(0, why);
+      processor.failAll(why);
+    },
+  });
+
   function afterJob() {
+    if (finishingOwnJobs && processor.running.size === 0) finishingOwnJobs = false;
     watcher?.poke();
     // The job settled: its claim has nothing left to protect (its lock is gone), so drop the key.
     if (claimOwner) releaseClaim(control, o.prefix, o.queue, claimOwner).catch(() => undefined);
@@ -247,6 +287,8 @@ export async function startWorker(
     if (finished) return;
     finished = true;
     for (const t of timers) clearTimeout(t);
+    // Not at stop(): a MAX_JOBS worker stops fetching when its job starts, and that job still has the deadline.
+    podDeadline?.close();
     resolveDone(code);
   }
 
@@ -282,6 +324,7 @@ export async function startWorker(
   let signals = 0;
   function shutdown(reason: string) {
     signals++;
+    finishingOwnJobs = false;
     if (signals === 1) {
       log.info(
         {
@@ -303,6 +346,7 @@ export async function startWorker(
   }
 
   function fail(reason: string) {
+    finishingOwnJobs = false;
     log.error(
       { event: 'worker.failing', reason, running: processor.running.size },
       `${reason}: handing running jobs back and exiting 1`,

@@ -73,6 +73,8 @@ describe('kq lab: the approaches it plays', () => {
       });
       expect(env.K8S_JOB_NAME, name).toBe('sj-3');
       expect(env.MAX_JOBS, name).toBe('1');
+      // The Job's 3600 s deadline, in workload time: a tenth of it at speed 10.
+      expect(env.ACTIVE_DEADLINE_SECONDS, name).toBe('360');
       expect(() => workerEnv(container, { ...o, pod: { name: 'p-0', labels: {} } }), name).toThrow(
         /env K8S_JOB_NAME reads fieldRef "metadata.labels\['batch.kubernetes.io\/job-name'\]", which the lab cannot resolve for pod p-0/,
       );

@@ -110,9 +110,9 @@ describe('worker: retries, timeouts, invalid payloads', () => {
     await w.waitForExit();
   });
 
-  it('fails an unknown job type at once, naming the types it knows', async () => {
+  it('with UNKNOWN_TYPE_GRACE_MS=0 fails an unknown job type at once, naming the types it knows', async () => {
     const t = useTestQueue();
-    const w = spawnWorker(t);
+    const w = spawnWorker(t, { UNKNOWN_TYPE_GRACE_MS: '0' });
     const job = await t.bull.add('nope', {}, { attempts: 5 });
     await waitFor(
       'unknown job failed',

@@ -30,8 +30,9 @@ mkdirSync(join(app, 'node_modules'));
 mkdirSync(join(app, 'dist'));
 symlinkSync(root, join(app, 'node_modules/kq'));
 writeFileSync(join(app, 'package.json'), '{"name":"my-jobs","private":true,"type":"module"}\n');
+// A timeout below the Jobs' deadline: the approaches with one refuse a type without (test/k8s/job-deadline.test.ts).
 const job = (name: string, queue: string) =>
-  `export const ${name} = defineJob({ name: '${name}', queue: '${queue}', schema: z.object({}), handler: () => null });\n`;
+  `export const ${name} = defineJob({ name: '${name}', queue: '${queue}', schema: z.object({}), options: { timeoutMs: 60000 }, handler: () => null });\n`;
 writeFileSync(
   join(app, 'dist/jobs.js'),
   `import { defineJob, z } from 'kq';\n${job('invoice', 'billing')}${job('refund', 'billing')}`,

@@ -15,6 +15,7 @@
  */
 import { CronJob } from 'kubernetes-models/batch/v1/CronJob';
 import { meta, type RenderContext, workerName, workerPodFailurePolicy, workerPodSpec } from '../common.js';
+import { deadlineEnv } from '../job-deadline.js';
 
 export function cronjobApproach(ctx: RenderContext) {
   const { o } = ctx;
@@ -40,7 +41,7 @@ export function cronjobApproach(ctx: RenderContext) {
               metadata: { labels: meta(ctx, workerName(ctx), 'worker').labels },
               spec: workerPodSpec(ctx, {
                 restartPolicy: 'Never',
-                modeEnv: [{ name: 'EXIT', value: '1' }],
+                modeEnv: [{ name: 'EXIT', value: '1' }, ...deadlineEnv(o)],
               }),
             },
           },

@@ -13,7 +13,8 @@
  * worker has not yet moved the job from `wait` to `active`; a poll in that window counts the job twice and
  * starts a duplicate Job. A worker is Ready once it is running and Redis answers its PING, i.e. it is
  * fetching (`MAX_JOBS=1`: it holds its one job within milliseconds of that), so the remaining window is
- * one fetch long. The other way round, a job already taken but whose pod is not yet Ready (up to one
+ * one fetch long. It stays Ready while that job runs (readiness means "doing its work"): a pod that
+ * turned unready then would make KEDA count every running Job as pending and start none for new jobs. The other way round, a job already taken but whose pod is not yet Ready (up to one
  * readiness period, 10 s) is counted by neither, so KEDA starts one Job fewer until its next poll.
  *
  * Crash recovery (docs/approaches.md, "What a ScaledJob cannot see"): KEDA's redis triggers read list and
