@@ -37,6 +37,7 @@ import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
 import type { WorkerOptions } from './options.js';
 import { createOrphanRecovery } from './orphan-recovery.js';
+import { createPodDeletionCost } from './pod-deletion-cost.js';
 import { createProcessor } from './processor.js';
 
 export interface WorkerHandle {
@@ -123,6 +124,14 @@ export async function startWorker(
     if (processor.cancel(id))
       log.info({ event: 'job.cancel-requested', jobId: id }, 'cancel request received');
   });
+  const deletionCost = createPodDeletionCost({
+    enabled: o.podDeletionCost,
+    podName: o.podName,
+    podNamespace: o.podNamespace,
+    kubeApiUrl: o.kubeApiUrl,
+    intervalMs: o.podDeletionCostIntervalMs,
+    log,
+  });
   const claimOwner = o.maxJobs > 0 && o.k8sJobName ? o.k8sJobName : undefined;
   let abandoned = 0;
   const processor = createProcessor({
@@ -132,6 +141,7 @@ export async function startWorker(
     maxJobs: o.maxJobs,
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
+    onRunningChange: (n) => deletionCost.update(n),
     onMaxJobsStarted: () => stop(0, `MAX_JOBS (${o.maxJobs}) reached`),
     handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
@@ -228,6 +238,7 @@ export async function startWorker(
     exitCode = Math.max(exitCode, code);
     watcher?.stop();
     recovery.close();
+    deletionCost.close();
     log.info({ event: 'worker.stopping', reason: why, running: processor.running.size }, `stopping: ${why}`);
     await worker
       .close(force)
