@@ -44,15 +44,24 @@ export interface WorkerEnvOptions {
   pod?: { name: string; labels: Readonly<Record<string, string>> };
 }
 
+/** The namespace a lab pod's `metadata.namespace` reads. */
+export const LAB_NAMESPACE = 'kq-lab';
+
 /** The value of a downward-API `fieldRef` for the played pod; anything else is refused by name. */
 function fieldValue(envName: string, fieldPath: string, pod: WorkerEnvOptions['pod']): string {
   const label = /^metadata\.labels\['([^']+)'\]$/.exec(fieldPath);
   const value =
-    fieldPath === 'metadata.name' ? pod?.name : label ? pod?.labels[label[1] as string] : undefined;
+    fieldPath === 'metadata.name'
+      ? pod?.name
+      : fieldPath === 'metadata.namespace'
+        ? LAB_NAMESPACE
+        : label
+          ? pod?.labels[label[1] as string]
+          : undefined;
   if (value === undefined) {
     const known = Object.keys(pod?.labels ?? {});
     throw new Error(
-      `kq lab: env ${envName} reads fieldRef ${JSON.stringify(fieldPath)}, which the lab cannot resolve for pod ${pod?.name ?? '(unnamed)'} (it resolves metadata.name and metadata.labels['<label>'] for the labels ${known.length ? known.join(', ') : '(none)'})`,
+      `kq lab: env ${envName} reads fieldRef ${JSON.stringify(fieldPath)}, which the lab cannot resolve for pod ${pod?.name ?? '(unnamed)'} (it resolves metadata.name, metadata.namespace and metadata.labels['<label>'] for the labels ${known.length ? known.join(', ') : '(none)'})`,
     );
   }
   return value;

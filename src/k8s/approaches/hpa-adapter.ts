@@ -36,7 +36,7 @@ import {
   redisEnv,
   selector,
 } from '../common.js';
-import { workerDeployment } from './deployment.js';
+import { workerDeploymentObjects } from './deployment.js';
 import { externalBacklogHpa } from './external-hpa.js';
 
 export const ADAPTER_NAME = 'kq-metrics-adapter';
@@ -157,7 +157,7 @@ export function hpaAdapterApproach(ctx: RenderContext) {
       ? { caBundle: caBundle(o.adapterCaBundleFile) }
       : {};
   return [
-    workerDeployment(ctx),
+    ...workerDeploymentObjects(ctx),
     externalBacklogHpa(ctx),
     ...rbac(),
     adapterDeployment(ctx),
