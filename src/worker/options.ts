@@ -94,7 +94,7 @@ export const workerOptionSpecs = {
     10_000,
     0,
     3_600_000,
-    'least time between two PATCHes of the annotation; an idle/busy change inside it is sent at its end',
+    'turning idle is sent at most once per interval after the previous PATCH of the annotation (turning busy at once)',
   ),
   podName: stringOption('pod-name', ['POD_NAME'], '', 'this pod’s name (Downward API metadata.name)', {
     re: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/,

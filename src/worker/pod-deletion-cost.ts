@@ -7,10 +7,12 @@
  * longest goes last, and that order holds as time passes without another PATCH. The number of running
  * jobs is not in it: it changes with every job, and the API server asks not to be updated that often.
  *
- * Patching: at start (idle), then only when the pod turns idle <-> busy, at most one PATCH per
- * `intervalMs`: a transition inside the interval waits for its end, and only the state then is sent (a
- * worker flipping between short jobs sends one PATCH per interval, none when it ends where it began). One
- * PATCH at a time; a later change waits for the one in flight.
+ * Patching: at start (idle), then only when the pod turns idle <-> busy. Turning busy is sent at once: a
+ * pod that just took a job must not stay the cheapest one to delete. Turning idle is sent at most once per
+ * `intervalMs` after the previous PATCH: a change inside the interval waits for its end, and only the state
+ * then is sent. So a worker flipping between short jobs sends at most two PATCHes per interval, and none
+ * for an idle spell that ends before the interval does. One PATCH at a time; a change waits for the one in
+ * flight.
  *
  * Best effort, never in the way: not in a cluster, no `POD_NAME`, a 401/403/404 (no Role, or the pod is
  * gone) turn it off for the life of the process; an unreachable or failing API server is retried after the
@@ -77,7 +79,8 @@ export function createPodDeletionCost(o: PodDeletionCostOptions): PodDeletionCos
   let target: KubeTarget | undefined;
   let namespace = o.podNamespace;
   let busySince: number | undefined;
-  let sent: number | undefined;
+  /** The state the API server has: undefined before the first PATCH succeeded. */
+  let sentBusy: boolean | undefined;
   let lastPatchAt = Number.NEGATIVE_INFINITY;
   let retryAt = Number.NEGATIVE_INFINITY;
   let inFlight = false;
@@ -96,9 +99,10 @@ export function createPodDeletionCost(o: PodDeletionCostOptions): PodDeletionCos
 
   function schedule() {
     if (!active || inFlight || timer) return;
-    const cost = busySince === undefined ? IDLE_COST : busyCost(busySince);
-    if (cost === sent) return;
-    const wait = Math.max(lastPatchAt + o.intervalMs, retryAt) - now();
+    const busy = busySince !== undefined;
+    if (busy === sentBusy) return;
+    const at = Math.max(retryAt, busy ? Number.NEGATIVE_INFINITY : lastPatchAt + o.intervalMs);
+    const wait = at - now();
     if (wait > 0) {
       timer = setTimeout(() => {
         timer = undefined;
@@ -107,17 +111,17 @@ export function createPodDeletionCost(o: PodDeletionCostOptions): PodDeletionCos
       timer.unref();
       return;
     }
-    send(cost);
+    send(busySince === undefined ? IDLE_COST : busyCost(busySince), busy);
   }
 
-  function send(cost: number) {
+  function send(cost: number, busy: boolean) {
     if (!target) return;
     inFlight = true;
     lastPatchAt = now();
     const patch = { metadata: { annotations: { [POD_DELETION_COST]: String(cost) } } };
     patchPod(target, namespace, o.podName, patch)
       .then(() => {
-        sent = cost;
+        sentBusy = busy;
         if (unreachableLogged)
           log.info({ event: 'pod-deletion-cost.reachable' }, 'API server reachable again');
         unreachableLogged = false;

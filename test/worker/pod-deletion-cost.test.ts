@@ -94,7 +94,7 @@ describe('worker: pod-deletion-cost, a real worker process against a fake API se
 });
 
 describe('pod-deletion-cost: rate limit and the in-cluster service account', () => {
-  it('one PATCH per interval: flips inside it are coalesced, a flip back to the sent state sends nothing', async () => {
+  it('busy is sent at once; idle at most once per interval, and not at all when busy again by then', async () => {
     api = await startFakeKubeApi();
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
     const cost = createPodDeletionCost({
@@ -105,24 +105,26 @@ describe('pod-deletion-cost: rate limit and the in-cluster service account', () 
       intervalMs: 10_000,
       log: silent,
     });
-    await vi.waitFor(() => expect(api?.patches).toHaveLength(1), { timeout: 5000 });
-    // Short jobs: busy, idle, busy, idle within the interval, ending where the pod began (idle).
-    for (const n of [1, 0, 1, 0]) cost.update(n);
-    await vi.advanceTimersByTimeAsync(10_000);
-    expect(api.patches.map((p) => p.cost)).toEqual([0]);
-    // The interval has passed: turning busy is sent at once, a second job changes nothing.
+    const costs = () => api?.patches.map((p) => (p.cost > 0 ? 'busy' : String(p.cost)));
+    await vi.waitFor(() => expect(costs()).toEqual(['0']), { timeout: 5000 });
+    // A job starts: sent at once, though the idle PATCH at start was just sent.
     cost.update(1);
-    cost.update(2);
-    await vi.waitFor(() => expect(api?.patches).toHaveLength(2), { timeout: 5000 });
-    // Inside the next interval: idle, busy, idle is one PATCH (idle), at the interval's end, not before.
-    cost.update(0);
-    cost.update(1);
-    cost.update(0);
+    await vi.waitFor(() => expect(costs()).toEqual(['0', 'busy']), { timeout: 5000 });
+    // Short jobs: idle, busy, idle inside the interval; a second job changes nothing.
+    for (const n of [2, 0, 1, 0]) cost.update(n);
     await vi.advanceTimersByTimeAsync(9_000);
-    expect(api.patches).toHaveLength(2);
+    expect(costs()).toEqual(['0', 'busy']);
+    // At the interval's end the state then (idle) is sent, once.
     await vi.advanceTimersByTimeAsync(1_000);
-    await vi.waitFor(() => expect(api?.patches).toHaveLength(3), { timeout: 5000 });
-    expect(api.patches.map((p) => p.cost > 0)).toEqual([false, true, false]);
+    await vi.waitFor(() => expect(costs()).toEqual(['0', 'busy', '0']), { timeout: 5000 });
+    // Busy again at once; an idle spell that ends inside the interval is never sent.
+    cost.update(1);
+    await vi.waitFor(() => expect(costs()).toEqual(['0', 'busy', '0', 'busy']), { timeout: 5000 });
+    cost.update(0);
+    await vi.advanceTimersByTimeAsync(5_000);
+    cost.update(1);
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(costs()).toEqual(['0', 'busy', '0', 'busy']);
     cost.close();
   });
 
