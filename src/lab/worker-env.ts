@@ -4,7 +4,8 @@
  * what only a cluster can provide replaced: REDIS_URL points at the lab's Redis (Secret references are
  * dropped), a `fieldRef` to a pod label or the pod's name takes the played pod's (K8S_JOB_NAME is the
  * played Job's name, as the Job controller's `batch.kubernetes.io/job-name` label gives it), HEALTH_PORT
- * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type. Durations
+ * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type, and a
+ * worker keeping its pod-deletion-cost (POD_NAME set) talks to the lab's kube API (KUBE_API_URL). Durations
  * are workload time, so every `*_MS` setting is divided by the speed, clamped at the worker's own
  * minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below).
  */
@@ -23,6 +24,7 @@ import { LEDGER_ENV } from './lab-jobs.js';
 const SCALED_MS: Record<string, { default: number; min: number }> = {
   SHUTDOWN_TIMEOUT_MS: { default: workerOptionSpecs.shutdownTimeoutMs.default, min: 0 },
   LOCK_DURATION_MS: { default: workerOptionSpecs.lockDurationMs.default, min: 1000 },
+  POD_DELETION_COST_INTERVAL_MS: { default: workerOptionSpecs.podDeletionCostIntervalMs.default, min: 0 },
 };
 
 /** The package root (holding package.json and dist/), whether this runs from src/ or from a bundle chunk. */
@@ -40,6 +42,8 @@ export interface WorkerEnvOptions {
   redisUrl: string;
   speed: number;
   ledgerFile: string;
+  /** The lab's kube API: given to workers whose container sets `POD_NAME` (pod-deletion-cost). */
+  kubeApiUrl?: string;
   /** The played pod: what a `fieldRef` may read. */
   pod?: { name: string; labels: Readonly<Record<string, string>> };
 }
@@ -90,6 +94,7 @@ export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<st
     HEALTH_PORT: '0',
     HANDLERS: resolve(packageRoot(), 'dist/lab/lab-jobs.js'),
     [LEDGER_ENV]: o.ledgerFile,
+    ...(env.POD_NAME && o.kubeApiUrl ? { KUBE_API_URL: o.kubeApiUrl } : {}),
     LOG_LEVEL: 'info',
   };
 }
