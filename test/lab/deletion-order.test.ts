@@ -4,7 +4,8 @@
  * pod-deletion-cost; among Ready pods the lower cost first, then Ready for less time, more restarts,
  * newer, the times in log2 bands when the controller has a reference time.
  */
-import { describe, expect, it } from 'vitest';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createReplicaSet,
   deletionCost,
@@ -13,7 +14,13 @@ import {
   type RankedPod,
   recordScaleIn,
 } from '../../src/lab/controllers/replica-set.js';
+import { startLabKubeApi } from '../../src/lab/kube-api.js';
 import type { LabPod, PodRunner } from '../../src/lab/pod-runner.js';
+import { renderForLab } from '../../src/lab/run-approach.js';
+import { LAB_NAMESPACE, workerEnv } from '../../src/lab/worker-env.js';
+import { createLogger } from '../../src/log.js';
+import { createPodDeletionCost } from '../../src/worker/pod-deletion-cost.js';
+import { manifestOptions } from '../k8s/manifest-fixture.js';
 
 const S = 1000;
 const ranked = (name: string, over: Partial<RankedPod> & { cost?: string } = {}): RankedPod => ({
@@ -163,5 +170,60 @@ describe('the lab ReplicaSet on scale-in', () => {
     const doomed = [pods[1] as LabPod];
     recordScaleIn(doomed, pods, (p) => (p.name === 'busy' ? 1 : 0));
     expect(pods[1]?.scaleIn).toEqual({ runningJobs: 1, idlePodStayed: true });
+  });
+});
+
+describe('lab workers patch their played pods through the module they use in a cluster', () => {
+  it('a Deployment pod gets POD_NAME, POD_NAMESPACE and the lab kube API; --no-pod-deletion-cost none', () => {
+    const container = (flags: string[]) => {
+      const d = renderForLab('keda-scaledobject', manifestOptions(flags), 'lab').find(
+        (o) => o.kind === 'Deployment' && o.metadata?.name === 'kq-worker',
+      ) as unknown as { spec: { template: { spec: { containers: IContainer[] } } } };
+      return d.spec.template.spec.containers[0] as IContainer;
+    };
+    const o = {
+      redisUrl: 'redis://127.0.0.1:1',
+      speed: 10,
+      ledgerFile: '/tmp/x',
+      kubeApiUrl: 'http://127.0.0.1:9',
+    };
+    const env = workerEnv(container([]), { ...o, pod: { name: 'kq-worker-3', labels: {} } });
+    expect(env).toMatchObject({
+      POD_NAME: 'kq-worker-3',
+      POD_NAMESPACE: LAB_NAMESPACE,
+      KUBE_API_URL: o.kubeApiUrl,
+    });
+    // The interval is workload time, like every other *_MS setting.
+    expect(env.POD_DELETION_COST_INTERVAL_MS).toBe('1000');
+    const off = workerEnv(container(['--no-pod-deletion-cost']), {
+      ...o,
+      pod: { name: 'kq-worker-3', labels: {} },
+    });
+    expect(off.KUBE_API_URL).toBeUndefined();
+    expect(off.POD_NAME).toBeUndefined();
+  });
+
+  it('the lab kube API stores the cost on the played pod; an unknown pod is a 404 that turns the worker side off', async () => {
+    const pods = [
+      { name: 'kq-worker-0', annotations: {} as Record<string, string>, endedAt: undefined },
+    ] as LabPod[];
+    const api = await startLabKubeApi(() => pods);
+    const log = createLogger({ component: 'test' }, 'silent');
+    const common = { enabled: true, podNamespace: LAB_NAMESPACE, kubeApiUrl: api.url, intervalMs: 0, log };
+    const known = createPodDeletionCost({ ...common, podName: 'kq-worker-0' });
+    const unknown = createPodDeletionCost({ ...common, podName: 'kq-worker-9' });
+    try {
+      await vi.waitFor(() => expect(pods[0]?.annotations[POD_DELETION_COST]).toBe('0'), { timeout: 5000 });
+      known.update(1);
+      await vi.waitFor(() => expect(deletionCost(pods[0] as LabPod)).toBeGreaterThan(0), { timeout: 5000 });
+      known.update(0);
+      await vi.waitFor(() => expect(deletionCost(pods[0] as LabPod)).toBe(0), { timeout: 5000 });
+      await vi.waitFor(() => expect(unknown.active).toBe(false), { timeout: 5000 });
+      expect(api.patches).toBe(3);
+    } finally {
+      known.close();
+      unknown.close();
+      await api.close();
+    }
   });
 });
