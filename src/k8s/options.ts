@@ -131,6 +131,12 @@ export const manifestOptionSpecs = {
     'memory limit of a worker (the seed’s)',
     QUANTITY,
   ),
+  podDeletionCost: boolOption(
+    'pod-deletion-cost',
+    [],
+    true,
+    'worker Deployments: pods keep their controller.kubernetes.io/pod-deletion-cost (idle 0, busy higher) so scale-in removes idle workers first; renders a ServiceAccount and a Role granting patch on pods; --no-pod-deletion-cost leaves them out',
+  ),
   apiReplicas: intOption('api-replicas', [], 2, 1, 100, 'API replicas (a PodDisruptionBudget keeps one up)'),
   redisStorage: stringOption('redis-storage', [], '1Gi', 'size of the Redis PersistentVolumeClaim', QUANTITY),
   redisMaxmemoryMb: intOption(

@@ -4,6 +4,7 @@
  * runner played. Every time is workload time.
  */
 import type { LabClock } from './clock.js';
+import { POD_DELETION_COST } from './controllers/replica-set.js';
 import type { FaultEvent } from './faults.js';
 import type { LedgerEntry } from './ledger.js';
 import type { LabPod } from './pod-runner.js';
@@ -48,6 +49,12 @@ export interface Figures {
   handBacks: number;
   handBacksOnScaleIn: number;
   podsScaledIn: number;
+  /** Jobs running on a pod when a scale-in chose it (they finish in the grace period or are handed back). */
+  interruptedByScaleIn: number;
+  /** Of those, the ones whose pod was chosen while an idle pod of the same ReplicaSet stayed up. */
+  idleWhenInterrupted: number;
+  /** Pods whose worker set their pod-deletion-cost through the lab's kube API. */
+  podsWithDeletionCost: number;
   containerRestarts: number;
   /** Pod creation to Ready (first container), workload ms: the played latency, or more when loading lagged. */
   podStartP50Ms: number;
@@ -173,6 +180,12 @@ export function measure(o: {
     handBacks: o.pods.reduce((s, p) => s + p.handBacks, 0),
     handBacksOnScaleIn: o.pods.filter((p) => p.reason === 'scale-in').reduce((s, p) => s + p.handBacks, 0),
     podsScaledIn: o.pods.filter((p) => p.reason === 'scale-in').length,
+    interruptedByScaleIn: o.pods.reduce((n, p) => n + (p.scaleIn?.runningJobs ?? 0), 0),
+    idleWhenInterrupted: o.pods.reduce(
+      (n, p) => n + (p.scaleIn?.idlePodStayed ? p.scaleIn.runningJobs : 0),
+      0,
+    ),
+    podsWithDeletionCost: o.pods.filter((p) => p.annotations[POD_DELETION_COST] !== undefined).length,
     containerRestarts: o.pods.reduce((s, p) => s + p.restarts, 0),
     podStartP50Ms: percentile(podStarts, 50),
     podStartP95Ms: percentile(podStarts, 95),

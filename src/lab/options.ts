@@ -113,6 +113,7 @@ export const labOptionSpecs = {
   targetBacklog: manifestOptionSpecs.targetBacklog,
   shutdownTimeoutMs: manifestOptionSpecs.shutdownTimeoutMs,
   jobDeadlineSeconds: manifestOptionSpecs.jobDeadlineSeconds,
+  podDeletionCost: manifestOptionSpecs.podDeletionCost,
 };
 
 export type LabOptions = OptionValues<typeof labOptionSpecs>;

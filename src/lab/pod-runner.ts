@@ -11,6 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { LabClock } from './clock.js';
+import { type LedgerEntry, readLedger } from './ledger.js';
 import { workerCommand, workerEnv } from './worker-env.js';
 
 export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed';
@@ -40,6 +41,10 @@ export interface LabPod {
   /** Why it was stopped, when something stopped it. */
   reason?: EndReason;
   restarts: number;
+  /** Set by its worker through the lab's kube API (kube-api.ts): pod-deletion-cost. */
+  annotations: Record<string, string>;
+  /** Chosen by a scale-in: the jobs it was running then, and whether an idle pod of its ReplicaSet stayed. */
+  scaleIn?: { runningJobs: number; idlePodStayed: boolean };
   lastExitCode?: number | null;
   pids: number[];
   handBacks: number;
@@ -64,6 +69,8 @@ export interface PodRunnerOptions {
   startLatencyMs: number;
   /** The Node part of a container start (process start to `worker.started`), workload ms. */
   nodeStartMs: number;
+  /** The lab's kube API (kube-api.ts) for workers whose pods keep their pod-deletion-cost. */
+  kubeApiUrl?: string;
 }
 
 export interface PodRunner {
@@ -75,10 +82,27 @@ export interface PodRunner {
   kill(pod: LabPod): boolean;
   /** Processes still running. */
   liveProcesses(): number;
+  /** Workload ms now. */
+  now(): number;
+  /** Jobs whose handler runs in the pod's current container now (from the ledger). */
+  runningJobs(pod: LabPod): number;
   /** Pods not yet ended. */
   active(): LabPod[];
   /** SIGKILLs every process left and waits for it to exit. */
   close(): Promise<void>;
+}
+
+/** Handler runs started and not yet ended, by worker pid. */
+export function runningByPid(ledger: readonly LedgerEntry[]): Map<number, number> {
+  const open = new Map<string, number>();
+  for (const e of ledger) {
+    const key = `${e.pid} ${e.id} ${e.attempt}`;
+    if (e.event === 'start') open.set(key, e.pid);
+    else open.delete(key);
+  }
+  const byPid = new Map<number, number>();
+  for (const pid of open.values()) byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
+  return byPid;
 }
 
 const BACKOFF_START_MS = 10_000;
@@ -119,6 +143,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
       redisUrl: o.redisUrl,
       speed: o.clock.speed,
       ledgerFile: o.ledgerFile,
+      kubeApiUrl: o.kubeApiUrl,
       pod: { name: pod.name, labels: pod.labels },
     });
     const spawnedAt = Date.now();
@@ -188,6 +213,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         ready: false,
         terminating: false,
         restarts: 0,
+        annotations: {},
         pids: [],
         handBacks: 0,
         containers: [],
@@ -222,6 +248,11 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
       return true;
     },
     liveProcesses: () => procs.size,
+    now: () => o.clock.now(),
+    runningJobs(pod) {
+      const pid = procs.get(pod)?.pid;
+      return pid === undefined ? 0 : (runningByPid(readLedger(o.ledgerFile)).get(pid) ?? 0);
+    },
     active: () => pods.filter((p) => p.endedAt === undefined),
     async close() {
       closing = true;

@@ -6,7 +6,7 @@ export const NOT_PLAYED = [
   'pod scheduling, node capacity and node autoscaling: every pod fits at once',
   'image pulls and scheduling beyond the fixed --pod-start-seconds, and the Node start beyond --node-start-seconds: the real worker process loads while its pod is Pending and starts when the played latency is over; when loading takes longer (a loaded machine, a high --speed) the pod is late by the difference (podStartP50Ms/P95Ms show it)',
   'liveness and readiness probes: a pod is Ready when its worker logs worker.started',
-  'Deployment revisions (a rollout restarts the same template), PodDisruptionBudgets, pod-deletion-cost, history limits, ttlSecondsAfterFinished',
+  'Deployment revisions (a rollout restarts the same template), PodDisruptionBudgets, history limits, ttlSecondsAfterFinished; of the ReplicaSet deletion order, the rank of pods doubled up on a node (the lab has no nodes)',
   'KEDA fallback, paused annotations, initialCooldownPeriod; the HPA’s missing-pod and readiness adjustments (it only sees External AverageValue metrics)',
   'kq keda-scaler’s gRPC transport, TLS and replicas: what it would answer (the runnable backlog, a pushed activation) is read in the lab from the same Redis by the same script',
   'worker durations below the worker’s minimums: LOCK_DURATION_MS is at least 1000 wall ms, so lock expiry takes at least --speed seconds of workload time',
@@ -28,6 +28,8 @@ export const TABLE_COLUMNS = [
   ['podStartP95Ms', 'pod start p95 s'],
   ['coldStarts', 'cold starts'],
   ['handBacksOnScaleIn', 'hand-backs on scale-in'],
+  ['interruptedByScaleIn', 'busy at scale-in'],
+  ['idleWhenInterrupted', 'busy at scale-in, idle pod spared'],
   ['recoverMaxMs', 'worst recovery s'],
 ] as const;
 

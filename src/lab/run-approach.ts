@@ -17,6 +17,7 @@ import type { Controller, ControllerDeps } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
 import { onInterrupt } from './interrupt.js';
+import { startLabKubeApi } from './kube-api.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
@@ -123,16 +124,20 @@ export async function runApproach(
   const queues = createQueueRegistry(s.redis, prefix);
   const q = queues.get(queue);
   const clock: LabClock = createClock(s.speed);
+  // Workers whose pods keep their pod-deletion-cost patch them here, as they would the API server.
+  const kubeApi = await startLabKubeApi(() => runner.pods);
   const runner = createPodRunner({
     clock,
     redisUrl: s.redisUrl,
     ledgerFile,
     startLatencyMs: s.startLatencyMs,
     nodeStartMs: s.nodeStartMs,
+    kubeApiUrl: kubeApi.url,
   });
   let controller: Controller | undefined;
   const release = onInterrupt(async () => {
     await runner.close();
+    await kubeApi.close();
     rmSync(dir, { recursive: true, force: true });
   });
   try {
@@ -253,6 +258,7 @@ export async function runApproach(
   } finally {
     release();
     await runner.close();
+    await kubeApi.close();
     await q.obliterate({ force: true }).catch(() => undefined);
     await queues.close();
     rmSync(dir, { recursive: true, force: true });

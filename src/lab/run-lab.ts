@@ -38,6 +38,7 @@ export async function runLab(
     targetBacklog: o.targetBacklog,
     shutdownTimeoutMs: o.shutdownTimeoutMs,
     jobDeadlineSeconds: o.jobDeadlineSeconds,
+    podDeletionCost: o.podDeletionCost,
   };
   const lastDue = Math.max(workload.durationSeconds * 1000, ...jobs.map((j) => j.at + j.delayMs));
   const redisProcess = o.redisUrl
@@ -110,6 +111,7 @@ export async function runLab(
           maxReplicas: manifest.maxReplicas,
           concurrency: manifest.concurrency,
           shutdownTimeoutMs: manifest.shutdownTimeoutMs,
+          podDeletionCost: manifest.podDeletionCost,
         },
       },
       results,

@@ -4,7 +4,8 @@
  * what only a cluster can provide replaced: REDIS_URL points at the lab's Redis (Secret references are
  * dropped), a `fieldRef` to a pod label or the pod's name takes the played pod's (K8S_JOB_NAME is the
  * played Job's name, as the Job controller's `batch.kubernetes.io/job-name` label gives it), HEALTH_PORT
- * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type. Durations
+ * is 0 (readiness is the worker's own `worker.started` line), HANDLERS is the lab's job type, and a
+ * worker keeping its pod-deletion-cost (POD_NAME set) talks to the lab's kube API (KUBE_API_URL). Durations
  * are workload time, so every `*_MS` setting is divided by the speed, clamped at the worker's own
  * minimum where it has one (REDIS_DOWN_TIMEOUT_MS excepted, see below), and so is ACTIVE_DEADLINE_SECONDS
  * (at least 1 s), which the played Job's `activeDeadlineSeconds` counts in workload time too.
@@ -24,6 +25,7 @@ import { LEDGER_ENV } from './lab-jobs.js';
 const SCALED_MS: Record<string, { default: number; min: number }> = {
   SHUTDOWN_TIMEOUT_MS: { default: workerOptionSpecs.shutdownTimeoutMs.default, min: 0 },
   LOCK_DURATION_MS: { default: workerOptionSpecs.lockDurationMs.default, min: 1000 },
+  POD_DELETION_COST_INTERVAL_MS: { default: workerOptionSpecs.podDeletionCostIntervalMs.default, min: 0 },
 };
 
 /** The package root (holding package.json and dist/), whether this runs from src/ or from a bundle chunk. */
@@ -41,19 +43,30 @@ export interface WorkerEnvOptions {
   redisUrl: string;
   speed: number;
   ledgerFile: string;
+  /** The lab's kube API: given to workers whose container sets `POD_NAME` (pod-deletion-cost). */
+  kubeApiUrl?: string;
   /** The played pod: what a `fieldRef` may read. */
   pod?: { name: string; labels: Readonly<Record<string, string>> };
 }
+
+/** The namespace a lab pod's `metadata.namespace` reads. */
+export const LAB_NAMESPACE = 'kq-lab';
 
 /** The value of a downward-API `fieldRef` for the played pod; anything else is refused by name. */
 function fieldValue(envName: string, fieldPath: string, pod: WorkerEnvOptions['pod']): string {
   const label = /^metadata\.labels\['([^']+)'\]$/.exec(fieldPath);
   const value =
-    fieldPath === 'metadata.name' ? pod?.name : label ? pod?.labels[label[1] as string] : undefined;
+    fieldPath === 'metadata.name'
+      ? pod?.name
+      : fieldPath === 'metadata.namespace'
+        ? LAB_NAMESPACE
+        : label
+          ? pod?.labels[label[1] as string]
+          : undefined;
   if (value === undefined) {
     const known = Object.keys(pod?.labels ?? {});
     throw new Error(
-      `kq lab: env ${envName} reads fieldRef ${JSON.stringify(fieldPath)}, which the lab cannot resolve for pod ${pod?.name ?? '(unnamed)'} (it resolves metadata.name and metadata.labels['<label>'] for the labels ${known.length ? known.join(', ') : '(none)'})`,
+      `kq lab: env ${envName} reads fieldRef ${JSON.stringify(fieldPath)}, which the lab cannot resolve for pod ${pod?.name ?? '(unnamed)'} (it resolves metadata.name, metadata.namespace and metadata.labels['<label>'] for the labels ${known.length ? known.join(', ') : '(none)'})`,
     );
   }
   return value;
@@ -86,6 +99,7 @@ export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<st
     HEALTH_PORT: '0',
     HANDLERS: resolve(packageRoot(), 'dist/lab/lab-jobs.js'),
     [LEDGER_ENV]: o.ledgerFile,
+    ...(env.POD_NAME && o.kubeApiUrl ? { KUBE_API_URL: o.kubeApiUrl } : {}),
     LOG_LEVEL: 'info',
   };
 }

@@ -92,6 +92,8 @@ export async function createTestWorker(options: TestWorkerOptions): Promise<Test
         prefix,
         queue,
         healthPort: 0,
+        // A test harness never patches the pod it may happen to run in (CI on Kubernetes).
+        podDeletionCost: false,
         concurrency: options.concurrency ?? 1,
       };
       workers.push(await startWorker(o, { jobs: registry, log }));

@@ -106,6 +106,38 @@ export const workerOptionSpecs = {
     7 * 86_400_000,
     'a job of an unknown type is failed once it is older than this (from its creation): long enough for a rollout; 0 = fail at once',
   ),
+  podDeletionCost: boolOption(
+    'pod-deletion-cost',
+    ['POD_DELETION_COST'],
+    true,
+    'keep the pod annotation controller.kubernetes.io/pod-deletion-cost at 0 while idle and higher while busy, so scale-in removes idle workers first (in a cluster with POD_NAME and a Role granting patch on pods; off by itself elsewhere)',
+  ),
+  podDeletionCostIntervalMs: intOption(
+    'pod-deletion-cost-interval-ms',
+    ['POD_DELETION_COST_INTERVAL_MS'],
+    10_000,
+    0,
+    3_600_000,
+    'turning idle is sent at most once per interval after the previous PATCH of the annotation (turning busy at once)',
+  ),
+  podName: stringOption('pod-name', ['POD_NAME'], '', 'this pod’s name (Downward API metadata.name)', {
+    re: /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)?$/,
+    rule: 'must be a Kubernetes object name (lower case, digits, - and .)',
+  }),
+  podNamespace: stringOption(
+    'pod-namespace',
+    ['POD_NAMESPACE'],
+    '',
+    'this pod’s namespace (Downward API metadata.namespace); empty = the service account’s',
+    { re: /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)?$/, rule: 'must be a DNS label' },
+  ),
+  kubeApiUrl: stringOption(
+    'kube-api-url',
+    ['KUBE_API_URL'],
+    '',
+    'Kubernetes API server URL; empty = in-cluster (KUBERNETES_SERVICE_HOST and the service account)',
+    { re: /^(https?:\/\/[^\s]+)?$/, rule: 'must be an http:// or https:// URL' },
+  ),
   handlers: stringOption(
     'handlers',
     ['HANDLERS'],

@@ -61,6 +61,8 @@ export interface ProcessorOptions {
    * Such a job does not count towards `maxJobs`. @default fails it at once
    */
   onUnknownType?: (job: Job, token?: string) => Promise<never>;
+  /** The number of running handlers changed (a job started or settled). */
+  onRunningChange?: (running: number) => void;
   /** A job still running this long gets its `job.started` line (src/worker/start-log.ts). @default 1000 */
   logStartAfterMs?: number;
 }
@@ -247,6 +249,7 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     // Per job, only what every job needs (profiled: docs/performance.md): one Run and one context.
     const run = new Run(job, opts);
     running.set(id, run);
+    opts.onRunningChange?.(running.size);
     opts.onStart?.(job, token);
     startLog.started(run);
     if (opts.wasCancelled?.(id)) run.abort(new Cancelled('cancelled before start'));
@@ -296,6 +299,7 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
     } finally {
       clearTimeout(timer);
       running.delete(id);
+      opts.onRunningChange?.(running.size);
     }
   }
 

@@ -38,6 +38,7 @@ import { recordJobEvents } from './job-events.js';
 import type { WorkerOptions } from './options.js';
 import { createOrphanRecovery } from './orphan-recovery.js';
 import { watchPodDeadline } from './pod-deadline.js';
+import { createPodDeletionCost } from './pod-deletion-cost.js';
 import { createProcessor } from './processor.js';
 import { createUnknownTypeHandler } from './unknown-types.js';
 
@@ -132,6 +133,14 @@ export async function startWorker(
     if (processor.cancel(id))
       log.info({ event: 'job.cancel-requested', jobId: id }, 'cancel request received');
   });
+  const deletionCost = createPodDeletionCost({
+    enabled: o.podDeletionCost,
+    podName: o.podName,
+    podNamespace: o.podNamespace,
+    kubeApiUrl: o.kubeApiUrl,
+    intervalMs: o.podDeletionCostIntervalMs,
+    log,
+  });
   const claimOwner = o.maxJobs > 0 && o.k8sJobName ? o.k8sJobName : undefined;
   let abandoned = 0;
   const processor = createProcessor({
@@ -141,6 +150,7 @@ export async function startWorker(
     maxJobs: o.maxJobs,
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
+    onRunningChange: (n) => deletionCost.update(n),
     onMaxJobsStarted: () => {
       if (state === 'running') finishingOwnJobs = true;
       stop(0, `MAX_JOBS (${o.maxJobs}) reached`);
@@ -268,6 +278,7 @@ export async function startWorker(
     exitCode = Math.max(exitCode, code);
     watcher?.stop();
     recovery.close();
+    deletionCost.close();
     log.info({ event: 'worker.stopping', reason: why, running: processor.running.size }, `stopping: ${why}`);
     await worker
       .close(force)

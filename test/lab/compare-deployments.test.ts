@@ -19,6 +19,11 @@ describe('kq lab compare: Deployment approaches (smoke, pod kills)', () => {
       if (!a) throw new Error(`no ${name} in the report`);
       expectCommonInvariants(name, a, report.settings.jobs);
       expectNothingLost(name, a);
+      // Workers keep their pods' pod-deletion-cost through the lab's kube API (the in-cluster code path);
+      // a pod stopped before its worker started has none.
+      expect(a.podsWithDeletionCost, name).toBeGreaterThan(0);
+      expect(a.podsWithDeletionCost, name).toBeLessThanOrEqual(a.podsStarted);
+      expect(a.idleWhenInterrupted, name).toBeLessThanOrEqual(a.interruptedByScaleIn);
     }
     const dep = report.approaches.deployment;
     // Two replicas, never replaced: a killed container restarts in its pod.

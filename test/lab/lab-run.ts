@@ -26,6 +26,9 @@ export interface ApproachReport {
   processesLeft: number;
   workerPids: number[];
   containerRestarts: number;
+  interruptedByScaleIn: number;
+  idleWhenInterrupted: number;
+  podsWithDeletionCost: number;
   exits: Record<string, number>;
   faults: { kind: string; at: number; recoverMs: number | null }[];
   controller: Record<string, number>;

@@ -5,13 +5,14 @@
  */
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { meta, type RenderContext, selector, workerName, workerPodSpec } from '../common.js';
+import { podDeletionCostRbac, withPodDeletionCost } from '../pod-deletion-cost.js';
 
 /**
  * The worker Deployment. `replicas` is omitted when an autoscaler owns it: a value here would be reset
  * by every `kubectl apply` and fight the HPA.
  */
 export function workerDeployment(ctx: RenderContext, replicas?: number): Deployment {
-  return new Deployment({
+  const d = new Deployment({
     metadata: meta(ctx, workerName(ctx), 'worker'),
     spec: {
       ...(replicas === undefined ? {} : { replicas }),
@@ -24,8 +25,18 @@ export function workerDeployment(ctx: RenderContext, replicas?: number): Deploym
       },
     },
   });
+  withPodDeletionCost(ctx, d);
+  return d;
+}
+
+/**
+ * The worker Deployment and what its pods need to patch their pod-deletion-cost, in apply order: a
+ * ReplicaSet scaling in (HPA, KEDA, `kubectl scale`) then removes idle workers first.
+ */
+export function workerDeploymentObjects(ctx: RenderContext, replicas?: number) {
+  return [...podDeletionCostRbac(ctx), workerDeployment(ctx, replicas)];
 }
 
 export function deploymentApproach(ctx: RenderContext) {
-  return [workerDeployment(ctx, ctx.o.replicas)];
+  return workerDeploymentObjects(ctx, ctx.o.replicas);
 }

@@ -37,7 +37,7 @@ import {
   selector,
   workerNodeOptions,
 } from '../common.js';
-import { workerDeployment } from './deployment.js';
+import { workerDeploymentObjects } from './deployment.js';
 import { externalBacklogHpa } from './external-hpa.js';
 
 export const ADAPTER_NAME = 'kq-metrics-adapter';
@@ -162,7 +162,7 @@ export function hpaAdapterApproach(ctx: RenderContext) {
       ? { caBundle: caBundle(o.adapterCaBundleFile) }
       : {};
   return [
-    workerDeployment(ctx),
+    ...workerDeploymentObjects(ctx),
     externalBacklogHpa(ctx),
     ...rbac(),
     adapterDeployment(ctx),

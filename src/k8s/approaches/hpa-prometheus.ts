@@ -19,7 +19,7 @@
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { stringify } from 'yaml';
 import { API_PORT, labels, type RenderContext } from '../common.js';
-import { workerDeployment } from './deployment.js';
+import { workerDeploymentObjects } from './deployment.js';
 import { BACKLOG_METRIC, externalBacklogHpa } from './external-hpa.js';
 
 export const SCRAPE_SECRET = { name: 'kq-prometheus-scrape', key: 'kq-scrape.yaml' } as const;
@@ -88,7 +88,7 @@ export function scrapeConfig(ctx: RenderContext) {
 export function hpaPrometheusApproach(ctx: RenderContext) {
   const ns = ctx.o.monitoringNamespace;
   return [
-    workerDeployment(ctx),
+    ...workerDeploymentObjects(ctx),
     externalBacklogHpa(ctx),
     // No secret in it (the token is a file Prometheus reads); a Secret because that is what
     // `additionalScrapeConfigs` accepts.

@@ -10,14 +10,14 @@
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { meta, type RenderContext, workerName } from '../common.js';
 import { targetBacklog } from '../keda-redis.js';
-import { workerDeployment } from './deployment.js';
+import { workerDeploymentObjects } from './deployment.js';
 import { conservativeBehavior } from './keda-scaledobject.js';
 import { scalerObjects, scalerTrigger } from './keda-scaler.js';
 
 export function kedaExternalApproach(ctx: RenderContext) {
   const { o } = ctx;
   return [
-    workerDeployment(ctx),
+    ...workerDeploymentObjects(ctx),
     ...scalerObjects(ctx),
     new ScaledObject({
       metadata: meta(ctx, workerName(ctx), 'worker'),

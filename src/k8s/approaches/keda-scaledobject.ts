@@ -12,7 +12,7 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObj
 import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';
 import { meta, type RenderContext, workerName } from '../common.js';
 import { redisTriggers, targetBacklog, triggerAuthentication } from '../keda-redis.js';
-import { workerDeployment } from './deployment.js';
+import { workerDeploymentObjects } from './deployment.js';
 
 /** Up fast (a burst should not wait), down slowly (each removed pod may be mid-job). */
 export function conservativeBehavior(): IHorizontalPodAutoscalerBehavior {
@@ -37,7 +37,7 @@ export function kedaScaledObjectApproach(ctx: RenderContext) {
   const { o } = ctx;
   const target = targetBacklog(ctx);
   return [
-    workerDeployment(ctx),
+    ...workerDeploymentObjects(ctx),
     ...triggerAuthentication(ctx),
     new ScaledObject({
       metadata: meta(ctx, workerName(ctx), 'worker'),

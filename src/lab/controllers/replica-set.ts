@@ -1,8 +1,10 @@
 /**
  * A Deployment's ReplicaSet: keeps `replicas` pods of one template, replaces pods that ended, and on
- * scale-in deletes pods in the ReplicaSet's order (Kubernetes `controller.ActivePodsWithRanks`): pending
- * before running, not ready before ready, ready for less time first, more restarts first, newest first.
- * It does not know which pods are busy: that is the point the lab shows (hand-backs on scale-in).
+ * scale-in deletes pods in the order of Kubernetes' `ActivePodsWithRanks.Less` (`deletionOrder`), which
+ * honours `controller.kubernetes.io/pod-deletion-cost`: kq workers keep theirs at 0 while idle, higher while
+ * busy, through the lab's kube API (kube-api.ts), so idle workers go first. Each pod chosen for scale-in
+ * records the jobs it was running then and whether an idle pod of the same ReplicaSet stayed up
+ * (`LabPod.scaleIn`, counted in the report as interruptedByScaleIn and idleWhenInterrupted).
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
@@ -50,14 +52,78 @@ export function rolloutStrategy(
   };
 }
 
-/** Negative when `a` should be deleted before `b`. */
-export function deletionOrder(a: LabPod, b: LabPod): number {
-  const phaseRank = (p: LabPod) => (p.phase === 'Pending' ? 0 : 1);
-  if (phaseRank(a) !== phaseRank(b)) return phaseRank(a) - phaseRank(b);
+/** What the deletion order reads of a pod (a `LabPod` has it all). */
+export interface RankedPod {
+  name: string;
+  /** Bound to a node (`spec.nodeName` set); the lab's pods always are. @default true */
+  scheduled?: boolean;
+  phase: string;
+  ready: boolean;
+  /** When the pod became Ready (its Ready condition's lastTransitionTime), ms. */
+  readyAt?: number;
+  restarts: number;
+  createdAt: number;
+  annotations?: Readonly<Record<string, string>>;
+}
+
+export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+const PHASE_ORDINAL: Record<string, number> = { Pending: 0, Unknown: 1, Running: 2 };
+
+/** The annotation as the controller reads it: an int32, and 0 when absent or not a valid int32. */
+export function deletionCost(p: RankedPod): number {
+  const raw = p.annotations?.[POD_DELETION_COST];
+  if (raw === undefined || !/^[+-]?\d+$/.test(raw)) return 0;
+  const n = Number(raw);
+  return n >= -(2 ** 31) && n <= 2 ** 31 - 1 ? n : 0;
+}
+
+/** floor(log2) of the time since `t` in nanoseconds, as the controller ranks times; -1 for none. */
+const logRank = (t: number, now: number) => {
+  const ns = (now - t) * 1e6;
+  return ns > 0 ? Math.floor(Math.log2(ns)) : -1;
+};
+
+/**
+ * Negative when `a` should be deleted before `b`: Kubernetes' `ActivePodsWithRanks.Less`
+ * (pkg/controller/controller_utils.go), with `LogarithmicScaleDown` (on by default) when `now` is given:
+ * 1. unscheduled before scheduled; 2. Pending < Unknown < Running; 3. not Ready before Ready, whatever the
+ * cost; 4. lower pod-deletion-cost first; 5. (pods doubled up on a node: the lab has no nodes); 6. Ready
+ * for less time first, compared in log2 bands of the time since, ties by UID (the lab's pod name);
+ * 7. more container restarts first; 8. newer first, in log2 bands likewise.
+ */
+export function deletionOrder(a: RankedPod, b: RankedPod, now = 0): number {
+  const sa = a.scheduled ?? true;
+  const sb = b.scheduled ?? true;
+  if (sa !== sb) return sa ? 1 : -1;
+  const pa = PHASE_ORDINAL[a.phase] ?? 0;
+  const pb = PHASE_ORDINAL[b.phase] ?? 0;
+  if (pa !== pb) return pa - pb;
   if (a.ready !== b.ready) return a.ready ? 1 : -1;
-  if (a.ready && b.ready && a.readyAt !== b.readyAt) return (b.readyAt ?? 0) - (a.readyAt ?? 0);
+  const ca = deletionCost(a);
+  const cb = deletionCost(b);
+  if (ca !== cb) return ca - cb;
+  const byTime = (ta: number | undefined, tb: number | undefined): number => {
+    // afterOrZero: a zero time first, then the later one.
+    if (!ta || !tb) return ta ? 1 : -1;
+    if (now <= 0) return tb - ta;
+    const diff = logRank(ta, now) - logRank(tb, now);
+    if (diff !== 0) return diff;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  };
+  if (a.ready && b.ready && a.readyAt !== b.readyAt) return byTime(a.readyAt, b.readyAt);
   if (a.restarts !== b.restarts) return b.restarts - a.restarts;
-  return b.createdAt - a.createdAt;
+  if (a.createdAt !== b.createdAt) return byTime(a.createdAt, b.createdAt);
+  return 0;
+}
+
+/**
+ * Marks the pods a scale-in chose: the jobs each was running, and whether a pod of the same ReplicaSet
+ * that stays up was idle (it could have gone instead).
+ */
+export function recordScaleIn(doomed: LabPod[], pods: LabPod[], runningJobs: (p: LabPod) => number): void {
+  const staying = pods.filter((p) => !doomed.includes(p));
+  const idleStayed = staying.some((p) => runningJobs(p) === 0);
+  for (const pod of doomed) pod.scaleIn = { runningJobs: runningJobs(pod), idlePodStayed: idleStayed };
 }
 
 /** @example const rs = createReplicaSet(runner, deployment.spec.template.spec, 'kq-worker', 2); rs.reconcile(); */
@@ -84,7 +150,7 @@ export function createReplicaSet(
     const surge = Math.min(rs.replicas + strategy.maxSurge - pods.length, rs.replicas - news);
     for (let i = 0; i < surge; i++) runner.create(owner, spec);
     let removable = pods.filter((p) => p.ready).length - (rs.replicas - strategy.maxUnavailable);
-    for (const pod of olds.sort(deletionOrder)) {
+    for (const pod of olds.sort((a, b) => deletionOrder(a, b, runner.now()))) {
       if (removable <= 0) break;
       runner.terminate(pod, 'rollout');
       rolledOut++;
@@ -112,7 +178,9 @@ export function createReplicaSet(
       const pods = mine();
       for (let i = pods.length; i < rs.replicas; i++) runner.create(owner, spec);
       if (pods.length > rs.replicas) {
-        const doomed = [...pods].sort(deletionOrder).slice(0, pods.length - rs.replicas);
+        const now = runner.now();
+        const doomed = [...pods].sort((a, b) => deletionOrder(a, b, now)).slice(0, pods.length - rs.replicas);
+        recordScaleIn(doomed, pods, (p) => runner.runningJobs(p));
         for (const pod of doomed) runner.terminate(pod, 'scale-in');
       }
     },
