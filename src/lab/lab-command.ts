@@ -12,6 +12,7 @@ import { labOptionSpecs } from './options.js';
 import { PRESETS } from './presets.js';
 import { writeReports } from './report.js';
 import { markdownTable } from './report-table.js';
+import { LabWorkerStartError } from './run-approach.js';
 import { runLab } from './run-lab.js';
 
 import { LAB_SUMMARY as summary } from './summary.js';
@@ -69,7 +70,16 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       );
     }
     const approaches = approachesOf(mode, names);
-    const run = await runLab(approaches, values, (line) => process.stderr.write(`${line}\n`));
+    const run = await runLab(approaches, values, (line) => process.stderr.write(`${line}\n`)).catch(
+      (err: unknown) => {
+        if (err instanceof LabWorkerStartError) return err;
+        throw err;
+      },
+    );
+    if (run instanceof LabWorkerStartError) {
+      process.stderr.write(`${run.message}\n`);
+      return 1;
+    }
     process.stdout.write(`${markdownTable(run)}\n`);
     if (values.report) {
       for (const file of writeReports(resolve(values.report), run)) process.stderr.write(`wrote ${file}\n`);

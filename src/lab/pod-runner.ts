@@ -64,7 +64,24 @@ export interface PodRunnerOptions {
   startLatencyMs: number;
   /** The Node part of a container start (process start to `worker.started`), workload ms. */
   nodeStartMs: number;
+  /**
+   * A container exited on its own with a non-zero code before `worker.started` for a reason other than an
+   * unreachable Redis (a module that does not load, a bad setting): every pod would do the same, so the
+   * run cannot measure anything. Called with the pod and the end of the process's output.
+   */
+  onStartFailure?: (failure: StartFailure) => void;
 }
+
+export interface StartFailure {
+  pod: string;
+  exit: string;
+  /** The last lines the process wrote (stderr and stdout). */
+  output: string;
+}
+
+/** Output of a start that failed because Redis was not reachable yet: a fault the lab plays, not a bug. */
+const REDIS_UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|worker\.redis-down|Redis unreachable|LOADING/;
+const OUTPUT_TAIL_CHARS = 4000;
 
 export interface PodRunner {
   readonly pods: LabPod[];
@@ -141,7 +158,12 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     });
     held.add(p);
     let partial = '';
+    let tail = '';
+    const keepTail = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+    };
     p.stdout?.on('data', (chunk: Buffer) => {
+      keepTail(chunk);
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
@@ -154,12 +176,16 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         } else if (line.includes('"job.handed-back"')) pod.handBacks++;
       }
     });
-    p.stderr?.resume();
+    p.stderr?.on('data', keepTail);
     exits.push(
       new Promise<void>((resolveExit) => {
         p.once('exit', (code, signal) => {
           procs.delete(pod);
           c.exit = signal ?? String(code);
+          const startFailed =
+            c.readyAt === undefined && signal === null && code !== 0 && !pod.terminating && !closing;
+          if (startFailed && !REDIS_UNREACHABLE.test(tail))
+            o.onStartFailure?.({ pod: pod.name, exit: c.exit, output: tail.trim() });
           pod.ready = false;
           pod.lastExitCode = code;
           const policy = pod.spec.restartPolicy ?? 'Always';

@@ -20,7 +20,7 @@ import { onInterrupt } from './interrupt.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
-import { createPodRunner, type PodRunner } from './pod-runner.js';
+import { createPodRunner, type PodRunner, type StartFailure } from './pod-runner.js';
 import { createProducer } from './producer.js';
 import type { LabJob } from './workload.js';
 
@@ -78,6 +78,19 @@ export interface ApproachResult {
   controllerErrors: number;
 }
 
+/** A lab worker exited at start (see `PodRunnerOptions.onStartFailure`): the run stops with its output. */
+export class LabWorkerStartError extends Error {
+  constructor(
+    readonly approach: ApproachName,
+    readonly failure: StartFailure,
+  ) {
+    super(
+      `kq lab: ${approach}: worker of pod ${failure.pod} exited ${failure.exit} before it started; the run is stopped, as every pod would fail the same way. Its output:\n${failure.output || '(none)'}`,
+    );
+    this.name = 'LabWorkerStartError';
+  }
+}
+
 const TICK_WALL_MS = 20;
 const SAMPLE_WALL_MS = 100;
 
@@ -123,13 +136,20 @@ export async function runApproach(
   const queues = createQueueRegistry(s.redis, prefix);
   const q = queues.get(queue);
   const clock: LabClock = createClock(s.speed);
+  let startFailure: StartFailure | undefined;
   const runner = createPodRunner({
     clock,
     redisUrl: s.redisUrl,
     ledgerFile,
     startLatencyMs: s.startLatencyMs,
     nodeStartMs: s.nodeStartMs,
+    onStartFailure: (f) => {
+      startFailure ??= f;
+    },
   });
+  const checkStarts = () => {
+    if (startFailure) throw new LabWorkerStartError(name, startFailure);
+  };
   let controller: Controller | undefined;
   const release = onInterrupt(async () => {
     await runner.close();
@@ -161,6 +181,7 @@ export async function runApproach(
     controller.atRest();
     const warmUntil = Date.now() + 60_000;
     while (runner.active().some((p) => !p.ready) && Date.now() < warmUntil) {
+      checkStarts();
       await new Promise((r) => setTimeout(r, TICK_WALL_MS));
     }
     clock.start();
@@ -181,6 +202,7 @@ export async function runApproach(
       return counts;
     };
     for (;;) {
+      checkStarts();
       const now = clock.now();
       await producer.submitDue(now);
       try {
