@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { ManifestOptions } from '../k8s/options.js';
 import { type ApproachName, renderObjects } from '../k8s/render.js';
 import { readCounts } from '../queue/counts.js';
+import { registryKeys } from '../queue/keys.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
 import { buildController } from './controllers/approaches.js';
@@ -151,8 +152,11 @@ export async function runApproach(
     if (startFailure) throw new LabWorkerStartError(name, startFailure);
   };
   let controller: Controller | undefined;
+  const forgetQueue = () => s.redis.srem(registryKeys(prefix).queues, queue);
   const release = onInterrupt(async () => {
     await runner.close();
+    await q.obliterate({ force: true }).catch(() => undefined);
+    await forgetQueue().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
   try {
@@ -276,6 +280,8 @@ export async function runApproach(
     release();
     await runner.close();
     await q.obliterate({ force: true }).catch(() => undefined);
+    // Its workers registered the queue in the queue registry: leave the user's Redis without lab queues.
+    await forgetQueue().catch(() => undefined);
     await queues.close();
     rmSync(dir, { recursive: true, force: true });
   }

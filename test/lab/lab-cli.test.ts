@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawnKq } from '../helpers/kq-process.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 
 async function lab(args: string[]) {
   const p = spawnKq(['lab', ...args], {});
@@ -85,5 +86,46 @@ describe('kq lab: a workload file', () => {
     expect(a.lost).toBe(0);
     expect(a.processesLeft).toBe(0);
     expect(r.output).toMatch(/\| deployment \| \d+ \| \d+ \|/); // the table on stdout
+  });
+});
+
+describe('kq lab: a Redis it is pointed at', () => {
+  it('is left without lab queues: none in the queue registry, no keys of them', async () => {
+    const server = await startRedisServer();
+    onTestFinished(() => server.remove());
+    const redis = server.client();
+    onTestFinished(() => redis.quit());
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'two',
+        durationSeconds: 5,
+        arrivals: [{ at: 0, count: 2 }],
+        jobSeconds: { dist: 'fixed', value: 1 },
+      }),
+    );
+    const r = await lab([
+      'run',
+      'deployment',
+      '--workload',
+      file,
+      '--speed',
+      '50',
+      '--redis-url',
+      server.url,
+      '--report',
+      dir,
+    ]);
+    expect(r.code, r.output).toBe(0);
+    // The run happened on this Redis (its jobs completed), so its workers did register their queue.
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches.deployment.completed).toBe(
+      2,
+    );
+    const registries = await redis.keys('*:kq:queues');
+    const registered = (await Promise.all(registries.map((k) => redis.smembers(k)))).flat();
+    expect(registered.filter((q) => q.startsWith('lab-'))).toEqual([]);
+    expect((await redis.keys('*')).filter((k) => k.includes('lab-'))).toEqual([]);
   });
 });
