@@ -94,7 +94,9 @@ describe('kq lab: a Redis it is pointed at', () => {
     const server = await startRedisServer();
     onTestFinished(() => server.remove());
     const redis = server.client();
-    onTestFinished(() => redis.quit());
+    onTestFinished(async () => {
+      await redis.quit();
+    });
     const dir = tempDir();
     const file = join(dir, 'w.json');
     writeFileSync(
