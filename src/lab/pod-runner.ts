@@ -46,7 +46,13 @@ export interface LabPod {
   /** Each container start: its process, when it logged `worker.started` (workload ms), how it ended. */
   containers: {
     pid: number;
+    /** Workload ms at spawn, and the start duration asked (latency, or back-off + Node start). */
+    spawnedAt: number;
+    askedStartMs: number;
     readyAt?: number;
+    /** Workload ms the lab sent SIGKILL (a kill fault), and the process was gone. */
+    killedAt?: number;
+    exitedAt?: number;
     /** Wall ms from spawn to `worker.started`: the real load, hidden behind the played latency. */
     nodeStartWallMs?: number;
     /** Wall ms from release to `worker.started`: what the played latency could not hide. */
@@ -144,7 +150,11 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     procs.set(pod, p);
-    const c: LabPod['containers'][number] = { pid: p.pid ?? 0 };
+    const c: LabPod['containers'][number] = {
+      pid: p.pid ?? 0,
+      spawnedAt: o.clock.now(),
+      askedStartMs: releaseAfterMs,
+    };
     pod.containers.push(c);
     if (p.pid) pod.pids.push(p.pid);
     p.stdin?.on('error', () => undefined);
@@ -182,6 +192,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         p.once('exit', (code, signal) => {
           procs.delete(pod);
           c.exit = signal ?? String(code);
+          c.exitedAt = o.clock.now();
           const startFailed =
             c.readyAt === undefined && signal === null && code !== 0 && !pod.terminating && !closing;
           if (startFailed && !REDIS_UNREACHABLE.test(tail))
@@ -244,6 +255,8 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     kill(pod) {
       const p = procs.get(pod);
       if (!p || held.has(p)) return false;
+      const c = pod.containers.at(-1);
+      if (c) c.killedAt = o.clock.now();
       p.kill('SIGKILL');
       return true;
     },

@@ -12,6 +12,12 @@ export function reportJson(run: LabRun) {
     settings: run.settings,
     timesIn: 'workload time (ms for *Ms fields, s for *Seconds and series.t)',
     notPlayed: NOT_PLAYED,
+    engine: 'real',
+    /** False when any approach's run strayed past the tolerance from what it was asked to play. */
+    reliable: run.results.every((r) => r.reliability.reliable),
+    unreliable: run.results
+      .filter((r) => !r.reliability.reliable)
+      .map((r) => ({ approach: r.approach, reasons: r.reliability.reasons })),
     approaches: Object.fromEntries(
       run.results.map((r) => [
         r.approach,
@@ -26,6 +32,7 @@ export function reportJson(run: LabRun) {
           controllerErrors: r.controllerErrors,
           controller: r.stats,
           played: r.notes,
+          reliability: r.reliability,
           series: r.series,
         },
       ]),

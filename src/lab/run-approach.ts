@@ -23,6 +23,7 @@ import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
 import { createPodRunner, type PodRunner, type StartFailure } from './pod-runner.js';
 import { createProducer } from './producer.js';
+import { assessReliability, type Reliability } from './reliability.js';
 import type { LabJob } from './workload.js';
 
 export interface RunSettings {
@@ -77,6 +78,8 @@ export interface ApproachResult {
   runSeconds: number;
   wallSeconds: number;
   controllerErrors: number;
+  /** Whether what was played matches what was asked (reliability.ts). */
+  reliability: Reliability;
 }
 
 /** A lab worker exited at start (see `PodRunnerOptions.onStartFailure`): the run stops with its output. */
@@ -169,7 +172,7 @@ export async function runApproach(
       scrapeIntervalMs: s.scrapeIntervalMs,
       adapterCacheMs: s.adapterCacheMs,
     });
-    const producer = createProducer(q, jobs, s.speed);
+    const producer = createProducer(q, jobs, s.speed, () => clock.now());
     const faults = createFaults(s.faults, {
       runner,
       clock,
@@ -262,8 +265,26 @@ export async function runApproach(
       clock,
       endMs,
     });
+    const containers = runner.pods.flatMap((p) => p.containers);
+    const reliability = assessReliability(
+      {
+        arrivalLateMs: producer.lateMs,
+        // Starts during traffic only: the cluster at rest starts before the workload clock runs.
+        starts: containers.flatMap((c) =>
+          c.readyAt !== undefined && c.readyAt > 0
+            ? [{ askedMs: c.askedStartMs, playedMs: c.readyAt - c.spawnedAt }]
+            : [],
+        ),
+        killMs: containers.flatMap((c) =>
+          c.killedAt !== undefined && c.exitedAt !== undefined ? [c.exitedAt - c.killedAt] : [],
+        ),
+        redisDownMs: faults.events.flatMap((e) => (e.downMs === undefined ? [] : [e.downMs])),
+      },
+      s.speed,
+    );
     return {
       approach: name,
+      reliability,
       figures,
       stats: controller.stats(),
       notes: controller.notes,
