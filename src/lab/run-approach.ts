@@ -14,7 +14,7 @@ import { registryKeys } from '../queue/keys.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
 import { buildController } from './controllers/approaches.js';
-import type { Controller, ControllerDeps } from './controllers/controller.js';
+import type { Controller, ControllerDeps, QueueSource } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
 import { onInterrupt } from './interrupt.js';
@@ -23,6 +23,7 @@ import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
 import { createPodRunner, type PodRunner, type StartFailure } from './pod-runner.js';
 import { createProducer } from './producer.js';
+import { redisQueueSource } from './queue-metrics.js';
 import { assessReliability, type Reliability } from './reliability.js';
 import type { LabJob } from './workload.js';
 
@@ -107,11 +108,17 @@ export function renderForLab(name: ApproachName, manifest: ManifestOptions, queu
 export function approachTailMs(
   name: ApproachName,
   manifest: ManifestOptions,
-  deps: Omit<ControllerDeps, 'runner' | 'clock' | 'queue'>,
+  deps: Omit<ControllerDeps, 'runner' | 'clock' | 'queue' | 'source'>,
 ): number {
   const stub = { pods: [] } as unknown as PodRunner;
+  const noSource: QueueSource = {
+    keyLength: async () => 0,
+    backlog: async () => 0,
+    runnableBacklog: async () => ({ backlog: 0, known: false }),
+  };
   return buildController(name, renderForLab(name, manifest, 'lab'), {
     ...deps,
+    source: noSource,
     runner: stub,
     clock: createClock(1),
     queue: 'lab',
@@ -166,7 +173,7 @@ export async function runApproach(
     controller = buildController(name, renderForLab(name, s.manifest, queue), {
       runner,
       clock,
-      redis: s.redis,
+      source: redisQueueSource(s.redis),
       prefix,
       queue,
       scrapeIntervalMs: s.scrapeIntervalMs,
