@@ -3,7 +3,7 @@
  * the manifest flags it takes (`--replicas`, `--max-replicas`, ...) are the very specs of `kq manifests`,
  * so the lab renders the objects a user would deploy with the same flags.
  */
-import { intOption, type OptionSpec, type OptionValues, stringOption } from '../config.js';
+import { enumOption, intOption, type OptionSpec, type OptionValues, stringOption } from '../config.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 
 function numberOption(flag: string, def: number, min: number, max: number, doc: string): OptionSpec<number> {
@@ -21,7 +21,16 @@ function numberOption(flag: string, def: number, min: number, max: number, doc: 
   };
 }
 
+export const LAB_ENGINES = ['real', 'model'] as const;
+
 export const labOptionSpecs = {
+  engine: enumOption(
+    'engine',
+    [],
+    'real',
+    LAB_ENGINES,
+    'real: kq worker processes on a Redis, compressed in time; model: a deterministic simulation of the same controllers (no processes, seconds for hours of workload)',
+  ),
   workload: stringOption(
     'workload',
     [],

@@ -7,12 +7,13 @@ import type { LabRun } from './run-lab.js';
 
 export function reportJson(run: LabRun) {
   return {
-    generatedAt: new Date().toISOString(),
+    // A model run's report is a function of its inputs alone: no timestamp, so the same --seed repeats it.
+    ...(run.engine === 'real' ? { generatedAt: new Date().toISOString() } : {}),
     workload: run.workload,
     settings: run.settings,
     timesIn: 'workload time (ms for *Ms fields, s for *Seconds and series.t)',
     notPlayed: NOT_PLAYED,
-    engine: 'real',
+    engine: run.engine,
     /** False when any approach's run strayed past the tolerance from what it was asked to play. */
     reliable: run.results.every((r) => r.reliability.reliable),
     unreliable: run.results
