@@ -12,15 +12,16 @@ import { labOptionSpecs } from './options.js';
 import { PRESETS } from './presets.js';
 import { writeReports } from './report.js';
 import { markdownTable } from './report-table.js';
+import { LabWorkerStartError } from './run-approach.js';
 import { runLab } from './run-lab.js';
-
 import { LAB_SUMMARY as summary } from './summary.js';
+import { runTuneCommand } from './tune-command.js';
 
 function help(): string {
   const presets = Object.values(PRESETS)
     .map((p) => `  ${p.name.padEnd(14)} ${p.description}`)
     .join('\n');
-  return `${formatHelp('Usage: kq lab run <approach> [options]\n       kq lab compare [approaches...] [options]', summary, labOptionSpecs)}\nApproaches: ${APPROACH_NAMES.join(', ')}\n\nWorkload presets:\n${presets}\n`;
+  return `${formatHelp('Usage: kq lab run <approach> [options]\n       kq lab compare [approaches...] [options]\n       kq lab tune [approaches...] --slo wait-p95=60s [--budget N] [--max-replicas N] [--verify]', summary, labOptionSpecs)}\nApproaches: ${APPROACH_NAMES.join(', ')}\n\nWorkload presets:\n${presets}\n`;
 }
 
 function approachesOf(mode: string, names: string[]): ApproachName[] {
@@ -59,9 +60,10 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       process.stdout.write(help());
       return wantsHelp ? 0 : 2;
     }
+    if (mode === 'tune') return runTuneCommand(approachesOf(mode, names), values, argv);
     if (mode !== 'run' && mode !== 'compare') {
       throw new ConfigError(
-        `Unknown \`kq lab\` mode ${JSON.stringify(mode)}: use \`kq lab run <approach>\` or \`kq lab compare [approaches...]\`.`,
+        `Unknown \`kq lab\` mode ${JSON.stringify(mode)}: use \`kq lab run <approach>\`, \`kq lab compare [approaches...]\` or \`kq lab tune [approaches...]\`.`,
         {
           option: 'mode',
           value: mode,
@@ -69,7 +71,16 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       );
     }
     const approaches = approachesOf(mode, names);
-    const run = await runLab(approaches, values, (line) => process.stderr.write(`${line}\n`));
+    const run = await runLab(approaches, values, (line) => process.stderr.write(`${line}\n`)).catch(
+      (err: unknown) => {
+        if (err instanceof LabWorkerStartError) return err;
+        throw err;
+      },
+    );
+    if (run instanceof LabWorkerStartError) {
+      process.stderr.write(`${run.message}\n`);
+      return 1;
+    }
     process.stdout.write(`${markdownTable(run)}\n`);
     if (values.report) {
       for (const file of writeReports(resolve(values.report), run)) process.stderr.write(`wrote ${file}\n`);

@@ -43,7 +43,13 @@ export interface Figures {
   endToEndP99Ms: number;
   podsStarted: number;
   podSeconds: number;
-  podSecondsPer1000Jobs: number;
+  /**
+   * Pod-seconds per 1,000 completed jobs: only for runs of at least `MIN_JOBS_PER_1000` completed jobs
+   * (a smaller run's idle pods would be multiplied into a figure it cannot carry).
+   */
+  podSecondsPer1000Jobs?: number;
+  /** Pod-seconds per second of handler work asked (completed jobs' durations): 1 is no idle pod at all. */
+  podSecondsPerJobSecond: number;
   /** Jobs whose first run waited for its pod to start (the pod became ready after the job was due). */
   coldStarts: number;
   handBacks: number;
@@ -67,6 +73,9 @@ export interface Figures {
   /** Largest recovery time among faults, workload ms (null when a fault never recovered; absent without faults). */
   recoverMaxMs?: number | null;
 }
+
+/** Completed jobs a run needs before it reports a per-1,000-jobs figure. */
+export const MIN_JOBS_PER_1000 = 1000;
 
 export function percentile(values: readonly number[], p: number): number {
   if (!values.length) return 0;
@@ -148,6 +157,9 @@ export function measure(o: {
   const podStarts = started.flatMap((p) => (p.readyAt === undefined ? [] : [p.readyAt - p.createdAt]));
   const podSeconds = o.pods.reduce((s, p) => s + ((p.endedAt ?? o.endMs) - p.createdAt) / 1000, 0);
   const completed = o.outcomes.filter((x) => x.state === 'completed').length;
+  const jobSeconds = o.outcomes
+    .filter((x) => x.state === 'completed')
+    .reduce((sum, x) => sum + x.job.durationMs / 1000, 0);
   const faults = o.faults.map((f) => ({ ...f, ...faultRecovery(f, runs, at) }));
   const recoveries = faults.map((f) => f.recoverMs);
   const nodeStarts = started.flatMap((p) =>
@@ -175,7 +187,10 @@ export function measure(o: {
     endToEndP99Ms: percentile(e2e, 99),
     podsStarted: started.length,
     podSeconds: Math.round(podSeconds),
-    podSecondsPer1000Jobs: completed ? Math.round((podSeconds / completed) * 1000) : 0,
+    ...(completed >= MIN_JOBS_PER_1000
+      ? { podSecondsPer1000Jobs: Math.round((podSeconds / completed) * 1000) }
+      : {}),
+    podSecondsPerJobSecond: jobSeconds > 0 ? Math.round((podSeconds / jobSeconds) * 100) / 100 : 0,
     coldStarts: cold,
     handBacks: o.pods.reduce((s, p) => s + p.handBacks, 0),
     handBacksOnScaleIn: o.pods.filter((p) => p.reason === 'scale-in').reduce((s, p) => s + p.handBacks, 0),

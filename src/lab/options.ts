@@ -3,7 +3,14 @@
  * the manifest flags it takes (`--replicas`, `--max-replicas`, ...) are the very specs of `kq manifests`,
  * so the lab renders the objects a user would deploy with the same flags.
  */
-import { intOption, type OptionSpec, type OptionValues, stringOption } from '../config.js';
+import {
+  boolOption,
+  enumOption,
+  intOption,
+  type OptionSpec,
+  type OptionValues,
+  stringOption,
+} from '../config.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 
 function numberOption(flag: string, def: number, min: number, max: number, doc: string): OptionSpec<number> {
@@ -21,7 +28,16 @@ function numberOption(flag: string, def: number, min: number, max: number, doc: 
   };
 }
 
+export const LAB_ENGINES = ['real', 'model'] as const;
+
 export const labOptionSpecs = {
+  engine: enumOption(
+    'engine',
+    [],
+    'real',
+    LAB_ENGINES,
+    'real: kq worker processes on a Redis, compressed in time; model: a deterministic simulation of the same controllers (no processes, seconds for hours of workload)',
+  ),
   workload: stringOption(
     'workload',
     [],
@@ -104,6 +120,25 @@ export const labOptionSpecs = {
     [],
     '',
     'Redis to use; empty = a private redis-server (needed for --redis-restart-at)',
+  ),
+  slo: stringOption(
+    'slo',
+    [],
+    'wait-p95=60s',
+    'tune: the objective, <figure>=<duration> with figure wait-p50, wait-p95, wait-p99 or e2e-p95',
+  ),
+  budget: numberOption(
+    'budget',
+    0,
+    0,
+    1000,
+    'tune: most pod-seconds per job-second a setting may cost; 0 = none',
+  ),
+  verify: boolOption(
+    'verify',
+    [],
+    false,
+    'tune: replay the recommended setting on the real engine, model beside real',
   ),
   replicas: manifestOptionSpecs.replicas,
   parallelism: manifestOptionSpecs.parallelism,

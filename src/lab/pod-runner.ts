@@ -51,7 +51,13 @@ export interface LabPod {
   /** Each container start: its process, when it logged `worker.started` (workload ms), how it ended. */
   containers: {
     pid: number;
+    /** Workload ms at spawn, and the start duration asked (latency, or back-off + Node start). */
+    spawnedAt: number;
+    askedStartMs: number;
     readyAt?: number;
+    /** Workload ms the lab sent SIGKILL (a kill fault), and the process was gone. */
+    killedAt?: number;
+    exitedAt?: number;
     /** Wall ms from spawn to `worker.started`: the real load, hidden behind the played latency. */
     nodeStartWallMs?: number;
     /** Wall ms from release to `worker.started`: what the played latency could not hide. */
@@ -71,7 +77,24 @@ export interface PodRunnerOptions {
   nodeStartMs: number;
   /** The lab's kube API (kube-api.ts) for workers whose pods keep their pod-deletion-cost. */
   kubeApiUrl?: string;
+  /**
+   * A container exited on its own with a non-zero code before `worker.started` for a reason other than an
+   * unreachable Redis (a module that does not load, a bad setting): every pod would do the same, so the
+   * run cannot measure anything. Called with the pod and the end of the process's output.
+   */
+  onStartFailure?: (failure: StartFailure) => void;
 }
+
+export interface StartFailure {
+  pod: string;
+  exit: string;
+  /** The last lines the process wrote (stderr and stdout). */
+  output: string;
+}
+
+/** Output of a start that failed because Redis was not reachable yet: a fault the lab plays, not a bug. */
+const REDIS_UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|worker\.redis-down|Redis unreachable|LOADING/;
+const OUTPUT_TAIL_CHARS = 4000;
 
 export interface PodRunner {
   readonly pods: LabPod[];
@@ -152,7 +175,11 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     procs.set(pod, p);
-    const c: LabPod['containers'][number] = { pid: p.pid ?? 0 };
+    const c: LabPod['containers'][number] = {
+      pid: p.pid ?? 0,
+      spawnedAt: o.clock.now(),
+      askedStartMs: releaseAfterMs,
+    };
     pod.containers.push(c);
     if (p.pid) pod.pids.push(p.pid);
     p.stdin?.on('error', () => undefined);
@@ -166,7 +193,12 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     });
     held.add(p);
     let partial = '';
+    let tail = '';
+    const keepTail = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
+    };
     p.stdout?.on('data', (chunk: Buffer) => {
+      keepTail(chunk);
       const lines = (partial + chunk.toString()).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
@@ -179,12 +211,17 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
         } else if (line.includes('"job.handed-back"')) pod.handBacks++;
       }
     });
-    p.stderr?.resume();
+    p.stderr?.on('data', keepTail);
     exits.push(
       new Promise<void>((resolveExit) => {
         p.once('exit', (code, signal) => {
           procs.delete(pod);
           c.exit = signal ?? String(code);
+          c.exitedAt = o.clock.now();
+          const startFailed =
+            c.readyAt === undefined && signal === null && code !== 0 && !pod.terminating && !closing;
+          if (startFailed && !REDIS_UNREACHABLE.test(tail))
+            o.onStartFailure?.({ pod: pod.name, exit: c.exit, output: tail.trim() });
           pod.ready = false;
           pod.lastExitCode = code;
           const policy = pod.spec.restartPolicy ?? 'Always';
@@ -244,6 +281,8 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     kill(pod) {
       const p = procs.get(pod);
       if (!p || held.has(p)) return false;
+      const c = pod.containers.at(-1);
+      if (c) c.killedAt = o.clock.now();
       p.kill('SIGKILL');
       return true;
     },

@@ -17,11 +17,19 @@ export interface Producer {
   submitDue(now: number): Promise<void>;
   readonly submitted: number;
   readonly done: boolean;
+  /** Per job submitted, workload ms from its arrival time to when Redis had it (the run's reliability). */
+  readonly lateMs: readonly number[];
 }
 
-/** @example const producer = createProducer(queue, jobs, 60); await producer.submitDue(clock.now()); */
-export function createProducer(queue: Queue, jobs: readonly LabJob[], speed: number): Producer {
+/** @example const producer = createProducer(queue, jobs, 60, clock.now); await producer.submitDue(clock.now()); */
+export function createProducer(
+  queue: Queue,
+  jobs: readonly LabJob[],
+  speed: number,
+  workloadNow: () => number = () => 0,
+): Producer {
   const registry = createRegistry([labWork]);
+  const lateMs: number[] = [];
   let next = 0;
   let busy = false;
   return {
@@ -31,6 +39,7 @@ export function createProducer(queue: Queue, jobs: readonly LabJob[], speed: num
     get done() {
       return next >= jobs.length;
     },
+    lateMs,
     async submitDue(now) {
       if (busy) return;
       const due: LabJob[] = [];
@@ -58,6 +67,8 @@ export function createProducer(queue: Queue, jobs: readonly LabJob[], speed: num
             };
           }),
         );
+        const storedAt = workloadNow();
+        for (const job of due) lateMs.push(Math.max(0, storedAt - job.at));
         next += due.length;
       } catch {
         // Redis is restarting: the same jobs go again on the next tick (same ids, so never twice).

@@ -6,6 +6,8 @@
  */
 import type { Redis } from 'ioredis';
 import { readCounts } from '../queue/counts.js';
+import { readRunnableBacklog } from '../queue/runnable-backlog.js';
+import type { QueueSource } from './controllers/controller.js';
 
 /** @example await keyLength(redis, 'bull:jobs:wait') */
 export async function keyLength(redis: Redis, key: string): Promise<number> {
@@ -19,6 +21,15 @@ export async function keyLength(redis: Redis, key: string): Promise<number> {
 
 export async function backlog(redis: Redis, prefix: string, queue: string): Promise<number> {
   return (await readCounts(redis, prefix, queue)).backlog;
+}
+
+/** The real engine's source: every read is a read of Redis. @example redisQueueSource(redis) */
+export function redisQueueSource(redis: Redis): QueueSource {
+  return {
+    keyLength: (key) => keyLength(redis, key),
+    backlog: (prefix, queue) => backlog(redis, prefix, queue),
+    runnableBacklog: (prefix, queue) => readRunnableBacklog(redis, prefix, queue),
+  };
 }
 
 export interface SampledMetric {

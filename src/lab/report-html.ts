@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { reportJson } from './report.js';
-import { cell, NOT_PLAYED, TABLE_COLUMNS } from './report-table.js';
+import { cell, NOT_PLAYED, TABLE_COLUMNS, UNRELIABLE_MARK } from './report-table.js';
 
 const require = createRequire(import.meta.url);
 
@@ -57,9 +57,20 @@ export function renderReportHtml(report: ReturnType<typeof reportJson>): string 
   const rows = Object.entries(report.approaches)
     .map(
       ([name, a]) =>
-        `<tr><th>${esc(name)}</th>${TABLE_COLUMNS.map(([key]) => `<td>${esc(cell(key, (a as Record<string, unknown>)[key]))}</td>`).join('')}</tr>`,
+        `<tr><th>${esc(name)}</th>${TABLE_COLUMNS.map(([key]) => {
+          const why = a.reliability.unreliableFigures[key];
+          const value = esc(cell(key, (a as Record<string, unknown>)[key]));
+          return why
+            ? `<td class="unreliable" title="${esc(why)}">${value}${esc(UNRELIABLE_MARK)}</td>`
+            : `<td>${value}</td>`;
+        }).join('')}</tr>`,
     )
     .join('\n');
+  const banner = report.reliable
+    ? ''
+    : `<div id="unreliable" class="banner"><b>Unreliable run:</b> what was played strayed from what was asked; figures marked ${esc(UNRELIABLE_MARK)} are not to be trusted.<ul>${report.unreliable
+        .flatMap((u) => u.reasons.map((r) => `<li><b>${esc(u.approach)}</b>: ${esc(r)}</li>`))
+        .join('')}</ul></div>`;
   const played = Object.entries(report.approaches)
     .map(([name, a]) => `<li><b>${esc(name)}</b>: ${a.played.map(esc).join('; ')}</li>`)
     .join('\n');
@@ -68,10 +79,12 @@ export function renderReportHtml(report: ReturnType<typeof reportJson>): string 
 <style>${css}
 body{font:14px system-ui,sans-serif;margin:20px;color:#222}table{border-collapse:collapse;margin:12px 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child{text-align:left}
-thead th{background:#f3f3f3}.chart{margin:8px 0}</style></head>
+thead th{background:#f3f3f3}.chart{margin:8px 0}td.unreliable{color:#a00;background:#fff3f3}
+.banner{border:2px solid #c00;background:#fff3f3;padding:8px 12px;margin:12px 0}</style></head>
 <body>
 <h1>kq lab: workload <code>${esc(report.workload.name)}</code></h1>
-<p>${esc(report.workload.description)}. Speed ${esc(String(report.settings.speed))}x, ${esc(String(report.settings.jobs))} jobs, kill rate ${esc(String(report.settings.killRatePerMinute))}/min. All times are workload time.</p>
+${banner}
+<p>Engine: ${esc(report.engine)}. ${esc(report.workload.description)}. Speed ${esc(String(report.settings.speed))}x, ${esc(String(report.settings.jobs))} jobs, kill rate ${esc(String(report.settings.killRatePerMinute))}/min. All times are workload time.</p>
 <div id="charts"></div>
 <h2>Comparison</h2>
 <table id="comparison"><thead><tr><th>approach</th>${TABLE_COLUMNS.map(([, label]) => `<th>${esc(label)}</th>`).join('')}</tr></thead>

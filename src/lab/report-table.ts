@@ -24,6 +24,7 @@ export const TABLE_COLUMNS = [
   ['endToEndP95Ms', 'e2e p95 s'],
   ['podsStarted', 'pods'],
   ['podSeconds', 'pod-s'],
+  ['podSecondsPerJobSecond', 'pod-s per job-s'],
   ['podSecondsPer1000Jobs', 'pod-s/1k jobs'],
   ['podStartP95Ms', 'pod start p95 s'],
   ['coldStarts', 'cold starts'],
@@ -40,13 +41,28 @@ export function cell(key: string, value: unknown): string {
   return key.endsWith('Ms') ? (value / 1000).toFixed(1) : String(value);
 }
 
-/** A Markdown table, for the terminal and docs. */
+/** A figure the run's reliability check does not trust is suffixed with this mark. */
+export const UNRELIABLE_MARK = ' (?)';
+
+/** A Markdown table, for the terminal and docs; unreliable figures marked, with the reasons below. */
 export function markdownTable(run: LabRun): string {
   const head = `| approach | ${TABLE_COLUMNS.map(([, label]) => label).join(' | ')} |`;
   const sep = `| --- | ${TABLE_COLUMNS.map(() => '---:').join(' | ')} |`;
   const rows = run.results.map(
     (r) =>
-      `| ${r.approach} | ${TABLE_COLUMNS.map(([key]) => cell(key, (r.figures as unknown as Record<string, unknown>)[key])).join(' | ')} |`,
+      `| ${r.approach} | ${TABLE_COLUMNS.map(
+        ([key]) =>
+          cell(key, (r.figures as unknown as Record<string, unknown>)[key]) +
+          (r.reliability.unreliableFigures[key] ? UNRELIABLE_MARK : ''),
+      ).join(' | ')} |`,
   );
-  return [head, sep, ...rows].join('\n');
+  const reasons = run.results.flatMap((r) =>
+    r.reliability.reasons.map((reason) => `${r.approach}: unreliable: ${reason}`),
+  );
+  return [
+    head,
+    sep,
+    ...rows,
+    ...(reasons.length ? ['', `Figures marked${UNRELIABLE_MARK} are not to be trusted:`, ...reasons] : []),
+  ].join('\n');
 }

@@ -7,11 +7,18 @@ import type { LabRun } from './run-lab.js';
 
 export function reportJson(run: LabRun) {
   return {
-    generatedAt: new Date().toISOString(),
+    // A model run's report is a function of its inputs alone: no timestamp, so the same --seed repeats it.
+    ...(run.engine === 'real' ? { generatedAt: new Date().toISOString() } : {}),
     workload: run.workload,
     settings: run.settings,
     timesIn: 'workload time (ms for *Ms fields, s for *Seconds and series.t)',
     notPlayed: NOT_PLAYED,
+    engine: run.engine,
+    /** False when any approach's run strayed past the tolerance from what it was asked to play. */
+    reliable: run.results.every((r) => r.reliability.reliable),
+    unreliable: run.results
+      .filter((r) => !r.reliability.reliable)
+      .map((r) => ({ approach: r.approach, reasons: r.reliability.reasons })),
     approaches: Object.fromEntries(
       run.results.map((r) => [
         r.approach,
@@ -26,6 +33,7 @@ export function reportJson(run: LabRun) {
           controllerErrors: r.controllerErrors,
           controller: r.stats,
           played: r.notes,
+          reliability: r.reliability,
           series: r.series,
         },
       ]),

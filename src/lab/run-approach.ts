@@ -10,10 +10,11 @@ import type { Redis } from 'ioredis';
 import type { ManifestOptions } from '../k8s/options.js';
 import { type ApproachName, renderObjects } from '../k8s/render.js';
 import { readCounts } from '../queue/counts.js';
+import { registryKeys } from '../queue/keys.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
 import { buildController } from './controllers/approaches.js';
-import type { Controller, ControllerDeps } from './controllers/controller.js';
+import type { Controller, ControllerDeps, QueueSource } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
 import { onInterrupt } from './interrupt.js';
@@ -21,8 +22,10 @@ import { startLabKubeApi } from './kube-api.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
-import { createPodRunner, type PodRunner } from './pod-runner.js';
+import { createPodRunner, type PodRunner, type StartFailure } from './pod-runner.js';
 import { createProducer } from './producer.js';
+import { redisQueueSource } from './queue-metrics.js';
+import { assessReliability, type Reliability } from './reliability.js';
 import type { LabJob } from './workload.js';
 
 export interface RunSettings {
@@ -77,6 +80,21 @@ export interface ApproachResult {
   runSeconds: number;
   wallSeconds: number;
   controllerErrors: number;
+  /** Whether what was played matches what was asked (reliability.ts). */
+  reliability: Reliability;
+}
+
+/** A lab worker exited at start (see `PodRunnerOptions.onStartFailure`): the run stops with its output. */
+export class LabWorkerStartError extends Error {
+  constructor(
+    readonly approach: ApproachName,
+    readonly failure: StartFailure,
+  ) {
+    super(
+      `kq lab: ${approach}: worker of pod ${failure.pod} exited ${failure.exit} before it started; the run is stopped, as every pod would fail the same way. Its output:\n${failure.output || '(none)'}`,
+    );
+    this.name = 'LabWorkerStartError';
+  }
 }
 
 const TICK_WALL_MS = 20;
@@ -91,11 +109,17 @@ export function renderForLab(name: ApproachName, manifest: ManifestOptions, queu
 export function approachTailMs(
   name: ApproachName,
   manifest: ManifestOptions,
-  deps: Omit<ControllerDeps, 'runner' | 'clock' | 'queue'>,
+  deps: Omit<ControllerDeps, 'runner' | 'clock' | 'queue' | 'source'>,
 ): number {
   const stub = { pods: [] } as unknown as PodRunner;
+  const noSource: QueueSource = {
+    keyLength: async () => 0,
+    backlog: async () => 0,
+    runnableBacklog: async () => ({ backlog: 0, known: false }),
+  };
   return buildController(name, renderForLab(name, manifest, 'lab'), {
     ...deps,
+    source: noSource,
     runner: stub,
     clock: createClock(1),
     queue: 'lab',
@@ -126,6 +150,7 @@ export async function runApproach(
   const clock: LabClock = createClock(s.speed);
   // Workers whose pods keep their pod-deletion-cost patch them here, as they would the API server.
   const kubeApi = await startLabKubeApi(() => runner.pods);
+  let startFailure: StartFailure | undefined;
   const runner = createPodRunner({
     clock,
     redisUrl: s.redisUrl,
@@ -133,24 +158,33 @@ export async function runApproach(
     startLatencyMs: s.startLatencyMs,
     nodeStartMs: s.nodeStartMs,
     kubeApiUrl: kubeApi.url,
+    onStartFailure: (f) => {
+      startFailure ??= f;
+    },
   });
+  const checkStarts = () => {
+    if (startFailure) throw new LabWorkerStartError(name, startFailure);
+  };
   let controller: Controller | undefined;
+  const forgetQueue = () => s.redis.srem(registryKeys(prefix).queues, queue);
   const release = onInterrupt(async () => {
     await runner.close();
     await kubeApi.close();
+    await q.obliterate({ force: true }).catch(() => undefined);
+    await forgetQueue().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   });
   try {
     controller = buildController(name, renderForLab(name, s.manifest, queue), {
       runner,
       clock,
-      redis: s.redis,
+      source: redisQueueSource(s.redis),
       prefix,
       queue,
       scrapeIntervalMs: s.scrapeIntervalMs,
       adapterCacheMs: s.adapterCacheMs,
     });
-    const producer = createProducer(q, jobs, s.speed);
+    const producer = createProducer(q, jobs, s.speed, () => clock.now());
     const faults = createFaults(s.faults, {
       runner,
       clock,
@@ -166,6 +200,7 @@ export async function runApproach(
     controller.atRest();
     const warmUntil = Date.now() + 60_000;
     while (runner.active().some((p) => !p.ready) && Date.now() < warmUntil) {
+      checkStarts();
       await new Promise((r) => setTimeout(r, TICK_WALL_MS));
     }
     clock.start();
@@ -186,6 +221,7 @@ export async function runApproach(
       return counts;
     };
     for (;;) {
+      checkStarts();
       const now = clock.now();
       await producer.submitDue(now);
       try {
@@ -241,8 +277,26 @@ export async function runApproach(
       clock,
       endMs,
     });
+    const containers = runner.pods.flatMap((p) => p.containers);
+    const reliability = assessReliability(
+      {
+        arrivalLateMs: producer.lateMs,
+        // Starts during traffic only: the cluster at rest starts before the workload clock runs.
+        starts: containers.flatMap((c) =>
+          c.readyAt !== undefined && c.readyAt > 0
+            ? [{ askedMs: c.askedStartMs, playedMs: c.readyAt - c.spawnedAt }]
+            : [],
+        ),
+        killMs: containers.flatMap((c) =>
+          c.killedAt !== undefined && c.exitedAt !== undefined ? [c.exitedAt - c.killedAt] : [],
+        ),
+        redisDownMs: faults.events.flatMap((e) => (e.downMs === undefined ? [] : [e.downMs])),
+      },
+      s.speed,
+    );
     return {
       approach: name,
+      reliability,
       figures,
       stats: controller.stats(),
       notes: controller.notes,
@@ -260,6 +314,8 @@ export async function runApproach(
     await runner.close();
     await kubeApi.close();
     await q.obliterate({ force: true }).catch(() => undefined);
+    // Its workers registered the queue in the queue registry: leave the user's Redis without lab queues.
+    await forgetQueue().catch(() => undefined);
     await queues.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,15 +4,20 @@
  */
 import { parseOptions } from '../config.js';
 import { spawnRedisServer } from '../dev/redis-process.js';
+import { ConfigError } from '../errors.js';
+import type { ManifestOptions } from '../k8s/options.js';
 import { manifestOptionSpecs } from '../k8s/options.js';
 import type { ApproachName } from '../k8s/render.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { onInterrupt } from './interrupt.js';
+import { type ModelSettings, runModelApproach } from './model/run-model.js';
 import type { LabOptions } from './options.js';
 import { type ApproachResult, approachTailMs, type RunSettings, runApproach } from './run-approach.js';
-import { generateJobs, loadWorkload, type Workload } from './workload.js';
+import { generateJobs, type LabJob, loadWorkload, type Workload } from './workload.js';
 
 export interface LabRun {
+  /** Which engine played it: `real` (worker processes) or `model` (the simulation). */
+  engine: LabOptions['engine'];
   workload: Workload;
   speed: number;
   settings: Record<string, unknown>;
@@ -41,6 +46,7 @@ export async function runLab(
     podDeletionCost: o.podDeletionCost,
   };
   const lastDue = Math.max(workload.durationSeconds * 1000, ...jobs.map((j) => j.at + j.delayMs));
+  if (o.engine === 'model') return runModelLab(approaches, o, workload, jobs, manifest, lastDue, progress);
   const redisProcess = o.redisUrl
     ? undefined
     : await spawnRedisServer({ persistent: true, dirPrefix: 'kq-lab-redis-' });
@@ -90,6 +96,7 @@ export async function runLab(
       results.push(r);
     }
     return {
+      engine: 'real',
       workload,
       speed,
       settings: {
@@ -121,4 +128,88 @@ export async function runLab(
     await closeRedis(redis);
     await redisProcess?.remove();
   }
+}
+
+/** The same run on the model engine: no Redis, no processes; the report says so. */
+async function runModelLab(
+  approaches: readonly ApproachName[],
+  o: LabOptions,
+  workload: Workload,
+  jobs: readonly LabJob[],
+  manifest: ManifestOptions,
+  lastDue: number,
+  progress: (line: string) => void,
+): Promise<LabRun> {
+  for (const [flag, set] of [
+    ['redis-url', o.redisUrl !== ''],
+    ['redis-restart-at', o.redisRestartAt >= 0],
+  ] as const) {
+    if (set)
+      throw new ConfigError(
+        `--${flag} plays a real Redis: use it with --engine real (the model has no Redis).`,
+        {
+          option: flag,
+        },
+      );
+  }
+  const metricDeps = {
+    prefix: manifest.prefix,
+    scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
+    adapterCacheMs: o.adapterCacheSeconds * 1000,
+  };
+  const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest, metricDeps)));
+  const settings: ModelSettings = {
+    manifest,
+    faults: {
+      killRatePerMinute: o.killRate,
+      drainEverySeconds: o.drainEverySeconds,
+      drainPods: o.drainPods,
+      redisRestartAtSeconds: -1,
+      rolloutAtSeconds: o.rolloutAt,
+      seed: o.seed,
+    },
+    startLatencyMs: o.podStartSeconds * 1000,
+    nodeStartMs: o.nodeStartSeconds * 1000,
+    scrapeIntervalMs: metricDeps.scrapeIntervalMs,
+    adapterCacheMs: metricDeps.adapterCacheMs,
+    horizonMs: lastDue + tail,
+    maxDrainMs: o.maxDrainSeconds * 1000,
+    faultWindowMs: lastDue,
+  };
+  const results: ApproachResult[] = [];
+  for (const name of approaches) {
+    const r = await runModelApproach(name, jobs, settings);
+    const f = r.figures;
+    progress(
+      `kq lab (model): ${name}: completed ${f.completed}/${f.submitted}, failed ${f.failed}, lost ${f.lost}, wait p95 ${(f.waitP95Ms / 1000).toFixed(1)} s, ${f.podsStarted} pods, ${f.podSeconds} pod-s`,
+    );
+    results.push(r);
+  }
+  return {
+    engine: 'model',
+    workload,
+    speed: 0,
+    settings: {
+      engine: 'model',
+      jobs: jobs.length,
+      horizonSeconds: settings.horizonMs / 1000,
+      killRatePerMinute: o.killRate,
+      drainEverySeconds: o.drainEverySeconds,
+      rolloutAtSeconds: o.rolloutAt,
+      podStartSeconds: o.podStartSeconds,
+      nodeStartSeconds: o.nodeStartSeconds,
+      scrapeIntervalSeconds: o.scrapeIntervalSeconds,
+      adapterCacheSeconds: o.adapterCacheSeconds,
+      seed: o.seed,
+      manifest: {
+        replicas: manifest.replicas,
+        parallelism: manifest.parallelism,
+        minReplicas: manifest.minReplicas,
+        maxReplicas: manifest.maxReplicas,
+        concurrency: manifest.concurrency,
+        shutdownTimeoutMs: manifest.shutdownTimeoutMs,
+      },
+    },
+    results,
+  };
 }

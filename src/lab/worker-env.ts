@@ -97,20 +97,30 @@ export function workerEnv(container: IContainer, o: WorkerEnvOptions): Record<st
     ...env,
     REDIS_URL: o.redisUrl,
     HEALTH_PORT: '0',
-    HANDLERS: resolve(packageRoot(), 'dist/lab/lab-jobs.js'),
+    HANDLERS: resolve(packageRoot(), LAB_RUNTIME_FILES.handlers),
     [LEDGER_ENV]: o.ledgerFile,
     ...(env.POD_NAME && o.kubeApiUrl ? { KUBE_API_URL: o.kubeApiUrl } : {}),
     LOG_LEVEL: 'info',
   };
 }
 
+/**
+ * Files of the package a lab pod's process loads besides the bundle, relative to the package root. They
+ * are listed in package.json `files` (a guard test checks `npm pack` ships them and what they import).
+ */
+export const LAB_RUNTIME_FILES = {
+  podGate: 'dist/lab/pod-gate.js',
+  handlers: 'dist/lab/lab-jobs.js',
+  cli: 'dist/cli.js',
+} as const;
+
 /** `node --import <pod gate> dist/cli.js <container args>` (see pod-gate.ts). */
 export function workerCommand(container: IContainer): string[] {
   const root = packageRoot();
   return [
     '--import',
-    pathToFileURL(resolve(root, 'dist/lab/pod-gate.js')).href,
-    resolve(root, 'dist/cli.js'),
+    pathToFileURL(resolve(root, LAB_RUNTIME_FILES.podGate)).href,
+    resolve(root, LAB_RUNTIME_FILES.cli),
     ...(container.args ?? ['worker']),
   ];
 }

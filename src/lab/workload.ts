@@ -8,12 +8,16 @@ import { ConfigError } from '../errors.js';
 import { PRESETS } from './presets.js';
 
 export interface Distribution {
-  /** `fixed` (value), `uniform` (min..max) or `exponential` (mean, capped at max when given). */
-  dist: 'fixed' | 'uniform' | 'exponential';
+  /**
+   * `fixed` (value), `uniform` (min..max), `exponential` (mean, capped at max when given) or `empirical`
+   * (one of `values`, each as likely: what `kq lab record` writes from the run times it saw).
+   */
+  dist: 'fixed' | 'uniform' | 'exponential' | 'empirical';
   value?: number;
   min?: number;
   max?: number;
   mean?: number;
+  values?: number[];
 }
 
 export interface Workload {
@@ -41,6 +45,8 @@ export interface Workload {
   seed?: number;
   /** A `--speed` that plays it in a minute or two. */
   suggestedSpeed?: number;
+  /** Written by `kq lab record`: the queue and the span of history the workload was read from. */
+  recorded?: { queue: string; from: string; to: string; jobs: number };
 }
 
 export interface LabJob {
@@ -70,6 +76,10 @@ export function seededRandom(seed: number): () => number {
 function sample(d: Distribution, rnd: () => number): number {
   if (d.dist === 'fixed') return d.value ?? 0;
   if (d.dist === 'uniform') return (d.min ?? 0) + rnd() * ((d.max ?? 0) - (d.min ?? 0));
+  if (d.dist === 'empirical') {
+    const values = d.values ?? [0];
+    return values[Math.min(values.length - 1, Math.floor(rnd() * values.length))] ?? 0;
+  }
   const v = -Math.log(1 - rnd()) * (d.mean ?? 1);
   return d.max !== undefined ? Math.min(v, d.max) : v;
 }
@@ -109,24 +119,68 @@ export function generateJobs(w: Workload): LabJob[] {
 const bad = (where: string, rule: string) =>
   new ConfigError(`Invalid --workload ${where}: ${rule}`, { option: 'workload', value: where, rule });
 
-function checkDistribution(d: unknown, where: string, field: string): void {
-  const x = d as Distribution;
-  if (!x || !['fixed', 'uniform', 'exponential'].includes(x.dist)) {
-    throw bad(where, `${field}.dist must be "fixed", "uniform" or "exponential"`);
-  }
-  for (const k of ['value', 'min', 'max', 'mean'] as const) {
-    const v = x[k];
-    if (v !== undefined && !(typeof v === 'number' && v >= 0 && Number.isFinite(v))) {
-      throw bad(where, `${field}.${k} must be a number >= 0 (seconds)`);
+const FIELDS = {
+  workload: [
+    'name',
+    'description',
+    'durationSeconds',
+    'arrivals',
+    'rates',
+    'jobSeconds',
+    'delayed',
+    'failOnceFraction',
+    'failAlwaysFraction',
+    'attempts',
+    'backoffSeconds',
+    'seed',
+    'suggestedSpeed',
+    'recorded',
+  ],
+  arrival: ['at', 'count'],
+  rate: ['from', 'to', 'perMinute'],
+  delayed: ['fraction', 'seconds'],
+  distribution: ['dist', 'value', 'min', 'max', 'mean', 'values'],
+} as const;
+
+/** Refuses a field the format does not have: a typo must not silently fall back to a default. */
+function checkFields(o: unknown, known: readonly string[], where: string, field: string): void {
+  if (typeof o !== 'object' || o === null || Array.isArray(o))
+    throw bad(where, `${field} must be a JSON object`);
+  for (const k of Object.keys(o)) {
+    if (!known.includes(k)) {
+      throw bad(
+        where,
+        `unknown field ${field ? `${field}.` : ''}${k}: the fields here are ${known.join(', ')} (docs/lab.md)`,
+      );
     }
+  }
+}
+
+function checkDistribution(d: unknown, where: string, field: string): void {
+  checkFields(d, FIELDS.distribution, where, field);
+  const x = d as Distribution;
+  if (!['fixed', 'uniform', 'exponential', 'empirical'].includes(x.dist)) {
+    throw bad(where, `${field}.dist must be "fixed", "uniform", "exponential" or "empirical"`);
+  }
+  const number = (v: unknown) => typeof v === 'number' && v >= 0 && Number.isFinite(v);
+  for (const k of ['value', 'min', 'max', 'mean'] as const) {
+    if (x[k] !== undefined && !number(x[k]))
+      throw bad(where, `${field}.${k} must be a number >= 0 (seconds)`);
+  }
+  if (x.dist === 'empirical' && !(Array.isArray(x.values) && x.values.length > 0 && x.values.every(number))) {
+    throw bad(where, `${field}.values must be a non-empty list of numbers >= 0 (seconds) for "empirical"`);
   }
 }
 
 /** Checks a workload read from a file; errors name the field and the rule. */
 export function checkWorkload(w: Workload, where: string): Workload {
-  if (typeof w !== 'object' || w === null) throw bad(where, 'must be a JSON object');
+  if (typeof w !== 'object' || w === null || Array.isArray(w)) throw bad(where, 'must be a JSON object');
+  checkFields(w, FIELDS.workload, where, '');
   if (!(typeof w.durationSeconds === 'number' && w.durationSeconds > 0)) {
     throw bad(where, 'durationSeconds must be a number > 0');
+  }
+  if (w.arrivals !== undefined && !(Array.isArray(w.arrivals) && w.arrivals.length > 0)) {
+    throw bad(where, 'arrivals must be a non-empty list (leave it out to use rates only)');
   }
   if (!w.arrivals?.length && !w.rates?.length) {
     throw bad(
@@ -134,18 +188,38 @@ export function checkWorkload(w: Workload, where: string): Workload {
       'needs "arrivals" ([{"at": seconds, "count": n}]) or "rates" ([{"from", "to", "perMinute"}])',
     );
   }
-  for (const a of w.arrivals ?? []) {
-    if (!(a.at >= 0 && Number.isInteger(a.count) && a.count >= 0)) {
-      throw bad(where, 'each arrival needs "at" >= 0 (seconds) and a whole "count" >= 0');
+  (w.arrivals ?? []).forEach((a, i) => {
+    checkFields(a, FIELDS.arrival, where, `arrivals[${i}]`);
+    if (!(typeof a.at === 'number' && a.at >= 0 && Number.isInteger(a.count) && a.count >= 0)) {
+      throw bad(where, `arrivals[${i}] needs "at" >= 0 (seconds) and a whole "count" >= 0`);
     }
-  }
+    const before = w.arrivals?.[i - 1];
+    if (before && a.at < before.at) {
+      throw bad(
+        where,
+        `arrivals must be sorted by "at": arrivals[${i}].at (${a.at}) is before arrivals[${i - 1}].at (${before.at})`,
+      );
+    }
+  });
+  if (w.rates !== undefined && !Array.isArray(w.rates)) throw bad(where, 'rates must be a list');
+  for (const [i, r] of (w.rates ?? []).entries()) checkFields(r, FIELDS.rate, where, `rates[${i}]`);
+  const jobs = (w.arrivals ?? []).reduce((n, a) => n + a.count, 0);
+  if (!jobs && !w.rates?.length)
+    throw bad(where, 'arrivals add up to 0 jobs: the workload has no job to play');
   for (const r of w.rates ?? []) {
     if (!(r.from >= 0 && r.to > r.from && r.perMinute > 0)) {
       throw bad(where, 'each rate needs 0 <= "from" < "to" (seconds) and "perMinute" > 0');
     }
   }
   checkDistribution(w.jobSeconds, where, 'jobSeconds');
-  if (w.delayed) checkDistribution(w.delayed.seconds, where, 'delayed.seconds');
+  if (w.delayed) {
+    checkFields(w.delayed, FIELDS.delayed, where, 'delayed');
+    if (!(typeof w.delayed.fraction === 'number' && w.delayed.fraction >= 0 && w.delayed.fraction <= 1))
+      throw bad(where, 'delayed.fraction must be from 0 to 1');
+    checkDistribution(w.delayed.seconds, where, 'delayed.seconds');
+  }
+  if (w.backoffSeconds !== undefined && !(typeof w.backoffSeconds === 'number' && w.backoffSeconds >= 0))
+    throw bad(where, 'backoffSeconds must be a number >= 0');
   for (const k of ['failOnceFraction', 'failAlwaysFraction'] as const) {
     const v = w[k];
     if (v !== undefined && !(v >= 0 && v <= 1)) throw bad(where, `${k} must be from 0 to 1`);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawnKq } from '../helpers/kq-process.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 
 async function lab(args: string[]) {
   const p = spawnKq(['lab', ...args], {});
@@ -85,5 +86,79 @@ describe('kq lab: a workload file', () => {
     expect(a.lost).toBe(0);
     expect(a.processesLeft).toBe(0);
     expect(r.output).toMatch(/\| deployment \| \d+ \| \d+ \|/); // the table on stdout
+  });
+});
+
+describe('kq lab: a Redis it is pointed at', () => {
+  it('is left without lab queues: none in the queue registry, no keys of them', async () => {
+    const server = await startRedisServer();
+    onTestFinished(() => server.remove());
+    const redis = server.client();
+    onTestFinished(async () => {
+      await redis.quit();
+    });
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'two',
+        durationSeconds: 5,
+        arrivals: [{ at: 0, count: 2 }],
+        jobSeconds: { dist: 'fixed', value: 1 },
+      }),
+    );
+    const r = await lab([
+      'run',
+      'deployment',
+      '--workload',
+      file,
+      '--speed',
+      '50',
+      '--redis-url',
+      server.url,
+      '--report',
+      dir,
+    ]);
+    expect(r.code, r.output).toBe(0);
+    // The run happened on this Redis (its jobs completed), so its workers did register their queue.
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches.deployment.completed).toBe(
+      2,
+    );
+    const registries = await redis.keys('*:kq:queues');
+    const registered = (await Promise.all(registries.map((k) => redis.smembers(k)))).flat();
+    expect(registered.filter((q) => q.startsWith('lab-'))).toEqual([]);
+    expect((await redis.keys('*')).filter((k) => k.includes('lab-'))).toEqual([]);
+  });
+});
+
+describe('kq lab: a run the machine cannot play at its speed', () => {
+  it('is marked unreliable, with the reason, in report.json, report.html and the table', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'fast',
+        durationSeconds: 60,
+        arrivals: [{ at: 30, count: 2 }],
+        jobSeconds: { dist: 'fixed', value: 5 },
+      }),
+    );
+    // At 5000x every wall millisecond a worker takes to start is 5 workload seconds: far past the tolerance.
+    const r = await lab(['run', 'deployment', '--workload', file, '--speed', '5000', '--report', dir]);
+    expect(r.code, r.output).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.engine).toBe('real');
+    expect(report.reliable).toBe(false);
+    const a = report.approaches.deployment;
+    expect(a.reliability.reliable).toBe(false);
+    expect(a.reliability.reasons.join('\n')).toMatch(/later than asked .* at speed 5000/);
+    expect(Object.keys(a.reliability.unreliableFigures)).toContain('waitP95Ms');
+    expect(a.podSecondsPer1000Jobs).toBeUndefined(); // 2 jobs cannot carry a per-1,000 figure
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<div id="unreliable" class="banner">');
+    expect(html).toMatch(/class="unreliable" title="[^"]*later than asked/);
+    expect(r.output).toMatch(/deployment: unreliable: .*later than asked/);
   });
 });

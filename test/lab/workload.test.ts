@@ -62,4 +62,53 @@ describe('workloads', () => {
       checkWorkload({ ...base, rates: [{ from: 10, to: 5, perMinute: 1 }] } as Workload, 'f'),
     ).toThrow(/each rate/);
   });
+  it('refuses unknown fields, negative durations, unsorted or empty arrivals, naming the field', () => {
+    const base = {
+      durationSeconds: 60,
+      arrivals: [{ at: 0, count: 1 }],
+      jobSeconds: { dist: 'fixed', value: 1 },
+    };
+    const refused: [unknown, RegExp][] = [
+      [
+        { ...base, jobSecond: 3 },
+        /unknown field jobSecond: the fields here are name, description, durationSeconds/,
+      ],
+      [{ ...base, arrivals: [{ at: 0, count: 1, every: 5 }] }, /unknown field arrivals\[0\]\.every/],
+      [{ ...base, jobSeconds: { dist: 'fixed', value: 1, stddev: 2 } }, /unknown field jobSeconds\.stddev/],
+      [{ ...base, jobSeconds: { dist: 'fixed', value: -1 } }, /jobSeconds\.value must be a number >= 0/],
+      [{ ...base, backoffSeconds: -5 }, /backoffSeconds must be a number >= 0/],
+      [
+        {
+          ...base,
+          arrivals: [
+            { at: 20, count: 1 },
+            { at: 10, count: 1 },
+          ],
+        },
+        /arrivals must be sorted by "at": arrivals\[1\]\.at \(10\) is before arrivals\[0\]\.at \(20\)/,
+      ],
+      [{ ...base, arrivals: [] }, /arrivals must be a non-empty list/],
+      [{ ...base, arrivals: [{ at: 0, count: 0 }] }, /arrivals add up to 0 jobs/],
+      [{ ...base, arrivals: [{ at: -1, count: 1 }] }, /arrivals\[0\] needs "at" >= 0/],
+      [
+        { ...base, jobSeconds: { dist: 'empirical', values: [] } },
+        /jobSeconds\.values must be a non-empty list/,
+      ],
+      [
+        { ...base, delayed: { fraction: 1.5, seconds: { dist: 'fixed', value: 1 } } },
+        /delayed\.fraction must be from 0 to 1/,
+      ],
+    ];
+    for (const [w, message] of refused)
+      expect(() => checkWorkload(w as Workload, 'f'), JSON.stringify(w)).toThrow(message);
+    const empirical = {
+      ...base,
+      arrivals: [{ at: 0, count: 50 }],
+      jobSeconds: { dist: 'empirical', values: [1, 7] },
+    };
+    const durations = new Set(
+      generateJobs(checkWorkload(empirical as Workload, 'f')).map((j) => j.durationMs),
+    );
+    expect([...durations].sort()).toEqual([1000, 7000]);
+  });
 });

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
+import { LAB_RUNTIME_FILES } from '../../src/lab/worker-env.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -34,6 +35,8 @@ it('npm pack --dry-run: everything the command needs, nothing else', () => {
       .map((f) => `dist/chunks/${f}`)
       .filter((f) => f.endsWith('.js')),
     ...listFiles(join(root, 'templates')).map((f) => `templates/${f}`),
+    // What `kq lab` loads into its worker processes (test/lab/lab-package.test.ts follows their imports).
+    ...Object.values(LAB_RUNTIME_FILES),
   ];
   for (const f of needed) expect(files, `${f} is missing from the package`).toContain(f);
   // Nothing else: only type declarations besides what is listed above.

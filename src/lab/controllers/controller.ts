@@ -1,5 +1,4 @@
 /** What every played approach offers the run loop. */
-import type { Redis } from 'ioredis';
 import type { LabClock } from '../clock.js';
 import type { PodRunner } from '../pod-runner.js';
 
@@ -26,10 +25,23 @@ export interface Controller {
   notes: string[];
 }
 
+/**
+ * What the controllers read of the queue, each the way its autoscaler reads it: from Redis (the real
+ * engine, queue-metrics.ts) or from the model's queue (the model engine), so one set of formulas serves both.
+ */
+export interface QueueSource {
+  /** KEDA's redis scaler: a key's length by its type (LIST, ZSET, SET, HASH; missing 0). */
+  keyLength(key: string): Promise<number>;
+  /** `kq_queue_backlog`: waiting + prioritized + active. */
+  backlog(prefix: string, queue: string): Promise<number>;
+  /** `kq keda-scaler`'s runnable backlog, and whether the queue exists. */
+  runnableBacklog(prefix: string, queue: string): Promise<{ backlog: number; known: boolean }>;
+}
+
 export interface ControllerDeps {
   runner: PodRunner;
   clock: LabClock;
-  redis: Redis;
+  source: QueueSource;
   prefix: string;
   queue: string;
   /** hpa-prometheus: Prometheus scrape interval, workload ms, when the rendered scrape config sets none. */

@@ -7,7 +7,7 @@
 import { parse } from 'yaml';
 import { SCRAPE_SECRET } from '../../k8s/approaches/hpa-prometheus.js';
 import { WORKER_NAME } from '../../k8s/common.js';
-import { backlog, sampledMetric } from '../queue-metrics.js';
+import { sampledMetric } from '../queue-metrics.js';
 import { type Controller, type ControllerDeps, every } from './controller.js';
 import { createHpa, HPA_SYNC_MS } from './hpa.js';
 import { findObject, podSpecOf, quantity, type RenderedObject } from './objects.js';
@@ -73,7 +73,7 @@ export function hpaController(
     name === 'hpa-prometheus'
       ? (renderedScrapeInterval(objects) ?? deps.scrapeIntervalMs)
       : deps.adapterCacheMs;
-  const source = sampledMetric(delayMs, () => backlog(deps.redis, deps.prefix, deps.queue));
+  const source = sampledMetric(delayMs, () => deps.source.backlog(deps.prefix, deps.queue));
   const sync = every(HPA_SYNC_MS);
   const downWindow = (h.spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300) * 1000;
   return {

@@ -11,7 +11,6 @@
  */
 import type { IScaleTriggers } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaleTriggers';
 import { parseTriggerMetadata, type TriggerSpec } from '../../keda-scaler/metadata.js';
-import { readRunnableBacklog } from '../../queue/runnable-backlog.js';
 import type { Controller, ControllerDeps } from './controller.js';
 import { findObject, type RenderedObject } from './objects.js';
 import { playScaledJob } from './scaled-job.js';
@@ -40,7 +39,7 @@ export function kedaExternalController(objects: readonly RenderedObject[], deps:
     pushMs: PUSH_MS,
     describe: `kq keda-scaler runnable backlog (external-push), target ${t.targetPerWorker} per worker`,
     async read() {
-      const b = await readRunnableBacklog(deps.redis, t.prefix, t.queue);
+      const b = await deps.source.runnableBacklog(t.prefix, t.queue);
       // The scaler answers IsActive / pushes `known && backlog > 0` (src/keda-scaler/service.ts).
       return { total: b.backlog, active: b.known && b.backlog > 0 };
     },
@@ -57,7 +56,7 @@ export function kedaExternalJobController(
   return playScaledJob(objects, deps, async () => [
     {
       name: t.name,
-      value: (await readRunnableBacklog(deps.redis, t.prefix, t.queue)).backlog,
+      value: (await deps.source.runnableBacklog(t.prefix, t.queue)).backlog,
       target: t.targetPerWorker,
     },
   ]);

@@ -3,7 +3,6 @@
  * (`multipleScalersCalculation`), counts running and pending Jobs and creates new Jobs from
  * `jobTargetRef` under `scalingStrategy.strategy`; Jobs run as job.ts plays them. Nothing is scaled in.
  */
-import { keyLength } from '../queue-metrics.js';
 import { type Controller, type ControllerDeps, every } from './controller.js';
 import { createJob, type LabJobObject } from './job.js';
 import { scaledJobMaxScale, scaledJobNewJobs, type TriggerReading } from './keda-formulas.js';
@@ -17,7 +16,7 @@ export function scaledJobController(objects: readonly RenderedObject[], deps: Co
   return playScaledJob(objects, deps, async () => {
     const readings: TriggerReading[] = [];
     for (const t of triggers)
-      readings.push({ name: t.name, value: await keyLength(deps.redis, t.key), target: t.target });
+      readings.push({ name: t.name, value: await deps.source.keyLength(t.key), target: t.target });
     return readings;
   });
 }

@@ -6,7 +6,6 @@
  * behavior`) scales on the same metric, read live from KEDA's metrics server every 15 s.
  */
 import { WORKER_NAME } from '../../k8s/common.js';
-import { keyLength } from '../queue-metrics.js';
 import { type Controller, type ControllerDeps, every } from './controller.js';
 import { createHpa, HPA_SYNC_MS } from './hpa.js';
 import { sumFormula } from './keda-formulas.js';
@@ -63,7 +62,7 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
   /** The metric and whether it is active, as KEDA computes them. */
   async function read(): Promise<{ total: number; active: boolean }> {
     const values: Record<string, number> = {};
-    for (const t of triggers) values[t.name] = await keyLength(deps.redis, t.key);
+    for (const t of triggers) values[t.name] = await deps.source.keyLength(t.key);
     if (modifiers?.formula) {
       const total = sumFormula(modifiers.formula, values);
       return { total, active: total > quantity(modifiers.activationTarget ?? '0', 'activationTarget') };

@@ -1,0 +1,151 @@
+/**
+ * The model engine: the same --seed repeats its report exactly (and another seed's faults change it);
+ * its workers follow the worker's rules (concurrency, hand-back on SIGTERM, crash then lock expiry and
+ * requeue, exit-when-empty); it refuses what it cannot play.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createEventQueue } from '../../src/lab/model/event-queue.js';
+import { createModelPods } from '../../src/lab/model/model-pods.js';
+import { createModelQueue } from '../../src/lab/model/model-queue.js';
+import type { LabJob } from '../../src/lab/workload.js';
+import { spawnKq } from '../helpers/kq-process.js';
+
+async function lab(args: string[]) {
+  const p = spawnKq(['lab', ...args], {});
+  const { code } = await p.waitForExit(60_000);
+  return { code, output: p.output() };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kq-lab-model-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('kq lab --engine model', () => {
+  it('repeats its report exactly for the same --seed, and says which engine made it', async () => {
+    const dir = tempDir();
+    const args = ['compare', '--engine', 'model', '--workload', 'smoke', '--kill-rate', '2'];
+    const a = await lab([...args, '--seed', '5', '--report', join(dir, 'a')]);
+    const b = await lab([...args, '--seed', '5', '--report', join(dir, 'b')]);
+    const c = await lab([...args, '--seed', '6', '--report', join(dir, 'c')]);
+    for (const r of [a, b, c]) expect(r.code, r.output).toBe(0);
+    const read = (x: string) => readFileSync(join(dir, x, 'report.json'), 'utf8');
+    expect(read('a')).toBe(read('b'));
+    expect(read('a')).not.toBe(read('c')); // the seed moves the kills
+    const report = JSON.parse(read('a'));
+    expect(report.engine).toBe('model');
+    expect(readFileSync(join(dir, 'a', 'report.html'), 'utf8')).toContain('Engine: model.');
+    expect(Object.keys(report.approaches)).toHaveLength(8);
+    for (const [name, r] of Object.entries(report.approaches) as [
+      string,
+      { submitted: number; completed: number; failed: number; lost: number; podSeconds: number },
+    ][]) {
+      expect(r.submitted, name).toBe(report.settings.jobs);
+      expect(r.completed + r.failed + r.lost, name).toBe(r.submitted);
+      expect(r.podSeconds, name).toBeGreaterThan(0);
+    }
+  });
+
+  it('refuses what only a real Redis can play', async () => {
+    const r = await lab(['run', 'deployment', '--engine', 'model', '--redis-restart-at', '10']);
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(/--redis-restart-at plays a real Redis: use it with --engine real/);
+    const bad = await lab(['run', 'deployment', '--engine', 'simulated']);
+    expect(bad.code).toBe(2);
+    expect(bad.output).toMatch(/Invalid --engine: "simulated" must be one of real, model/);
+  });
+});
+
+describe('modelled workers', () => {
+  const job = (index: number, durationMs: number, at = 0): LabJob => ({
+    index,
+    at,
+    durationMs,
+    delayMs: 0,
+    failAttempts: 0,
+    attempts: 3,
+    backoffMs: 0,
+  });
+  function world(jobs: LabJob[]) {
+    let now = 0;
+    const clock = {
+      speed: 1,
+      now: () => now,
+      toWall: (ms: number) => ms,
+      toWorkload: (ms: number) => ms,
+      at: (t: number) => t,
+      start: () => undefined,
+    };
+    const events = createEventQueue();
+    const queue = createModelQueue(jobs);
+    const pods = createModelPods({ clock, events, queue, startLatencyMs: 1000, nodeStartMs: 0 });
+    const until = (t: number) => {
+      events.runUntil(t, (x) => {
+        now = x;
+      });
+      now = t;
+      pods.recover(t);
+      pods.dispatch(t);
+    };
+    for (const j of queue.jobs) queue.submit(j, 0);
+    return { queue, pods, until };
+  }
+  const spec = (env: Record<string, string>, grace = 30) => ({
+    terminationGracePeriodSeconds: grace,
+    containers: [{ name: 'worker', env: Object.entries(env).map(([name, value]) => ({ name, value })) }],
+  });
+
+  it('runs CONCURRENCY jobs at once after the start latency', () => {
+    const w = world([job(0, 5000), job(1, 5000), job(2, 5000)]);
+    const pod = w.pods.create('d', spec({ CONCURRENCY: '2' }));
+    w.until(999);
+    expect(w.queue.counts().active).toBe(0);
+    w.until(1000);
+    expect(pod.ready).toBe(true);
+    expect(w.queue.counts()).toMatchObject({ active: 2, waiting: 1 });
+    w.until(6000);
+    expect(w.queue.counts()).toMatchObject({ active: 1, completed: 2 });
+  });
+
+  it('hands running jobs back on SIGTERM without using an attempt', () => {
+    const w = world([job(0, 60_000)]);
+    const pod = w.pods.create('d', spec({ SHUTDOWN_TIMEOUT_MS: '10000' }));
+    w.until(2000);
+    w.pods.terminate(pod, 'scale-in');
+    w.until(9999);
+    expect(w.queue.counts().active).toBe(1); // shutdown timeout less the 2 s hand-back reserve
+    w.until(10_000);
+    expect(pod.handBacks).toBe(1);
+    expect(pod.phase).toBe('Succeeded');
+    expect(w.queue.counts()).toMatchObject({ active: 0, waiting: 1 });
+    expect(w.queue.jobs[0]?.attemptsMade).toBe(0);
+  });
+
+  it('leaves a crashed worker’s job active until its lock expires, then requeues it', () => {
+    const w = world([job(0, 60_000)]);
+    const pod = w.pods.create('d', spec({ LOCK_DURATION_MS: '30000' }));
+    w.pods.create('d', spec({}));
+    w.until(2000);
+    // The first pod Ready took the job; the second stays up to recover it.
+    expect(w.pods.kill(pod)).toBe(true);
+    w.until(31_000);
+    expect(w.queue.counts().active).toBe(1);
+    w.until(32_000);
+    const j = w.queue.jobs[0];
+    expect(j?.stalls).toBe(1);
+    expect(w.queue.ledger.filter((e) => e.event === 'start')).toHaveLength(2);
+  });
+
+  it('exits 0 in EXIT mode once nothing is runnable', () => {
+    const w = world([job(0, 3000)]);
+    const pod = w.pods.create('c', { ...spec({ EXIT: '1' }), restartPolicy: 'OnFailure' });
+    w.until(4000);
+    expect(pod.phase).toBe('Succeeded');
+    expect(pod.endedAt).toBe(4000);
+    expect(w.queue.counts().completed).toBe(1);
+  });
+});
