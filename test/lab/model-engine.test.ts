@@ -50,6 +50,29 @@ describe('kq lab --engine model', () => {
     }
   });
 
+  it('plays pod-deletion-cost: scale-in takes idle workers first, and only busy ones without it', async () => {
+    const dir = tempDir();
+    const args = ['run', 'keda-scaledobject', '--engine', 'model', '--workload', 'long-jobs'];
+    const on = await lab([...args, '--report', join(dir, 'on')]);
+    const off = await lab([...args, '--no-pod-deletion-cost', '--report', join(dir, 'off')]);
+    for (const r of [on, off]) expect(r.code, r.output).toBe(0);
+    type Figures = {
+      interruptedByScaleIn: number;
+      idleWhenInterrupted: number;
+      podsWithDeletionCost: number;
+    };
+    const figures = (x: string): Figures =>
+      JSON.parse(readFileSync(join(dir, x, 'report.json'), 'utf8')).approaches['keda-scaledobject'];
+    const withCost = figures('on');
+    const blind = figures('off');
+    expect(withCost.podsWithDeletionCost).toBeGreaterThan(0);
+    expect(blind.podsWithDeletionCost).toBe(0);
+    // Blind, the ReplicaSet removes the oldest pods, busy with long jobs, while idle ones stay.
+    expect(blind.idleWhenInterrupted).toBeGreaterThan(0);
+    expect(withCost.idleWhenInterrupted).toBe(0);
+    expect(withCost.interruptedByScaleIn).toBeLessThan(blind.interruptedByScaleIn);
+  });
+
   it('refuses what only a real Redis can play', async () => {
     const r = await lab(['run', 'deployment', '--engine', 'model', '--redis-restart-at', '10']);
     expect(r.code).toBe(2);

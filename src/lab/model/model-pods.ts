@@ -184,8 +184,8 @@ export function createModelPods(o: {
   }
 
   function startJob(w: Worker, j: ModelJob, now: number) {
-    if (!w.running.size) setCost(w, now);
     w.running.add(j);
+    if (w.running.size === 1) setCost(w, now);
     w.taken++;
     o.events.schedule(now + j.job.durationMs, () => {
       if (w.gone || !w.running.has(j)) return;
