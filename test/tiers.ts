@@ -33,6 +33,15 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
   { path: 'test/k8s/redis-sentinel-failover.test.ts', reason: 'kills and restarts a private Sentinel set' },
   { path: 'test/lab/compare-deployments.test.ts', reason: 'five lab runs with pod kills (> 15 s)' },
   { path: 'test/lab/compare-jobs.test.ts', reason: 'lab runs that start a Node process per pod (> 15 s)' },
+  {
+    path: 'test/lab/lab-installed.test.ts',
+    reason: 'packs kq, installs it into a new app, runs kq lab there',
+  },
+  { path: 'test/api/retention-keys-20k.test.ts', reason: '20,000 jobs through the API and workers (> 40 s)' },
+  {
+    path: 'test/k8s/redis-sentinel-restart.test.ts',
+    reason: 'stops and restarts every process of a private Sentinel set',
+  },
 ];
 
 /** `vitest` include globs of the slow tier. */
