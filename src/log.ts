@@ -8,16 +8,18 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 export type { Logger };
 
 /**
- * Lines collect in pino's standard destination (SonicBoom) until `LOG_MIN_BYTES` are pending or the
- * `LOG_FLUSH_MS` timer fires, then go out in one asynchronous write: a busy process writes a batch at a
- * time instead of a line at a time, and a slow reader (EAGAIN) is retried by SonicBoom on a timer,
- * never waited for on the event loop. So a line trails its event by at most ~`LOG_FLUSH_MS` while the
- * reader keeps up. pino writes what is pending synchronously when the process exits (`process.exit`
- * after SIGTERM, a fatal error, the end of work), so a normal exit loses no line.
+ * Lines collect in pino's standard destination (SonicBoom) until `LOG_MIN_BYTES` are pending or a
+ * `LOG_FLUSH_MS` timer, started by the first line after a write, fires; then they go out in one
+ * asynchronous write. A busy process writes a batch at a time instead of a line at a time, an idle one
+ * not at all, and a slow reader (EAGAIN) is retried by SonicBoom on a timer, never waited for on the
+ * event loop. So a line trails its event by about `LOG_FLUSH_MS` while the reader keeps up. pino writes
+ * what is pending synchronously when the process exits (`process.exit` after SIGTERM, a fatal error,
+ * the end of work), so a normal exit loses no line.
  */
 const LOG_FLUSH_MS = 10;
-/** Pending bytes that start a write before the timer; below SonicBoom's `maxWrite` (16 KiB by default). */
-const LOG_MIN_BYTES = 8 * 1024;
+/** Pending bytes that start a write before the timer; under SonicBoom's `maxWrite`, set above it. */
+const LOG_MIN_BYTES = 32 * 1024;
+const LOG_MAX_WRITE = 64 * 1024;
 
 /** @example isoTimeOf(0) === '1970-01-01T00:00:00.000Z' */
 export function isoTimeOf(ms: number): string {
@@ -52,9 +54,36 @@ function censorNested(obj: Record<string, unknown>): Record<string, unknown> {
 // One destination per process, so loggers sharing stdout (`kq dev`) never interleave partial lines.
 let stdout: DestinationStream | undefined;
 
-/** stdout through pino's own destination; a reader that went away (EPIPE) silences it, work goes on. */
+/**
+ * stdout through pino's own destination; a reader that went away (EPIPE) silences it, work goes on.
+ * SonicBoom's `flush()` writes nothing while a write is in flight, so a line that arrived before the
+ * timer fired but during a write gets another timer when that write is done ('drain'); a flush with
+ * nothing pending costs one empty write, at the end of a burst only, and an idle process none.
+ */
 function stdoutDestination(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, minLength: LOG_MIN_BYTES, periodicFlush: LOG_FLUSH_MS });
+  const sonic = pino.destination({ dest: 1, sync: false, minLength: LOG_MIN_BYTES, maxWrite: LOG_MAX_WRITE });
+  let timer: NodeJS.Timeout | undefined;
+  let linesSinceDrain = 0;
+  const tick = () => {
+    timer = undefined;
+    sonic.flush();
+  };
+  const arm = () => {
+    timer ??= setTimeout(tick, LOG_FLUSH_MS);
+    timer.unref();
+  };
+  sonic.on('drain', () => {
+    if (linesSinceDrain === 0) return;
+    linesSinceDrain = 0;
+    arm();
+  });
+  return {
+    write(line: string) {
+      sonic.write(line);
+      linesSinceDrain++;
+      arm();
+    },
+  };
 }
 
 /**
