@@ -10,6 +10,7 @@ import {
   stringOption,
 } from '../config.js';
 import { runDev } from '../dev/run-dev.js';
+import { assertPortFree } from './port-check.js';
 
 const specs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'API port (the API binds to 127.0.0.1 only)'),
@@ -33,6 +34,8 @@ export const command: Command = {
   options: specs,
   async run(argv, env) {
     const { values } = parseOptions(specs, argv, env);
+    // Before Redis and the workers start: the API would otherwise fail last, after all of them.
+    await assertPortFree('127.0.0.1', values.port);
     return runDev({ ...values, auth: redisAuth(values), env });
   },
 };
