@@ -51,6 +51,8 @@ export const command: Command = {
       } catch (err) {
         throw new ConfigError(
           `Payload ${JSON.stringify(json)} is not valid JSON (${(err as Error).message}); quote it, e.g. '{"seconds":1}'.`,
+          { option: 'json-payload', value: json },
+          { cause: err },
         );
       }
     }
