@@ -12,15 +12,15 @@ import { type ApproachName, renderObjects } from '../k8s/render.js';
 import { readCounts } from '../queue/counts.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
-import { buildController } from './controllers/approaches.js';
-import type { Controller, ControllerDeps } from './controllers/controller.js';
+import { buildController, approachTailMs as tailMsOf } from './controllers/approaches.js';
+import type { Controller } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
 import { onInterrupt } from './interrupt.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
-import { createPodRunner, type PodRunner } from './pod-runner.js';
+import { createPodRunner } from './pod-runner.js';
 import { createProducer } from './producer.js';
 import type { LabJob } from './workload.js';
 
@@ -86,19 +86,9 @@ export function renderForLab(name: ApproachName, manifest: ManifestOptions, queu
   return renderObjects(name, { ...manifest, queue }).map((o) => o.toJSON() as RenderedObject);
 }
 
-/** The controller's tail (cooldowns, windows) without running it. */
-export function approachTailMs(
-  name: ApproachName,
-  manifest: ManifestOptions,
-  deps: Omit<ControllerDeps, 'runner' | 'clock' | 'queue'>,
-): number {
-  const stub = { pods: [] } as unknown as PodRunner;
-  return buildController(name, renderForLab(name, manifest, 'lab'), {
-    ...deps,
-    runner: stub,
-    clock: createClock(1),
-    queue: 'lab',
-  }).tailMs;
+/** The controller's tail (cooldowns, windows), from the rendered objects, without building it. */
+export function approachTailMs(name: ApproachName, manifest: ManifestOptions): number {
+  return tailMsOf(name, renderForLab(name, manifest, 'lab'));
 }
 
 const alive = (pid: number) => {

@@ -53,7 +53,7 @@ export async function runLab(
       scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
       adapterCacheMs: o.adapterCacheSeconds * 1000,
     };
-    const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest, metricDeps)));
+    const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
     const settings: RunSettings = {
       speed,
       manifest,
