@@ -3,6 +3,7 @@
  * environment variable(s), its default and its rule. `parseOptions` reads flags first, then env, then
  * the default, and fails fast with a message naming the option, the value and the rule.
  */
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { ConfigError } from './errors.js';
 import { redactUrl } from './log.js';
 import { parseRedisUrl, REDIS_URL_RULE, type RedisAuth, RedisUrlError } from './queue/redis-url.js';
@@ -223,27 +224,46 @@ export function parseOptions<S extends OptionSpecs>(
   maxPositionals = 0,
 ): ParsedArgs<S> {
   const byFlag = new Map(Object.entries(specs).map(([key, spec]) => [spec.flag, key]));
+  // Tokenising is node:util's; what a token means (negation, values that look like flags, the errors)
+  // is kq's. `strict: false` so unknown options come back as tokens and get kq's message.
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const spec of Object.values(specs)) {
+    options[spec.flag] = { type: spec.boolean ? 'boolean' : 'string' };
+    if (spec.boolean && !byFlag.has(`no-${spec.flag}`)) options[`no-${spec.flag}`] = { type: 'boolean' };
+  }
+  const { tokens } = nodeParseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const fromFlags = new Map<string, unknown>();
   const positionals: string[] = [];
+  const shortAsPositional = new Set<number>();
   let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--help' || arg === '-h') {
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind === 'option-terminator') continue;
+    if (token.name === 'help') {
       help = true;
       continue;
     }
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
+    // A single-dash word (`-1`, `-x`) is an argument to kq, as it always was: pass it on whole, once.
+    if (!token.rawName.startsWith('--')) {
+      if (!shortAsPositional.has(token.index)) positionals.push(argv[token.index] as string);
+      shortAsPositional.add(token.index);
       continue;
     }
-    const eq = arg.indexOf('=');
-    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let name = token.name;
     let negated = false;
-    if (!byFlag.has(name) && name.startsWith('no-') && byFlag.has(name.slice(3))) {
+    const negates = byFlag.get(name.slice(3));
+    if (!byFlag.has(name) && name.startsWith('no-') && negates && specs[negates]?.boolean) {
       name = name.slice(3);
       negated = true;
     }
@@ -256,16 +276,11 @@ export function parseOptions<S extends OptionSpecs>(
     }
     const spec = specs[key] as OptionSpec<unknown>;
     let raw: string;
-    if (spec.boolean && eq === -1) raw = negated ? 'false' : 'true';
-    else if (eq !== -1) raw = arg.slice(eq + 1);
-    else {
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) {
-        throw new ConfigError(`Option --${name} needs a value: it ${spec.rule}.`, { option: name });
-      }
-      raw = next;
-      i++;
-    }
+    if (spec.boolean && token.value === undefined) raw = negated ? 'false' : 'true';
+    else if (token.inlineValue) raw = token.value as string;
+    else if (token.value === undefined || token.value.startsWith('--')) {
+      throw new ConfigError(`Option --${name} needs a value: it ${spec.rule}.`, { option: name });
+    } else raw = token.value;
     const value = spec.parse(raw);
     if (value === undefined) throw invalid(spec, `--${name}`, raw);
     fromFlags.set(key, value);

@@ -44,8 +44,14 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export class KqError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown>;
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
-    super(message);
+  /** `options.cause`: the error this one explains (a failed read, ioredis' error), kept for logs and debuggers. */
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
     this.name = new.target.name;
     this.code = code;
     this.details = details;
@@ -58,8 +64,8 @@ export class KqError extends Error {
 
 /** A flag or environment variable has a value that breaks its rule. */
 export class ConfigError extends KqError {
-  constructor(message: string, details: Record<string, unknown> = {}) {
-    super('CONFIG_INVALID', message, details);
+  constructor(message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+    super('CONFIG_INVALID', message, details, options);
   }
 }
 
@@ -81,7 +87,8 @@ export class RedisUnavailableError extends KqError {
   constructor(
     message = 'Redis is unavailable; nothing was stored. Retry later.',
     details: Record<string, unknown> = { stored: false },
+    options?: ErrorOptions,
   ) {
-    super('REDIS_UNAVAILABLE', message, details);
+    super('REDIS_UNAVAILABLE', message, details, options);
   }
 }

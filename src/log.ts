@@ -113,6 +113,13 @@ export function createLogger(
 
 /** `redis://user:secret@host:6379/0` -> `redis://user:***@host:6379/0`, for logs and error messages. */
 export function redactUrl(url: string): string {
+  // No `scheme://` (`127.0.0.1:6379`, or `u:secret@h:1`, which WHATWG reads as scheme `u:` with the
+  // password in its path): shown as given, so the user sees what they typed, with anything before an `@`
+  // blanked in case it holds a password.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    const at = url.lastIndexOf('@');
+    return at === -1 ? url : `***@${url.slice(at + 1)}`;
+  }
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -17,6 +17,7 @@ export function readPem(flag: string, env: string, path: string, marker: RegExp)
     throw new ConfigError(
       `Invalid --${flag} (env ${env}): cannot read ${JSON.stringify(path)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it must be a readable PEM file.`,
       { option: flag, value: path },
+      { cause: err },
     );
   }
   if (!marker.test(text)) {

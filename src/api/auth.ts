@@ -85,6 +85,7 @@ export function readTokens(list: string, file: string): string[] {
       throw new ConfigError(
         `Could not read API_TOKENS_FILE (--api-tokens-file) ${JSON.stringify(file)}: ${(err as Error).message}.`,
         { option: 'api-tokens-file', value: file },
+        { cause: err },
       );
     }
     for (const line of text.split(/\r?\n/)) {

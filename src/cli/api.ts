@@ -11,6 +11,7 @@ import { parseOptions, redisAuth } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createLogger, redactUrl } from '../log.js';
+import { assertPortFree, portError } from './port-check.js';
 
 const summary = 'Run the HTTP API (jobs, queues, metrics, /docs, /ui dashboard)';
 
@@ -28,6 +29,8 @@ export const command: Command = {
         { option: 'api-tokens' },
       );
     }
+    // Before Redis is connected: a busy port is a configuration error, not a Redis warning on the way out.
+    await assertPortFree(values.host, values.port);
     const log = createLogger({ component: 'api' });
     const jobs = await loadRegistry(values.handlers);
     const shutdown = createShutdownGate();
@@ -55,12 +58,9 @@ export const command: Command = {
     try {
       await app.listen({ port: values.port, host: values.host });
     } catch (err) {
-      log.error(
-        { event: 'api.listen-failed', err: (err as Error).message },
-        `cannot listen on ${values.host}:${values.port}: ${(err as Error).message}`,
-      );
+      // Taken between the check above and now.
       await app.close();
-      return 1;
+      throw portError(values.host, values.port, (err as NodeJS.ErrnoException).code);
     }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : values.port;

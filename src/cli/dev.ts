@@ -12,6 +12,7 @@ import {
 import { runDev } from '../dev/run-dev.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { queueGiven } from '../worker/choose-queue.js';
+import { assertPortFree } from './port-check.js';
 
 const specs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'API port (the API binds to 127.0.0.1 only)'),
@@ -41,6 +42,8 @@ export const command: Command = {
   options: specs,
   async run(argv, env) {
     const { values } = parseOptions(specs, argv, env);
+    // Before Redis and the workers start: the API would otherwise fail last, after all of them.
+    await assertPortFree('127.0.0.1', values.port);
     // The job types decide the queues (one set of workers each) and the curl hint's type.
     const jobs = await loadRegistry(env.HANDLERS ?? '');
     const queues = queueGiven(argv, env) ? [values.queue] : jobs.queues();

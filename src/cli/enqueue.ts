@@ -12,9 +12,9 @@ import {
 } from '../config.js';
 import { ConfigError, ValidationError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
-import { enqueue, MAX_PRIORITY } from '../queue/enqueue.js';
+import { enqueue, MAX_PRIORITY, prepareJob } from '../queue/enqueue.js';
 import { createQueueRegistry } from '../queue/queues.js';
+import { RedisSessionError, withRedis } from './redis-session.js';
 
 const specs = {
   redisUrl: redisUrlOption(),
@@ -51,41 +51,50 @@ export const command: Command = {
       } catch (err) {
         throw new ConfigError(
           `Payload ${JSON.stringify(json)} is not valid JSON (${(err as Error).message}); quote it, e.g. '{"seconds":1}'.`,
+          { option: 'json-payload', value: json },
+          { cause: err },
         );
       }
     }
     const jobs = await loadRegistry(values.handlers);
-    const redis = createRedis(values.redisUrl, {
-      kind: 'fail-fast',
-      commandTimeoutMs: 5000,
-      auth: redisAuth(values),
-    });
-    const queues = createQueueRegistry(redis, values.prefix);
+    const req = {
+      type,
+      data,
+      queue: values.queue || undefined,
+      delay: values.delay || undefined,
+      priority: values.priority || undefined,
+      attempts: values.attempts || undefined,
+    };
     try {
-      await redis.ping().catch(async () => {
-        await new Promise((r) => setTimeout(r, 500));
-        await redis.ping();
-      });
-      const job = await enqueue(queues, jobs, {
-        type,
-        data,
-        queue: values.queue || undefined,
-        delay: values.delay || undefined,
-        priority: values.priority || undefined,
-        attempts: values.attempts || undefined,
-      });
+      // Type and payload are checked before Redis is asked anything.
+      prepareJob(jobs, req);
+      const job = await withRedis(
+        { command: 'enqueue', url: values.redisUrl, auth: redisAuth(values), timeoutMs: 5000, writes: true },
+        async (redis) => {
+          const queues = createQueueRegistry(redis, values.prefix);
+          try {
+            return await enqueue(queues, jobs, req);
+          } finally {
+            await queues.close();
+          }
+        },
+      );
       process.stdout.write(`${job.id}\n`);
       return 0;
     } catch (err) {
       if (err instanceof ValidationError) {
-        process.stderr.write(`kq enqueue: ${err.message}\n`);
+        const hint =
+          err.code === 'UNKNOWN_JOB_TYPE' && !values.handlers
+            ? ' HANDLERS is not set, so only the demo jobs are known: set HANDLERS (--handlers) to the module that exports your job definitions, e.g. HANDLERS=dist/jobs.js.'
+            : '';
+        process.stderr.write(`kq enqueue: ${err.message}${hint}\n`);
         return 2;
       }
-      process.stderr.write(`kq enqueue: could not store the job: ${(err as Error).message}\n`);
-      return 1;
-    } finally {
-      await queues.close();
-      await closeRedis(redis);
+      if (err instanceof RedisSessionError) {
+        process.stderr.write(`${err.message}\n`);
+        return 1;
+      }
+      throw err;
     }
   },
 };

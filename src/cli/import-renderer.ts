@@ -16,6 +16,7 @@ export async function importRenderer<T>(command: string, load: () => Promise<T>)
         `to stay small). Run \`npx kq ${command} ...\` where kq is installed with all its dependencies, or ` +
         `\`npm run build && node dist/cli.js ${command} ...\` in a checkout.`,
       { option: command },
+      { cause: err },
     );
   }
 }

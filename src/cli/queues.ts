@@ -17,9 +17,9 @@ import {
   redisUrlOption,
 } from '../config.js';
 import { ConfigError } from '../errors.js';
-import { closeRedis, createRedis, redisMode } from '../queue/connection.js';
+import { redisMode } from '../queue/connection.js';
 import { createQueueDirectory, discoverQueues } from '../queue/queue-directory.js';
-import { createRedisGuard } from '../queue/redis-guard.js';
+import { RedisSessionError, withRedis } from './redis-session.js';
 
 const specs = { redisUrl: redisUrlOption(), ...redisAuthOptions(), prefix: prefixOption() };
 const ACTIONS = ['list', 'register', 'forget', 'discover'] as const;
@@ -48,29 +48,31 @@ export const command: Command = {
         'kq queues discover does not work on a Redis Cluster yet (SCAN reaches one node only); register queues by name with kq queues register <name>...',
         { option: 'redis-url' },
       );
-    const redis = createRedis(values.redisUrl, {
-      kind: 'fail-fast',
-      commandTimeoutMs: null,
-      auth: redisAuth(values),
-    });
-    // Discovery scans the whole keyspace: give it longer than a read.
-    const guard = createRedisGuard([redis], action === 'discover' ? 600_000 : 5000);
-    const dir = createQueueDirectory({ redis, prefix: values.prefix });
     try {
-      const out = await guard(async () => {
-        if (action === 'list') return (await dir.names()).join('\n');
-        if (action === 'register') return `${await dir.register(names)} new of ${names.length}`;
-        if (action === 'forget') return `${await dir.forget(names)} removed`;
-        const found = await discoverQueues(redis, values.prefix);
-        return `${found.length} found, ${await dir.register(found)} new: ${found.join(' ')}`;
-      });
+      const out = await withRedis(
+        {
+          command: `queues ${action}`,
+          url: values.redisUrl,
+          auth: redisAuth(values),
+          // Discovery scans the whole keyspace: give it longer than a read.
+          timeoutMs: action === 'discover' ? 600_000 : 5000,
+          writes: action !== 'list',
+        },
+        async (redis) => {
+          const dir = createQueueDirectory({ redis, prefix: values.prefix });
+          if (action === 'list') return (await dir.names()).join('\n');
+          if (action === 'register') return `${await dir.register(names)} new of ${names.length}`;
+          if (action === 'forget') return `${await dir.forget(names)} removed`;
+          const found = await discoverQueues(redis, values.prefix);
+          return `${found.length} found, ${await dir.register(found)} new: ${found.join(' ')}`;
+        },
+      );
       if (out) process.stdout.write(`${out}\n`);
       return 0;
     } catch (err) {
-      process.stderr.write(`kq queues: Redis did not answer (${(err as Error).message}); check REDIS_URL.\n`);
+      if (!(err instanceof RedisSessionError)) throw err;
+      process.stderr.write(`${err.message}\n`);
       return 1;
-    } finally {
-      await closeRedis(redis);
     }
   },
 };

@@ -9,9 +9,8 @@ import {
   redisAuthOptions,
   redisUrlOption,
 } from '../config.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
 import { readCounts } from '../queue/counts.js';
-import { createRedisGuard } from '../queue/redis-guard.js';
+import { RedisSessionError, withRedis } from './redis-session.js';
 
 const specs = {
   redisUrl: redisUrlOption(),
@@ -28,15 +27,11 @@ export const command: Command = {
   options: specs,
   async run(argv, env) {
     const { values } = parseOptions(specs, argv, env);
-    const redis = createRedis(values.redisUrl, {
-      kind: 'fail-fast',
-      commandTimeoutMs: null,
-      auth: redisAuth(values),
-    });
-    // The layer's guard: it waits for the first connection, then bounds the read as a whole.
-    const guard = createRedisGuard([redis], 5000);
     try {
-      const counts = await guard(() => readCounts(redis, values.prefix, values.queue));
+      const counts = await withRedis(
+        { command: 'status', url: values.redisUrl, auth: redisAuth(values), timeoutMs: 5000, writes: false },
+        (redis) => readCounts(redis, values.prefix, values.queue),
+      );
       if (values.json) process.stdout.write(`${JSON.stringify({ queue: values.queue, ...counts })}\n`);
       else {
         const rows = Object.entries(counts).map(([k, v]) => `${k.padEnd(12)} ${v}`);
@@ -44,10 +39,9 @@ export const command: Command = {
       }
       return 0;
     } catch (err) {
-      process.stderr.write(`kq status: Redis did not answer (${(err as Error).message}); check REDIS_URL.\n`);
+      if (!(err instanceof RedisSessionError)) throw err;
+      process.stderr.write(`${err.message}\n`);
       return 1;
-    } finally {
-      await closeRedis(redis);
     }
   },
 };

@@ -29,6 +29,8 @@ async function startPrivateRedis(): Promise<DevRedis | undefined> {
     throw new KqError(
       'REDIS_NOT_FOUND',
       `redis-server was found on the PATH but did not start: ${(err as Error).message}.`,
+      {},
+      { cause: err },
     );
   }
 }

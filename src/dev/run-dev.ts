@@ -4,9 +4,11 @@
  * one queue), each a real `kq` child process.
  *
  * States: starting -> running -> stopping -> stopped. A signal (Ctrl-C, SIGTERM) stops the API first (no
- * new jobs), then sends each worker one SIGTERM (they finish running jobs, up to SHUTDOWN_TIMEOUT_MS),
- * and stops a private Redis last, after everything that uses it. A second signal tells the workers to
- * hand their jobs back now. A child that dies on its own stops everything with exit code 1.
+ * new jobs; no drain period, as no load balancer sends it traffic), then sends each worker one SIGTERM
+ * (they finish running jobs, up to SHUTDOWN_TIMEOUT_MS), and stops a private Redis last, after everything
+ * that uses it. A second signal tells the workers to hand their jobs back now: each gets its second
+ * SIGTERM only once it has logged the first (two signals sent back to back can merge into one). A child
+ * that dies on its own stops everything with exit code 1.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +70,14 @@ export async function runDev(o: DevOptions): Promise<number> {
   const apiListening = new Promise<number | undefined>((r) => {
     apiReady = r;
   });
+  /** Workers that logged their first SIGTERM, and whether a second signal asked them to hurry. */
+  const stopping = new Set<string>();
+  let hurry = false;
   const onLine = (name: string, line: string) => {
+    if (line.includes('"worker.shutting-down"') && !stopping.has(name)) {
+      stopping.add(name);
+      if (hurry) workers.find((w) => w.name === name)?.signal('SIGTERM');
+    }
     if (name === 'api' && line.includes('"api.listening"')) {
       try {
         apiReady((JSON.parse(line) as { port?: number }).port);
@@ -82,7 +91,7 @@ export async function runDev(o: DevOptions): Promise<number> {
   const api = spawnChild(
     'api',
     CLI,
-    ['api', '--no-auth', '--host', HOST, '--port', String(o.port)],
+    ['api', '--no-auth', '--host', HOST, '--port', String(o.port), '--shutdown-drain-ms', '0'],
     env,
     onLine,
   );
@@ -104,7 +113,9 @@ export async function runDev(o: DevOptions): Promise<number> {
     if (state === 'stopping') return;
     state = 'stopping';
     exitCode = code;
-    say(`stopping (${why}): API first, then workers (they finish running jobs), then Redis`);
+    say(
+      `stopping (${why}): API first, then workers (they finish running jobs), then Redis. Press Ctrl-C again to hand running jobs back now.`,
+    );
     api.signal('SIGTERM');
     await api.exited;
     for (const w of workers) w.signal('SIGTERM');
@@ -120,12 +131,17 @@ export async function runDev(o: DevOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     if (signals === 1) void stop(0, sig);
-    else {
-      say(`${sig} again: workers hand their running jobs back now`);
-      for (const w of workers) w.signal('SIGTERM');
+    else if (signals === 2) {
+      say(`${sig} again: workers hand their running jobs back now (Ctrl-C a third time kills them)`);
+      hurry = true;
+      for (const w of workers) if (stopping.has(w.name)) w.signal('SIGTERM');
+      // A worker that never logs its first SIGTERM (LOG_LEVEL=warn, or stuck) is killed.
       setTimeout(() => {
         for (const c of children) c.signal('SIGKILL');
-      }, 3000).unref();
+      }, 10_000).unref();
+    } else {
+      say(`${sig} a third time: killing the children now`);
+      for (const c of children) c.signal('SIGKILL');
     }
   };
   process.on('SIGINT', onSignal);
@@ -158,7 +174,7 @@ export async function runDev(o: DevOptions): Promise<number> {
     if (note) out(`  (${note}: see ${base}/docs)`);
     out(`  curl -s ${base}/jobs/<id>`);
     out('');
-    out('  Ctrl-C stops everything.');
+    out('  Ctrl-C stops everything (running jobs finish first; Ctrl-C twice hands them back now).');
     out('');
   }
   await stopped;

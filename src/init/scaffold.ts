@@ -21,7 +21,18 @@ export function kqPackageDir(from = fileURLToPath(import.meta.url)): string {
 
 interface KqPackage {
   version: string;
+  engines?: { node?: string };
   devDependencies?: Record<string, string>;
+}
+
+/**
+ * Node's types for the oldest Node kq runs on (`engines.node` `>=22` -> `^22`), so an application's
+ * types never offer an API its Node may lack, nor miss one it has.
+ * @example nodeTypesRange('>=22') === '^22'
+ */
+export function nodeTypesRange(engines: string | undefined): string | undefined {
+  const major = /^\s*>=\s*(\d+)/.exec(engines ?? '')?.[1];
+  return major ? `^${major}` : undefined;
 }
 
 export interface ScaffoldOptions {
@@ -81,10 +92,13 @@ function packageJson(existing: Record<string, unknown> | undefined, o: ScaffoldO
   const deps = { ...(pkg.dependencies as Record<string, string> | undefined) };
   deps.kq ??= o.kqSpec ?? `^${kq.version}`;
   pkg.dependencies = deps;
-  // The versions kq itself is built and tested with.
+  // The TypeScript kq is built with; Node's types for the oldest Node kq supports, which the
+  // application then declares too.
   const dev = { ...(pkg.devDependencies as Record<string, string> | undefined) };
-  for (const name of ['typescript', '@types/node']) dev[name] ??= kq.devDependencies?.[name] ?? 'latest';
+  dev.typescript ??= kq.devDependencies?.typescript ?? 'latest';
+  dev['@types/node'] ??= nodeTypesRange(kq.engines?.node) ?? kq.devDependencies?.['@types/node'] ?? 'latest';
   pkg.devDependencies = dev;
+  if (kq.engines?.node) pkg.engines ??= { node: kq.engines.node };
   return { pkg, kqSpec: deps.kq };
 }
 

@@ -17,13 +17,12 @@ export interface ExportedDefinition {
   exportName: string;
 }
 
-function fail(path: string, file: string, problem: string, fix: string): ConfigError {
-  return new ConfigError(`HANDLERS (--handlers) ${JSON.stringify(path)}: ${problem} ${fix}`, {
-    option: 'handlers',
-    value: path,
-    module: file,
-    problem,
-  });
+function fail(path: string, file: string, problem: string, fix: string, cause?: unknown): ConfigError {
+  return new ConfigError(
+    `HANDLERS (--handlers) ${JSON.stringify(path)}: ${problem} ${fix}`,
+    { option: 'handlers', value: path, module: file, problem },
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /** `Cannot find package 'x' imported from /y` -> x, for Node's ERR_MODULE_NOT_FOUND. */
@@ -41,6 +40,7 @@ function importError(path: string, file: string, err: unknown): ConfigError {
       file,
       `it imports 'kq', which is not installed in the application that holds ${file}.`,
       'Install kq into that application (npm install kq, or a packed tarball or git URL: docs/your-jobs.md), so the module resolves kq from its own node_modules.',
+      err,
     );
   }
   if (pkg) {
@@ -49,10 +49,11 @@ function importError(path: string, file: string, err: unknown): ConfigError {
       file,
       `it imports the package '${pkg}', which is not installed where ${file} can find it.`,
       `Add it to the application's dependencies (npm install ${pkg}).`,
+      err,
     );
   }
   if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
-    return fail(path, file, `one of its imports cannot be resolved: ${e.message}.`, 'Fix that import.');
+    return fail(path, file, `one of its imports cannot be resolved: ${e.message}.`, 'Fix that import.', err);
   }
   // The frame in the module itself says where; kq's own frames (defineJob's checks) would not.
   const url = pathToFileURL(file).href;
@@ -67,6 +68,7 @@ function importError(path: string, file: string, err: unknown): ConfigError {
     file,
     `it threw while loading (at ${at}): ${e instanceof Error ? `${e.name}: ${e.message}` : String(err)}`,
     'kq loads this module at start-up, before any job runs: fix the error above.',
+    err,
   );
 }
 

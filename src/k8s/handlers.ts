@@ -20,7 +20,9 @@ const DEFAULT_QUEUE = 'jobs';
  * keda-scaledjob's sweeper, `<worker name>-sweeper`, so a worker name gets 52 - 8. The other derived
  * names stay DNS labels too (KEDA's HPA `keda-hpa-<name>`, a ScaledJob's Jobs `<name>-xxxxx`).
  */
-const MAX_WORKER_NAME = 52 - '-sweeper'.length;
+export const MAX_WORKER_NAME = 52 - '-sweeper'.length;
+/** The longest queue name that makes a worker name (`kq-worker-<queue>`); docs quote it (a test checks). */
+export const MAX_MANIFEST_QUEUE_NAME = MAX_WORKER_NAME - queueWorkerName('').length;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** `kq-worker-<queue>` for each queue, or a ConfigError naming the queue that cannot make one. */
@@ -28,7 +30,7 @@ function checkWorkerNames(handlers: string, queues: string[], types: (q: string)
   for (const queue of queues) {
     const name = queueWorkerName(queue);
     if (DNS_LABEL.test(name) && name.length <= MAX_WORKER_NAME) continue;
-    const rule = `must be a DNS-1123 label of at most ${MAX_WORKER_NAME} characters: lower-case letters, digits and "-", starting and ending with a letter or digit (so a queue name of at most ${MAX_WORKER_NAME - queueWorkerName('').length} such characters)`;
+    const rule = `must be a DNS-1123 label of at most ${MAX_WORKER_NAME} characters: lower-case letters, digits and "-", starting and ending with a letter or digit (so a queue name of at most ${MAX_MANIFEST_QUEUE_NAME} such characters)`;
     throw new ConfigError(
       `--handlers ${JSON.stringify(handlers)}: queue ${JSON.stringify(queue)} (job types: ${types(queue)}) cannot name its workers: ${JSON.stringify(name)} ${rule}. Rename the queue (defineJob's queue option), e.g. ${JSON.stringify(suggestion(queue))}.`,
       { option: 'handlers', value: handlers, queue, rule },
@@ -40,7 +42,7 @@ function suggestion(queue: string): string {
   const label = queue
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
-    .slice(0, MAX_WORKER_NAME - queueWorkerName('').length)
+    .slice(0, MAX_MANIFEST_QUEUE_NAME)
     .replace(/^-+|-+$/g, '');
   return label || 'work';
 }

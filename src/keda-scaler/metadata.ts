@@ -6,6 +6,8 @@
  * typo such as `targetPerWoker` would otherwise silently mean the default). KEDA's `<key>FromEnv` form
  * (`queueFromEnv: QUEUE`) reaches the scaler with the value read from the workload's env.
  */
+
+import { z } from 'zod';
 import { QUEUE_NAME_RULE } from '../config.js';
 import { ValidationError } from '../errors.js';
 
@@ -34,6 +36,35 @@ const KEDA_KEYS = new Set([
 ]);
 const KQ_KEYS = ['queue', 'prefix', 'metric', 'targetPerWorker'];
 const PREFIX_RE = /^[A-Za-z0-9_{}.-]{1,50}$/;
+const QUEUE_REQUIRED = 'is required: the BullMQ queue name, e.g. queue: "jobs"';
+const TARGET_RULE = 'must be a number above 0 and at most 1000000, e.g. "5"';
+
+/** An empty optional key means its default, as KEDA users write `prefix: ""`. */
+const orDefault = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
+/** Each key's rule, in the order they are checked; an issue's message is the rule in words. */
+const TRIGGER = z.object({
+  queue: z
+    .string({ error: QUEUE_REQUIRED })
+    .min(1, { error: QUEUE_REQUIRED })
+    .regex(QUEUE_NAME_RULE.re, { error: QUEUE_NAME_RULE.rule }),
+  prefix: orDefault(
+    z
+      .string()
+      .regex(PREFIX_RE, { error: 'must be 1-50 letters, digits, "_", "-", ".", "{" or "}"' })
+      .default('bull'),
+  ),
+  metric: orDefault(z.enum(METRICS, { error: `must be one of ${METRICS.join(', ')}` }).default('backlog')),
+  targetPerWorker: orDefault(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, { error: TARGET_RULE })
+      .transform(Number)
+      .pipe(z.number().gt(0, { error: TARGET_RULE }).max(1_000_000, { error: TARGET_RULE }))
+      .default(1),
+  ),
+});
 
 function fail(key: string, value: string | undefined, rule: string): never {
   const shown = value === undefined ? 'missing' : JSON.stringify(value);
@@ -56,23 +87,11 @@ export function parseTriggerMetadata(md: Record<string, string> | null | undefin
       fail(key, value, `is not a kq scaler key: use ${KQ_KEYS.join(', ')} (or <key>FromEnv)`);
     }
   }
-  const queue = m.queue;
-  if (!queue) fail('queue', queue, 'is required: the BullMQ queue name, e.g. queue: "jobs"');
-  if (!QUEUE_NAME_RULE.re.test(queue)) fail('queue', queue, QUEUE_NAME_RULE.rule);
-  const prefix = m.prefix || 'bull';
-  if (!PREFIX_RE.test(prefix))
-    fail('prefix', prefix, 'must be 1-50 letters, digits, "_", "-", ".", "{" or "}"');
-  const metric = (m.metric || 'backlog') as ScalerMetric;
-  if (!METRICS.includes(metric)) fail('metric', m.metric, `must be one of ${METRICS.join(', ')}`);
-  let targetPerWorker = 1;
-  if (m.targetPerWorker !== undefined && m.targetPerWorker !== '') {
-    const raw = m.targetPerWorker.trim();
-    targetPerWorker = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
-    if (!(targetPerWorker > 0 && targetPerWorker <= 1_000_000)) {
-      fail('targetPerWorker', m.targetPerWorker, 'must be a number above 0 and at most 1000000, e.g. "5"');
-    }
-  }
-  return { queue, prefix, metric, targetPerWorker };
+  const parsed = TRIGGER.safeParse(m);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const key = String(issue?.path[0] ?? 'queue');
+  fail(key, m[key], issue?.message ?? 'is invalid');
 }
 
 /** The metric name served for a trigger (KEDA adds its `s<index>-` prefix towards the HPA). */

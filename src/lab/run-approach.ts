@@ -13,8 +13,8 @@ import { readCounts } from '../queue/counts.js';
 import { registryKeys } from '../queue/keys.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
-import { buildController } from './controllers/approaches.js';
-import type { Controller, ControllerDeps, QueueSource } from './controllers/controller.js';
+import { buildController, approachTailMs as tailMsOf } from './controllers/approaches.js';
+import type { Controller } from './controllers/controller.js';
 import type { RenderedObject } from './controllers/objects.js';
 import { createFaults, type FaultPlan, type RestartableRedis } from './faults.js';
 import { onInterrupt } from './interrupt.js';
@@ -22,7 +22,7 @@ import { startLabKubeApi } from './kube-api.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
-import { createPodRunner, type PodRunner, type StartFailure } from './pod-runner.js';
+import { createPodRunner, type StartFailure } from './pod-runner.js';
 import { createProducer } from './producer.js';
 import { redisQueueSource } from './queue-metrics.js';
 import { assessReliability, type Reliability } from './reliability.js';
@@ -105,25 +105,9 @@ export function renderForLab(name: ApproachName, manifest: ManifestOptions, queu
   return renderObjects(name, { ...manifest, queue }).map((o) => o.toJSON() as RenderedObject);
 }
 
-/** The controller's tail (cooldowns, windows) without running it. */
-export function approachTailMs(
-  name: ApproachName,
-  manifest: ManifestOptions,
-  deps: Omit<ControllerDeps, 'runner' | 'clock' | 'queue' | 'source'>,
-): number {
-  const stub = { pods: [] } as unknown as PodRunner;
-  const noSource: QueueSource = {
-    keyLength: async () => 0,
-    backlog: async () => 0,
-    runnableBacklog: async () => ({ backlog: 0, known: false }),
-  };
-  return buildController(name, renderForLab(name, manifest, 'lab'), {
-    ...deps,
-    source: noSource,
-    runner: stub,
-    clock: createClock(1),
-    queue: 'lab',
-  }).tailMs;
+/** The controller's tail (cooldowns, windows), from the rendered objects, without building it. */
+export function approachTailMs(name: ApproachName, manifest: ManifestOptions): number {
+  return tailMsOf(name, renderForLab(name, manifest, 'lab'));
 }
 
 const alive = (pid: number) => {

@@ -60,7 +60,7 @@ export async function runLab(
       scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
       adapterCacheMs: o.adapterCacheSeconds * 1000,
     };
-    const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest, metricDeps)));
+    const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
     const settings: RunSettings = {
       speed,
       manifest,
@@ -157,7 +157,7 @@ async function runModelLab(
     scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
     adapterCacheMs: o.adapterCacheSeconds * 1000,
   };
-  const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest, metricDeps)));
+  const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
   const settings: ModelSettings = {
     manifest,
     faults: {

@@ -51,23 +51,36 @@ export function isRedisDownError(err: unknown): boolean {
  * The error for work that did not reach Redis: nothing was stored. `reason` says why, in words a user
  * can act on.
  */
-export function notSent(reason: string, details: Record<string, unknown> = {}): RedisUnavailableError {
-  return new RedisUnavailableError(`${reason}; nothing was stored. Retry later.`, {
-    ...details,
-    stored: false,
-  });
+export function notSent(
+  reason: string,
+  details: Record<string, unknown> = {},
+  options?: ErrorOptions,
+): RedisUnavailableError {
+  return new RedisUnavailableError(
+    `${reason}; nothing was stored. Retry later.`,
+    { ...details, stored: false },
+    options,
+  );
 }
 
 /** The error for work whose outcome is unknown; `jobIds` name the jobs that may exist. */
-export function maybeSent(reason: string, jobIds: readonly string[] = []): RedisUnavailableError {
+export function maybeSent(
+  reason: string,
+  jobIds: readonly string[] = [],
+  options?: ErrorOptions,
+): RedisUnavailableError {
   const which = jobIds.length === 1 ? `job ${JSON.stringify(jobIds[0])}` : `these ${jobIds.length} jobs`;
   const what = jobIds.length
     ? `; ${which} may or may not have been stored`
     : '; what it was writing may or may not have been stored';
-  return new RedisUnavailableError(`${reason}${what}.`, {
-    stored: 'unknown',
-    ...(jobIds.length === 1 ? { jobId: jobIds[0] } : jobIds.length ? { jobIds: [...jobIds] } : {}),
-  });
+  return new RedisUnavailableError(
+    `${reason}${what}.`,
+    {
+      stored: 'unknown',
+      ...(jobIds.length === 1 ? { jobId: jobIds[0] } : jobIds.length ? { jobIds: [...jobIds] } : {}),
+    },
+    options,
+  );
 }
 
 /** Any Redis availability error as a `RedisUnavailableError` that says whether anything was stored. */
@@ -77,6 +90,6 @@ export function toUnavailable(err: unknown, jobIds: readonly string[] = []): unk
   if (outcome === undefined) return err;
   const cause = (err as Error).message.split('\n')[0];
   return outcome === 'not-sent'
-    ? notSent(`Redis is unavailable (${cause})`)
-    : maybeSent(`Redis did not answer (${cause})`, jobIds);
+    ? notSent(`Redis is unavailable (${cause})`, {}, { cause: err })
+    : maybeSent(`Redis did not answer (${cause})`, jobIds, { cause: err });
 }

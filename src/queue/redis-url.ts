@@ -70,10 +70,13 @@ function parseNode(raw: string, defaultPort: number): RedisNode {
 export function parseRedisUrl(url: string, auth: RedisAuth = {}): RedisTarget {
   const schemeEnd = url.indexOf('//');
   const scheme = SCHEMES[url.slice(0, schemeEnd).toLowerCase()];
-  if (schemeEnd < 1)
+  if (schemeEnd < 1) {
+    // Suggest the fix in full when the value is plainly host:port (nothing secret to echo).
+    const e = /^[A-Za-z0-9_.:[\]-]+$/.test(url) ? `, e.g. redis://${url}` : '';
     throw new RedisUrlError(
-      'no scheme: start it with redis://, rediss://, redis+sentinel:// or redis+cluster://',
+      `no scheme: start it with redis://, rediss://, redis+sentinel:// or redis+cluster://${e}`,
     );
+  }
   if (!scheme) throw new RedisUrlError(`unknown scheme ${JSON.stringify(url.slice(0, schemeEnd))}`);
   const rest = url.slice(schemeEnd + 2);
   const slash = rest.search(/[/?#]/);

@@ -1,5 +1,5 @@
 /**
- * Scenario 9, Sentinel failover: a real Sentinel set (primary, 2 replicas, 3 Sentinels) under a real
+ * Scenario 11, Sentinel failover: a real Sentinel set (primary, 2 replicas, 3 Sentinels) under a real
  * `kq api` and two `kq worker`s given `REDIS_URL=redis+sentinel://...`, while the primary is SIGKILLed or
  * a `SENTINEL FAILOVER` runs. Counted: jobs answered 202, completed, lost, run twice; the window in which
  * the API answered 5xx; the time until workers run jobs again. Nothing is restarted: the same processes
@@ -169,7 +169,7 @@ describe('chaos: Sentinel failover under the API and workers', () => {
         });
         report(
           {
-            scenario: `9 Sentinel ${c.fault}, WRITE_REPLICAS=${c.writeReplicas}`,
+            scenario: `11 Sentinel ${c.fault}, WRITE_REPLICAS=${c.writeReplicas}`,
             jobsIn: accepted.length,
             completed: stats.finished,
             lost: stats.missing.length,

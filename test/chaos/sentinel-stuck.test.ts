@@ -1,5 +1,5 @@
 /**
- * Scenario 9b, never alive-but-stuck after a Sentinel failover: real `kq api`, `kq worker`,
+ * Scenario 11b, never alive-but-stuck after a Sentinel failover: real `kq api`, `kq worker`,
  * `kq keda-scaler` and `kq metrics-adapter` processes on `redis+sentinel://`, the primary SIGKILLed
  * again and again (the killed node is restarted as a replica between kills). After each kill every
  * process must do its work again within RESUME_BOUND_MS: the API stores a job (202), the worker runs it,
@@ -141,7 +141,7 @@ describe('chaos: no kq process stays stuck after a Sentinel failover', () => {
             console.log(`stuck? ${JSON.stringify(l).slice(0, 300)}`);
       report(
         {
-          scenario: `9b Sentinel SIGKILL x${c.kills}, ${c.via}: every process back`,
+          scenario: `11b Sentinel SIGKILL x${c.kills}, ${c.via}: every process back`,
           jobsIn: rounds.length,
           completed: rounds.filter((r) => r['worker ran'] !== undefined).length,
           lost: 0,

@@ -128,6 +128,7 @@ describe('kq CLI', () => {
   it('kq status fails with exit 1 and a hint when Redis does not answer', async () => {
     const res = await run(['status'], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(res.code).toBe(1);
-    expect(res.out).toContain('check REDIS_URL');
+    expect(res.out).toContain('cannot reach Redis at redis://127.0.0.1:1');
+    expect(res.out).toContain('set REDIS_URL (--redis-url)');
   });
 });

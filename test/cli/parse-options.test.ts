@@ -40,6 +40,29 @@ describe('parseOptions', () => {
     expect(() => parseOptions(specs, ['extra'], {})).toThrow(/Unexpected argument "extra"/);
   });
 
+  it('tokenises as before: =values, --no- on booleans only, values that look like flags, -words, --', () => {
+    const p = (argv: string[], n = 5) => parseOptions(specs, argv, {}, n);
+    expect(p(['--loud=0']).values.loud).toBe(false);
+    expect(p(['--no-loud=1']).values.loud).toBe(true);
+    expect(() => p(['--name='])).toThrow(/--name: "" must be lowercase letters/);
+    // A boolean takes no value from the next word; a string option takes the next word, even '-h'.
+    expect(p(['--loud', 'word'])).toMatchObject({ values: { loud: true }, positionals: ['word'] });
+    expect(() => p(['--name', '-h'])).toThrow(/"-h" must be lowercase letters/);
+    expect(() => p(['--count', '--loud'])).toThrow(/Option --count needs a value: it must be a whole number/);
+    expect(() => p(['--no-count'])).toThrow(/Unknown option --no-count\./);
+    expect(() => p(['--no-nope'])).toThrow(/Unknown option --no-nope\./);
+    // Single-dash words and everything after `--` are arguments, in order.
+    expect(p(['-1', 'a', '-xy', '--', '--count', '-h']).positionals).toEqual([
+      '-1',
+      'a',
+      '-xy',
+      '--count',
+      '-h',
+    ]);
+    expect(p(['-h']).help).toBe(true);
+    expect(p(['--count', '2', '--count=4']).values.count).toBe(4);
+  });
+
   it("the API's QUEUE_PATTERN: anchored, 'none' = no new queues, an invalid expression is refused", () => {
     const p = (v: string) => parseOptions(apiOptionSpecs, [], { QUEUE_PATTERN: v }).values.queuePattern;
     expect(p('none')).toBeNull();

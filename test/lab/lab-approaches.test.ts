@@ -7,23 +7,51 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import { describe, expect, it } from 'vitest';
 import { SCRAPE_SECRET } from '../../src/k8s/approaches/hpa-prometheus.js';
 import { APPROACH_NAMES } from '../../src/k8s/render.js';
+import { createClock } from '../../src/lab/clock.js';
+import { buildController } from '../../src/lab/controllers/approaches.js';
+import type { QueueSource } from '../../src/lab/controllers/controller.js';
 import { renderedScrapeInterval } from '../../src/lab/controllers/external-hpa.js';
 import { JOB_NAME_LABEL } from '../../src/lab/controllers/job.js';
 import type { RenderedObject } from '../../src/lab/controllers/objects.js';
+import { createPodRunner } from '../../src/lab/pod-runner.js';
 import { approachTailMs, renderForLab } from '../../src/lab/run-approach.js';
 import { workerEnv } from '../../src/lab/worker-env.js';
 import { manifestOptions } from '../k8s/manifest-fixture.js';
 
-const deps = { redis: undefined as never, prefix: 'bull', scrapeIntervalMs: 30_000, adapterCacheMs: 5_000 };
+// Building a controller reads nothing: a source with an empty queue is enough.
+const source: QueueSource = {
+  keyLength: async () => 0,
+  backlog: async () => 0,
+  runnableBacklog: async () => ({ backlog: 0, known: false }),
+};
+const deps = { source, prefix: 'bull', scrapeIntervalMs: 30_000, adapterCacheMs: 5_000 };
 
 describe('kq lab: the approaches it plays', () => {
-  it('builds a controller for every approach kq renders, from its rendered objects', () => {
+  it('builds a controller for every approach kq renders; its tail is the one read from the objects', async () => {
     expect(APPROACH_NAMES).toHaveLength(8);
-    for (const name of APPROACH_NAMES) {
-      expect(approachTailMs(name, manifestOptions(), deps), name).toBeGreaterThanOrEqual(0);
+    const clock = createClock(1);
+    // A real runner: building a controller starts no pod, and close() proves none was left.
+    const runner = createPodRunner({
+      clock,
+      redisUrl: 'redis://127.0.0.1:1',
+      ledgerFile: '/dev/null',
+      startLatencyMs: 0,
+      nodeStartMs: 0,
+    });
+    try {
+      for (const name of APPROACH_NAMES) {
+        const objects = renderForLab(name, manifestOptions(), 'lab');
+        const built = buildController(name, objects, { ...deps, runner, clock, queue: 'lab' });
+        expect(approachTailMs(name, manifestOptions()), name).toBe(built.tailMs);
+        expect(built.tailMs, name).toBeGreaterThanOrEqual(0);
+      }
+      expect(runner.pods).toEqual([]);
+    } finally {
+      await runner.close();
     }
     // keda-scaledjob plays its sweeper too: one scheduled run after the last job (60 s) + grace.
-    expect(approachTailMs('keda-scaledjob', manifestOptions(), deps)).toBeGreaterThanOrEqual(60_000);
+    expect(approachTailMs('keda-scaledjob', manifestOptions())).toBeGreaterThanOrEqual(60_000);
+    expect(approachTailMs('deployment', manifestOptions())).toBe(0);
   });
 
   it('finds the hpa-prometheus scrape config in its Secret and reads scrape_interval when set', () => {

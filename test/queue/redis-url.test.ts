@@ -105,5 +105,8 @@ describe('REDIS_URL and the password options, the same in every command', () => 
       'redis+cluster://u:***@n1:6379,n2:6379',
     );
     expect(redactUrl('redis+sentinel://s1,s2/m')).toBe('redis+sentinel://s1,s2/m');
+    // A value without a scheme is shown as typed (so an error can echo it), a password still hidden.
+    expect(redactUrl('127.0.0.1:6411')).toBe('127.0.0.1:6411');
+    expect(redactUrl('u:secret@127.0.0.1:6411')).toBe('***@127.0.0.1:6411');
   });
 });

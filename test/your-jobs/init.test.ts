@@ -35,6 +35,10 @@ it('a new folder: its own package.json, named after it, depending on this kq ver
     dependencies: { kq: `^${version}` },
   });
   expect(Object.keys(pkg.devDependencies).sort()).toEqual(['@types/node', 'typescript']);
+  // Node's types and engines agree with the Node kq requires (engines ">=22": types "^22").
+  const kqPkg = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8'));
+  expect(pkg.engines).toEqual({ node: kqPkg.engines.node });
+  expect(pkg.devDependencies['@types/node']).toBe(`^${/\d+/.exec(kqPkg.engines.node)?.[0]}`);
   expect(r.out).toContain(`package.json depends on kq ^${version}. Before kq is on a registry`);
   expect(r.out).toContain('cd My Jobs!');
   expect(readFileSync(join(work, 'My Jobs!/Dockerfile'), 'utf8')).toContain(`ARG KQ_IMAGE=kq:${version}`);

@@ -58,6 +58,7 @@ function caBundle(path: string): string {
     throw new ConfigError(
       `Invalid --adapter-ca-bundle-file ${JSON.stringify(path)}: cannot read it (${(err as NodeJS.ErrnoException).code}); it must be a PEM CA certificate.`,
       { option: 'adapter-ca-bundle-file', value: path },
+      { cause: err },
     );
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) {

@@ -7,6 +7,15 @@ import { parseCron } from './cron-schedule.js';
 import { createJob, type LabJobObject } from './job.js';
 import { findObject, type RenderedObject } from './objects.js';
 
+/** Long enough for one more scheduled run after the last job, and for its pods to exit. */
+export function cronJobTailMs(objects: readonly RenderedObject[], name?: string): number {
+  const spec = findObject(objects, 'CronJob', name).spec;
+  if (!spec?.jobTemplate.spec) throw new Error('kq lab: the CronJob has no jobTemplate.spec');
+  const schedule = parseCron(spec.schedule);
+  const grace = spec.jobTemplate.spec.template.spec?.terminationGracePeriodSeconds ?? 30;
+  return schedule.next(schedule.next(0)) - schedule.next(0) + grace * 1000;
+}
+
 /** `name`: which rendered CronJob (the worker's, or `kq-worker-sweeper` beside a ScaledJob). */
 export function cronJobController(
   objects: readonly RenderedObject[],
@@ -28,10 +37,8 @@ export function cronJobController(
   let skipped = 0;
   let suspended = false;
   let maxActive = 0;
-  const grace = (jobSpec.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
   return {
-    // Long enough for one more scheduled run after the last job, and for its pods to exit.
-    tailMs: schedule.next(schedule.next(0)) - schedule.next(0) + grace,
+    tailMs: cronJobTailMs(objects, name),
     notes: [
       `CronJob ${cj.metadata?.name}: schedule ${JSON.stringify(spec.schedule)}, concurrencyPolicy ${policy}, startingDeadlineSeconds ${spec.startingDeadlineSeconds ?? 'unset'}, parallelism ${jobSpec.parallelism ?? 1}, backoffLimit ${jobSpec.backoffLimit ?? 6}, activeDeadlineSeconds ${jobSpec.activeDeadlineSeconds ?? 'unset'}`,
     ],

@@ -48,6 +48,12 @@ export function renderedScrapeInterval(objects: readonly RenderedObject[]): numb
   return ms;
 }
 
+/** Long enough to see the scale-in start after the stabilization window. */
+export function hpaTailMs(objects: readonly RenderedObject[]): number {
+  const h = findObject(objects, 'HorizontalPodAutoscaler');
+  return (h.spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300) * 1000 + 2 * HPA_SYNC_MS;
+}
+
 export function hpaController(
   name: 'hpa-prometheus' | 'hpa-adapter',
   objects: readonly RenderedObject[],
@@ -75,10 +81,8 @@ export function hpaController(
       : deps.adapterCacheMs;
   const source = sampledMetric(delayMs, () => deps.source.backlog(deps.prefix, deps.queue));
   const sync = every(HPA_SYNC_MS);
-  const downWindow = (h.spec?.behavior?.scaleDown?.stabilizationWindowSeconds ?? 300) * 1000;
   return {
-    // Long enough to see the scale-in start after the stabilization window.
-    tailMs: downWindow + 2 * HPA_SYNC_MS,
+    tailMs: hpaTailMs(objects),
     notes: [
       `HPA on ${metric.metric.name} (${name === 'hpa-prometheus' ? `Prometheus scrape every ${delayMs / 1000} s` : `kq metrics-adapter, cached ${delayMs / 1000} s`}): replicas ${h.spec?.minReplicas ?? 1}-${h.spec?.maxReplicas}, target ${metric.target.averageValue} per pod, sync ${HPA_SYNC_MS / 1000} s, tolerance 0.1`,
     ],

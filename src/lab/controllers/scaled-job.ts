@@ -21,6 +21,14 @@ export function scaledJobController(objects: readonly RenderedObject[], deps: Co
   });
 }
 
+/** Two polls and the pods' grace: the last Jobs it starts can finish. */
+export function scaledJobTailMs(objects: readonly RenderedObject[]): number {
+  const spec = findObject(objects, 'ScaledJob').spec;
+  if (!spec) throw new Error('kq lab: the ScaledJob has no spec');
+  const grace = spec.jobTargetRef.template.spec?.terminationGracePeriodSeconds ?? 30;
+  return (2 * (spec.pollingInterval ?? 30) + grace) * 1000;
+}
+
 /** The ScaledJob's operator loop on `readTriggers` (one reading per trigger), numbers from the object. */
 export function playScaledJob(
   objects: readonly RenderedObject[],
@@ -38,9 +46,8 @@ export function playScaledJob(
   const poll = every(pollingMs);
   let maxUnfinished = 0;
   let suspended = false;
-  const grace = (jobSpec.template.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
   return {
-    tailMs: 2 * pollingMs + grace,
+    tailMs: scaledJobTailMs(objects),
     notes: [
       `KEDA ScaledJob: pollingInterval ${pollingMs / 1000} s, maxReplicaCount ${max}, strategy ${strategy}, multipleScalersCalculation ${calculation}; Jobs with parallelism ${jobSpec.parallelism ?? 1}, completions ${jobSpec.completions ?? 'unset'}, backoffLimit ${jobSpec.backoffLimit ?? 6}`,
     ],

@@ -80,6 +80,18 @@ export function scaledObjectController(objects: readonly RenderedObject[], deps:
   });
 }
 
+/** Cooldown, one more poll and the pods' grace: the scale-in to zero shows. */
+export function scaledObjectTailMs(objects: readonly RenderedObject[]): number {
+  const spec = findObject(objects, 'ScaledObject').spec;
+  const podSpec = podSpecOf(findObject(objects, 'Deployment').spec?.template, 'Deployment');
+  return (
+    ((spec.cooldownPeriod ?? 300) +
+      (spec.pollingInterval ?? 30) +
+      (podSpec.terminationGracePeriodSeconds ?? 30)) *
+    1000
+  );
+}
+
 /** The ScaledObject's operator loop and its HPA on `metric`, every number from the rendered objects. */
 export function playScaledObject(
   objects: readonly RenderedObject[],
@@ -108,9 +120,8 @@ export function playScaledObject(
   let lastActive = Number.NEGATIVE_INFINITY;
   let scaledToZero = 0;
   let lastZeroAt: number | undefined;
-  const grace = (podSpec.terminationGracePeriodSeconds ?? 30) * 1000;
   return {
-    tailMs: cooldownMs + pollingMs + grace,
+    tailMs: scaledObjectTailMs(objects),
     notes: [
       `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s${metric.pushMs === undefined ? '' : ` (activation pushed, ${metric.pushMs / 1000} s)`}, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${metric.describe}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior`,
     ],

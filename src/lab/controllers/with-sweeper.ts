@@ -10,13 +10,17 @@ import type { RenderedObject } from './objects.js';
 
 export const SWEEPER_NAME = `${WORKER_NAME}-sweeper`;
 
+/** True when the approach renders the sweeper CronJob. */
+export const hasSweeper = (objects: readonly RenderedObject[]): boolean =>
+  objects.some((o) => o.kind === 'CronJob' && o.metadata?.name === SWEEPER_NAME);
+
 /** `main` plus the rendered sweeper CronJob, when the approach renders one. */
 export function withSweeper(
   main: Controller,
   objects: readonly RenderedObject[],
   deps: ControllerDeps,
 ): Controller {
-  if (!objects.some((o) => o.kind === 'CronJob' && o.metadata?.name === SWEEPER_NAME)) return main;
+  if (!hasSweeper(objects)) return main;
   const sweeper = cronJobController(objects, deps, SWEEPER_NAME, 'sweeper');
   return {
     tailMs: Math.max(main.tailMs, sweeper.tailMs),
