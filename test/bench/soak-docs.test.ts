@@ -22,6 +22,7 @@ interface Soak {
   options: { jobs: number; rate: number };
   figures: Record<'kq' | 'bullmq', Record<string, number | null>>;
   series: Record<'kq' | 'bullmq', SoakSample[]>;
+  earlierRuns?: { figures: Record<'kq' | 'bullmq', Record<string, number | null>> }[];
 }
 
 const soak = (JSON.parse(read('bench/results.json')) as { soak?: Soak }).soak;
@@ -32,15 +33,27 @@ describe('soak figures in the docs', () => {
     const doc = read('docs/performance.md');
     const section = doc.slice(doc.indexOf('## Memory over time'));
     expect(section).toContain('](soak.svg)');
-    const rows = [...section.matchAll(/^\| [^|]+\| `(\w+)` \| ([^|]+) \| ([^|]+) \|/gm)];
+    const rows = [...section.matchAll(/^\| [^|]+\| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|/gm)];
     expect(rows.length).toBeGreaterThanOrEqual(5);
     const shown = (v: number | null | undefined) =>
       v === null || v === undefined ? '-' : v.toLocaleString('en-US', { maximumFractionDigits: 2 });
-    for (const [, figure, kq, bullmq] of rows) {
-      expect(kq?.trim(), figure).toBe(shown(soak?.figures.kq[figure as string]));
-      expect(bullmq?.trim(), figure).toBe(shown(soak?.figures.bullmq[figure as string]));
+    for (const [, figure, kq, bullmq, ratio] of rows) {
+      const k = soak?.figures.kq[figure as string];
+      const b = soak?.figures.bullmq[figure as string];
+      expect(kq?.trim(), figure).toBe(shown(k));
+      expect(bullmq?.trim(), figure).toBe(shown(b));
+      expect(ratio?.trim(), figure).toBe(typeof k === 'number' && b ? `${(k / b).toFixed(3)}x` : '-');
     }
     expect(section).toContain(`${soak?.options.jobs.toLocaleString('en-US')} jobs`);
+  });
+
+  it('the range quoted for the earlier runs is theirs', () => {
+    const ratios = (soak?.earlierRuns ?? []).map(
+      (r) => (r.figures.kq.redisMemoryMiBEnd as number) / (r.figures.bullmq.redisMemoryMiBEnd as number),
+    );
+    expect(ratios.length).toBeGreaterThan(0);
+    const range = `${Math.min(...ratios).toFixed(3)}x-${Math.max(...ratios).toFixed(3)}x after the drain`;
+    expect(read('docs/performance.md')).toContain(range);
   });
 
   it('docs/soak.svg is the chart of those series', () => {
