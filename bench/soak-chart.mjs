@@ -101,6 +101,7 @@ export function soakChart({ kq, bullmq, jobs, rate }) {
   const H = 30 + 3 * PANEL_H;
   const title = `Soak: ${jobs.toLocaleString('en-US')} jobs at ${rate} jobs/s, default job options (samples over time)`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">
+<title>${esc(title)}</title>
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>
 ${panels.join('\n')}

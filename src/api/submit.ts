@@ -136,10 +136,10 @@ export function createSubmitter(o: {
       readJobStatus(bull, o.redis, o.queues.prefix, id),
     ]);
     if (!status) return undefined;
-    const stored = job?.opts as Record<string, unknown> | undefined;
+    const jobOpts = job?.opts as Record<string, unknown> | undefined;
     // A job cancelled before it ran left a tombstone with its type and data: its hash is recomputed.
-    const hash = stored
-      ? (stored[REQUEST_HASH_OPTION] as string | undefined)
+    const hash = jobOpts
+      ? (jobOpts[REQUEST_HASH_OPTION] as string | undefined)
       : requestHash(status.type, queue, status.data);
     checkSame(p, key, { id, type: status.type, queue, hash }, at);
     return { id, type: status.type, queue, status: status.status, replayed: true };
