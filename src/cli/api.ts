@@ -10,6 +10,7 @@ import type { Command } from '../cli.js';
 import { parseOptions, redisAuth } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
+import { anyAddress } from '../listen-address.js';
 import { createLogger, redactUrl } from '../log.js';
 
 const summary = 'Run the HTTP API (jobs, queues, metrics, /docs, /ui dashboard)';
@@ -52,12 +53,13 @@ export const command: Command = {
       maxInflightBytes: values.maxInflightBytes,
       logger: log,
     });
+    const host = values.host || anyAddress();
     try {
-      await app.listen({ port: values.port, host: values.host });
+      await app.listen({ port: values.port, host });
     } catch (err) {
       log.error(
         { event: 'api.listen-failed', err: (err as Error).message },
-        `cannot listen on ${values.host}:${values.port}: ${(err as Error).message}`,
+        `cannot listen on ${host}:${values.port}: ${(err as Error).message}`,
       );
       await app.close();
       return 1;
@@ -67,14 +69,14 @@ export const command: Command = {
     log.info(
       {
         event: 'api.listening',
-        host: values.host,
+        host,
         port,
         redis: redactUrl(values.redisUrl),
         prefix: values.prefix,
         auth: authOff ? 'none' : `${tokens.length} token(s)`,
         types: jobs.all.map((d) => d.name),
       },
-      `API listening on http://${values.host}:${port}`,
+      `API listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     );
     if (authOff)
       log.warn(
