@@ -1,4 +1,5 @@
 /** `kq api` options: one declaration each, shared by the CLI, the container env and docs/api.md. */
+
 import {
   boolOption,
   enumOption,
@@ -34,7 +35,12 @@ function regexOption(flag: string, env: string[], def: RegExp, doc: string): Opt
 
 export const apiOptionSpecs = {
   port: intOption('port', ['PORT'], 8080, 0, 65535, 'HTTP port'),
-  host: stringOption('host', ['HOST'], '0.0.0.0', 'address to listen on'),
+  host: stringOption(
+    'host',
+    ['HOST'],
+    '',
+    'address to listen on; empty = every address (:: where the machine has IPv6, else 0.0.0.0)',
+  ),
   redisUrl: redisUrlOption(),
   ...redisAuthOptions(),
   redisLivenessTimeoutMs: redisLivenessOption(),

@@ -10,6 +10,7 @@ import type { Command } from '../cli.js';
 import { parseOptions, redisAuth } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
+import { anyAddress } from '../listen-address.js';
 import { createLogger, redactUrl } from '../log.js';
 import { assertPortFree, portError } from './port-check.js';
 
@@ -30,7 +31,8 @@ export const command: Command = {
       );
     }
     // Before Redis is connected: a busy port is a configuration error, not a Redis warning on the way out.
-    await assertPortFree(values.host, values.port);
+    const host = values.host || anyAddress();
+    await assertPortFree(host, values.port);
     const log = createLogger({ component: 'api' });
     const jobs = await loadRegistry(values.handlers);
     const shutdown = createShutdownGate();
@@ -56,25 +58,25 @@ export const command: Command = {
       logger: log,
     });
     try {
-      await app.listen({ port: values.port, host: values.host });
+      await app.listen({ port: values.port, host });
     } catch (err) {
       // Taken between the check above and now.
       await app.close();
-      throw portError(values.host, values.port, (err as NodeJS.ErrnoException).code);
+      throw portError(host, values.port, (err as NodeJS.ErrnoException).code);
     }
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : values.port;
     log.info(
       {
         event: 'api.listening',
-        host: values.host,
+        host,
         port,
         redis: redactUrl(values.redisUrl),
         prefix: values.prefix,
         auth: authOff ? 'none' : `${tokens.length} token(s)`,
         types: jobs.all.map((d) => d.name),
       },
-      `API listening on http://${values.host}:${port}`,
+      `API listening on http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     );
     if (authOff)
       log.warn(

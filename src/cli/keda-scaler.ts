@@ -1,8 +1,10 @@
 /** `kq keda-scaler`: KEDA's external (push) scaler for kq's queues: the runnable backlog, pushed at once. */
+
 import type { Command } from '../cli.js';
 import { formatHelp, parseOptions, redisAuth } from '../config.js';
 import { loadScalerTls, scalerOptionSpecs } from '../keda-scaler/options.js';
 import { createKedaScaler } from '../keda-scaler/server.js';
+import { anyAddress } from '../listen-address.js';
 import { createLogger, redactUrl } from '../log.js';
 
 const summary = 'Serve KEDA’s external-push scaler gRPC API: runnable backlog, activation pushed at once';
@@ -17,7 +19,7 @@ export const command: Command = {
     }
     const tls = loadScalerTls(o);
     const log = createLogger({ component: 'keda-scaler' });
-    const host = o.bindAddress || (tls ? '0.0.0.0' : '127.0.0.1');
+    const host = o.bindAddress || (tls ? anyAddress() : '127.0.0.1');
     if (!tls) {
       log.warn(
         { event: 'keda-scaler.plaintext', host },

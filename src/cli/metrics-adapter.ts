@@ -1,6 +1,8 @@
 /** `kq metrics-adapter`: serves the Kubernetes external metrics API for kq's queues (HPA without KEDA). */
+
 import type { Command } from '../cli.js';
 import { parseOptions, redisAuth } from '../config.js';
+import { anyAddress } from '../listen-address.js';
 import { createLogger, redactUrl } from '../log.js';
 import { adapterOptionSpecs, loadAdapterFiles } from '../metrics/adapter/options.js';
 import { createMetricsAdapter } from '../metrics/adapter/server.js';
@@ -40,9 +42,10 @@ export const command: Command = {
         log.warn({ event: 'redis.unavailable', err: err.message }, `Redis: ${err.message} (retrying)`),
       ),
     });
+    const host = o.bindAddress || anyAddress();
     const adapter = await createMetricsAdapter({
       port: o.securePort,
-      host: o.bindAddress,
+      host,
       cert: serving.cert,
       key: serving.key,
       requestheaderCa: files.requestheaderCa,
@@ -55,7 +58,7 @@ export const command: Command = {
     }).catch(async (err: NodeJS.ErrnoException) => {
       await closeRedis(redis);
       process.stderr.write(
-        `kq metrics-adapter: cannot listen on ${o.bindAddress}:${o.securePort} (${err.code ?? err.message}); choose another --secure-port.\n`,
+        `kq metrics-adapter: cannot listen on ${host}:${o.securePort} (${err.code ?? err.message}); choose another --secure-port.\n`,
       );
       return undefined;
     });
@@ -64,13 +67,13 @@ export const command: Command = {
       {
         event: 'metrics-adapter.listening',
         port: adapter.port,
-        host: o.bindAddress,
+        host,
         redis: redactUrl(o.redisUrl),
         prefix: o.prefix,
         clientAuth: files.requestheaderCa ? 'requestheader-ca' : 'none',
         allowedNames: o.requestheaderAllowedNames,
       },
-      `serving external.metrics.k8s.io on https://${o.bindAddress}:${adapter.port}`,
+      `serving external.metrics.k8s.io on https://${host.includes(':') ? `[${host}]` : host}:${adapter.port}`,
     );
     const code = await new Promise<number>((resolve) => {
       const stop = (signal: NodeJS.Signals) => {

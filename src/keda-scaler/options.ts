@@ -4,6 +4,7 @@
  * expect. `loadScalerTls` reads the PEM files at start-up, failing with a ConfigError that names the
  * option and the path, never later on the first call.
  */
+
 import {
   intOption,
   type OptionValues,
@@ -21,7 +22,7 @@ export const scalerOptionSpecs = {
     'bind-address',
     ['BIND_ADDRESS'],
     '',
-    'address to listen on; empty = 0.0.0.0 with TLS, 127.0.0.1 without (plaintext is for loopback use)',
+    'address to listen on; empty = every address with TLS (:: where the machine has IPv6, else 0.0.0.0), 127.0.0.1 without (plaintext is for loopback use)',
     { re: /^$|^[0-9A-Fa-f.:]+$|^localhost$/, rule: 'must be an IP address such as 0.0.0.0, 127.0.0.1 or ::' },
   ),
   tlsCertFile: stringOption(

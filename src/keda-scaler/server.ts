@@ -6,9 +6,11 @@
  * fails once Redis has been unusable longer than `redisLivenessTimeoutMs`, so a scaler whose connection
  * never comes back is restarted.
  */
+
 import { once } from 'node:events';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
+import { anyAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
@@ -28,7 +30,7 @@ export interface KedaScalerOptions {
   redisLivenessTimeoutMs?: number;
   /** gRPC port; 0 = any free port. */
   port: number;
-  /** @default '127.0.0.1' without TLS, '0.0.0.0' with */
+  /** @default '127.0.0.1' without TLS, every address with (`anyAddress()`) */
   host?: string;
   tls?: ScalerTls;
   /** HTTP port of /healthz, /readyz, /metrics; 0 = any free port. */
@@ -105,7 +107,7 @@ export async function createKedaScaler(o: KedaScalerOptions): Promise<KedaScaler
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
   });
   server.addService(externalScalerService().service, service.handlers);
-  const host = o.host ?? (o.tls ? '0.0.0.0' : '127.0.0.1');
+  const host = o.host || (o.tls ? anyAddress() : '127.0.0.1');
   const address = host.includes(':') ? `[${host}]:${o.port}` : `${host}:${o.port}`;
   let closing = false;
   const releaseRedis = async () => {

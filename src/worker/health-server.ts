@@ -2,9 +2,11 @@
  * The small HTTP server for Kubernetes probes and Prometheus (worker, keda-scaler): `/healthz` (alive:
  * Redis has not been unusable for too long, src/queue/redis-liveness.ts), `/readyz` (ready now), `/metrics`.
  */
+
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
+import { anyAddress } from '../listen-address.js';
 
 export interface HealthServerOptions {
   port: number;
@@ -68,7 +70,7 @@ export async function startHealthServer(opts: HealthServerOptions): Promise<Heal
         );
       else reject(err);
     });
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
+    server.listen(opts.port, opts.host || anyAddress(), () => resolve());
   });
   const address = server.address();
   return {

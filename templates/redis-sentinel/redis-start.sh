@@ -17,6 +17,11 @@
 # the offset from an RDB file only), so after a whole-set restart every pod reports 0 (docs/ha.md).
 # It then runs redis-server (exec: it receives SIGTERM and flushes its AOF) as a replica of what it
 # found, or as the primary when that is itself.
+# A replica starts with replica-priority 0 (the Sentinels never promote it) until its first sync with
+# the primary has completed: until then its data may be older than the primary's, and promoting it would
+# drop what it missed. The Sentinels of a restarted set might otherwise promote such a replica when the
+# primary takes longer than down-after-milliseconds to come up. After REPLICA_SYNC_WAIT_S without a sync
+# the priority is restored anyway, so a primary that never comes back does not block every failover.
 #
 # Env (the StatefulSet sets them; test/k8s/redis-sentinel-failover.test.ts runs this file on loopback):
 #   REDIS_PASSWORD  data nodes' password (requirepass, masterauth) and the Sentinels' own
@@ -27,6 +32,7 @@
 #   MASTER_NAME     the name the Sentinels monitor (kq)
 #   DATA_DIR        AOF directory (/data); MAXMEMORY_MB (noeviction); BIND (optional, e.g. 127.0.0.1)
 #   SENTINEL_WAIT_S how long a restarted pod waits for a Sentinel or primary to answer (step 3; 60)
+#   REPLICA_SYNC_WAIT_S longest a replica stays unpromotable while it has not synced (300)
 set -eu
 : "${REDIS_PASSWORD:?}" "${ANNOUNCE_HOST:?}" "${DATA_NODES:?}" "${SENTINELS:?}"
 REDIS_PORT=${REDIS_PORT:-6379}
@@ -34,6 +40,7 @@ MASTER_NAME=${MASTER_NAME:-kq}
 DATA_DIR=${DATA_DIR:-/data}
 MAXMEMORY_MB=${MAXMEMORY_MB:-200}
 SENTINEL_WAIT_S=${SENTINEL_WAIT_S:-60}
+REPLICA_SYNC_WAIT_S=${REPLICA_SYNC_WAIT_S:-300}
 export REDISCLI_AUTH="$REDIS_PASSWORD"
 self="$ANNOUNCE_HOST:$REDIS_PORT"
 first=${DATA_NODES%% *}
@@ -87,7 +94,22 @@ if [ "$primary" = "$self" ]; then
   echo "kq-redis: starting as the primary ($source)"
 else
   echo "kq-redis: starting as a replica of $primary ($source)"
-  replication="replicaof ${primary%:*} ${primary##*:}"
+  replication="replicaof ${primary%:*} ${primary##*:}
+replica-priority 0"
+  # In the background (it outlives the exec below): the normal priority once the first sync is done.
+  (
+    started=$(date +%s)
+    while [ $(($(date +%s) - started)) -lt "$REPLICA_SYNC_WAIT_S" ]; do
+      sleep 1
+      if ask "127.0.0.1:$REDIS_PORT" INFO replication | grep -q '^master_link_status:up'; then
+        ask "127.0.0.1:$REDIS_PORT" CONFIG SET replica-priority 100 >/dev/null
+        echo "kq-redis: in sync with the primary: replica-priority 100"
+        exit 0
+      fi
+    done
+    ask "127.0.0.1:$REDIS_PORT" CONFIG SET replica-priority 100 >/dev/null
+    echo "kq-redis: no sync within ${REPLICA_SYNC_WAIT_S}s: replica-priority 100 anyway"
+  ) &
 fi
 bind=""
 [ -n "${BIND:-}" ] && bind="bind $BIND"

@@ -47,7 +47,8 @@ for (const approach of ['keda-external', 'keda-external-job'] as const) {
       const env = Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? '']));
       const { values } = parseOptions(scalerOptionSpecs, [], env);
       expect(values.port).toBe(port.port);
-      expect(values.bindAddress).toBe('0.0.0.0');
+      // Unset: every address (IPv6 and IPv4, or IPv4 alone on a machine without IPv6).
+      expect(values.bindAddress).toBe('');
       if (approach === 'keda-external-job') expect(scaled.spec.scalingStrategy.strategy).toBe('default');
     });
 

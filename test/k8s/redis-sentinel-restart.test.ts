@@ -210,6 +210,18 @@ it('a stopping primary fails over first; a whole-set restart keeps the newest pr
     const newest = Array.from({ length: 20 }, (_, i) => `newest-${i}`);
     await addConfirmed(port0, first);
 
+    // A replica is unpromotable (replica-priority 0) until its first sync; then its script restores 100.
+    const inSync = (s: Started | undefined) =>
+      waitFor(
+        'the replica’s script saw its first sync',
+        () => s?.output().includes('in sync with the primary'),
+        {
+          timeoutMs: 15_000,
+          intervalMs: 100,
+        },
+      );
+    await inSync(data[1]);
+    await inSync(data[2]);
     // preStop of the primary; pod 2 may not be promoted, so the new primary is pod 1.
     await ask(port2, 'CONFIG', 'SET', 'replica-priority', '0');
     await waitFor(
@@ -262,6 +274,8 @@ it('a stopping primary fails over first; a whole-set restart keeps the newest pr
     await settled(port1, 'the restarted set: pod 1 primary again, pods 0 and 2 its replicas');
 
     expect(data[0]?.output()).toContain(`starting as a replica of 127.0.0.1:${port1}`);
+    await inSync(data[0]);
+    await inSync(data[2]);
     expect(data[1]?.output()).toContain('starting as the primary');
     for (const s of sentinels)
       expect(s.output()).toContain(`monitoring kq at 127.0.0.1:${port1} (kept state`);

@@ -42,3 +42,15 @@ it('moves orphans and due retries to wait, leaves the rest, runs no job', async 
   const counts = await t.bull.getJobCounts('active', 'completed', 'failed');
   expect(counts).toEqual({ active: 0, completed: 0, failed: 0 });
 });
+
+it('kq sweep --help names its settings; a bad value exits 2 naming the option, the value and the rule', async () => {
+  const help = spawnKq(['sweep', '--help'], {});
+  expect((await help.waitForExit(15_000)).code).toBe(0);
+  for (const env of ['REDIS_URL', 'QUEUE', 'KQ_PREFIX', 'MAX_STALLED_COUNT'])
+    expect(help.output()).toContain(env);
+  const bad = spawnKq(['sweep'], { MAX_STALLED_COUNT: 'many' });
+  expect((await bad.waitForExit(15_000)).code).toBe(2);
+  expect(bad.output()).toContain(
+    'Invalid MAX_STALLED_COUNT (flag --max-stalled-count): "many" must be a whole number',
+  );
+});

@@ -92,8 +92,8 @@ describe('kq manifests --image --handlers', () => {
       );
       expect(r.code, r.err).toBe(0);
       const objects = parseAllDocuments(r.out).map((d) => d.toJSON() as K8sObject);
-      const workers = kqContainers(objects).filter((c) => c.container.name === 'worker');
-      // keda-scaledjob adds a sweeper CronJob per queue (orphans and due retries KEDA cannot see).
+      const workers = kqContainers(objects).filter((c) => ['worker', 'sweep'].includes(c.container.name));
+      // keda-scaledjob adds a sweeper CronJob (kq sweep) per queue (orphans and due retries KEDA cannot see).
       const suffixes = approach === 'keda-scaledjob' ? ['', '-sweeper'] : [''];
       const expected = ['billing', 'emails'].flatMap((q) => suffixes.map((s) => [`kq-worker-${q}${s}`, q]));
       expect(workers.map((w) => [w.obj.metadata.name, envOf(w.container).QUEUE]).sort()).toEqual(

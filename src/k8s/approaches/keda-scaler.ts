@@ -60,7 +60,6 @@ function scalerDeployment(ctx: RenderContext): Deployment {
               env: [
                 ...redisEnv(ctx),
                 { name: 'SCALER_PORT', value: String(SCALER_PORT) },
-                { name: 'BIND_ADDRESS', value: '0.0.0.0' },
                 { name: 'HEALTH_PORT', value: String(HEALTH_PORT) },
                 { name: 'TLS_CERT_FILE', value: `${TLS_DIR}/tls.crt` },
                 { name: 'TLS_PRIVATE_KEY_FILE', value: `${TLS_DIR}/tls.key` },

@@ -4,6 +4,7 @@
  * `loadAdapterFiles` turns the file options into PEM text at start-up, failing with a ConfigError that
  * names the option and the path, never later on the first request.
  */
+
 import {
   boolOption,
   intOption,
@@ -46,10 +47,16 @@ export const adapterOptionSpecs = {
     65535,
     'HTTPS port for the external metrics API, /healthz and /readyz (0 = any free port)',
   ),
-  bindAddress: stringOption('bind-address', ['BIND_ADDRESS'], '0.0.0.0', 'address to listen on', {
-    re: /^[0-9A-Fa-f.:]+$|^localhost$/,
-    rule: 'must be an IP address such as 0.0.0.0, 127.0.0.1 or ::',
-  }),
+  bindAddress: stringOption(
+    'bind-address',
+    ['BIND_ADDRESS'],
+    '',
+    'address to listen on; empty = every address (:: where the machine has IPv6, else 0.0.0.0)',
+    {
+      re: /^$|^[0-9A-Fa-f.:]+$|^localhost$/,
+      rule: 'must be an IP address such as 0.0.0.0, 127.0.0.1 or ::',
+    },
+  ),
   tlsCertFile: stringOption(
     'tls-cert-file',
     ['TLS_CERT_FILE'],

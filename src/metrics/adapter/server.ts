@@ -12,10 +12,12 @@
  * Liveness does: `/healthz` and `/livez` answer 503 once Redis has been unusable longer than
  * `redisLivenessTimeoutMs`, so an adapter whose connection never comes back is restarted, not kept.
  */
+
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Redis } from 'ioredis';
 import { RedisUnavailableError } from '../../errors.js';
+import { anyAddress } from '../../listen-address.js';
 import type { Logger } from '../../log.js';
 import { livenessMessage, watchRedisLiveness } from '../../queue/redis-liveness.js';
 import { authenticate } from './client-auth.js';
@@ -159,7 +161,7 @@ export async function createMetricsAdapter(o: MetricsAdapterOptions): Promise<Me
   server.requestTimeout = 10_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.port, o.host ?? '0.0.0.0', () => {
+    server.listen(o.port, o.host || anyAddress(), () => {
       server.off('error', reject);
       resolve();
     });
