@@ -31,6 +31,7 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
   { path: 'test/queue/sentinel.test.ts', reason: 'SIGKILLs and fails over a private Sentinel set' },
   { path: 'test/queue/sentinel-connector.test.ts', reason: 'SIGKILLs the primary of a private Sentinel set' },
   { path: 'test/k8s/redis-sentinel-failover.test.ts', reason: 'kills and restarts a private Sentinel set' },
+  { path: 'test/dev/dev-sentinel-url.test.ts', reason: 'sets a password on a private Sentinel set' },
   { path: 'test/lab/compare-deployments.test.ts', reason: 'five lab runs with pod kills (> 15 s)' },
   { path: 'test/lab/compare-jobs.test.ts', reason: 'lab runs that start a Node process per pod (> 15 s)' },
   {

@@ -15,7 +15,9 @@ export function installOversizeDrain(app: FastifyInstance, o: { maxBytes: number
     const raw = request.raw;
     const socket = raw.socket;
     const declared = Number(request.headers['content-length']);
-    if (reply.statusCode !== 413 || raw.complete || declared > o.maxBytes || !socket) {
+    // `app.inject` has no real socket (and no body still arriving): nothing to drain.
+    const real = typeof socket?.destroySoon === 'function';
+    if (reply.statusCode !== 413 || raw.complete || declared > o.maxBytes || !real) {
       done(null, payload);
       return;
     }

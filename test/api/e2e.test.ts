@@ -135,10 +135,16 @@ describe('kq api with real workers', () => {
     try {
       const { api, base } = await startApi({ REDIS_URL: redis.url });
       expect((await post(base, '/jobs', { type: 'work' })).status).toBe(202);
-      // Hold writes for 1.5 s so that the next request is still in flight when SIGTERM arrives.
-      await c.client('PAUSE', 1500, 'WRITE');
+      // Hold writes for 3 s (under the API's 5 s request timeout) so the next request is in flight at SIGTERM.
+      const blocked = async () => Number(/blocked_clients:(\d+)/.exec(await c.info('clients'))?.[1]);
+      const blockedBefore = await blocked();
+      await c.client('PAUSE', 3000, 'WRITE');
       const inFlight = post(base, '/jobs', { type: 'work', data: { ms: 2 } });
-      await new Promise((r) => setTimeout(r, 300));
+      // In flight = its write is held by the pause in Redis (not a fixed time, which load stretches).
+      await waitFor('the request held in Redis', async () => (await blocked()) > blockedBefore, {
+        timeoutMs: 2800,
+        intervalMs: 10,
+      });
       api.kill('SIGTERM');
       await api.waitForLog('api.stopping', (l) => l.event === 'api.stopping');
       const res = await inFlight;

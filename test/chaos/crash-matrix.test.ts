@@ -4,7 +4,7 @@
  * processes and its own `redis-server`. Per cell: jobs submitted, completed, failed, run twice, stranded,
  * and fault -> the interrupted job running again. Stranded and failed must be 0 everywhere; a job may run
  * to its end twice only where a Redis fault let its lock expire under a live handler (at-least-once).
- * Short (`npm test`): 2 jobs per cell, once. Full (`npm run chaos`): 6 jobs per cell, 3 rounds.
+ * Short (`npm run test:slow`): 2 jobs per cell, once. Full (`npm run chaos`): 6 jobs per cell, 3 rounds.
  */
 import { describe, expect, it } from 'vitest';
 import { startChaosContext } from './support/chaos-context.js';

@@ -5,7 +5,7 @@
  * the API answered 5xx; the time until workers run jobs again. Nothing is restarted: the same processes
  * must carry on (never alive-but-stuck), and every 202 job must complete.
  * With WRITE_REPLICAS=1 a 202 means a replica holds the job too, so a SIGKILL cannot lose it.
- * `npm test` runs the kill with WRITE_REPLICAS=1; `npm run chaos` runs all three cases.
+ * `npm run test:slow` runs the kill with WRITE_REPLICAS=1; `npm run chaos` runs all three cases.
  */
 import { Redis } from 'ioredis';
 import { describe, inject, it } from 'vitest';

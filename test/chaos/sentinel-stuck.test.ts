@@ -12,7 +12,7 @@
  * connection for good when the Sentinels' `+switch-master` arrived while it was asking a Sentinel for
  * the primary (its failover detector aborted the lookup as if the app had closed the connection): the
  * process lived on, `/healthz` 200, `/readyz` 503 or its queue untouched, forever.
- * `npm test` runs 1 kill through the slow link; `npm run chaos` runs 5 through it and 5 direct.
+ * `npm run test:slow` runs 1 kill through the slow link; `npm run chaos` runs 5 through it and 5 direct.
  */
 import { credentials } from '@grpc/grpc-js';
 import { describe, inject, it } from 'vitest';

@@ -6,12 +6,17 @@ import { connect, createServer, type Socket } from 'node:net';
 
 export interface SlowProxy {
   port: number;
+  /** Client connections accepted so far. */
+  accepted(): number;
+  /** Sockets (client and upstream sides) still open. */
+  open(): number;
   close(): Promise<void>;
 }
 
 /** @example const p = await startSlowProxy(26379, 200); // 127.0.0.1:p.port answers 200 ms late each way */
 export async function startSlowProxy(targetPort: number, delayMs: number): Promise<SlowProxy> {
   const sockets = new Set<Socket>();
+  let accepted = 0;
   const relay = (from: Socket, to: Socket) => {
     from.on('data', (chunk) => {
       setTimeout(() => to.writable && to.write(chunk), delayMs).unref();
@@ -20,6 +25,7 @@ export async function startSlowProxy(targetPort: number, delayMs: number): Promi
     from.on('error', () => undefined);
   };
   const server = createServer((client) => {
+    accepted++;
     const upstream = connect(targetPort, '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -32,6 +38,8 @@ export async function startSlowProxy(targetPort: number, delayMs: number): Promi
   const address = server.address();
   return {
     port: typeof address === 'object' && address ? address.port : 0,
+    accepted: () => accepted,
+    open: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

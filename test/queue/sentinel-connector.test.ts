@@ -8,7 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createRedis } from '../../src/queue/connection.js';
 import { startSentinelSet } from '../helpers/redis-sentinel.js';
 import { startSlowProxy } from '../helpers/slow-proxy.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('FailoverSafeSentinelConnector', () => {
   it('an app close during a lookup, or after a failover, still ends the connection', {
@@ -39,9 +39,12 @@ describe('FailoverSafeSentinelConnector', () => {
     early.on('ready', () => {
       readyEarly = true;
     });
-    await sleep(300);
+    const before = proxy.accepted();
+    await waitFor('the lookup under way', () => proxy.accepted() > before, { intervalMs: 10 });
     early.disconnect();
-    await sleep(2500);
+    // The lookup is over once the proxy has closed both sides of its connection (150 ms after ioredis
+    // closed it): a connection made behind the app's back would be ready by then.
+    await waitFor('the lookup over', () => proxy.open() === 0, { timeoutMs: 10_000, intervalMs: 10 });
     expect([early.status, readyEarly]).toEqual(['end', false]);
 
     // Closed after a failover that the connection followed.
@@ -53,7 +56,6 @@ describe('FailoverSafeSentinelConnector', () => {
     await waitFor('ready on the new primary', () => late.status === 'ready', { timeoutMs: 15_000 });
     expect(await late.set('k', 'v')).toBe('OK');
     await late.quit();
-    await sleep(1500);
-    expect(late.status).toBe('end');
+    await waitFor('ended after quit()', () => late.status === 'end', { timeoutMs: 10_000 });
   });
 });

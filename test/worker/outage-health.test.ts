@@ -108,16 +108,17 @@ describe('worker: Redis outages, health, metrics and logs', () => {
   it('logs the start of a job still running after 1 s while it runs, with its real start time', async () => {
     const t = useTestQueue();
     const w = spawnWorker(t, { EXIT: '1' });
-    const job = await t.bull.add('work', { ms: 2500 });
+    const job = await t.bull.add('work', { ms: 4000 });
     const started = await w.waitForLog('job.started', (l) => l.event === 'job.started', 10_000);
-    // Logged while the job still runs, between 1 s and ~1.5 s after its real start.
+    // Logged while the job still runs, 1 s after its real start (a timer: late on a loaded machine, so the
+    // upper bound is the job's own 4 s with room for the state read below).
     expect(await t.bull.getJobState(job.id as string)).toBe('active');
     const processedOn = (await t.bull.getJob(job.id as string))?.processedOn ?? 0;
     expect(started).toMatchObject({ jobId: job.id, type: 'work', attempt: 1, level: 'info' });
     expect(Date.parse(String(started.startedAt))).toBe(processedOn);
     const lag = Date.parse(String(started.time)) - processedOn;
     expect(lag).toBeGreaterThanOrEqual(1000);
-    expect(lag).toBeLessThan(1800);
+    expect(lag).toBeLessThan(3000);
     expect((await w.waitForExit()).code).toBe(0);
     const completed = w.logs.find((l) => l.event === 'job.completed');
     expect(completed?.startedAt).toBe(started.startedAt);
