@@ -31,7 +31,7 @@ import {
 export const POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 export const IDLE_COST = 0;
 const INT32_MAX = 2_147_483_647;
-/** 2020-01-01 in Unix seconds: busy costs stay positive int32 for the next 60 years. */
+/** The start of 2020 in Unix seconds: busy costs counted from it stay a positive int32 for decades. */
 const COST_EPOCH_S = 1_577_836_800;
 /** Least wait before retrying a PATCH that failed, whatever `intervalMs` says: no tight retry loop. */
 const RETRY_MIN_MS = 1000;
