@@ -103,8 +103,8 @@ export function deletionOrder(a: RankedPod, b: RankedPod, now = 0): number {
   const cb = deletionCost(b);
   if (ca !== cb) return ca - cb;
   const byTime = (ta: number | undefined, tb: number | undefined): number => {
-    // afterOrZero: a zero time first, then the later one.
-    if (!ta || !tb) return ta ? 1 : -1;
+    // afterOrZero: an unset time first, then the later one (workload time 0 is a real time here).
+    if (ta === undefined || tb === undefined) return ta === tb ? 0 : ta === undefined ? -1 : 1;
     if (now <= 0) return tb - ta;
     const diff = logRank(ta, now) - logRank(tb, now);
     if (diff !== 0) return diff;
