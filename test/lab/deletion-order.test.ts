@@ -220,7 +220,7 @@ describe('lab workers patch their played pods through the module they use in a c
     const known = createPodDeletionCost({ ...common, podName: 'kq-worker-0' });
     const unknown = createPodDeletionCost({ ...common, podName: 'kq-worker-9' });
     try {
-      await vi.waitFor(() => expect(pods[0]?.annotations[POD_DELETION_COST]).toBe('0'), { timeout: 5000 });
+      await vi.waitFor(() => expect(pods[0]?.annotations?.[POD_DELETION_COST]).toBe('0'), { timeout: 5000 });
       known.update(1);
       await vi.waitFor(() => expect(deletionCost(pods[0] as LabPod)).toBeGreaterThan(0), { timeout: 5000 });
       known.update(0);

@@ -150,7 +150,8 @@ export function createReplicaSet(
     const surge = Math.min(rs.replicas + strategy.maxSurge - pods.length, rs.replicas - news);
     for (let i = 0; i < surge; i++) runner.create(owner, spec);
     let removable = pods.filter((p) => p.ready).length - (rs.replicas - strategy.maxUnavailable);
-    for (const pod of olds.sort((a, b) => deletionOrder(a, b, runner.now()))) {
+    const now = runner.now?.() ?? 0;
+    for (const pod of olds.sort((a, b) => deletionOrder(a, b, now))) {
       if (removable <= 0) break;
       runner.terminate(pod, 'rollout');
       rolledOut++;
@@ -178,9 +179,10 @@ export function createReplicaSet(
       const pods = mine();
       for (let i = pods.length; i < rs.replicas; i++) runner.create(owner, spec);
       if (pods.length > rs.replicas) {
-        const now = runner.now();
+        const now = runner.now?.() ?? 0;
         const doomed = [...pods].sort((a, b) => deletionOrder(a, b, now)).slice(0, pods.length - rs.replicas);
-        recordScaleIn(doomed, pods, (p) => runner.runningJobs(p));
+        const running = runner.runningJobs?.bind(runner);
+        if (running) recordScaleIn(doomed, pods, running);
         for (const pod of doomed) runner.terminate(pod, 'scale-in');
       }
     },
