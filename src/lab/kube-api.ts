@@ -46,12 +46,14 @@ export async function startLabKubeApi(pods: () => readonly LabPod[]): Promise<La
       } catch {
         return status(400, 'BadRequest', 'the body is not JSON');
       }
+      pod.annotations ??= {};
+      const annotations = pod.annotations;
       for (const [k, v] of Object.entries(patch.metadata?.annotations ?? {})) {
-        if (v === null) delete pod.annotations[k];
-        else pod.annotations[k] = String(v);
+        if (v === null) delete annotations[k];
+        else annotations[k] = String(v);
       }
       patches++;
-      answer(200, { kind: 'Pod', apiVersion: 'v1', metadata: { name, annotations: pod.annotations } });
+      answer(200, { kind: 'Pod', apiVersion: 'v1', metadata: { name, annotations } });
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

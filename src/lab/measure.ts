@@ -200,7 +200,7 @@ export function measure(o: {
       (n, p) => n + (p.scaleIn?.idlePodStayed ? p.scaleIn.runningJobs : 0),
       0,
     ),
-    podsWithDeletionCost: o.pods.filter((p) => p.annotations[POD_DELETION_COST] !== undefined).length,
+    podsWithDeletionCost: o.pods.filter((p) => p.annotations?.[POD_DELETION_COST] !== undefined).length,
     containerRestarts: o.pods.reduce((s, p) => s + p.restarts, 0),
     podStartP50Ms: percentile(podStarts, 50),
     podStartP95Ms: percentile(podStarts, 95),

@@ -42,7 +42,7 @@ export interface LabPod {
   reason?: EndReason;
   restarts: number;
   /** Set by its worker through the lab's kube API (kube-api.ts): pod-deletion-cost. */
-  annotations: Record<string, string>;
+  annotations?: Record<string, string>;
   /** Chosen by a scale-in: the jobs it was running then, and whether an idle pod of its ReplicaSet stayed. */
   scaleIn?: { runningJobs: number; idlePodStayed: boolean };
   lastExitCode?: number | null;
@@ -105,10 +105,10 @@ export interface PodRunner {
   kill(pod: LabPod): boolean;
   /** Processes still running. */
   liveProcesses(): number;
-  /** Workload ms now. */
-  now(): number;
-  /** Jobs whose handler runs in the pod's current container now (from the ledger). */
-  runningJobs(pod: LabPod): number;
+  /** Workload ms now (the ReplicaSet's reference time; without it, times compare exactly). */
+  now?(): number;
+  /** Jobs whose handler runs in the pod's current container now (from the ledger); without it, scale-ins are not accounted. */
+  runningJobs?(pod: LabPod): number;
   /** Pods not yet ended. */
   active(): LabPod[];
   /** SIGKILLs every process left and waits for it to exit. */

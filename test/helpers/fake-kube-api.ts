@@ -2,7 +2,8 @@
  * A stand-in for the Kubernetes API server's pod PATCH endpoint: records every request and answers as
  * the API server does (200 with the pod, or a `Status` object with 403), as the test chooses.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { POD_DELETION_COST } from '../../src/worker/pod-deletion-cost.js';
 import { track } from './leak-guard.js';
@@ -25,10 +26,11 @@ export interface FakeKubeApi {
   close(): Promise<void>;
 }
 
-export async function startFakeKubeApi(): Promise<FakeKubeApi> {
+/** Over HTTPS with `tls` (a serving certificate, as the API server has), plain HTTP otherwise. */
+export async function startFakeKubeApi(tls?: { cert: string; key: string }): Promise<FakeKubeApi> {
   const patches: RecordedPatch[] = [];
   const api = { answer: 200 as 200 | 403 };
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => {
@@ -65,7 +67,8 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
       }
       res.end(JSON.stringify({ kind: 'Pod', apiVersion: 'v1', metadata: body.metadata ?? {} }));
     });
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   track(
     'fake kube API',
     server,
@@ -75,7 +78,7 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     patches,
     get answer() {
       return api.answer;

@@ -92,6 +92,13 @@ describe('ReplicaSet deletion order (ActivePodsWithRanks.Less)', () => {
     ]);
   });
 
+  it('a pod created at workload time 0 is an old pod, not one with no creation time', () => {
+    const first = ranked('first', { createdAt: 0 });
+    const later = ranked('later', { createdAt: 1 });
+    expect(order([first, later])).toEqual(['later', 'first']);
+    expect(order([first, later], 3600 * S)).toEqual(['first', 'later']); // same log2 band: by name
+  });
+
   it('with a reference time, times in the same log2 band tie and the name (UID) decides', () => {
     const now = 1000 * S;
     // 100 s and 101 s before now: the same log2 band of nanoseconds; 10 s is a different band.
@@ -213,7 +220,7 @@ describe('lab workers patch their played pods through the module they use in a c
     const known = createPodDeletionCost({ ...common, podName: 'kq-worker-0' });
     const unknown = createPodDeletionCost({ ...common, podName: 'kq-worker-9' });
     try {
-      await vi.waitFor(() => expect(pods[0]?.annotations[POD_DELETION_COST]).toBe('0'), { timeout: 5000 });
+      await vi.waitFor(() => expect(pods[0]?.annotations?.[POD_DELETION_COST]).toBe('0'), { timeout: 5000 });
       known.update(1);
       await vi.waitFor(() => expect(deletionCost(pods[0] as LabPod)).toBeGreaterThan(0), { timeout: 5000 });
       known.update(0);

@@ -16,7 +16,6 @@ const pod = (over: Partial<LabPod>): LabPod => ({
   readyAt: 0,
   terminating: false,
   restarts: 0,
-  annotations: {},
   pids: [],
   handBacks: 0,
   containers: [],

@@ -7,6 +7,7 @@ import { busyCost, createPodDeletionCost } from '../../src/worker/pod-deletion-c
 import { useTestQueue } from '../helpers/context.js';
 import { type FakeKubeApi, startFakeKubeApi } from '../helpers/fake-kube-api.js';
 import { waitFor } from '../helpers/wait.js';
+import { createCa, issueCert } from '../metrics-adapter/certs.js';
 import { cleanupRuns, spawnWorker } from './helpers.js';
 
 const POD = { POD_NAME: 'kq-worker-7d9f-abcde', POD_NAMESPACE: 'kq' };
@@ -149,6 +150,44 @@ describe('pod-deletion-cost: rate limit and the in-cluster service account', () 
       cost.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a cluster over TLS: the API server is checked against the service account CA; another CA is refused', async () => {
+    const ca = createCa('kube-ca');
+    api = await startFakeKubeApi(issueCert(ca, 'kube-apiserver', 'server'));
+    const port = new URL(api.url).port;
+    const dir = mkdtempSync(join(tmpdir(), 'kq-sa-'));
+    const otherDir = mkdtempSync(join(tmpdir(), 'kq-sa-'));
+    try {
+      writeFileSync(join(dir, 'token'), 'tok');
+      writeFileSync(join(dir, 'ca.crt'), ca.cert);
+      writeFileSync(join(otherDir, 'token'), 'tok');
+      writeFileSync(join(otherDir, 'ca.crt'), createCa('someone-else').cert);
+      const env = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port };
+      const common = {
+        enabled: true,
+        podName: 'p-2',
+        podNamespace: 'kq',
+        kubeApiUrl: '',
+        intervalMs: 0,
+        env,
+      };
+      const lines: string[] = [];
+      const log = createLogger({ component: 'test' }, 'info', { write: (l: string) => lines.push(l) });
+      const good = createPodDeletionCost({ ...common, log: silent, serviceAccountDir: dir });
+      const bad = createPodDeletionCost({ ...common, log, serviceAccountDir: otherDir });
+      await vi.waitFor(() => expect(api?.patches).toHaveLength(1), { timeout: 5000 });
+      expect(api.patches[0]?.authorization).toBe('Bearer tok');
+      await vi.waitFor(() => expect(lines.join('')).toContain('pod-deletion-cost.unreachable'), {
+        timeout: 5000,
+      });
+      expect(api.patches).toHaveLength(1);
+      good.close();
+      bad.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(otherDir, { recursive: true, force: true });
     }
   });
 

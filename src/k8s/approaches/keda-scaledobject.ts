@@ -4,9 +4,10 @@
  * several plain triggers the HPA takes the MAX, and a trigger on `:wait` alone would scale in while
  * prioritized or running jobs still need workers.
  *
- * Scale-in picks pods without knowing which are busy: the conservative `scaleDown` (one pod per two
- * minutes after ten quiet minutes) and a grace period above SHUTDOWN_TIMEOUT_MS make a killed pod finish or
- * hand back its jobs; for jobs longer than that, use `keda-scaledjob`.
+ * Scale-in: the ReplicaSet deletes idle workers first, as each worker keeps its pod-deletion-cost
+ * (`../pod-deletion-cost.ts`); when every pod is busy, the conservative `scaleDown` (one pod per two
+ * minutes after ten quiet minutes) and a grace period above SHUTDOWN_TIMEOUT_MS make the chosen pod finish
+ * or hand back its jobs; for jobs longer than that, use `keda-scaledjob`.
  */
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';

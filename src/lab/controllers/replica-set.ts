@@ -103,8 +103,8 @@ export function deletionOrder(a: RankedPod, b: RankedPod, now = 0): number {
   const cb = deletionCost(b);
   if (ca !== cb) return ca - cb;
   const byTime = (ta: number | undefined, tb: number | undefined): number => {
-    // afterOrZero: a zero time first, then the later one.
-    if (!ta || !tb) return ta ? 1 : -1;
+    // afterOrZero: an unset time first, then the later one (workload time 0 is a real time here).
+    if (ta === undefined || tb === undefined) return ta === tb ? 0 : ta === undefined ? -1 : 1;
     if (now <= 0) return tb - ta;
     const diff = logRank(ta, now) - logRank(tb, now);
     if (diff !== 0) return diff;
@@ -150,7 +150,8 @@ export function createReplicaSet(
     const surge = Math.min(rs.replicas + strategy.maxSurge - pods.length, rs.replicas - news);
     for (let i = 0; i < surge; i++) runner.create(owner, spec);
     let removable = pods.filter((p) => p.ready).length - (rs.replicas - strategy.maxUnavailable);
-    for (const pod of olds.sort((a, b) => deletionOrder(a, b, runner.now()))) {
+    const now = runner.now?.() ?? 0;
+    for (const pod of olds.sort((a, b) => deletionOrder(a, b, now))) {
       if (removable <= 0) break;
       runner.terminate(pod, 'rollout');
       rolledOut++;
@@ -178,9 +179,10 @@ export function createReplicaSet(
       const pods = mine();
       for (let i = pods.length; i < rs.replicas; i++) runner.create(owner, spec);
       if (pods.length > rs.replicas) {
-        const now = runner.now();
+        const now = runner.now?.() ?? 0;
         const doomed = [...pods].sort((a, b) => deletionOrder(a, b, now)).slice(0, pods.length - rs.replicas);
-        recordScaleIn(doomed, pods, (p) => runner.runningJobs(p));
+        const running = runner.runningJobs?.bind(runner);
+        if (running) recordScaleIn(doomed, pods, running);
         for (const pod of doomed) runner.terminate(pod, 'scale-in');
       }
     },
