@@ -10,6 +10,7 @@ import { ConfigError } from '../errors.js';
 import { APPROACH_NAMES, type ApproachName, isApproachName } from '../k8s/render.js';
 import { labOptionSpecs } from './options.js';
 import { PRESETS } from './presets.js';
+import { runRecordCommand } from './record-command.js';
 import { writeReports } from './report.js';
 import { markdownTable } from './report-table.js';
 import { LabWorkerStartError } from './run-approach.js';
@@ -21,7 +22,7 @@ function help(): string {
   const presets = Object.values(PRESETS)
     .map((p) => `  ${p.name.padEnd(14)} ${p.description}`)
     .join('\n');
-  return `${formatHelp('Usage: kq lab run <approach> [options]\n       kq lab compare [approaches...] [options]\n       kq lab tune [approaches...] --slo wait-p95=60s [--budget N] [--max-replicas N] [--verify]', summary, labOptionSpecs)}\nApproaches: ${APPROACH_NAMES.join(', ')}\n\nWorkload presets:\n${presets}\n`;
+  return `${formatHelp('Usage: kq lab run <approach> [options]\n       kq lab compare [approaches...] [options]\n       kq lab tune [approaches...] --slo wait-p95=60s [--budget N] [--max-replicas N] [--verify]\n       kq lab record --redis-url <url> --queue <name> [--since 24h] [--out workload.json]', summary, labOptionSpecs)}\nApproaches: ${APPROACH_NAMES.join(', ')}\n\nWorkload presets:\n${presets}\n`;
 }
 
 function approachesOf(mode: string, names: string[]): ApproachName[] {
@@ -61,9 +62,10 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       return wantsHelp ? 0 : 2;
     }
     if (mode === 'tune') return runTuneCommand(approachesOf(mode, names), values, argv);
+    if (mode === 'record') return runRecordCommand(values);
     if (mode !== 'run' && mode !== 'compare') {
       throw new ConfigError(
-        `Unknown \`kq lab\` mode ${JSON.stringify(mode)}: use \`kq lab run <approach>\`, \`kq lab compare [approaches...]\` or \`kq lab tune [approaches...]\`.`,
+        `Unknown \`kq lab\` mode ${JSON.stringify(mode)}: use \`kq lab run <approach>\`, \`kq lab compare [approaches...]\`, \`kq lab tune [approaches...]\` or \`kq lab record --queue <name>\`.`,
         {
           option: 'mode',
           value: mode,

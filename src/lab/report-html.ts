@@ -84,7 +84,7 @@ thead th{background:#f3f3f3}.chart{margin:8px 0}td.unreliable{color:#a00;backgro
 <body>
 <h1>kq lab: workload <code>${esc(report.workload.name)}</code></h1>
 ${banner}
-<p>Engine: ${esc(report.engine)}. ${esc(report.workload.description)}. Speed ${esc(String(report.settings.speed))}x, ${esc(String(report.settings.jobs))} jobs, kill rate ${esc(String(report.settings.killRatePerMinute))}/min. All times are workload time.</p>
+<p>Engine: ${esc(report.engine)}. ${esc(report.workload.description)}. ${report.engine === 'real' ? `Speed ${esc(String(report.settings.speed))}x, ` : ''}${esc(String(report.settings.jobs))} jobs, kill rate ${esc(String(report.settings.killRatePerMinute))}/min. All times are workload time.</p>
 <div id="charts"></div>
 <h2>Comparison</h2>
 <table id="comparison"><thead><tr><th>approach</th>${TABLE_COLUMNS.map(([, label]) => `<th>${esc(label)}</th>`).join('')}</tr></thead>

@@ -22,7 +22,7 @@ export async function runTuneCommand(
   values: LabOptions,
   argv: readonly string[],
 ): Promise<number> {
-  if (argv.includes('--engine') && values.engine !== 'model') {
+  if (argv.some((a) => a === '--engine' || a.startsWith('--engine=')) && values.engine !== 'model') {
     throw new ConfigError(
       '`kq lab tune` searches on the model engine (--engine model); to check its answer on the real engine, add --verify.',
       { option: 'engine', value: values.engine },

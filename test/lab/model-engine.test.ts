@@ -73,6 +73,21 @@ describe('kq lab --engine model', () => {
     expect(withCost.interruptedByScaleIn).toBeLessThan(blind.interruptedByScaleIn);
   });
 
+  it('plays smoke on a Deployment as worked out by hand', async () => {
+    // smoke: lab-0 due at 10 s (delayed) and failing once, lab-1..5 at 0, lab-6..11 at 20, 5 s each; two
+    // replicas of one slot: lab-5 starts at 10 (wait 10 s), lab-0 at 10 then fails at 15, and its retry,
+    // due at 20 with the second burst, queues behind that burst (submitted at once, as addBulk does), so
+    // lab-10 and lab-11 start at 30: every first start within 10 s. Two pods for the 40 s the run lasts.
+    const dir = tempDir();
+    const r = await lab(['run', 'deployment', '--engine', 'model', '--workload', 'smoke', '--report', dir]);
+    expect(r.code, r.output).toBe(0);
+    const a = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches.deployment;
+    expect(a.waitP95Ms).toBe(10_000);
+    expect(a.podSeconds).toBe(80);
+    expect(a.completed).toBe(12);
+    expect(a.runTwice).toBe(0);
+  });
+
   it('refuses what only a real Redis can play', async () => {
     const r = await lab(['run', 'deployment', '--engine', 'model', '--redis-restart-at', '10']);
     expect(r.code).toBe(2);

@@ -178,7 +178,7 @@ export function createModelPods(o: {
   /** As src/worker/pod-deletion-cost.ts: idle lowest, busy higher the earlier it turned busy. */
   function setCost(w: Worker, now: number) {
     if (!w.s.keepsDeletionCost) return;
-    w.pod.annotations[POD_DELETION_COST] = String(
+    (w.pod.annotations ??= {})[POD_DELETION_COST] = String(
       w.running.size ? busyCost(MODEL_EPOCH_MS + now) : IDLE_COST,
     );
   }

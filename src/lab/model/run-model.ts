@@ -16,7 +16,7 @@ import { type ApproachResult, type RunSettings, renderForLab, type Series } from
 import type { LabJob } from '../workload.js';
 import { createEventQueue } from './event-queue.js';
 import { createModelPods, RECOVER_EVERY_MS } from './model-pods.js';
-import { createModelQueue } from './model-queue.js';
+import { createModelQueue, type ModelJob } from './model-queue.js';
 
 /** Simulated ms between controller ticks (KEDA's push is the finest thing they time: 500 ms). */
 export const STEP_MS = 100;
@@ -74,13 +74,22 @@ export async function runModelApproach(
       return true;
     },
   });
+  // Jobs due at one instant are submitted together, as the real producer's addBulk does, before any
+  // worker is offered one: otherwise the first of a burst would let a retry falling due then jump the rest.
+  const byTime = new Map<number, ModelJob[]>();
   for (const j of q.jobs) {
-    events.schedule(j.job.at, () => {
-      q.submit(j, j.job.at);
-      runner.dispatch(j.job.at);
-    });
-    if (j.job.delayMs > 0) events.schedule(j.job.at + j.job.delayMs, () => runner.dispatch(now));
+    const list = byTime.get(j.job.at) ?? [];
+    list.push(j);
+    byTime.set(j.job.at, list);
   }
+  for (const [at, due] of byTime) {
+    events.schedule(at, () => {
+      for (const j of due) q.submit(j, at);
+      runner.dispatch(at);
+    });
+  }
+  for (const j of q.jobs)
+    if (j.job.delayMs > 0) events.schedule(j.job.at + j.job.delayMs, () => runner.dispatch(now));
 
   // The cluster at rest before traffic, as the real engine waits for it: always-on pods Ready at 0.
   runner.instantly(() => controller.atRest());
