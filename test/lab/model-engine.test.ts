@@ -3,7 +3,7 @@
  * its workers follow the worker's rules (concurrency, hand-back on SIGTERM, crash then lock expiry and
  * requeue, exit-when-empty); it refuses what it cannot play.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -63,6 +63,30 @@ describe('kq lab --engine model', () => {
     expect(a.podSeconds).toBe(80);
     expect(a.completed).toBe(12);
     expect(a.runTwice).toBe(0);
+  });
+
+  it('plays a delayed job on an idle queue as the real engine does (test/lab/delayed-jobs.test.ts)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'one-delayed',
+        durationSeconds: 60,
+        arrivals: [{ at: 0, count: 1 }],
+        jobSeconds: { dist: 'fixed', value: 5 },
+        delayed: { fraction: 1, seconds: { dist: 'fixed', value: 900 } },
+      }),
+    );
+    const names = ['deployment', 'keda-scaledobject', 'keda-scaledjob', 'keda-external', 'keda-external-job'];
+    const r = await lab(['compare', ...names, '--engine', 'model', '--workload', file, '--report', dir]);
+    expect(r.code, r.output).toBe(0);
+    const a = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches;
+    for (const n of ['deployment', 'keda-scaledjob', 'keda-external', 'keda-external-job'])
+      expect(a[n].completed, n).toBe(1);
+    // Its triggers read wait/prioritized/active only, and with no worker BullMQ never promotes the job.
+    expect(a['keda-scaledobject'].podsStarted).toBe(0);
+    expect(a['keda-scaledobject'].lostJobs).toEqual([{ id: 'lab-0', leftIn: 'delayed' }]);
   });
 
   it('refuses what only a real Redis can play', async () => {

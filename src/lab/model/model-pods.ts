@@ -252,7 +252,8 @@ export function createModelPods(o: {
       for (const pod of pods) if (pod.endedAt === undefined) endPod(pod, 'Failed', now);
     },
     dispatch(now) {
-      o.queue.promote(now);
+      // BullMQ promotes due delayed jobs when a worker fetches: with no worker taking jobs, they stay delayed.
+      if (ready.some((w) => !w.stopping)) o.queue.promote(now);
       for (const w of [...ready]) {
         while (
           !w.stopping &&
