@@ -164,6 +164,17 @@ describe('modelled workers', () => {
     expect(w.queue.jobs[0]?.attemptsMade).toBe(0);
   });
 
+  it('on SIGTERM lets a job that ends within the shutdown timeout finish, then exits', () => {
+    const w = world([job(0, 5000)]);
+    const pod = w.pods.create('d', spec({ SHUTDOWN_TIMEOUT_MS: '25000' }));
+    w.until(2000);
+    w.pods.terminate(pod, 'scale-in');
+    w.until(6000);
+    expect(pod.endedAt).toBe(6000);
+    expect(pod.handBacks).toBe(0);
+    expect(w.queue.counts().completed).toBe(1);
+  });
+
   it('leaves a crashed worker’s job active until its lock expires, then requeues it', () => {
     const w = world([job(0, 60_000)]);
     const pod = w.pods.create('d', spec({ LOCK_DURATION_MS: '30000' }));

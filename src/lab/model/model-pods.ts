@@ -172,6 +172,8 @@ export function createModelPods(o: {
       const at = o.clock.now();
       w.running.delete(j);
       o.queue.finish(j, w.pid, at);
+      // A worker on its way out (SIGTERM) is no longer offered jobs: it leaves once its last one ends.
+      if (w.stopping) maybeExit(w, at);
       runner.dispatch(at);
     });
   }
