@@ -58,6 +58,8 @@ export interface LabPod {
     /** Workload ms the lab sent SIGKILL (a kill fault), and the process was gone. */
     killedAt?: number;
     exitedAt?: number;
+    /** Wall ms from the worker's `worker.stopping` with no job running (it decided to leave) to its exit. */
+    stopWallMs?: number;
     /** Wall ms from spawn to `worker.started`: the real load, hidden behind the played latency. */
     nodeStartWallMs?: number;
     /** Wall ms from release to `worker.started`: what the played latency could not hide. */
@@ -194,6 +196,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     held.add(p);
     let partial = '';
     let tail = '';
+    let stoppingAt: number | undefined;
     const keepTail = (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
     };
@@ -209,6 +212,9 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
           c.nodeStartWallMs = Date.now() - spawnedAt;
           c.lateWallMs = Date.now() - (releasedAt ?? Date.now());
         } else if (line.includes('"job.handed-back"')) pod.handBacks++;
+        // Leaving with nothing running: all that follows (closing, exiting) is overhead the speed multiplies.
+        else if (line.includes('"worker.stopping"') && line.includes('"running":0'))
+          stoppingAt ??= Date.now();
       }
     });
     p.stderr?.on('data', keepTail);
@@ -218,6 +224,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
           procs.delete(pod);
           c.exit = signal ?? String(code);
           c.exitedAt = o.clock.now();
+          if (stoppingAt !== undefined) c.stopWallMs = Date.now() - stoppingAt;
           const startFailed =
             c.readyAt === undefined && signal === null && code !== 0 && !pod.terminating && !closing;
           if (startFailed && !REDIS_UNREACHABLE.test(tail))

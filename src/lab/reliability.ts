@@ -22,6 +22,11 @@ export interface PlayedTimings {
   killMs: readonly number[];
   /** Per Redis restart: workload ms Redis was down (asked: at once). */
   redisDownMs: readonly number[];
+  /**
+   * Per worker that left on its own (empty queue, MAX_JOBS, SIGTERM): workload ms from deciding to stop
+   * to the process gone. Its wall part (closing connections, process exit) is multiplied by the speed.
+   */
+  stopMs?: readonly number[];
 }
 
 export interface Check {
@@ -59,6 +64,7 @@ const DEPENDS: Record<string, readonly string[]> = {
   ],
   'pod kill': ['recoverMaxMs', 'waitP95Ms', 'waitP99Ms'],
   'redis restart': ['recoverMaxMs', 'waitP95Ms', 'waitP99Ms', 'endToEndP95Ms', 'endToEndP99Ms'],
+  'pod stop': ['podSeconds', 'podSecondsPerJobSecond'],
 };
 
 const allowed = (askedMs: number) => Math.max(TOLERANCE.absoluteMs, TOLERANCE.fraction * askedMs);
@@ -81,6 +87,7 @@ export function assessReliability(t: PlayedTimings, speed: number): Reliability 
     ),
     check('pod kill', t.killMs, []),
     check('redis restart', t.redisDownMs, []),
+    check('pod stop', t.stopMs ?? [], []),
   ].filter((c): c is Check => c !== undefined);
   const reasons: string[] = [];
   const unreliableFigures: Record<string, string> = {};

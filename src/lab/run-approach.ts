@@ -275,6 +275,7 @@ export async function runApproach(
           c.killedAt !== undefined && c.exitedAt !== undefined ? [c.exitedAt - c.killedAt] : [],
         ),
         redisDownMs: faults.events.flatMap((e) => (e.downMs === undefined ? [] : [e.downMs])),
+        stopMs: containers.flatMap((c) => (c.stopWallMs === undefined ? [] : [c.stopWallMs * s.speed])),
       },
       s.speed,
     );

@@ -3,7 +3,7 @@
  * its workers follow the worker's rules (concurrency, hand-back on SIGTERM, crash then lock expiry and
  * requeue, exit-when-empty); it refuses what it cannot play.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -88,6 +88,30 @@ describe('kq lab --engine model', () => {
     expect(a.runTwice).toBe(0);
   });
 
+  it('plays a delayed job on an idle queue as the real engine does (test/lab/delayed-jobs.test.ts)', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'w.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: 'one-delayed',
+        durationSeconds: 60,
+        arrivals: [{ at: 0, count: 1 }],
+        jobSeconds: { dist: 'fixed', value: 5 },
+        delayed: { fraction: 1, seconds: { dist: 'fixed', value: 900 } },
+      }),
+    );
+    const names = ['deployment', 'keda-scaledobject', 'keda-scaledjob', 'keda-external', 'keda-external-job'];
+    const r = await lab(['compare', ...names, '--engine', 'model', '--workload', file, '--report', dir]);
+    expect(r.code, r.output).toBe(0);
+    const a = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches;
+    for (const n of ['deployment', 'keda-scaledjob', 'keda-external', 'keda-external-job'])
+      expect(a[n].completed, n).toBe(1);
+    // Its triggers read wait/prioritized/active only, and with no worker BullMQ never promotes the job.
+    expect(a['keda-scaledobject'].podsStarted).toBe(0);
+    expect(a['keda-scaledobject'].lostJobs).toEqual([{ id: 'lab-0', leftIn: 'delayed' }]);
+  });
+
   it('refuses what only a real Redis can play', async () => {
     const r = await lab(['run', 'deployment', '--engine', 'model', '--redis-restart-at', '10']);
     expect(r.code).toBe(2);
@@ -161,6 +185,17 @@ describe('modelled workers', () => {
     expect(pod.phase).toBe('Succeeded');
     expect(w.queue.counts()).toMatchObject({ active: 0, waiting: 1 });
     expect(w.queue.jobs[0]?.attemptsMade).toBe(0);
+  });
+
+  it('on SIGTERM lets a job that ends within the shutdown timeout finish, then exits', () => {
+    const w = world([job(0, 5000)]);
+    const pod = w.pods.create('d', spec({ SHUTDOWN_TIMEOUT_MS: '25000' }));
+    w.until(2000);
+    w.pods.terminate(pod, 'scale-in');
+    w.until(6000);
+    expect(pod.endedAt).toBe(6000);
+    expect(pod.handBacks).toBe(0);
+    expect(w.queue.counts().completed).toBe(1);
   });
 
   it('leaves a crashed worker’s job active until its lock expires, then requeues it', () => {

@@ -54,6 +54,10 @@ describe('assessReliability', () => {
     expect(assessReliability({ ...none, killMs: [5000] }, 60).unreliableFigures.recoverMaxMs).toMatch(
       /^pod kill/,
     );
+    // A worker leaving an empty queue: 140 wall ms of closing and exiting at 60x is 8.4 s of pod-seconds.
+    const stop = assessReliability({ ...none, stopMs: [8400] }, 60);
+    expect(stop.unreliableFigures.podSeconds).toMatch(/^pod stop played 8\.4 s later/);
+    expect(stop.unreliableFigures.waitP95Ms).toBeUndefined();
   });
 });
 

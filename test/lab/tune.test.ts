@@ -54,6 +54,28 @@ describe('kq lab tune', () => {
     expect(rendered.output).toContain('kind: ');
   });
 
+  it('--verify replays the recommendation on the real engine, model beside real', async () => {
+    const r = await kq([
+      'lab',
+      'tune',
+      'deployment',
+      '--workload',
+      'smoke',
+      '--slo',
+      'wait-p95=30s',
+      '--max-replicas',
+      '2',
+      '--verify',
+    ]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(
+      /replaying kq manifests deployment --replicas \d --concurrency \d on the real engine/,
+    );
+    expect(r.output).toMatch(/Verify \(speed 60\):\n\| figure \| model \| real \|/);
+    expect(r.output).toMatch(/\| completed \| 12 \| 12 \|/);
+    expect(r.output).toMatch(/The real run is (reliable at this speed|not reliable: .+)\./);
+  });
+
   it('exits 3 and shows the closest settings when no setting meets the objective', async () => {
     // One pod of at most 4 slots cannot start a burst of 6 five-second jobs within a second.
     const r = await kq([

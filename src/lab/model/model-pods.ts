@@ -193,6 +193,8 @@ export function createModelPods(o: {
       w.running.delete(j);
       if (!w.running.size) setCost(w, at);
       o.queue.finish(j, w.pid, at);
+      // A worker on its way out (SIGTERM) is no longer offered jobs: it leaves once its last one ends.
+      if (w.stopping) maybeExit(w, at);
       runner.dispatch(at);
     });
   }
@@ -276,7 +278,8 @@ export function createModelPods(o: {
       for (const pod of pods) if (pod.endedAt === undefined) endPod(pod, 'Failed', now);
     },
     dispatch(now) {
-      o.queue.promote(now);
+      // BullMQ promotes due delayed jobs when a worker fetches: with no worker taking jobs, they stay delayed.
+      if (ready.some((w) => !w.stopping)) o.queue.promote(now);
       for (const w of [...ready]) {
         while (
           !w.stopping &&

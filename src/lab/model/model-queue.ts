@@ -29,7 +29,7 @@ export interface ModelQueue {
   readonly jobs: readonly ModelJob[];
   readonly ledger: LedgerEntry[];
   submit(j: ModelJob, now: number): void;
-  /** Moves delayed jobs due at `now` to waiting. */
+  /** Moves delayed jobs due at `now` to waiting (BullMQ's workers do it as they fetch). */
   promote(now: number): void;
   /** The next waiting job, now active (its lock held), or undefined. */
   take(pid: number, now: number): ModelJob | undefined;
@@ -47,8 +47,11 @@ export interface ModelQueue {
   source: QueueSource;
 }
 
-/** @example const q = createModelQueue(jobs); q.submit(q.jobs[0], 0); */
-export function createModelQueue(labJobs: readonly LabJob[]): ModelQueue {
+/**
+ * `now`: the model's clock, for what readers count as due (the scaler's due delayed jobs).
+ * @example const q = createModelQueue(jobs, clock.now); q.submit(q.jobs[0], 0);
+ */
+export function createModelQueue(labJobs: readonly LabJob[], now: () => number = () => 0): ModelQueue {
   const jobs: ModelJob[] = labJobs.map((job) => ({
     job,
     id: labJobId(job),
@@ -173,8 +176,11 @@ export function createModelQueue(labJobs: readonly LabJob[]): ModelQueue {
         return waiting.length + active.size;
       },
       async runnableBacklog() {
-        // The scaler's count: waiting + due delayed (promoted already) + orphaned active + running.
-        return { backlog: waiting.length + active.size, known: true };
+        // The scaler's count: waiting + due delayed (promoted or not: its script counts them) + active.
+        const t = now();
+        let due = 0;
+        for (const j of delayed) if (j.until <= t) due++;
+        return { backlog: waiting.length + due + active.size, known: true };
       },
     },
   };

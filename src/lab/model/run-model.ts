@@ -43,7 +43,7 @@ export async function runModelApproach(
     start: () => undefined,
   };
   const events = createEventQueue();
-  const q = createModelQueue(jobs);
+  const q = createModelQueue(jobs, () => now);
   const runner = createModelPods({
     clock,
     events,
