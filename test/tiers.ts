@@ -38,6 +38,7 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
     path: 'test/lab/lab-installed.test.ts',
     reason: 'packs kq, installs it into a new app, runs kq lab there',
   },
+  { path: 'test/lab/lab-docs.test.ts', reason: 'replays the burst table and kq lab tune (390 settings)' },
   { path: 'test/queue/ioredis-internals.test.ts', reason: 'starts a private Sentinel set' },
   { path: 'test/api/retention-keys-20k.test.ts', reason: '20,000 jobs through the API and workers (> 40 s)' },
   {

@@ -30,6 +30,8 @@ interface WorkerSettings {
   maxStalledCount: number;
   /** The container sets POD_NAME (Downward API) and does not turn POD_DELETION_COST off. */
   keepsDeletionCost: boolean;
+  /** `kq sweep` (the keda-scaledjob sweeper): moves orphans and due retries back to wait, runs no job. */
+  sweepOnly: boolean;
 }
 
 /** Workload time 0 as Unix ms, for the busy costs the modelled workers set (deterministic). */
@@ -50,6 +52,7 @@ export function workerSettings(spec: IPodSpec): WorkerSettings {
     shutdownTimeoutMs: num('SHUTDOWN_TIMEOUT_MS', 25_000),
     lockDurationMs: num('LOCK_DURATION_MS', 30_000),
     maxStalledCount: num('MAX_STALLED_COUNT', workerOptionSpecs.maxStalledCount.default),
+    sweepOnly: spec.containers[0]?.args?.[0] === 'sweep',
     keepsDeletionCost:
       vars.some((e) => e.name === 'POD_NAME') && !['0', 'false'].includes(env.get('POD_DELETION_COST') ?? ''),
   };
@@ -167,6 +170,13 @@ export function createModelPods(o: {
       pod.ready = true;
       pod.readyAt ??= at;
       c.readyAt = at;
+      if (w.s.sweepOnly) {
+        o.queue.recover(at, w.s.maxStalledCount);
+        o.queue.promote(at);
+        exit(w, 0, at);
+        runner.dispatch(at);
+        return;
+      }
       ready.push(w);
       setCost(w, at);
       // A worker recovers what dead workers left before it takes anything.
