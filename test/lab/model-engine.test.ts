@@ -71,6 +71,25 @@ describe('kq lab --engine model', () => {
     expect(blind.idleWhenInterrupted).toBeGreaterThan(0);
     expect(withCost.idleWhenInterrupted).toBe(0);
     expect(withCost.interruptedByScaleIn).toBeLessThan(blind.interruptedByScaleIn);
+    // docs/lab.md quotes both runs: the model is deterministic, so the figures must match exactly.
+    const doc = readFileSync(new URL('../../docs/lab.md', import.meta.url), 'utf8');
+    const table =
+      /<!-- model-scale-in-table -->\n([\s\S]*?)<!-- \/model-scale-in-table -->/.exec(doc)?.[1] ?? '';
+    const row = (label: string) =>
+      table
+        .split('\n')
+        .find((l) => l.startsWith(`| ${label}`))
+        ?.split('|')
+        .slice(2, -1)
+        .map((c) => Number(c.trim()));
+    const cells = (f: Figures & { lost: number; podSeconds: number }) => [
+      f.interruptedByScaleIn,
+      f.idleWhenInterrupted,
+      f.lost,
+      f.podSeconds,
+    ];
+    expect(row('before')).toEqual(cells(blind as never));
+    expect(row('after')).toEqual(cells(withCost as never));
   });
 
   it('plays smoke on a Deployment as worked out by hand', async () => {
