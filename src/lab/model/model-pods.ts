@@ -188,9 +188,8 @@ export function createModelPods(o: {
   /** As src/worker/pod-deletion-cost.ts: idle lowest, busy higher the earlier it turned busy. */
   function setCost(w: Worker, now: number) {
     if (!w.s.keepsDeletionCost) return;
-    (w.pod.annotations ??= {})[POD_DELETION_COST] = String(
-      w.running.size ? busyCost(MODEL_EPOCH_MS + now) : IDLE_COST,
-    );
+    const cost = w.running.size ? busyCost(MODEL_EPOCH_MS + now) : IDLE_COST;
+    w.pod.annotations = { ...w.pod.annotations, [POD_DELETION_COST]: String(cost) };
   }
 
   function startJob(w: Worker, j: ModelJob, now: number) {
