@@ -114,10 +114,27 @@ describe('OpenTelemetry traces', () => {
       'kq.job.outcome': 'completed',
     });
     expect(attempt?.attributes['kq.job.wait_ms']).toBeGreaterThanOrEqual(0);
-    // Only the attempt is recorded from BullMQ's worker, not its fetch loop; probes are not traced.
+    // A batch: one enqueue span, each job's attempt its child.
+    const batch = traceparent();
+    const res = await fetch(`${base}/jobs/batch`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', traceparent: batch.header },
+      body: JSON.stringify({ jobs: [1, 2].map(() => ({ type: 'work', queue: t.queue, data: { ms: 1 } })) }),
+    });
+    expect(res.status).toBe(202);
+    const { ids } = (await res.json()) as { ids: string[] };
+    await otlp.waitForSpans('both batch attempts', (spans) =>
+      ids.every((i) => attemptsOf(spans, i).length === 1),
+    );
+    const batchEnqueue = otlp.spans.find((s) => s.kind === PRODUCER && s.traceId === batch.traceId);
+    expect(batchEnqueue?.attributes['kq.job.count']).toBe(2);
+    for (const i of ids) expect(attemptsOf(otlp.spans, i)[0]?.parentSpanId).toBe(batchEnqueue?.spanId);
+    // Probes are not traced; of BullMQ's worker, only the attempts are recorded (not its fetch loop).
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    await stop(api, worker);
+    expect(otlp.spans.some((s) => s.attributes['url.path'] === '/healthz')).toBe(false);
     expect(otlp.spans.filter((s) => s.service === 'kq-worker').every((s) => s.kind === CONSUMER)).toBe(true);
     expect(otlp.contentTypes.every((c) => c.includes('json'))).toBe(true);
-    await stop(api, worker);
     await otlp.close();
   });
 
