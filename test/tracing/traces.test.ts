@@ -173,6 +173,42 @@ describe('OpenTelemetry traces', () => {
     await otlp.close();
   });
 
+  it("a job handed back at shutdown shows the handed-back attempt and the next worker's attempt", async () => {
+    const t = useTestQueue();
+    const otlp = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const env = { REDIS_URL: t.redisUrl, QUEUE: t.queue, HEALTH_PORT: '0', HANDLERS, ...otel };
+    const first = spawnKq(['worker'], { ...env, SHUTDOWN_TIMEOUT_MS: '1000' });
+    const { api, base } = await startApi({ REDIS_URL: t.redisUrl, ...otel });
+    const tp = traceparent();
+    const id = await postJob(
+      base,
+      { type: 'work', queue: t.queue, data: { ms: 2000 } },
+      { traceparent: tp.header },
+    );
+    await waitFor('the job started', async () => (await t.redis.llen(`kqtest:${t.queue}:started`)) === 1, {
+      timeoutMs: 20_000,
+    });
+    first.kill('SIGTERM');
+    await first.waitForExit(20_000);
+    const second = spawnKq(['worker'], env);
+    await otlp.waitForSpans('two attempt spans', (spans) => attemptsOf(spans, id).length === 2);
+    const spans = otlp.spans.filter((s) => s.kind === CONSUMER && s.attributes['kq.job.id'] === id);
+    const handedBack = spans.find((s) => s.attributes['kq.job.outcome'] === 'handed-back');
+    const completed = spans.find((s) => s.attributes['kq.job.outcome'] === 'completed');
+    const enqueue = otlp.spans.find((s) => s.kind === PRODUCER && s.traceId === tp.traceId);
+    // A hand-back does not use up an attempt: both spans say attempt 1.
+    for (const a of [handedBack, completed])
+      expect(a).toMatchObject({
+        traceId: tp.traceId,
+        parentSpanId: enqueue?.spanId,
+        attributes: { 'kq.job.attempt': 1 },
+      });
+    expect(handedBack?.spanId).not.toBe(completed?.spanId);
+    await stop(api, second);
+    await otlp.close();
+  });
+
   it('an unreachable collector: jobs still complete, spans are dropped and counted, processes stop promptly', async () => {
     const t = useTestQueue();
     // A collector that accepts connections and never answers: every export hangs until its timeout.
