@@ -312,6 +312,11 @@ describe('OpenTelemetry traces', () => {
     const on = await run('on', { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url });
     expect(on.some((u) => u.includes('/@opentelemetry/sdk-trace/'))).toBe(true);
     expect(on.some((u) => u.includes('/bullmq-otel/'))).toBe(true);
+    // A job added without the API (no stored context) starts its trace at the attempt; the worker's exit
+    // exported it.
+    const own = attemptsOf(otlp.spans, `${t.queue}.on`);
+    expect(own).toHaveLength(1);
+    expect(own[0]?.parentSpanId).toBe('');
     await otlp.close();
   });
 });
