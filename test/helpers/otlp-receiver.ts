@@ -19,6 +19,8 @@ export interface ReceivedSpan {
   /** OTLP SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
   attributes: Record<string, AttrValue>;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  status: number;
 }
 
 export interface OtlpReceiver {
@@ -60,6 +62,7 @@ function fromJson(body: Json): ReceivedSpan[] {
           name: s.name,
           kind: s.kind,
           attributes: Object.fromEntries((s.attributes ?? []).map((a: Json) => [a.key, jsonValue(a.value)])),
+          status: s.status?.code ?? 0,
         });
   }
   return out;
@@ -152,6 +155,7 @@ function fromProto(buf: Buffer): ReceivedSpan[] {
           name: str(s, 5),
           kind: Number(s.get(6)?.[0] ?? 0n),
           attributes: protoAttributes(bytes(s, 9)),
+          status: Number(readFields(bytes(s, 15)[0] ?? Buffer.alloc(0)).get(3)?.[0] ?? 0n),
         });
       }
   }

@@ -209,6 +209,34 @@ describe('OpenTelemetry traces', () => {
     await otlp.close();
   });
 
+  it('a job Redis did not take: the enqueue and request spans carry an error status', async () => {
+    const otlp = await startOtlpReceiver();
+    // Nothing listens on this port: the store is refused after REQUEST_TIMEOUT_MS.
+    const { api, base } = await startApi({
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      REQUEST_TIMEOUT_MS: '300',
+      SHUTDOWN_DRAIN_MS: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    const tp = traceparent();
+    const res = await fetch(`${base}/jobs`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', traceparent: tp.header },
+      body: JSON.stringify({ type: 'work', queue: 'otel-refused', data: { ms: 1 } }),
+    });
+    expect(res.status).toBe(503);
+    await otlp.waitForSpans('the request span', (spans) =>
+      spans.some((s) => s.kind === SERVER && s.traceId === tp.traceId),
+    );
+    const request = otlp.spans.find((s) => s.kind === SERVER && s.traceId === tp.traceId);
+    const enqueue = otlp.spans.find((s) => s.kind === PRODUCER && s.traceId === tp.traceId);
+    expect(request).toMatchObject({ status: 2, attributes: { 'http.response.status_code': 503 } });
+    expect(enqueue).toMatchObject({ status: 2, parentSpanId: request?.spanId });
+    await stop(api);
+    await otlp.close();
+  });
+
   it('an unreachable collector: jobs still complete, spans are dropped and counted, processes stop promptly', async () => {
     const t = useTestQueue();
     // A collector that accepts connections and never answers: every export hangs until its timeout.
