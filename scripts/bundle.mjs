@@ -7,7 +7,8 @@
  * the lazy `import()` of each CLI command lazy (a worker never loads the API's code) while the worker's
  * dependencies come from a few large files. Measured in docs/performance.md (cold start, memory).
  *
- * Bundled: bullmq, ioredis, pino, prom-client, zod and their dependencies. zod is re-exported by the
+ * Bundled: bullmq, ioredis, pino, prom-client, zod and their dependencies (with @opentelemetry/api, which
+ * prom-client requires: bundled, a worker with tracing off reads no OpenTelemetry file from node_modules). zod is re-exported by the
  * library entry (`import { defineJob, z } from 'kq'`), so handler modules share kq's instance and a worker
  * loads it once, from one chunk. External (loaded from node_modules as before): the API's and manifests'
  * packages (fastify and plugins, bull-board, kubernetes-models, yaml, node-forge), which read files next
@@ -20,7 +21,7 @@ import { build } from 'esbuild';
 
 const root = resolve(import.meta.dirname, '..');
 const pkg = JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8'));
-const bundled = new Set(['bullmq', 'ioredis', 'pino', 'prom-client', 'zod']);
+const bundled = new Set(['bullmq', 'ioredis', 'pino', 'prom-client', 'zod', '@opentelemetry/api']);
 const external = Object.keys(pkg.dependencies ?? {})
   .filter((name) => !bundled.has(name))
   .flatMap((name) => [name, `${name}/*`]);

@@ -18,6 +18,7 @@ import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchRedisLiveness } from '../queue/redis-liveness.js';
 import type { RedisAuth } from '../queue/redis-url.js';
+import type { Tracing } from '../tracing/load-tracing.js';
 import { createAuthHook } from './auth.js';
 import { installBodyBudget } from './body-budget.js';
 import type { ApiContext } from './context.js';
@@ -75,6 +76,8 @@ export interface AppOptions {
   shutdown?: ShutdownGate;
   /** A pino logger, or false for none (tests). @default false */
   logger?: Logger | false;
+  /** OpenTelemetry traces (src/tracing/load-tracing.ts); its owner shuts it down. @default undefined (off) */
+  tracing?: Tracing;
 }
 
 export interface ShutdownGate {
@@ -221,7 +224,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     directory,
     reads,
     guard,
-    submitter: createSubmitter({ queues, jobs: o.jobs, redis, guard, producer }),
+    submitter: createSubmitter({ queues, jobs: o.jobs, redis, guard, producer, tracing: o.tracing }),
     isClosing: () => gate.closing,
     liveness: watchRedisLiveness({ connections: [redis, ingest], timeoutMs: o.redisLivenessTimeoutMs ?? 0 }),
     livenessTimeoutMs: o.redisLivenessTimeoutMs ?? 0,
@@ -230,6 +233,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   installErrorHandling(app, bodyLimit);
   installJsonParsing(app, bodyLimit);
   installOversizeDrain(app, { maxBytes: 8 * bodyLimit, maxMs: receiveTimeoutMs });
+  // First among the hooks, so a request refused by the gate or auth still gets its span.
+  o.tracing?.instrumentHttp(app);
   // One onRequest and one onResponse hook for everything kq does per request (each hook is a step in
   // Fastify's pipeline for every request; callback style, so no promise per hook).
   const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
@@ -250,6 +255,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
   installBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   const metrics = createApiMetrics({ redis, reads });
+  o.tracing?.registerMetrics(metrics.registry);
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {
     metrics.observe(request, reply);

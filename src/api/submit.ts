@@ -27,6 +27,7 @@ import type { Producer } from '../queue/producer.js';
 import type { QueueRegistry } from '../queue/queues.js';
 import { classifyRedisError, notSent } from '../queue/redis-errors.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
+import type { Tracing } from '../tracing/load-tracing.js';
 
 export { idempotentJobId };
 
@@ -98,6 +99,8 @@ export function createSubmitter(o: {
   redis: Redis;
   guard: RedisGuard;
   producer: Producer;
+  /** Traces each store as an enqueue span under the request's span. @default undefined (off) */
+  tracing?: Tracing;
 }): Submitter {
   const declared = o.jobs.queues();
   const prepare = (req: SubmitRequest, key: string | undefined, at?: string): PreparedJob => {
@@ -151,7 +154,16 @@ export function createSubmitter(o: {
       const replay = await o.guard(() => existing(p, idempotencyKey)).catch(readOnly);
       if (replay) return replay;
     }
-    return stored(p, await o.producer.add(p, bytes));
+    if (!o.tracing) return stored(p, await o.producer.add(p, bytes));
+    const end = o.tracing.enqueue([p]);
+    try {
+      const id = await o.producer.add(p, bytes);
+      end();
+      return stored(p, id);
+    } catch (err) {
+      end(err);
+      throw err;
+    }
   }
 
   async function submitMany(reqs: readonly SubmitRequest[], bytes = 0): Promise<Submitted[]> {
@@ -198,12 +210,15 @@ export function createSubmitter(o: {
       const first = key === undefined ? i : firstOf.get(key);
       if (first === i && !answers[i]) toStore.push(i);
     });
+    const batch = toStore.map((i) => prepared[i] as PreparedJob);
+    const end = o.tracing?.enqueue(batch);
     const ids = toStore.length
-      ? await o.producer.addMany(
-          toStore.map((i) => prepared[i] as PreparedJob),
-          bytes,
-        )
+      ? await o.producer.addMany(batch, bytes).catch((err: unknown) => {
+          end?.(err);
+          throw err;
+        })
       : [];
+    end?.();
     toStore.forEach((i, k) => {
       answers[i] = stored(prepared[i] as PreparedJob, ids[k] as string);
     });

@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { anyAddress } from '../listen-address.js';
 import { createLogger, redactUrl } from '../log.js';
+import { loadTracing } from '../tracing/load-tracing.js';
 import { assertPortFree, portError } from './port-check.js';
 
 const summary = 'Run the HTTP API (jobs, queues, metrics, /docs, /ui dashboard)';
@@ -36,7 +37,9 @@ export const command: Command = {
     const log = createLogger({ component: 'api' });
     const jobs = await loadRegistry(values.handlers);
     const shutdown = createShutdownGate();
+    const tracing = await loadTracing(env, 'kq-api', log);
     const app = await buildApp({
+      tracing,
       shutdown,
       redisUrl: values.redisUrl,
       redisAuth: redisAuth(values),
@@ -102,9 +105,12 @@ export const command: Command = {
           return app.close();
         };
         new Promise((r) => setTimeout(r, values.shutdownDrainMs)).then(close).then(
-          () => {
+          async () => {
+            const flushed = await tracing?.shutdown();
             log.info({ event: 'api.stopped' }, 'API stopped');
             resolve(0);
+            // An export to an unreachable collector would keep the process up until its timeout.
+            if (flushed === false) setTimeout(() => process.exit(), 100).unref();
           },
           (err: Error) => {
             log.error({ event: 'api.close-failed', err: err.message }, 'close failed');

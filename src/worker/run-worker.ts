@@ -32,6 +32,7 @@ import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
+import { loadTracing } from '../tracing/load-tracing.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
@@ -86,6 +87,9 @@ export async function startWorker(
    */
   let finishingOwnJobs = false;
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
+  // Off unless the OTLP endpoint environment is set: then one span per attempt (src/tracing/job-spans.ts).
+  const tracing = await loadTracing(process.env, 'kq-worker', log);
+  tracing?.registerMetrics(metrics.registry);
   const health =
     o.healthPort > 0
       ? await startHealthServer({
@@ -194,7 +198,9 @@ export async function startWorker(
       if (abandoned < o.concurrency) worker.concurrency = o.concurrency - abandoned;
     },
   });
-  const worker = new Worker(bullQueueName(o.queue, isCluster(connection)), processor.process, {
+  const process_ = tracing ? tracing.wrapProcess(o.queue, processor.process) : processor.process;
+  const worker = new Worker(bullQueueName(o.queue, isCluster(connection)), process_, {
+    ...(tracing ? { telemetry: tracing.bullmq } : {}),
     connection,
     prefix: o.prefix,
     concurrency: o.concurrency,
@@ -287,6 +293,7 @@ export async function startWorker(
     await health?.close();
     liveness.close();
     await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
+    await tracing?.shutdown();
     state = 'stopped';
     log.info({ event: 'worker.stopped', exitCode }, 'worker stopped');
     finish(exitCode);
