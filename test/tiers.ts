@@ -39,6 +39,7 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
     reason: 'packs kq, installs it into a new app, runs kq lab there',
   },
   { path: 'test/lab/lab-docs.test.ts', reason: 'replays the burst table and kq lab tune (390 settings)' },
+  { path: 'test/tracing/traces.test.ts', reason: 'API and worker processes with an OTLP receiver (~40 s)' },
   { path: 'test/queue/ioredis-internals.test.ts', reason: 'starts a private Sentinel set' },
   { path: 'test/api/retention-keys-20k.test.ts', reason: '20,000 jobs through the API and workers (> 40 s)' },
   {
