@@ -6,7 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ALERTS } from '../../src/k8s/monitoring/alerts.js';
+import {
+  ALERTS,
+  FAILURE_RATIO_ALERT,
+  OLDEST_WAITING_ALERT_SECONDS,
+} from '../../src/k8s/monitoring/alerts.js';
 import { DATASOURCE_UID, dashboard } from '../../src/k8s/monitoring/dashboard.js';
 import { monitoringFiles, monitoringObjects, monitoringYaml } from '../../src/k8s/monitoring/render.js';
 import { APPROACH_NAMES, renderObjects } from '../../src/k8s/render.js';
@@ -125,6 +129,16 @@ describe('monitoring: dashboard and alerts', () => {
     expect(cli.output()).toBe(monitoringYaml({ namespace: 'jobs' }));
   });
 
+  it('docs/observability.md has a section per alert, and states its thresholds', () => {
+    const doc = readFileSync(resolve(import.meta.dirname, '../../docs/observability.md'), 'utf8');
+    for (const a of ALERTS) {
+      expect(doc).toContain(`### ${a.alert}\n\n\`${a.labels.severity}\`.`);
+      expect(a.annotations.runbook).toBe(`docs/observability.md#${a.alert.toLowerCase()}`);
+    }
+    expect(doc).toContain(`more than ${OLDEST_WAITING_ALERT_SECONDS} s`);
+    expect(doc).toContain(`More than ${FAILURE_RATIO_ALERT * 100} %`);
+  });
+
   it('the PodMonitors find a port of their name on every kq pod they select, in every approach', () => {
     const monitors = monitoringObjects({ namespace: 'kq' }).filter((o) => o.kind === 'PodMonitor') as {
       spec: {
@@ -177,6 +191,14 @@ describe('monitoring: dashboard and alerts', () => {
       const used = new Set(expressions().flatMap(metricNames));
       expect(used.size).toBeGreaterThan(10);
       expect([...used].filter((n) => !served.has(n))).toEqual([]);
+      // docs/observability.md names only served metrics, and lists every metric the three serve.
+      const doc = readFileSync(resolve(import.meta.dirname, '../../docs/observability.md'), 'utf8');
+      expect(metricNames(doc).filter((n) => !served.has(n))).toEqual([]);
+      const listed = new Set([...doc.matchAll(/^\| `(kq_[a-z_]+)` \|/gm)].map((m) => m[1]));
+      const base = [...served].filter(
+        (n) => !/_(bucket|sum|count)$/.test(n) || !served.has(n.replace(/_(bucket|sum|count)$/, '')),
+      );
+      expect(base.filter((n) => !listed.has(n))).toEqual([]);
     } finally {
       worker.kill('SIGTERM');
       scaler.kill('SIGTERM');
