@@ -3,7 +3,9 @@
  * stalled-job counter, the API's oldest-waiting age, and `promtool check metrics` on both endpoints.
  */
 import { Worker } from 'bullmq';
+import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { createWorkerMetrics } from '../../src/metrics/worker-metrics.js';
 import { readOldestWaitingAge } from '../../src/queue/oldest-waiting.js';
 import { AUTH, testApp } from '../api/app-fixture.js';
 import { useTestQueue } from '../helpers/context.js';
@@ -18,6 +20,34 @@ const sample = (text: string, series: string): number | undefined => {
 };
 
 describe('observability metrics', () => {
+  it('jobStarted: the first start’s wait from timestamp + delay, through cached children; restarts skipped', async () => {
+    const m = createWorkerMetrics({ queue: 'q', count: () => 0 });
+    const refRegistry = new Registry();
+    const ref = new Histogram({
+      name: 'kq_job_wait_seconds',
+      help: 'x',
+      labelNames: ['queue', 'type'],
+      buckets: [0.005, 0.05, 0.25, 1, 5, 30, 120, 600, 3600, 14400],
+      registers: [refRegistry],
+    });
+    const jobs = [
+      { name: 'a', timestamp: 1_000, delay: 0, processedOn: 1_250, attemptsStarted: 1 },
+      { name: 'a', timestamp: 1_000, delay: 60_000, processedOn: 61_500, attemptsStarted: 1 },
+      { name: 'b', timestamp: 5_000, delay: 0, processedOn: 4_990, attemptsStarted: 1 }, // clocks apart: 0
+      { name: 'b', timestamp: 1_000, delay: 0, processedOn: 900_000, attemptsStarted: 2 }, // a restart
+      { name: 'a', timestamp: 1_000, delay: 0, processedOn: 8_000, attemptsStarted: 0 },
+    ];
+    for (const j of jobs) m.jobStarted(j);
+    ref.observe({ queue: 'q', type: 'a' }, 0.25);
+    ref.observe({ queue: 'q', type: 'a' }, 0.5);
+    ref.observe({ queue: 'q', type: 'b' }, 0);
+    ref.observe({ queue: 'q', type: 'a' }, 7);
+    const lines = async (r: Registry) =>
+      (await r.metrics()).split('\n').filter((l) => l.startsWith('kq_job_wait_seconds'));
+    expect(await lines(m.registry)).toEqual(await lines(refRegistry));
+    expect(await lines(m.registry)).toContain('kq_job_wait_seconds_count{queue="q",type="a"} 3');
+  });
+
   it('a worker observes the first start’s wait, counts a recovered stalled job by type, and passes promtool', async () => {
     const t = useTestQueue();
     // A job taken by a worker that then vanished: active, with its lock gone.
