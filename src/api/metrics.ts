@@ -66,6 +66,19 @@ export function createApiMetrics(o: { redis: Redis; reads: QueueReads }): ApiMet
     },
   });
 
+  new Gauge({
+    name: 'kq_queue_oldest_waiting_age_seconds',
+    help: 'Age of the oldest job in the wait list per queue (from enqueue, or from when a delayed job was due); 0 when none waits.',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      if (o.redis.status !== 'ready') return;
+      const ages = await o.reads.oldestWaiting().catch(() => undefined);
+      for (const [queue, age] of ages ?? []) this.set({ queue }, age);
+    },
+  });
+
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({
     name: 'kq_http_requests_total',

@@ -6,6 +6,7 @@
  * (queue-directory.ts), never from a keyspace scan.
  */
 import { type QueueCounts, readCounts } from './counts.js';
+import { readOldestWaitingAge } from './oldest-waiting.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { RedisGuard } from './redis-guard.js';
 import { type RunnableBacklog, readRunnableBacklog } from './runnable-backlog.js';
@@ -22,6 +23,8 @@ export interface QueueReads {
   counts(queue: string): Promise<ReadCounts>;
   /** Every registered queue's counts, in `directory.names()` order. */
   all(): Promise<Map<string, QueueCounts>>;
+  /** Every registered queue's oldest waiting job's age in seconds (oldest-waiting.ts), 0 when none waits. */
+  oldestWaiting(): Promise<Map<string, number>>;
   /** The runnable backlog (runnable-backlog.ts: due delayed and orphaned jobs included, paused honoured). */
   runnable(queue: string): Promise<RunnableBacklog & { readAt: number }>;
 }
@@ -48,6 +51,14 @@ export function createQueueReads(o: {
           const names = await o.directory.names();
           const values = await Promise.all(names.map((n) => readCounts(o.redis, o.prefix, n)));
           return new Map(names.map((n, i) => [n, values[i] as QueueCounts]));
+        }),
+      ),
+    oldestWaiting: () =>
+      cache.get('oldest-waiting', () =>
+        o.guard(async () => {
+          const names = await o.directory.names();
+          const ages = await Promise.all(names.map((n) => readOldestWaitingAge(o.redis, o.prefix, n)));
+          return new Map(names.map((n, i) => [n, ages[i] as number]));
         }),
       ),
     runnable: (queue) =>

@@ -10,6 +10,8 @@ export interface JobEventsOptions {
   log: Logger;
   metrics: WorkerMetrics;
   maxStalledCount: number;
+  /** The type (name) of a job, read when only its id is known (a stalled job); undefined when it is gone. */
+  typeOf: (jobId: string) => Promise<string | undefined>;
   /** Called after each job settles (completed or failed). */
   afterJob: () => void;
   /** Called when a job ended cancelled (kq files it for its counts). */
@@ -20,12 +22,17 @@ export interface JobEventsOptions {
 export function recordJobEvents(o: JobEventsOptions): void {
   const { worker, log, metrics } = o;
   // Seen by the worker whose recovery found the job, not by the one that died holding it.
-  worker.on('stalled', (jobId) =>
+  worker.on('stalled', (jobId) => {
     log.warn(
       { event: 'job.stalled', jobId },
       `job ${jobId} lost its worker (lock expired): run again, or failed past MAX_STALLED_COUNT (${o.maxStalledCount})`,
-    ),
-  );
+    );
+    // The event carries the id only: one read for the type, per stalled job (rare), never per job.
+    o.typeOf(jobId).then(
+      (type) => metrics.stalled.inc({ queue: o.queue, type: type ?? 'unknown' }),
+      () => metrics.stalled.inc({ queue: o.queue, type: 'unknown' }),
+    );
+  });
   const durationMs = (job: Job) => (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
   // The end of a job says when it started: a short job gets no `job.started` line (src/worker/start-log.ts).
   const startedAt = (job: Job) => (job.processedOn ? isoTimeOf(job.processedOn) : undefined);

@@ -28,6 +28,7 @@ import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
+import { readJobType } from '../queue/job-keys.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
@@ -171,12 +172,13 @@ export async function startWorker(
     }),
     onStart: claimOwner
       ? (job, token) => {
+          metrics.jobStarted(job);
           if (token)
             recordClaim(control, o.prefix, o.queue, claimOwner, job.id as string, token).catch(
               () => undefined,
             );
         }
-      : undefined,
+      : (job) => metrics.jobStarted(job),
     onAbandoned: (job) => {
       abandoned++;
       metrics.abandoned.inc({ queue: o.queue, type: job.name });
@@ -217,6 +219,7 @@ export async function startWorker(
     log,
     metrics,
     maxStalledCount: o.maxStalledCount,
+    typeOf: (jobId) => readJobType(control, o.prefix, o.queue, jobId),
     afterJob,
     onCancelled: (job) =>
       recordCancelled(control, o.prefix, o.queue, job.id as string, { ran: true }).catch((err: Error) =>
