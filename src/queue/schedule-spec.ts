@@ -126,7 +126,14 @@ export function prepareSchedule(
   const queue = req.queue ?? def.queue;
   if (!QUEUE_NAME_RULE.re.test(queue))
     throw invalid('queue', queue, `must be a queue name that ${QUEUE_NAME_RULE.rule}`, at);
-  const data = validatePayload(def, req.data ?? {}, at);
+  let data: unknown;
+  try {
+    data = validatePayload(def, req.data ?? {}, at);
+  } catch (err) {
+    if (err instanceof ValidationError)
+      throw new ValidationError(err.code, err.message, { field: 'data', ...err.details });
+    throw err;
+  }
   const hasCron = req.cron !== undefined;
   const hasEvery = req.every !== undefined;
   if (hasCron === hasEvery) {

@@ -79,7 +79,7 @@ describe('schedules with real API and worker processes', () => {
     const listed = await fetch(`${a.base}/schedules?queue=${t.queue}`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });
-    expect((await listed.json()).schedules).toMatchObject([
+    expect(((await listed.json()) as { schedules: unknown[] }).schedules).toMatchObject([
       { id: 'heartbeat', every: EVERY, source: 'module', type: 'tick' },
     ]);
     await Promise.all([stop(a.api), stop(b.api)]);
