@@ -177,6 +177,26 @@ describe('schedules API', () => {
     await app.close();
   });
 
+  it('the dashboard lists the schedule (bull-board job schedulers page) and refuses to remove it read-only', async () => {
+    const t = useTestQueue();
+    const app = await testApp({ redisUrl: t.redisUrl, queue: t.queue });
+    expect(
+      (await post(app, { id: 'board', type: 'work', cron: '0 3 * * *', tz: 'Europe/Berlin' })).statusCode,
+    ).toBe(201);
+    const res = await app.inject({ url: '/ui/api/job-schedulers', headers: AUTH });
+    expect(res.statusCode).toBe(200);
+    const mine = res.json().schedulers.filter((s: { queueName: string }) => s.queueName === t.queue);
+    expect(mine).toMatchObject([{ id: 'board', name: 'work', pattern: '0 3 * * *', tz: 'Europe/Berlin' }]);
+    const remove = await app.inject({
+      method: 'PUT',
+      url: `/ui/api/queues/${t.queue}/job-schedulers/board/remove`,
+      headers: AUTH,
+    });
+    expect(remove.statusCode).toBe(403);
+    expect(await t.bull.getJobSchedulersCount()).toBe(1);
+    await app.close();
+  });
+
   it('OpenAPI describes the schedule routes', async () => {
     const t = useTestQueue();
     const app = await testApp({ redisUrl: t.redisUrl, queue: t.queue });
