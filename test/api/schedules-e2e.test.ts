@@ -119,4 +119,21 @@ describe('schedules with real API and worker processes', () => {
     expect(left).toEqual(['by-hand']);
     await stop(emptied.api);
   });
+
+  it('an invalid schedule in the module stops kq api (exit 2) naming the export and the field', async () => {
+    const t = useTestQueue();
+    const api = spawnKq(['api'], {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      API_TOKENS: TOKEN,
+      HANDLERS: MODULE,
+      REDIS_URL: t.redisUrl,
+      SCHEDULE_QUEUE: t.queue,
+      SCHEDULE_EVERY_MS: '500',
+    });
+    expect((await api.waitForExit(20_000)).code).toBe(2);
+    expect(api.output()).toContain('the schedule exported as `schedules[0]` is invalid');
+    expect(api.output()).toContain('Invalid schedule field every: 500');
+    expect(await t.bull.getJobSchedulersCount()).toBe(0);
+  });
 });
