@@ -6,15 +6,22 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistry } from '../../src/jobs/registry.js';
 import type { Logger } from '../../src/log.js';
+import { closeRedis, createRedis } from '../../src/queue/connection.js';
+import { createQueueDirectory } from '../../src/queue/queue-directory.js';
 import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createRedisGuard } from '../../src/queue/redis-guard.js';
 import { prepareSchedule, type ScheduleRequest } from '../../src/queue/schedule-spec.js';
+import { keepSchedulesApplied } from '../../src/queue/schedule-sync.js';
 import { applyDeclaredSchedules, readSchedule, upsertSchedule } from '../../src/queue/schedules.js';
 import { fixtureJobs } from '../api/app-fixture.js';
 import { useTestQueue } from '../helpers/context.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
 
 function capture(): { log: Logger; events: string[] } {
   const events: string[] = [];
-  const log = { info: (o: { event: string }) => events.push(o.event) } as unknown as Logger;
+  const push = (o: { event: string }) => events.push(o.event);
+  const log = { info: push, warn: push } as unknown as Logger;
   return { log, events };
 }
 
@@ -69,5 +76,35 @@ describe('applyDeclaredSchedules', () => {
     expect(job?.opts.attempts).toBe(5);
     expect(job?.name).toBe('flaky');
     await queues.close();
+  });
+});
+
+describe('keepSchedulesApplied', () => {
+  it('retries while Redis is not there and applies once it answers', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const redis = createRedis(url, { kind: 'fail-fast', commandTimeoutMs: 1000 });
+    const guard = createRedisGuard([redis], 1000);
+    const queues = createQueueRegistry(redis, 'bull');
+    const directory = createQueueDirectory({ redis, prefix: 'bull', declared: ['sched'] });
+    const jobs = await fixtureJobs('sched');
+    const declared = [prepareSchedule(jobs, { id: 'later', type: 'work', every: 60_000 })];
+    const c = capture();
+    const sync = keepSchedulesApplied({ queues, directory, guard, declared, log: c.log, retryMs: 50 });
+    await waitFor('a failed attempt', () => c.events.includes('schedules.apply-failed'), {
+      timeoutMs: 15_000,
+    });
+    const server = await startRedisServer({ port });
+    try {
+      const r = await sync.done;
+      expect(r.added).toEqual(['sched/later']);
+      expect(c.events.filter((e) => e === 'schedule.added')).toHaveLength(1);
+      expect((await readSchedule(queues, 'sched', 'later'))?.source).toBe('module');
+    } finally {
+      sync.close();
+      await queues.close();
+      await closeRedis(redis);
+      await server.stop();
+    }
   });
 });
