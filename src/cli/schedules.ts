@@ -135,7 +135,11 @@ export const command: Command = {
         if (!(err instanceof KqError)) throw err;
         const field = String(err.details.field ?? '');
         const option = OPTION_OF[field];
-        throw new ConfigError(`${option ? `Invalid ${option}: ` : ''}${err.message}`, {
+        const hint =
+          field === 'type' && !values.handlers
+            ? ' HANDLERS is not set, so only the demo jobs are known: set HANDLERS (--handlers) to the module that exports your job definitions.'
+            : '';
+        throw new ConfigError(`${option ? `Invalid ${option}: ` : ''}${err.message}${hint}`, {
           option: option ?? field,
           ...err.details,
         });

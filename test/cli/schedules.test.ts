@@ -114,4 +114,16 @@ describe('kq schedules', () => {
     expect(res.out).toContain(value);
     expect(await t.bull.getJobSchedulersCount()).toBe(0);
   });
+
+  it('an unknown --type without HANDLERS says only the demo jobs are known (exit 2)', async () => {
+    const t = useTestQueue();
+    const res = await kq(['set', 'x', '--type', 'report', '--every', '5000'], {
+      REDIS_URL: t.redisUrl,
+      HANDLERS: '',
+    });
+    expect(res.code).toBe(2);
+    expect(res.out).toContain('Invalid --type');
+    expect(res.out).toContain('"report"');
+    expect(res.out).toContain('HANDLERS is not set');
+  });
 });
