@@ -37,6 +37,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   lab: () => import('./cli/lab.js'),
   queues: () => import('./cli/queues.js'),
   sweep: () => import('./cli/sweep.js'),
+  schedules: () => import('./cli/schedules.js'),
 };
 
 async function usage(): Promise<string> {

@@ -23,6 +23,8 @@ export type {
   Retention,
 } from './jobs/define-job.js';
 export { DEFAULT_JOB_OPTIONS, defineJob } from './jobs/define-job.js';
+export type { DefineScheduleInput, ScheduleDefinition } from './jobs/define-schedule.js';
+export { defineSchedule } from './jobs/define-schedule.js';
 export { demoJobs, noopJob, sleepJob } from './jobs/demo.js';
 export type { JobRegistry } from './jobs/registry.js';
 export { createRegistry, loadRegistry } from './jobs/registry.js';

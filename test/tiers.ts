@@ -40,6 +40,10 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
   },
   { path: 'test/lab/lab-docs.test.ts', reason: 'replays the burst table and kq lab tune (390 settings)' },
   { path: 'test/tracing/traces.test.ts', reason: 'API and worker processes with an OTLP receiver (~40 s)' },
+  {
+    path: 'test/api/schedules-e2e.test.ts',
+    reason: 'two kq api processes and a worker fire a schedule (15-20 s)',
+  },
   { path: 'test/queue/ioredis-internals.test.ts', reason: 'starts a private Sentinel set' },
   { path: 'test/api/retention-keys-20k.test.ts', reason: '20,000 jobs through the API and workers (> 40 s)' },
   {

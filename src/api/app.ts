@@ -18,6 +18,8 @@ import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchRedisLiveness } from '../queue/redis-liveness.js';
 import type { RedisAuth } from '../queue/redis-url.js';
+import type { PreparedSchedule } from '../queue/schedule-spec.js';
+import { keepSchedulesApplied } from '../queue/schedule-sync.js';
 import type { Tracing } from '../tracing/load-tracing.js';
 import { createAuthHook } from './auth.js';
 import { installBodyBudget } from './body-budget.js';
@@ -32,6 +34,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { queueRoutes } from './routes/queues.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { seedRoutes } from './routes/seed.js';
 import { createSubmitter } from './submit.js';
 
@@ -78,6 +81,11 @@ export interface AppOptions {
   logger?: Logger | false;
   /** OpenTelemetry traces (src/tracing/load-tracing.ts); its owner shuts it down. @default undefined (off) */
   tracing?: Tracing;
+  /**
+   * The handlers module's schedules (`loadSchedules`), applied at start (retried until Redis answers);
+   * undefined = leave schedules alone. @default undefined
+   */
+  schedules?: readonly PreparedSchedule[];
 }
 
 export interface ShutdownGate {
@@ -285,6 +293,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   metricsRoutes(app, metrics);
   jobRoutes(app, ctx);
   queueRoutes(app, ctx);
+  scheduleRoutes(app, ctx);
   await seedRoutes(app, ctx);
   await registerDocsUi(app);
   await registerDashboard(app, { queues, directory, guard, write: o.uiWrite ?? false });
@@ -297,7 +306,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (gate.closing) reply.header('connection', 'close');
     done(null, payload);
   });
+  const schedules = o.schedules
+    ? keepSchedulesApplied({
+        queues,
+        directory,
+        guard,
+        declared: o.schedules,
+        ...(o.logger ? { log: o.logger } : {}),
+      })
+    : undefined;
   app.addHook('onClose', async () => {
+    schedules?.close();
     ctx.liveness.close();
     await Promise.all([queues.close(), ingestQueues.close()]);
     await Promise.all([closeRedis(redis), closeRedis(ingest)]);

@@ -72,7 +72,7 @@ export async function registerOpenApi(app: FastifyInstance, jobs: JobRegistry, a
         schemas: Object.fromEntries(jobs.all.map((d) => [componentName(d.name), payloadJsonSchema(d)])),
       },
       security: auth ? [{ bearer: [] }] : [],
-      tags: [{ name: 'jobs' }, { name: 'queues' }, { name: 'health' }],
+      tags: [{ name: 'jobs' }, { name: 'queues' }, { name: 'schedules' }, { name: 'health' }],
     },
     transform({ schema, url, route }) {
       const s = { ...(schema as Record<string, unknown>) };

@@ -9,6 +9,7 @@ import { apiOptionSpecs } from '../api/options.js';
 import type { Command } from '../cli.js';
 import { parseOptions, redisAuth } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { loadSchedules } from '../jobs/define-schedule.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { anyAddress } from '../listen-address.js';
 import { createLogger, redactUrl } from '../log.js';
@@ -36,6 +37,8 @@ export const command: Command = {
     await assertPortFree(host, values.port);
     const log = createLogger({ component: 'api' });
     const jobs = await loadRegistry(values.handlers);
+    // Schedules only from a handlers module: the demo jobs declare none, and must not remove any.
+    const schedules = values.handlers ? await loadSchedules(values.handlers, jobs) : undefined;
     const shutdown = createShutdownGate();
     const tracing = await loadTracing(env, 'kq-api', log);
     const app = await buildApp({
@@ -59,6 +62,7 @@ export const command: Command = {
       maxInflightJobs: values.maxInflightJobs,
       maxInflightBytes: values.maxInflightBytes,
       logger: log,
+      ...(schedules ? { schedules } : {}),
     });
     try {
       await app.listen({ port: values.port, host });
