@@ -18,8 +18,9 @@
  * (or the code already chosen, if higher), and a job it could not hand back is recovered by the next
  * worker's orphan recovery once its lock expires.
  */
-import { Worker } from 'bullmq';
+import { DelayedError, RateLimitError, Worker } from 'bullmq';
 import { redisAuth } from '../config.js';
+import { resolveQueueLimits } from '../jobs/queue-limits.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -27,9 +28,11 @@ import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
+import { applyGlobalConcurrency } from '../queue/global-concurrency.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
+import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import { watchForEmpty } from './exit-when-empty.js';
@@ -75,6 +78,8 @@ export async function startWorker(
   deps: { jobs: JobRegistry; log: Logger },
 ): Promise<WorkerHandle> {
   const log = deps.log.child({ queue: o.queue });
+  // Before anything starts: a flag that conflicts with the declaration is a config error (exit 2).
+  const limits = resolveQueueLimits(o, deps.jobs.limits(o.queue));
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
   let started = false;
@@ -122,6 +127,7 @@ export async function startWorker(
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
   createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
+  const queues = createQueueRegistry(control, o.prefix);
 
   let exitCode = 0;
   let resolveDone: (code: number) => void = () => undefined;
@@ -165,6 +171,21 @@ export async function startWorker(
       delayBack: (job, ms, token) => delayBackJob(control, o.prefix, o.queue, job, ms, token),
       onDelayed: (job) => metrics.unknownType.inc({ queue: o.queue, type: job.name }),
     }),
+    onRateLimited: async (job, delayMs, token) => {
+      metrics.rateLimited.inc({ queue: o.queue, type: job.name });
+      const fields = { event: 'job.rate-limited', jobId: job.id, type: job.name, delayMs };
+      if (limits.rateLimit) {
+        // The limiter key BullMQ's fetch script checks: every worker of the queue waits, and BullMQ puts
+        // this job back to waiting on RateLimitError without counting the attempt.
+        await queues.get(o.queue).rateLimit(delayMs);
+        log.warn({ ...fields, scope: 'queue' }, `handler asked to retry later: queue waits ${delayMs} ms`);
+        throw new RateLimitError();
+      }
+      // No limiter on this queue (BullMQ ignores its key then): only this job waits, delayed.
+      await delayBackJob(control, o.prefix, o.queue, job, delayMs, token);
+      log.warn({ ...fields, scope: 'job' }, `handler asked to retry later: job delayed ${delayMs} ms`);
+      throw new DelayedError();
+    },
     onStart: claimOwner
       ? (job, token) => {
           if (token)
@@ -199,6 +220,9 @@ export async function startWorker(
     prefix: o.prefix,
     concurrency: o.concurrency,
     lockDuration: o.lockDurationMs,
+    ...(limits.rateLimit
+      ? { limiter: { max: limits.rateLimit.max, duration: limits.rateLimit.durationMs } }
+      : {}),
     stalledInterval: o.lockDurationMs,
     maxStalledCount: o.maxStalledCount,
     skipVersionCheck: true,
@@ -284,6 +308,7 @@ export async function startWorker(
       .close(force)
       .catch((err: Error) => log.warn({ event: 'worker.close-error', err: err.message }));
     await cancels.close();
+    await queues.close();
     await health?.close();
     liveness.close();
     await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
@@ -368,6 +393,21 @@ export async function startWorker(
     stop(1, reason);
   }
 
+  // The queue's global concurrency as this worker's configuration states it, before it fetches anything.
+  try {
+    const before = await applyGlobalConcurrency(queues, o.queue, limits.globalConcurrency);
+    if (before !== (limits.globalConcurrency ?? null)) {
+      log.info(
+        { event: 'queue.global-concurrency', before, after: limits.globalConcurrency ?? null },
+        `global concurrency of queue ${o.queue}: ${before ?? 'none'} -> ${limits.globalConcurrency ?? 'none'}`,
+      );
+    }
+  } catch (err) {
+    log.warn(
+      { event: 'queue.global-concurrency-not-set', err: (err as Error).message },
+      'could not apply the global concurrency (Redis unreachable): the value stored before stays',
+    );
+  }
   // Recover what dead workers left behind before taking anything new, then fetch.
   await recovery.start();
   if (state === 'running')
@@ -380,6 +420,7 @@ export async function startWorker(
       concurrency: o.concurrency,
       exitWhenEmpty: o.exitWhenEmpty,
       maxJobs: o.maxJobs,
+      ...limits,
       types: deps.jobs.all.map((d) => d.name),
       healthPort: health?.port,
     },
