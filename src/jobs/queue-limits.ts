@@ -2,10 +2,9 @@
  * The limits a worker applies to its queue: the handlers module's declaration (`defineQueue`), each part
  * overridden by the worker's flags (`RATE_LIMIT_MAX`, `RATE_LIMIT_DURATION_MS`, `GLOBAL_CONCURRENCY`;
  * `kq manifests` resolves its flags of the same names the same way for each queue's worker env).
- * The rate limit becomes the BullMQ Worker's `limiter`; the global concurrency is written to the queue's
- * meta hash at start (or removed when nothing declares one), where BullMQ's scripts read it on every
- * fetch, so the last worker started states the queue's setting: a rollout of a new declaration takes
- * effect with its first pod.
+ * Both are written to the queue's meta hash at start (or removed when nothing states one), where BullMQ's
+ * scripts read them on every fetch, so the last worker started states the queue's setting: a rollout of a
+ * new declaration takes effect with its first pod. The rate limit is also the worker's own `limiter`.
  */
 import { ConfigError } from '../errors.js';
 import type { QueueLimits } from './define-queue.js';

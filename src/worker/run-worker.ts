@@ -28,10 +28,10 @@ import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
-import { applyGlobalConcurrency } from '../queue/global-concurrency.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
+import { applyQueueLimits, storedForm } from '../queue/queue-limits.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
@@ -393,19 +393,20 @@ export async function startWorker(
     stop(1, reason);
   }
 
-  // The queue's global concurrency as this worker's configuration states it, before it fetches anything.
+  // The queue's limits in Redis as this worker's configuration states them, before it fetches anything.
   try {
-    const before = await applyGlobalConcurrency(queues, o.queue, limits.globalConcurrency);
-    if (before !== (limits.globalConcurrency ?? null)) {
+    const before = await applyQueueLimits(queues, o.queue, limits);
+    const after = storedForm(limits);
+    if (JSON.stringify(before) !== JSON.stringify(after)) {
       log.info(
-        { event: 'queue.global-concurrency', before, after: limits.globalConcurrency ?? null },
-        `global concurrency of queue ${o.queue}: ${before ?? 'none'} -> ${limits.globalConcurrency ?? 'none'}`,
+        { event: 'queue.limits', before, after },
+        `limits of queue ${o.queue} changed: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`,
       );
     }
   } catch (err) {
     log.warn(
-      { event: 'queue.global-concurrency-not-set', err: (err as Error).message },
-      'could not apply the global concurrency (Redis unreachable): the value stored before stays',
+      { event: 'queue.limits-not-set', err: (err as Error).message },
+      'could not store the queue limits (Redis unreachable): the values stored before stay',
     );
   }
   // Recover what dead workers left behind before taking anything new, then fetch.

@@ -78,8 +78,11 @@ describe('queue limits across worker processes', () => {
     await a.waitForExit();
     await b.waitForExit();
     const c = worker(t, {}, 'worker c');
-    const line = await c.waitForLog('removed', (l) => l.event === 'queue.global-concurrency');
-    expect(line).toMatchObject({ before: 1, after: null });
+    const line = await c.waitForLog('removed', (l) => l.event === 'queue.limits');
+    expect(line).toMatchObject({
+      before: { globalConcurrency: 1, rateLimit: null },
+      after: { globalConcurrency: null, rateLimit: null },
+    });
     expect(await t.bull.getGlobalConcurrency()).toBeNull();
   });
 
@@ -105,6 +108,7 @@ describe('queue limits across worker processes', () => {
     const b = worker(t, env, 'worker b');
     const started = await a.waitForLog('started', (l) => l.event === 'worker.started');
     expect(started).toMatchObject({ rateLimit: { max: 2, durationMs: 1000 } });
+    expect(await t.bull.getGlobalRateLimit()).toEqual({ max: 2, duration: 1000 });
     await b.waitForLog('started', (l) => l.event === 'worker.started');
     const n = 8;
     const jobs = await t.bull.addBulk(Array.from({ length: n }, () => ({ name: 'stamp', data: {} })));
