@@ -18,7 +18,7 @@
  * (or the code already chosen, if higher), and a job it could not hand back is recovered by the next
  * worker's orphan recovery once its lock expires.
  */
-import { DelayedError, RateLimitError, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import { redisAuth } from '../config.js';
 import { resolveQueueLimits } from '../jobs/queue-limits.js';
 import type { JobRegistry } from '../jobs/registry.js';
@@ -31,7 +31,6 @@ import { recordCancelled } from '../queue/counts.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
-import { applyQueueLimits, storedForm } from '../queue/queue-limits.js';
 import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
@@ -43,6 +42,7 @@ import { createOrphanRecovery } from './orphan-recovery.js';
 import { watchPodDeadline } from './pod-deadline.js';
 import { createPodDeletionCost } from './pod-deletion-cost.js';
 import { createProcessor } from './processor.js';
+import { createWorkerQueueLimits } from './queue-limits.js';
 import { createUnknownTypeHandler } from './unknown-types.js';
 
 export interface WorkerHandle {
@@ -128,6 +128,16 @@ export async function startWorker(
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
   createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
   const queues = createQueueRegistry(control, o.prefix);
+  const queueLimits = createWorkerQueueLimits({
+    limits,
+    control,
+    queues,
+    prefix: o.prefix,
+    queue: o.queue,
+    log,
+    metrics,
+    isRunning: () => state === 'running',
+  });
 
   let exitCode = 0;
   let resolveDone: (code: number) => void = () => undefined;
@@ -171,21 +181,7 @@ export async function startWorker(
       delayBack: (job, ms, token) => delayBackJob(control, o.prefix, o.queue, job, ms, token),
       onDelayed: (job) => metrics.unknownType.inc({ queue: o.queue, type: job.name }),
     }),
-    onRateLimited: async (job, delayMs, token) => {
-      metrics.rateLimited.inc({ queue: o.queue, type: job.name });
-      const fields = { event: 'job.rate-limited', jobId: job.id, type: job.name, delayMs };
-      if (limits.rateLimit) {
-        // The limiter key BullMQ's fetch script checks: every worker of the queue waits, and BullMQ puts
-        // this job back to waiting on RateLimitError without counting the attempt.
-        await queues.get(o.queue).rateLimit(delayMs);
-        log.warn({ ...fields, scope: 'queue' }, `handler asked to retry later: queue waits ${delayMs} ms`);
-        throw new RateLimitError();
-      }
-      // No limiter on this queue (BullMQ ignores its key then): only this job waits, delayed.
-      await delayBackJob(control, o.prefix, o.queue, job, delayMs, token);
-      log.warn({ ...fields, scope: 'job' }, `handler asked to retry later: job delayed ${delayMs} ms`);
-      throw new DelayedError();
-    },
+    onRateLimited: queueLimits.onRateLimited,
     onStart: claimOwner
       ? (job, token) => {
           if (token)
@@ -394,21 +390,7 @@ export async function startWorker(
   }
 
   // The queue's limits in Redis as this worker's configuration states them, before it fetches anything.
-  try {
-    const before = await applyQueueLimits(queues, o.queue, limits);
-    const after = storedForm(limits);
-    if (JSON.stringify(before) !== JSON.stringify(after)) {
-      log.info(
-        { event: 'queue.limits', before, after },
-        `limits of queue ${o.queue} changed: ${JSON.stringify(before)} -> ${JSON.stringify(after)}`,
-      );
-    }
-  } catch (err) {
-    log.warn(
-      { event: 'queue.limits-not-set', err: (err as Error).message },
-      'could not store the queue limits (Redis unreachable): the values stored before stay',
-    );
-  }
+  await queueLimits.store();
   // Recover what dead workers left behind before taking anything new, then fetch.
   await recovery.start();
   if (state === 'running')
