@@ -3,6 +3,7 @@
  * types, refused when they name no queue of the module's job types or repeat one, and combined with the
  * worker's flags (flags win, part by part).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +15,7 @@ import { loadHandlerModule } from '../../src/jobs/load-handlers.js';
 import { resolveQueueLimits } from '../../src/jobs/queue-limits.js';
 import { loadRegistry } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/testing/run-job.js';
+import { CLI } from '../helpers/kq-process.js';
 
 const dist = resolve(import.meta.dirname, '../../dist/index.js');
 const dir = mkdtempSync(join(tmpdir(), 'kq-queues-'));
@@ -78,6 +80,26 @@ describe('defineQueue', () => {
       ),
     ).rejects.toThrow(/declares queue "images" twice \(exports `q1` and `q2`\)/);
   });
+});
+
+describe('a bad declaration stops every command that loads the module (exit 2)', () => {
+  const file = module('bad.mjs', "export const q = defineQueue({ name: 'imagse' });\n");
+  const commands: [string, string[]][] = [
+    ['worker', ['worker', '--handlers', file]],
+    ['api', ['api', '--handlers', file]],
+    ['manifests', ['manifests', 'deployment', '--handlers', file]],
+  ];
+  for (const [name, argv] of commands) {
+    it(`kq ${name}`, () => {
+      const r = spawnSync(process.execPath, [CLI, ...argv], {
+        env: { PATH: process.env.PATH, HEALTH_PORT: '0', AUTH: 'none', PORT: '0', HOST: '127.0.0.1' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/declares queue "imagse" \(export `q`\), on which none of its job types runs/);
+    });
+  }
 });
 
 describe('resolveQueueLimits: flags override the declaration part by part', () => {
