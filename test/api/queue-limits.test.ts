@@ -1,5 +1,5 @@
 /**
- * GET /queues/<name> shows the queue's limits: what BullMQ enforces, read from Redis where the workers
+ * GET /queues/<name> (and its OpenAPI entry) shows the queue's limits: what BullMQ enforces, read from Redis where the workers
  * stored it at start, and what the API's own handlers module declares (defineQueue).
  */
 import { resolve } from 'node:path';
@@ -26,6 +26,13 @@ it('GET /queues/:name: limits stored by a worker (its flags win) and those the A
     expect(res.statusCode).toBe(200);
     return res.json() as { waiting: number; limits: unknown };
   };
+  const openapi = (await app.inject({ method: 'GET', url: '/openapi.json', headers: AUTH })).json();
+  const ok = openapi.paths['/queues/{name}'].get.responses['200'].content['application/json'].schema;
+  expect(Object.keys(ok.properties.limits.properties)).toEqual([
+    'rateLimit',
+    'globalConcurrency',
+    'declared',
+  ]);
   const declared = { rateLimit: { max: 2, durationMs: 1000 }, globalConcurrency: null };
   expect((await get()).limits).toEqual({ rateLimit: null, globalConcurrency: null, declared });
 
