@@ -17,6 +17,29 @@ import { applyQueueLimits, storedForm } from '../queue/queue-limits.js';
 import type { QueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 
+/** As long as start-up recovery waits for Redis (orphan-recovery.ts): a Redis down at start costs one wait. */
+const STORE_TIMEOUT_MS = 2000;
+
+/**
+ * Waits for a fail-fast connection (it refuses commands while connecting). Its timer is not unref'd: a
+ * worker stopped meanwhile (Redis down, exit mode) must still get to the end of its start and exit with
+ * its code, not drain its event loop waiting here.
+ */
+async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+    }, timeoutMs);
+    redis.once('ready', onReady);
+  });
+}
+
 export interface WorkerQueueLimitsOptions {
   limits: QueueLimits;
   /** The worker's fail-fast connection, and the queues on it. */
@@ -35,9 +58,10 @@ export function createWorkerQueueLimits(o: WorkerQueueLimitsOptions) {
   /** Stores the limits, waiting for the first connection; when Redis is down now, again at its return. */
   async function store(): Promise<void> {
     try {
+      await whenReady(o.control, STORE_TIMEOUT_MS);
       const before = await createRedisGuard(
         [o.control],
-        5000,
+        STORE_TIMEOUT_MS,
       )(() => applyQueueLimits(o.queues, o.queue, o.limits));
       const after = storedForm(o.limits);
       if (JSON.stringify(before) !== JSON.stringify(after)) {

@@ -389,10 +389,9 @@ export async function startWorker(
     stop(1, reason);
   }
 
-  // The queue's limits in Redis as this worker's configuration states them, before it fetches anything.
-  await queueLimits.store();
-  // Recover what dead workers left behind before taking anything new, then fetch.
-  await recovery.start();
+  // Before taking anything new: recover what dead workers left behind, and store the queue's limits as
+  // this worker's configuration states them (side by side: a Redis down at start costs one wait, not two).
+  await Promise.all([recovery.start(), queueLimits.store()]);
   if (state === 'running')
     worker.run().catch((err: Error) => log.error({ event: 'worker.run-error', err: err.message }));
   started = true;

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TestContext, useTestQueue } from '../helpers/context.js';
 import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
-import { freePort } from '../helpers/redis-server.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HANDLERS = resolve(import.meta.dirname, '../fixtures/limits-handlers.mjs');
@@ -171,6 +171,36 @@ describe('queue limits across worker processes', () => {
     expect((stamp?.processedOn as number) - limitedAt).toBeGreaterThanOrEqual(1500 - CLOCK_SLACK_MS);
     expect((await t.bull.getJob(id))?.returnvalue).toMatchObject({ attempt: 1 });
   });
+});
+
+it('a worker started while Redis is down stores its limits when Redis comes back', async () => {
+  const port = await freePort();
+  const queue = 'limits-late';
+  const w = spawnKq(
+    ['worker'],
+    {
+      REDIS_URL: `redis://127.0.0.1:${port}`,
+      QUEUE: queue,
+      HEALTH_PORT: '0',
+      HANDLERS,
+      GLOBAL_CONCURRENCY: '2',
+    },
+    'worker (Redis down at start)',
+  );
+  let server: Awaited<ReturnType<typeof startRedisServer>> | undefined;
+  try {
+    await w.waitForLog('not stored', (l) => l.event === 'queue.limits-not-stored');
+    server = await startRedisServer({ port });
+    const line = await w.waitForLog('stored', (l) => l.event === 'queue.limits', 20_000);
+    expect(line).toMatchObject({ after: { globalConcurrency: 2, rateLimit: null } });
+    const redis = server.client();
+    expect(await redis.hget(`bull:${queue}:meta`, 'concurrency')).toBe('2');
+    redis.disconnect();
+  } finally {
+    w.kill();
+    await w.waitForExit();
+    await server?.remove();
+  }
 });
 
 describe('queue limits: bad values refused at start (exit 2)', () => {
