@@ -120,9 +120,10 @@ describe('queue limits across worker processes', () => {
     ).sort((x, y) => x - y);
     const t0 = times[0] as number;
     // BullMQ's limiter counts jobs in fixed windows that open with the first job: at most 2 per window,
-    // so the first 1000 ms hold 2, 8 jobs need 4 windows (3 full ones between the first and the last),
+    // so the first 1000 ms hold at most 2, 8 jobs need 4 windows (3 full ones between the first and the last),
     // and any 1000 ms span overlaps at most two windows.
-    expect(times.filter((x) => x < t0 + 1000 - CLOCK_SLACK_MS)).toHaveLength(2);
+    // (At most: a loaded machine may fetch the second job of a window only after it closed.)
+    expect(times.filter((x) => x < t0 + 1000 - CLOCK_SLACK_MS).length).toBeLessThanOrEqual(2);
     expect((times[n - 1] as number) - t0).toBeGreaterThanOrEqual(3 * 1000 - CLOCK_SLACK_MS);
     for (let i = 0; i + 4 < n; i++)
       expect((times[i + 4] as number) - (times[i] as number)).toBeGreaterThanOrEqual(1000 - CLOCK_SLACK_MS);
