@@ -22,7 +22,8 @@ export type {
   JobTypeOptions,
   Retention,
 } from './jobs/define-job.js';
-export { DEFAULT_JOB_OPTIONS, defineJob } from './jobs/define-job.js';
+export { DEFAULT_JOB_OPTIONS, defineJob, RateLimited } from './jobs/define-job.js';
+export { defineQueue, type QueueDefinition, type QueueLimits } from './jobs/define-queue.js';
 export type { DefineScheduleInput, ScheduleDefinition } from './jobs/define-schedule.js';
 export { defineSchedule } from './jobs/define-schedule.js';
 export { demoJobs, noopJob, sleepJob } from './jobs/demo.js';

@@ -44,6 +44,10 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
     path: 'test/api/schedules-e2e.test.ts',
     reason: 'two kq api processes and a worker fire a schedule (15-20 s)',
   },
+  {
+    path: 'test/worker/queue-limits.test.ts',
+    reason: 'seven worker processes and a private redis-server (~15 s)',
+  },
   { path: 'test/queue/ioredis-internals.test.ts', reason: 'starts a private Sentinel set' },
   { path: 'test/api/retention-keys-20k.test.ts', reason: '20,000 jobs through the API and workers (> 40 s)' },
   {

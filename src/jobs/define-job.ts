@@ -47,6 +47,34 @@ export interface JobContext<Data> {
   log: Logger;
   /** Stores progress (a number 0-100 or a small object), visible in `GET /jobs/<id>`. */
   progress(value: number | Record<string, unknown>): Promise<void>;
+  /**
+   * Ends this attempt and puts the job back to run again after `delayMs`, without using an attempt: for
+   * a downstream that answered 429. On a queue with a rate limit the whole queue waits `delayMs` on every
+   * worker (BullMQ's limiter); otherwise only this job does. Throws: call it as `ctx.rateLimited(ms)`
+   * and do not catch what it throws.
+   */
+  rateLimited(delayMs: number): never;
+}
+
+/** What `ctx.rateLimited(ms)` throws; kq's processor catches it. */
+export class RateLimited extends Error {
+  constructor(readonly delayMs: number) {
+    super(`rate limited: retry in ${delayMs} ms`);
+    this.name = 'RateLimited';
+  }
+}
+
+/** The longest `ctx.rateLimited` delay: a day. */
+const MAX_RATE_LIMITED_MS = 86_400_000;
+
+/** `ctx.rateLimited(delayMs)`: checks the delay and throws `RateLimited`. */
+export function throwRateLimited(delayMs: number): never {
+  if (!Number.isInteger(delayMs) || delayMs < 1 || delayMs > MAX_RATE_LIMITED_MS) {
+    throw new TypeError(
+      `ctx.rateLimited(${JSON.stringify(delayMs)}): the delay must be a whole number of ms from 1 to ${MAX_RATE_LIMITED_MS}`,
+    );
+  }
+  throw new RateLimited(delayMs);
 }
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType, Result = unknown> {

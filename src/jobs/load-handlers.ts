@@ -10,6 +10,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { isJobDefinition, type JobDefinition } from './define-job.js';
+import { isQueueDefinition, type QueueDefinition } from './define-queue.js';
 
 /** A definition and where the module exports it (`report`, `default`, `jobs[1]`). */
 export interface ExportedDefinition {
@@ -72,14 +73,51 @@ function importError(path: string, file: string, err: unknown): ConfigError {
   );
 }
 
-function collect(mod: Record<string, unknown>): ExportedDefinition[] {
+function collect(mod: Record<string, unknown>): {
+  found: ExportedDefinition[];
+  queues: { queue: QueueDefinition; exportName: string }[];
+} {
   const found: ExportedDefinition[] = [];
+  const queues: { queue: QueueDefinition; exportName: string }[] = [];
   const visit = (value: unknown, exportName: string) => {
     if (isJobDefinition(value)) found.push({ definition: value, exportName });
+    else if (isQueueDefinition(value)) queues.push({ queue: value, exportName });
     else if (Array.isArray(value)) for (const [i, v] of value.entries()) visit(v, `${exportName}[${i}]`);
   };
   for (const [name, value] of Object.entries(mod)) visit(value, name);
-  return found;
+  return { found, queues };
+}
+
+/** One `defineQueue` per queue, and only for queues a job type runs on (a typo would limit nothing). */
+function queueSettings(
+  path: string,
+  file: string,
+  definitions: JobDefinition[],
+  queues: { queue: QueueDefinition; exportName: string }[],
+): QueueDefinition[] {
+  const used = [...new Set(definitions.map((d) => d.queue))];
+  const byName = new Map<string, { queue: QueueDefinition; exportName: string }>();
+  for (const entry of queues) {
+    const seen = byName.get(entry.queue.name);
+    if (seen && seen.queue !== entry.queue) {
+      throw fail(
+        path,
+        file,
+        `it declares queue ${JSON.stringify(entry.queue.name)} twice (exports \`${seen.exportName}\` and \`${entry.exportName}\`).`,
+        'Declare each queue once with defineQueue().',
+      );
+    }
+    if (!used.includes(entry.queue.name)) {
+      throw fail(
+        path,
+        file,
+        `it declares queue ${JSON.stringify(entry.queue.name)} (export \`${entry.exportName}\`), on which none of its job types runs (their queues: ${used.join(', ')}).`,
+        "Name a queue of its job types in defineQueue(), or set the job's queue (defineJob({ queue }))",
+      );
+    }
+    byName.set(entry.queue.name, entry);
+  }
+  return [...byName.values()].map((e) => e.queue);
 }
 
 /** Unique definitions in export order; two different definitions with one name are an error. */
@@ -106,6 +144,16 @@ function unique(path: string, file: string, found: ExportedDefinition[]): JobDef
  * @example const defs = await loadHandlers('./dist/jobs.js');
  */
 export async function loadHandlers(path: string): Promise<JobDefinition[]> {
+  return (await loadHandlerModule(path)).definitions;
+}
+
+/**
+ * The job definitions and the queue declarations (`defineQueue`) of the handlers module at `path`.
+ * @example const { definitions, queues } = await loadHandlerModule('./dist/jobs.js');
+ */
+export async function loadHandlerModule(
+  path: string,
+): Promise<{ definitions: JobDefinition[]; queues: QueueDefinition[] }> {
   const file = isAbsolute(path) ? path : resolve(process.cwd(), path);
   const build =
     'Build the application first (npm run build) and pass the JavaScript it produces, e.g. dist/jobs.js.';
@@ -118,7 +166,7 @@ export async function loadHandlers(path: string): Promise<JobDefinition[]> {
   } catch (err) {
     throw importError(path, file, err);
   }
-  const found = collect(mod);
+  const { found, queues } = collect(mod);
   if (found.length === 0) {
     const names = Object.keys(mod);
     throw fail(
@@ -128,5 +176,6 @@ export async function loadHandlers(path: string): Promise<JobDefinition[]> {
       'Export each job made by defineJob() from kq, e.g. `export const report = defineJob({ ... })`.',
     );
   }
-  return unique(path, file, found);
+  const definitions = unique(path, file, found);
+  return { definitions, queues: queueSettings(path, file, definitions, queues) };
 }

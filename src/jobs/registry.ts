@@ -5,8 +5,9 @@
  */
 import { ConfigError, ValidationError } from '../errors.js';
 import type { JobDefinition } from './define-job.js';
+import type { QueueDefinition, QueueLimits } from './define-queue.js';
 import { demoJobs } from './demo.js';
-import { loadHandlers } from './load-handlers.js';
+import { loadHandlerModule } from './load-handlers.js';
 
 export interface JobRegistry {
   /** All definitions, in declaration order. */
@@ -18,10 +19,15 @@ export interface JobRegistry {
   forQueue(queue: string): JobDefinition[];
   /** Queue names with at least one job type. */
   queues(): string[];
+  /** The limits the handlers module declares for `queue` (`defineQueue`); `{}` when none. */
+  limits(queue: string): QueueLimits;
 }
 
 /** @example const registry = createRegistry([sleepJob]); registry.require('sleep') */
-export function createRegistry(definitions: readonly JobDefinition[]): JobRegistry {
+export function createRegistry(
+  definitions: readonly JobDefinition[],
+  queueDefinitions: readonly QueueDefinition[] = [],
+): JobRegistry {
   const byName = new Map<string, JobDefinition>();
   for (const def of definitions) {
     if (byName.has(def.name) && byName.get(def.name) !== def) {
@@ -49,6 +55,10 @@ export function createRegistry(definitions: readonly JobDefinition[]): JobRegist
     },
     forQueue: (queue) => all.filter((d) => d.queue === queue),
     queues: () => [...new Set(all.map((d) => d.queue))],
+    limits(queue) {
+      const q = queueDefinitions.find((d) => d.name === queue);
+      return q ? { rateLimit: q.rateLimit, globalConcurrency: q.globalConcurrency } : {};
+    },
   };
 }
 
@@ -58,5 +68,7 @@ export function createRegistry(definitions: readonly JobDefinition[]): JobRegist
  * @example const registry = await loadRegistry(process.env.HANDLERS ?? '');
  */
 export async function loadRegistry(path: string): Promise<JobRegistry> {
-  return createRegistry(path ? await loadHandlers(path) : demoJobs);
+  if (!path) return createRegistry(demoJobs);
+  const { definitions, queues } = await loadHandlerModule(path);
+  return createRegistry(definitions, queues);
 }

@@ -11,6 +11,7 @@ import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContex
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import { resolveQueueLimits } from '../jobs/queue-limits.js';
 import { deadlineEnv } from './job-deadline.js';
 import type { ManifestOptions } from './options.js';
 import type { ExternalRedis } from './redis-plan.js';
@@ -254,6 +255,25 @@ export function handlersEnv(o: ManifestOptions): IEnvVar[] {
   return o.handlers ? [{ name: 'HANDLERS', value: o.handlers }] : [];
 }
 
+/**
+ * The queue's limits (`--rate-limit-max`, `--rate-limit-duration-ms`, `--global-concurrency` over the
+ * handlers module's `defineQueue`), as the worker env that states them; none when there are none.
+ */
+export function queueLimitsEnv(o: ManifestOptions): IEnvVar[] {
+  const limits = resolveQueueLimits(o, o.queueLimits?.[o.queue] ?? {});
+  return [
+    ...(limits.rateLimit
+      ? [
+          { name: 'RATE_LIMIT_MAX', value: String(limits.rateLimit.max) },
+          { name: 'RATE_LIMIT_DURATION_MS', value: String(limits.rateLimit.durationMs) },
+        ]
+      : []),
+    ...(limits.globalConcurrency
+      ? [{ name: 'GLOBAL_CONCURRENCY', value: String(limits.globalConcurrency) }]
+      : []),
+  ];
+}
+
 /** The worker container; `modeEnv` selects Deployment (none), CronJob (`EXIT`) or ScaledJob mode. */
 export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IContainer {
   const { o } = ctx;
@@ -267,6 +287,7 @@ export function workerContainer(ctx: RenderContext, modeEnv: IEnvVar[] = []): IC
       { name: 'QUEUE', value: o.queue },
       { name: 'KQ_PREFIX', value: o.prefix },
       { name: 'CONCURRENCY', value: String(o.concurrency) },
+      ...queueLimitsEnv(o),
       { name: 'SHUTDOWN_TIMEOUT_MS', value: String(o.shutdownTimeoutMs) },
       { name: 'HEALTH_PORT', value: String(HEALTH_PORT) },
       ...handlersEnv(o),

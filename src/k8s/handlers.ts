@@ -8,7 +8,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
-import { loadHandlers } from '../jobs/load-handlers.js';
+import { loadHandlerModule } from '../jobs/load-handlers.js';
 import type { ManifestOptions } from './options.js';
 import { queueWorkerName } from './per-queue.js';
 
@@ -55,7 +55,10 @@ function suggestion(queue: string): string {
  */
 export async function applyHandlers(o: ManifestOptions): Promise<readonly JobDefinition[]> {
   if (!o.handlers) return [];
-  const definitions = await loadHandlers(o.handlers);
+  const { definitions, queues: declared } = await loadHandlerModule(o.handlers);
+  o.queueLimits = Object.fromEntries(
+    declared.map((q) => [q.name, { rateLimit: q.rateLimit, globalConcurrency: q.globalConcurrency }]),
+  );
   const queues = [...new Set(definitions.map((d) => d.queue))];
   const types = (q: string) =>
     definitions

@@ -16,6 +16,7 @@ import {
   stringOption,
 } from '../config.js';
 import { ConfigError } from '../errors.js';
+import { LIMIT_BOUNDS, type QueueLimits } from '../jobs/define-queue.js';
 import { checkRedisOptions, REDIS_MODES, type RedisPlan } from './redis-plan.js';
 
 const QUANTITY = {
@@ -91,6 +92,30 @@ export const manifestOptionSpecs = {
   ),
   maxReplicas: intOption('max-replicas', [], 10, 1, 1000, 'autoscaled maximum of workers (or Jobs)'),
   concurrency: intOption('concurrency', [], 1, 1, 1000, 'CONCURRENCY of each worker pod'),
+  rateLimitMax: intOption(
+    'rate-limit-max',
+    [],
+    0,
+    0,
+    LIMIT_BOUNDS.rateLimitMax.max,
+    "RATE_LIMIT_MAX of the workers (the queue's rate limit); 0 = as the handlers module declares (defineQueue), else none",
+  ),
+  rateLimitDurationMs: intOption(
+    'rate-limit-duration-ms',
+    [],
+    0,
+    0,
+    LIMIT_BOUNDS.rateLimitDurationMs.max,
+    "RATE_LIMIT_DURATION_MS of the workers (the rate limit's window); 0 = as declared, else 1000",
+  ),
+  globalConcurrency: intOption(
+    'global-concurrency',
+    [],
+    0,
+    0,
+    LIMIT_BOUNDS.globalConcurrency.max,
+    'GLOBAL_CONCURRENCY of the workers (jobs of the queue running at once across all pods); 0 = as declared, else none',
+  ),
   targetBacklog: intOption(
     'target-backlog',
     [],
@@ -193,6 +218,8 @@ export type ManifestOptions = OptionValues<typeof manifestOptionSpecs> & {
    * renders its workers once per queue (`per-queue.ts`). No flag: the queues come from the module.
    */
   queues?: string[];
+  /** Set by `applyHandlers`: the limits the handlers module declares per queue (`defineQueue`). */
+  queueLimits?: Record<string, QueueLimits>;
 };
 
 /** Checks what single options cannot: the external URL's shape and combinations. */

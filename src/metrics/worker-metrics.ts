@@ -12,6 +12,7 @@ export interface WorkerMetrics {
   stalled: Counter<'queue' | 'type'>;
   abandoned: Counter<'queue' | 'type'>;
   unknownType: Counter<'queue' | 'type'>;
+  rateLimited: Counter<'queue' | 'type'>;
   abandonedRunning: Gauge<'queue'>;
   running: Gauge<'queue'>;
   duration: Histogram<'queue' | 'type' | 'outcome'>;
@@ -89,6 +90,12 @@ export function createWorkerMetrics(runningJobs: RunningJobsSource): WorkerMetri
     unknownType: new Counter({
       name: 'kq_jobs_unknown_type_total',
       help: 'Jobs of a type this worker does not know, put back delayed for a worker that knows it (UNKNOWN_TYPE_DELAY_MS).',
+      labelNames: labels,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: 'kq_jobs_rate_limited_total',
+      help: 'Jobs whose handler asked to be retried later (ctx.rateLimited), put back without using an attempt.',
       labelNames: labels,
       registers: [registry],
     }),

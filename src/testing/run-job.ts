@@ -8,7 +8,12 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { z } from 'zod';
-import { isJobDefinition, type JobContext, type JobDefinition } from '../jobs/define-job.js';
+import {
+  isJobDefinition,
+  type JobContext,
+  type JobDefinition,
+  throwRateLimited,
+} from '../jobs/define-job.js';
 import { validatePayload } from '../queue/enqueue.js';
 
 export interface RunJobOptions {
@@ -106,6 +111,8 @@ export async function runJob<S extends z.ZodType, Result>(
       // Stored as JSON by the worker: what a test reads back is what `GET /jobs/<id>` would show.
       progress.push(JSON.parse(JSON.stringify(value)));
     },
+    // Rejects the run with `RateLimited` (its `delayMs`), where the worker would put the job back.
+    rateLimited: throwRateLimited,
   };
   try {
     if (controller.signal.aborted) throw controller.signal.reason;

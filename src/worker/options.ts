@@ -10,6 +10,7 @@ import {
   redisUrlOption,
   stringOption,
 } from '../config.js';
+import { LIMIT_BOUNDS } from '../jobs/define-queue.js';
 
 export const workerOptionSpecs = {
   redisUrl: redisUrlOption(),
@@ -18,6 +19,30 @@ export const workerOptionSpecs = {
   queue: queueOption(),
   prefix: prefixOption(),
   concurrency: intOption('concurrency', ['CONCURRENCY'], 1, 1, 1000, 'jobs run at once by this process'),
+  rateLimitMax: intOption(
+    'rate-limit-max',
+    ['RATE_LIMIT_MAX'],
+    0,
+    0,
+    LIMIT_BOUNDS.rateLimitMax.max,
+    "the queue's rate limit: at most this many jobs start per RATE_LIMIT_DURATION_MS, across all workers; 0 = as the handlers module declares (defineQueue), else none",
+  ),
+  rateLimitDurationMs: intOption(
+    'rate-limit-duration-ms',
+    ['RATE_LIMIT_DURATION_MS'],
+    0,
+    0,
+    LIMIT_BOUNDS.rateLimitDurationMs.max,
+    "the rate limit's window; 0 = as the handlers module declares, else 1000 when RATE_LIMIT_MAX is set",
+  ),
+  globalConcurrency: intOption(
+    'global-concurrency',
+    ['GLOBAL_CONCURRENCY'],
+    0,
+    0,
+    LIMIT_BOUNDS.globalConcurrency.max,
+    'at most this many jobs of the queue run at once across all workers (stored in Redis by the starting worker); 0 = as the handlers module declares, else none',
+  ),
   exitWhenEmpty: boolOption(
     'exit-when-empty',
     ['EXIT'],

@@ -12,7 +12,7 @@
  *   really running, not just jobs BullMQ counts).
  */
 import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
-import type { JobContext } from '../jobs/define-job.js';
+import { type JobContext, RateLimited, throwRateLimited } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { isoTimeOf, type Logger } from '../log.js';
 import { CANCELLED_REASON } from '../queue/cancel.js';
@@ -61,6 +61,11 @@ export interface ProcessorOptions {
    * Such a job does not count towards `maxJobs`. @default fails it at once
    */
   onUnknownType?: (job: Job, token?: string) => Promise<never>;
+  /**
+   * The handler called `ctx.rateLimited(delayMs)`: must put the job back without using an attempt and
+   * throw (a BullMQ `RateLimitError` or `DelayedError`). @default the attempt fails, counted
+   */
+  onRateLimited?: (job: Job, delayMs: number, token?: string) => Promise<never>;
   /** The number of running handlers changed (a job started or settled). */
   onRunningChange?: (running: number) => void;
   /** A job still running this long gets its `job.started` line (src/worker/start-log.ts). @default 1000 */
@@ -159,6 +164,9 @@ class HandlerContext implements JobContext<unknown> {
   }
   get log(): Logger {
     return this.#run.log();
+  }
+  rateLimited(delayMs: number): never {
+    return throwRateLimited(delayMs);
   }
 }
 
@@ -295,6 +303,8 @@ export function createProcessor(opts: ProcessorOptions): KqProcessor {
       if (reason instanceof TimedOut) {
         throw new Error(`Job type ${JSON.stringify(job.name)} ${reason.message} (its timeoutMs)`);
       }
+      if (err instanceof RateLimited && opts.onRateLimited)
+        return await opts.onRateLimited(job, err.delayMs, token);
       throw asError(err);
     } finally {
       clearTimeout(timer);

@@ -20,6 +20,7 @@
  */
 import { Worker } from 'bullmq';
 import { redisAuth } from '../config.js';
+import { resolveQueueLimits } from '../jobs/queue-limits.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -31,6 +32,7 @@ import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
+import { createQueueRegistry } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import { loadTracing } from '../tracing/load-tracing.js';
@@ -42,6 +44,7 @@ import { createOrphanRecovery } from './orphan-recovery.js';
 import { watchPodDeadline } from './pod-deadline.js';
 import { createPodDeletionCost } from './pod-deletion-cost.js';
 import { createProcessor } from './processor.js';
+import { createWorkerQueueLimits } from './queue-limits.js';
 import { createUnknownTypeHandler } from './unknown-types.js';
 
 export interface WorkerHandle {
@@ -77,6 +80,8 @@ export async function startWorker(
   deps: { jobs: JobRegistry; log: Logger },
 ): Promise<WorkerHandle> {
   const log = deps.log.child({ queue: o.queue });
+  // Before anything starts: a flag that conflicts with the declaration is a config error (exit 2).
+  const limits = resolveQueueLimits(o, deps.jobs.limits(o.queue));
   let state: 'running' | 'stopping' | 'stopped' = 'running';
   /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
   let started = false;
@@ -127,6 +132,17 @@ export async function startWorker(
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
   createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
+  const queues = createQueueRegistry(control, o.prefix);
+  const queueLimits = createWorkerQueueLimits({
+    limits,
+    control,
+    queues,
+    prefix: o.prefix,
+    queue: o.queue,
+    log,
+    metrics,
+    isRunning: () => state === 'running',
+  });
 
   let exitCode = 0;
   let resolveDone: (code: number) => void = () => undefined;
@@ -170,6 +186,7 @@ export async function startWorker(
       delayBack: (job, ms, token) => delayBackJob(control, o.prefix, o.queue, job, ms, token),
       onDelayed: (job) => metrics.unknownType.inc({ queue: o.queue, type: job.name }),
     }),
+    onRateLimited: queueLimits.onRateLimited,
     onStart: claimOwner
       ? (job, token) => {
           metrics.jobStarted(job);
@@ -207,6 +224,9 @@ export async function startWorker(
     prefix: o.prefix,
     concurrency: o.concurrency,
     lockDuration: o.lockDurationMs,
+    ...(limits.rateLimit
+      ? { limiter: { max: limits.rateLimit.max, duration: limits.rateLimit.durationMs } }
+      : {}),
     stalledInterval: o.lockDurationMs,
     maxStalledCount: o.maxStalledCount,
     skipVersionCheck: true,
@@ -293,6 +313,7 @@ export async function startWorker(
       .close(force)
       .catch((err: Error) => log.warn({ event: 'worker.close-error', err: err.message }));
     await cancels.close();
+    await queues.close();
     await health?.close();
     liveness.close();
     await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
@@ -378,8 +399,9 @@ export async function startWorker(
     stop(1, reason);
   }
 
-  // Recover what dead workers left behind before taking anything new, then fetch.
-  await recovery.start();
+  // Before taking anything new: recover what dead workers left behind, and store the queue's limits as
+  // this worker's configuration states them (side by side: a Redis down at start costs one wait, not two).
+  await Promise.all([recovery.start(), queueLimits.store()]);
   if (state === 'running')
     worker.run().catch((err: Error) => log.error({ event: 'worker.run-error', err: err.message }));
   started = true;
@@ -390,6 +412,7 @@ export async function startWorker(
       concurrency: o.concurrency,
       exitWhenEmpty: o.exitWhenEmpty,
       maxJobs: o.maxJobs,
+      ...limits,
       types: deps.jobs.all.map((d) => d.name),
       healthPort: health?.port,
     },

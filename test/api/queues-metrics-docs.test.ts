@@ -35,6 +35,11 @@ describe('queues', () => {
       cancelled: 0,
       backlog: 3,
       paused: false,
+      limits: {
+        rateLimit: null,
+        globalConcurrency: null,
+        declared: { rateLimit: null, globalConcurrency: null },
+      },
     });
     const all = (await app.inject({ method: 'GET', url: '/queues', headers: AUTH })).json();
     expect(all.queues).toEqual(
