@@ -22,6 +22,10 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** Aborts the handler's signal after this many ms; 0 = none. @default the definition's timeoutMs */
   timeoutMs?: number;
+  /** What `ctx.childResults()` answers, as for a flow parent. @default {} */
+  childResults?: Record<string, unknown>;
+  /** What `ctx.childFailures()` answers. @default {} */
+  childFailures?: Record<string, string>;
 }
 
 /** One line the handler logged through `ctx.log`: pino's fields, `level` as its name. */
@@ -106,6 +110,8 @@ export async function runJob<S extends z.ZodType, Result>(
       // Stored as JSON by the worker: what a test reads back is what `GET /jobs/<id>` would show.
       progress.push(JSON.parse(JSON.stringify(value)));
     },
+    childResults: async () => ({ ...options.childResults }),
+    childFailures: async () => ({ ...options.childFailures }),
   };
   try {
     if (controller.signal.aborted) throw controller.signal.reason;
