@@ -4,7 +4,9 @@
  * 422 naming the node and store nothing; cancelling a parent cancels its waiting children.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { loadRegistry } from '../../src/jobs/registry.js';
@@ -109,6 +111,26 @@ describe('POST /flows with real workers on two queues', () => {
       })
     ).json() as Tree;
 
+    const waitsForEver = (
+      await post({
+        type: 'report',
+        data: { title: 'waits' },
+        children: [{ type: 'resize', data: { width: 7, fail: true }, opts: { failParentOnFailure: false } }],
+      })
+    ).json() as Tree;
+    const release = join(mkdtempSync(join(tmpdir(), 'kq-flows-')), 'release');
+    onTestFinished(() => rmSync(dirname(release), { recursive: true, force: true }));
+    const running = (
+      await post({
+        type: 'report',
+        data: { title: 'cancelled while a child runs' },
+        children: [
+          { type: 'resize', data: { width: 8, hold: release } },
+          { type: 'resize', data: { width: 9 }, opts: { delay: 3_600_000 } },
+        ],
+      })
+    ).json() as Tree;
+
     // No worker yet: the parent waits for its two children, both waiting.
     const before = await get(okTree.id);
     expect(before.status).toBe('waiting');
@@ -158,6 +180,23 @@ describe('POST /flows with real workers on two queues', () => {
     expect((await get(partial.id)).status).toBe('cancelled');
     expect((await get(delayed?.id as string)).status).toBe('cancelled');
     expect((await get(first?.id as string)).result).toMatchObject({ width: 10 });
+
+    // failParentOnFailure: false, no ignore: BullMQ's parent waits for ever, its child counted failed.
+    const lone = waitsForEver.children?.[0]?.id as string;
+    await stateOf(get, lone, 'failed');
+    expect((await get(waitsForEver.id)).status).toBe('waiting');
+    expect((await get(waitsForEver.id)).children).toMatchObject({ total: 1, failed: 1, waiting: 0 });
+
+    // A running child is left to finish when its parent is cancelled; the delayed one is cancelled.
+    const [held, later] = running.children ?? [];
+    await stateOf(get, held?.id as string, 'active');
+    const cancel = await app.inject({ method: 'DELETE', url: `/jobs/${running.id}`, headers: AUTH });
+    expect(cancel.statusCode).toBe(200);
+    expect((await get(later?.id as string)).status).toBe('cancelled');
+    expect((await get(held?.id as string)).status).toBe('active');
+    writeFileSync(release, '');
+    expect((await stateOf(get, held?.id as string, 'completed')).result).toMatchObject({ width: 16 });
+    expect((await get(running.id)).status).toBe('cancelled');
 
     images.kill();
     reports.kill();
@@ -286,10 +325,17 @@ describe('DELETE /jobs/:id of a flow parent', () => {
     // The dashboard (bull-board) draws the same tree from BullMQ's keys, across both queues.
     const board = await app.inject({
       method: 'GET',
-      url: '/ui/api/queues?activeQueue=reports',
+      url: '/ui/api/queues?activeQueue=reports&status=waiting-children&page=1',
       headers: AUTH,
     });
     expect(board.statusCode).toBe(200);
+    const listed = (board.json() as { queues: { name: string; jobs: { id: string }[] }[] }).queues;
+    expect(
+      listed
+        .find((q) => q.name === 'reports')
+        ?.jobs.map((j) => j.id)
+        .sort(),
+    ).toEqual([tree.children?.[1]?.id, tree.id].sort());
     const flow = await app.inject({
       method: 'GET',
       url: `/ui/api/queues/reports/${tree.id}/flow`,
