@@ -16,7 +16,7 @@ import { KqError, ValidationError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { type EnqueueRequest, prepareJob } from './enqueue.js';
 import { FLOW_CHILDREN_OPTION } from './flow-children.js';
-import { newJobId } from './job-ids.js';
+import { idempotentJobId, newJobId, REQUEST_HASH_OPTION, requestHash } from './job-ids.js';
 import { bullQueueName } from './keys.js';
 
 /** Levels below the parent at most (a child is level 1). */
@@ -56,6 +56,18 @@ export interface PreparedFlow {
   tree: FlowNode;
   /** Every queue the flow stores a job in. */
   queues: string[];
+  /** With an Idempotency-Key: what identifies the request (every node's type, queue, data and options). */
+  hash?: string;
+}
+
+export interface PrepareFlowOptions {
+  /** Redis Cluster: every job of a flow must be on one queue. @default false */
+  cluster?: boolean;
+  /**
+   * Every id is derived from it and the node's path (the parent's is `POST /jobs`'s id for that key),
+   * so the same request names the same jobs, and the parent keeps the request's hash.
+   */
+  idempotencyKey?: string;
 }
 
 /** The path prefix of a node: '' for the parent, `children[1].children[0].` below it. */
@@ -81,11 +93,20 @@ function invalid(path: string, message: string): never {
 
 /**
  * Validates the whole tree (nothing is stored when a node is invalid) and turns it into BullMQ's
- * `FlowJob`, each job with a new kq id. `cluster`: on Redis Cluster every job of a flow must be on one
- * queue (one hash slot: BullMQ writes a flow in one MULTI).
+ * `FlowJob`, each job with a new kq id. On Redis Cluster every job of a flow must be on one queue (one
+ * hash slot: BullMQ writes a flow in one MULTI).
  * @example const { flow, tree } = prepareFlow(jobs, { type: 'report', children: [{ type: 'resize' }] });
  */
-export function prepareFlow(jobs: JobRegistry, req: FlowRequest, cluster = false): PreparedFlow {
+export function prepareFlow(jobs: JobRegistry, req: FlowRequest, o: PrepareFlowOptions = {}): PreparedFlow {
+  const { cluster = false, idempotencyKey: key } = o;
+  /** What the hash covers: the validated tree, without ids. */
+  const shape = (n: FlowJob, q: string): unknown => ({
+    type: n.name,
+    queue: q,
+    data: n.data,
+    opts: { ...n.opts, jobId: undefined, [FLOW_CHILDREN_OPTION]: undefined },
+  });
+  const hashed: unknown[] = [];
   let count = 0;
   const queues = new Set<string>();
   const walk = (node: FlowRequest, at: string, depth: number): { flow: FlowJob; tree: FlowNode } => {
@@ -121,7 +142,7 @@ export function prepareFlow(jobs: JobRegistry, req: FlowRequest, cluster = false
       atNode(err, at);
     }
     queues.add(p.queue);
-    const id = newJobId(p.queue);
+    const id = key === undefined ? newJobId(p.queue) : idempotentJobId(p.queue, at ? `${key}\n${at}` : key);
     const opts: JobsOptions & Record<string, unknown> = { ...p.opts, jobId: id };
     if (depth > 0) {
       if (o.ignoreDependencyOnFailure) opts.ignoreDependencyOnFailure = true;
@@ -136,6 +157,7 @@ export function prepareFlow(jobs: JobRegistry, req: FlowRequest, cluster = false
       opts,
       ...(kids.length ? { children: kids.map((k) => k.flow) } : {}),
     } as FlowJob;
+    if (key !== undefined) hashed.push(at, shape(flow, p.queue));
     const tree: FlowNode = {
       id,
       type: p.name,
@@ -151,7 +173,10 @@ export function prepareFlow(jobs: JobRegistry, req: FlowRequest, cluster = false
       `on Redis Cluster every job of a flow must be on one queue; this flow uses ${[...queues].map((q) => JSON.stringify(q)).join(', ')}`,
     );
   }
-  return { flow, tree, queues: [...queues] };
+  if (key === undefined) return { flow, tree, queues: [...queues] };
+  const hash = requestHash('flow', tree.queue, hashed);
+  (flow.opts as Record<string, unknown>)[REQUEST_HASH_OPTION] = hash;
+  return { flow, tree, queues: [...queues], hash };
 }
 
 export interface FlowStore {

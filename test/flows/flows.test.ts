@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { loadRegistry } from '../../src/jobs/registry.js';
+import { idempotentJobId } from '../../src/queue/job-ids.js';
 import { AUTH, expectError, testApp } from '../api/app-fixture.js';
 import { spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -207,7 +208,7 @@ describe('POST /flows with real workers on two queues', () => {
 });
 
 describe('POST /flows: bad input stores nothing', () => {
-  it('422 names the node’s path (data, type, options, depth, size); 400 for Idempotency-Key', async () => {
+  it('422 names the node’s path (data, type, options, depth, size), with or without an Idempotency-Key', async () => {
     const { prefix, redis, post, app } = await setup();
     const nested = {
       type: 'report',
@@ -280,16 +281,76 @@ describe('POST /flows: bad input stores nothing', () => {
     expect(tooMany.message).toContain('at most 1000 jobs');
 
     const idem = expectError(
-      await post({ type: 'report', data: { title: 'x' } }, { 'idempotency-key': 'k1' }),
-      400,
-      'INVALID_REQUEST',
+      await post({ type: 'report', data: {}, children: [{ type: 'resize' }] }, { 'idempotency-key': 'k1' }),
+      422,
+      'INVALID_PAYLOAD',
     );
-    expect(idem.header).toBe('idempotency-key');
+    expect(idem.message).toContain('data.title');
 
     expect(await redis.keys(`${prefix}:*`)).toEqual([]);
     // And a valid one does store (the check above can fail).
     expect((await post({ type: 'report', data: { title: 'x' } })).statusCode).toBe(202);
     expect((await redis.keys(`${prefix}:*`)).length).toBeGreaterThan(0);
+    await app.close();
+  });
+});
+
+describe('POST /flows with an Idempotency-Key', () => {
+  it('the same request names the same jobs and stores nothing more; a different one is refused', async () => {
+    const { prefix, redis, post, get, app } = await setup();
+    const flow = {
+      type: 'report',
+      data: { title: 'once' },
+      children: [
+        { type: 'resize', data: { width: 1 } },
+        { type: 'resize', data: { width: 2 } },
+      ],
+    };
+    const first = await post(flow, { 'idempotency-key': 'order-7' });
+    expect(first.statusCode).toBe(202);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    const tree = first.json() as Tree;
+    // The parent's id is POST /jobs's id for that key on its queue.
+    expect(tree.id).toBe(idempotentJobId('reports', 'order-7'));
+    expect(tree.children?.map((c) => c.id)).toEqual([
+      idempotentJobId('images', 'order-7\nchildren[0].'),
+      idempotentJobId('images', 'order-7\nchildren[1].'),
+    ]);
+    const keys = (await redis.keys(`${prefix}:*`)).sort();
+
+    const again = await post(flow, { 'idempotency-key': 'order-7' });
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json()).toEqual(tree);
+    expect((await redis.keys(`${prefix}:*`)).sort()).toEqual(keys);
+    expect((await get(tree.id)).children).toMatchObject({ total: 2, waiting: 2 });
+
+    const changed = { ...flow, children: [{ type: 'resize', data: { width: 3 } }] };
+    const reused = expectError(
+      await post(changed, { 'idempotency-key': 'order-7' }),
+      422,
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+    expect(reused.id).toBe(tree.id);
+    // A single job with the same key and queue is a different request too.
+    const job = await app.inject({
+      method: 'POST',
+      url: '/jobs',
+      headers: { ...json, 'idempotency-key': 'order-7' },
+      payload: { type: 'report', data: { title: 'once' } },
+    });
+    expectError(job, 422, 'IDEMPOTENCY_KEY_REUSED');
+    expect((await redis.keys(`${prefix}:*`)).sort()).toEqual(keys);
+    // Cancelled before it ran: the same request answers the same (now cancelled) jobs, stores nothing.
+    expect((await app.inject({ method: 'DELETE', url: `/jobs/${tree.id}`, headers: AUTH })).statusCode).toBe(
+      200,
+    );
+    const afterCancel = await post(flow, { 'idempotency-key': 'order-7' });
+    expect(afterCancel.headers['idempotent-replayed']).toBe('true');
+    expect(afterCancel.json()).toEqual(tree);
+    for (const id of [tree.id, ...(tree.children ?? []).map((c) => c.id)]) {
+      expect((await get(id)).status).toBe('cancelled');
+    }
     await app.close();
   });
 });
