@@ -17,7 +17,8 @@ import type { JobRegistry } from '../jobs/registry.js';
 import { type EnqueueRequest, prepareJob } from './enqueue.js';
 import { FLOW_CHILDREN_OPTION } from './flow-children.js';
 import { idempotentJobId, newJobId, REQUEST_HASH_OPTION, requestHash } from './job-ids.js';
-import { bullQueueName } from './keys.js';
+import { bullQueueName, isCluster, registryKeys } from './keys.js';
+import type { QueueRegistry } from './queues.js';
 
 /** Levels below the parent at most (a child is level 1). */
 export const MAX_FLOW_DEPTH = 5;
@@ -208,4 +209,25 @@ export function createFlowStore(connection: Redis, prefix: string): FlowStore {
       producer = undefined;
     },
   };
+}
+
+/**
+ * Validates and stores a flow from a library or CLI caller (trusted like the operator: no queue bound),
+ * registering its queues first. Resolves to every job's id, in the request's shape.
+ * @example const { id, children } = await enqueueFlow(queues, jobs, { type: 'report', children: [{ type: 'resize' }] });
+ */
+export async function enqueueFlow(
+  queues: QueueRegistry,
+  jobs: JobRegistry,
+  req: FlowRequest,
+): Promise<FlowNode> {
+  const prepared = prepareFlow(jobs, req, { cluster: isCluster(queues.connection) });
+  await queues.connection.sadd(registryKeys(queues.prefix).queues, ...prepared.queues);
+  const store = createFlowStore(queues.connection, queues.prefix);
+  try {
+    await store.add(prepared);
+  } finally {
+    await store.close();
+  }
+  return prepared.tree;
 }

@@ -10,7 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { loadRegistry } from '../../src/jobs/registry.js';
+import { enqueueFlow } from '../../src/queue/flows.js';
 import { idempotentJobId } from '../../src/queue/job-ids.js';
+import { readJobStatus } from '../../src/queue/job-status.js';
+import { createQueueRegistry } from '../../src/queue/queues.js';
+import { runJob } from '../../src/testing/run-job.js';
 import { AUTH, expectError, testApp } from '../api/app-fixture.js';
 import { spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
@@ -460,5 +464,36 @@ describe('OpenAPI', () => {
       'waiting',
     ]);
     await app.close();
+  });
+});
+
+describe('the library: enqueueFlow and runJob', () => {
+  it('enqueueFlow validates, registers both queues and stores the tree; runJob answers ctx.childResults()', async () => {
+    const { prefix, redis, app } = await setup();
+    await app.close();
+    const jobs = await loadRegistry(HANDLERS);
+    const queues = createQueueRegistry(redis, prefix);
+    onTestFinished(() => queues.close());
+    await expect(
+      enqueueFlow(queues, jobs, {
+        type: 'report',
+        data: { title: 'x' },
+        children: [{ type: 'resize', data: {} }],
+      }),
+    ).rejects.toMatchObject({ code: 'INVALID_PAYLOAD', details: { path: 'children[0]' } });
+    expect(await redis.keys(`${prefix}:*`)).toEqual([]);
+    const tree = await enqueueFlow(queues, jobs, {
+      type: 'report',
+      data: { title: 'lib' },
+      children: [{ type: 'resize', data: { width: 5 } }],
+    });
+    expect((await redis.smembers(`${prefix}:kq:queues`)).sort()).toEqual(['images', 'reports']);
+    const status = await readJobStatus(queues.get('reports'), redis, prefix, tree.id);
+    expect(status).toMatchObject({ status: 'waiting', children: { total: 1, waiting: 1 } });
+
+    const report = jobs.require('report');
+    const child = tree.children?.[0]?.id as string;
+    const run = await runJob(report, { title: 'lib' }, { childResults: { [child]: { width: 10 } } });
+    expect(run.result).toMatchObject({ title: 'lib', children: { [child]: { width: 10 } }, failures: {} });
   });
 });
