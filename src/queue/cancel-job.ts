@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { requestCancel } from './cancel.js';
 import { recordCancelled } from './counts.js';
-import { childIdOfKey, pendingChildKeys } from './flow-children.js';
+import { bullQueueOfKey, childIdOfKey, pendingChildKeys } from './flow-children.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
 import { isCluster, kqQueueName } from './keys.js';
@@ -94,10 +94,9 @@ export async function cancelJob(o: CancelJobOptions): Promise<CancelOutcome> {
 
 /** Cancels the children (BullMQ job keys) that have not started; a child that finished meanwhile is skipped. */
 async function cancelWaitingChildren(o: CancelJobOptions, keys: readonly string[]): Promise<void> {
-  const prefix = `${o.queues.prefix}:`;
   for (const key of keys) {
     const id = childIdOfKey(key);
-    const queue = kqQueueName(key.slice(prefix.length, key.length - id.length - 1));
+    const queue = kqQueueName(bullQueueOfKey(o.queues.prefix, key));
     const state = await o.queues.get(queue).getJobState(id);
     if (state === 'active' || state === 'completed' || state === 'failed' || state === 'unknown') continue;
     await cancelJob({ ...o, queue, id }).catch((err: unknown) => {

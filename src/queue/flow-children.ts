@@ -6,6 +6,7 @@
  */
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { queueKeys } from './keys.js';
 
 /**
  * The job option under which a flow parent keeps the number of its direct children: only a job that
@@ -27,6 +28,11 @@ export interface ChildCounts {
 /** @example childIdOfKey('bull:images:images.Q2x1c3RlcmVkIGlk') === 'images.Q2x1c3RlcmVkIGlk' */
 export function childIdOfKey(key: string): string {
   return key.slice(key.lastIndexOf(':') + 1);
+}
+
+/** The BullMQ queue name in a job key of `prefix` (`{images}` on Redis Cluster). */
+export function bullQueueOfKey(prefix: string, key: string): string {
+  return key.slice(prefix.length + 1, key.lastIndexOf(':'));
 }
 
 /** True for a job stored by `POST /flows` with children. */
@@ -64,11 +70,10 @@ export async function pendingChildKeys(job: Job): Promise<string[]> {
 
 /**
  * The job's direct children by state: finished ones from BullMQ's counters, pending ones probed in one
- * pipeline (delayed, active, failed without a parent option; the rest waits). Child keys on other
- * queues: the probes are built from each child's own key, so they read that queue's sets. `client`: the
- * connection of the parent's queue.
+ * pipeline (delayed, active, failed without a parent option; the rest waits), each in its own queue's
+ * sets. `client`: a connection to the parent's Redis.
  */
-export async function readChildCounts(job: Job, client: Redis): Promise<ChildCounts> {
+export async function readChildCounts(job: Job, client: Redis, prefix: string): Promise<ChildCounts> {
   const [counts, pending] = await Promise.all([job.getDependenciesCount(), pendingChildKeys(job)]);
   const out: ChildCounts = {
     total: 0,
@@ -83,8 +88,8 @@ export async function readChildCounts(job: Job, client: Redis): Promise<ChildCou
     const pipe = client.pipeline();
     for (const key of pending) {
       const id = childIdOfKey(key);
-      const base = key.slice(0, key.length - id.length);
-      pipe.zscore(`${base}delayed`, id).lpos(`${base}active`, id).zscore(`${base}failed`, id);
+      const k = queueKeys(prefix, bullQueueOfKey(prefix, key));
+      pipe.zscore(k.delayed, id).lpos(k.active, id).zscore(k.failed, id);
     }
     const results = (await pipe.exec()) ?? [];
     pending.forEach((_, i) => {

@@ -158,7 +158,7 @@ export async function readJobStatus(
     const status = statusOf(state, job.failedReason);
     if (status) {
       const out = toJobStatus(job, kqQueueName(queue.name), status);
-      if (isFlowParent(job)) out.children = await readChildCounts(job, redis);
+      if (isFlowParent(job)) out.children = await readChildCounts(job, redis, prefix);
       return out;
     }
   }
