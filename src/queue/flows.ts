@@ -100,13 +100,6 @@ function invalid(path: string, message: string): never {
  */
 export function prepareFlow(jobs: JobRegistry, req: FlowRequest, o: PrepareFlowOptions = {}): PreparedFlow {
   const { cluster = false, idempotencyKey: key } = o;
-  /** What the hash covers: the validated tree, without ids. */
-  const shape = (n: FlowJob, q: string): unknown => ({
-    type: n.name,
-    queue: q,
-    data: n.data,
-    opts: { ...n.opts, jobId: undefined, [FLOW_CHILDREN_OPTION]: undefined },
-  });
   const hashed: unknown[] = [];
   let count = 0;
   const queues = new Set<string>();
@@ -158,7 +151,8 @@ export function prepareFlow(jobs: JobRegistry, req: FlowRequest, o: PrepareFlowO
       opts,
       ...(kids.length ? { children: kids.map((k) => k.flow) } : {}),
     } as FlowJob;
-    if (key !== undefined) hashed.push(at, shape(flow, p.queue));
+    // What the hash covers, per node: the request as validated, not the type's defaults (which may change).
+    if (key !== undefined) hashed.push({ at, type: p.name, queue: p.queue, data: p.data, opts: o });
     const tree: FlowNode = {
       id,
       type: p.name,

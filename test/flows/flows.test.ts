@@ -291,6 +291,14 @@ describe('POST /flows: bad input stores nothing', () => {
     );
     expect(idem.message).toContain('data.title');
 
+    const anonymous = await app.inject({
+      method: 'POST',
+      url: '/flows',
+      headers: { 'content-type': 'application/json' },
+      payload: { type: 'report', data: { title: 'x' } },
+    });
+    expectError(anonymous, 401, 'UNAUTHORIZED');
+
     expect(await redis.keys(`${prefix}:*`)).toEqual([]);
     // And a valid one does store (the check above can fail).
     expect((await post({ type: 'report', data: { title: 'x' } })).statusCode).toBe(202);
@@ -336,6 +344,11 @@ describe('POST /flows with an Idempotency-Key', () => {
       'IDEMPOTENCY_KEY_REUSED',
     );
     expect(reused.id).toBe(tree.id);
+    const delayed = {
+      ...flow,
+      children: [{ type: 'resize', data: { width: 1 }, opts: { delay: 1000 } }, flow.children[1]],
+    };
+    expectError(await post(delayed, { 'idempotency-key': 'order-7' }), 422, 'IDEMPOTENCY_KEY_REUSED');
     // A single job with the same key and queue is a different request too.
     const job = await app.inject({
       method: 'POST',
