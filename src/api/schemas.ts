@@ -113,6 +113,7 @@ export const jobStatusSchema = {
     createdAt: { type: ['string', 'null'], format: 'date-time' },
     startedAt: { type: ['string', 'null'], format: 'date-time' },
     finishedAt: { type: ['string', 'null'], format: 'date-time' },
+    parent: { type: 'string', description: 'A flow child only (POST /flows): its parent’s id.' },
     children: {
       type: 'object',
       description:

@@ -31,6 +31,8 @@ export interface JobStatus {
   finishedAt: string | null;
   /** A flow parent only: its direct children by status. */
   children?: ChildCounts;
+  /** A flow child only: its parent's id. */
+  parent?: string;
 }
 
 /** What a tombstone stores about a job removed before it ran. */
@@ -159,6 +161,7 @@ export async function readJobStatus(
     if (status) {
       const out = toJobStatus(job, kqQueueName(queue.name), status);
       if (isFlowParent(job)) out.children = await readChildCounts(job, redis, prefix);
+      if (job.parent) out.parent = job.parent.id;
       return out;
     }
   }

@@ -164,6 +164,8 @@ describe('POST /flows with real workers on two queues', () => {
     for (const k of kids) expect(done.result.startedAt).toBeGreaterThanOrEqual(k.result.finishedAt);
     expect(done.children).toMatchObject({ total: 2, completed: 2, waiting: 0, failed: 0 });
     expect(kids[0].children).toBeUndefined();
+    expect(kids.map((k) => k.parent)).toEqual([okTree.id, okTree.id]);
+    expect(done.parent).toBeUndefined();
 
     const failed = await stateOf(get, failing.id, 'failed');
     const badChild = failing.children?.[0]?.id as string;
