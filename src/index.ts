@@ -35,6 +35,8 @@ export type { QueueCounts } from './queue/counts.js';
 export { listQueueNames, readCounts } from './queue/counts.js';
 export type { EnqueuedJob, EnqueueRequest } from './queue/enqueue.js';
 export { enqueue, enqueueMany } from './queue/enqueue.js';
+export type { FlowNode, FlowNodeOptions, FlowRequest } from './queue/flows.js';
+export { enqueueFlow } from './queue/flows.js';
 export { queueKeys, registryKeys } from './queue/keys.js';
 export type { QueueDirectory } from './queue/queue-directory.js';
 export { createQueueDirectory, discoverQueues, registerQueue } from './queue/queue-directory.js';

@@ -30,6 +30,7 @@ import { installErrorHandling, sendError } from './errors.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
 import { installOversizeDrain } from './oversize-body.js';
+import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -292,6 +293,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   healthRoutes(app, ctx);
   metricsRoutes(app, metrics);
   jobRoutes(app, ctx);
+  flowRoutes(app, ctx);
   queueRoutes(app, ctx);
   scheduleRoutes(app, ctx);
   await seedRoutes(app, ctx);

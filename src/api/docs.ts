@@ -72,8 +72,16 @@ export async function registerOpenApi(app: FastifyInstance, jobs: JobRegistry, a
         schemas: Object.fromEntries(jobs.all.map((d) => [componentName(d.name), payloadJsonSchema(d)])),
       },
       security: auth ? [{ bearer: [] }] : [],
-      tags: [{ name: 'jobs' }, { name: 'queues' }, { name: 'schedules' }, { name: 'health' }],
+      tags: [
+        { name: 'jobs' },
+        { name: 'flows' },
+        { name: 'queues' },
+        { name: 'schedules' },
+        { name: 'health' },
+      ],
     },
+    // Shared schemas (app.addSchema) keep their $id as their component name (`FlowNode`), not `def-<n>`.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transform({ schema, url, route }) {
       const s = { ...(schema as Record<string, unknown>) };
       const example = variants[0]?.example;

@@ -12,7 +12,7 @@ const queueName = {
   description: `Queue name: ${QUEUE_NAME_RULE.rule}.`,
 } as const;
 
-const jobFields = {
+export const jobFields = {
   type: { type: 'string', minLength: 1, maxLength: 100, description: 'Job type (see GET /openapi.json).' },
   data: { description: 'Payload; validated against the job type’s schema.' },
   queue: { ...queueName, description: 'Queue to store the job in; default: the job type’s queue.' },
@@ -113,6 +113,18 @@ export const jobStatusSchema = {
     createdAt: { type: ['string', 'null'], format: 'date-time' },
     startedAt: { type: ['string', 'null'], format: 'date-time' },
     finishedAt: { type: ['string', 'null'], format: 'date-time' },
+    parent: { type: 'string', description: 'A flow child only (POST /flows): its parent’s id.' },
+    children: {
+      type: 'object',
+      description:
+        'A flow parent only (POST /flows): its direct children by status; `ignored` failed with ignoreDependencyOnFailure.',
+      properties: Object.fromEntries(
+        ['total', 'waiting', 'delayed', 'active', 'completed', 'failed', 'ignored'].map((k) => [
+          k,
+          { type: 'integer' },
+        ]),
+      ),
+    },
   },
 } as const;
 

@@ -47,6 +47,10 @@ export interface JobContext<Data> {
   log: Logger;
   /** Stores progress (a number 0-100 or a small object), visible in `GET /jobs/<id>`. */
   progress(value: number | Record<string, unknown>): Promise<void>;
+  /** A flow parent (POST /flows): its completed children's results, keyed by child id; `{}` otherwise. */
+  childResults(): Promise<Record<string, unknown>>;
+  /** A flow parent: the errors of children that failed with `ignoreDependencyOnFailure`, keyed by child id. */
+  childFailures(): Promise<Record<string, string>>;
   /**
    * Ends this attempt and puts the job back to run again after `delayMs`, without using an attempt: for
    * a downstream that answered 429. On a queue with a rate limit the whole queue waits `delayMs` on every

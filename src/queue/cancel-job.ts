@@ -8,6 +8,11 @@
  *   job, in whatever process, aborts its handler's signal and fails it with `kq:cancelled` (no retries);
  *   if that worker died, the record stops the job when it restarts after stall detection.
  * - completed / failed: a `ConflictError`; already cancelled: reported as such (cancelling is idempotent).
+ * - a flow parent waiting for its children: removed alone (BullMQ's `removeChildren: false`; removing
+ *   the whole tree would drop completed children's results, and fails while one runs), then its waiting
+ *   and delayed children are cancelled the same way, recursively; running children finish, their result
+ *   goes nowhere. The pending children are read BEFORE the parent is removed (its dependency keys go
+ *   with it); removing the parent first means no child's removal can make it runnable.
  * Known gap: BullMQ has no atomic "remove if still waiting", so a job taken AND finished by a worker
  * within the one round trip between reading its state and removing it is reported as cancelled.
  */
@@ -15,9 +20,10 @@ import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { requestCancel } from './cancel.js';
 import { recordCancelled } from './counts.js';
+import { bullQueueOfKey, childIdOfKey, pendingChildKeys } from './flow-children.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
-import { isCluster } from './keys.js';
+import { isCluster, kqQueueName } from './keys.js';
 import type { QueueRegistry } from './queues.js';
 
 export type CancelOutcome =
@@ -74,12 +80,27 @@ export async function cancelJob(o: CancelJobOptions): Promise<CancelOutcome> {
   const keep = job.opts.removeOnFail;
   const age = typeof keep === 'object' && 'age' in keep ? keep.age : undefined;
   const ttl = o.tombstoneTtlSeconds ?? (age && age > 0 ? age : WEEK_SECONDS);
+  const children = state === 'waiting-children' ? await pendingChildKeys(job) : [];
   await o.redis.set(tomb, JSON.stringify(stone), 'EX', Math.max(1, Math.round(ttl)));
-  if ((await bull.remove(o.id)) === 1) {
+  if ((await bull.remove(o.id, { removeChildren: false })) === 1) {
     await recordCancelled(o.redis, prefix, o.queue, o.id, { ran: false, keepSeconds: ttl });
+    await cancelWaitingChildren(o, children);
     return { outcome: 'removed' };
   }
   // A worker locked it between our read and the removal: cancel it as a running job.
   await o.redis.del(tomb);
   return { outcome: 'signalled', listeners: await requestCancel(o.redis, prefix, o.queue, o.id) };
+}
+
+/** Cancels the children (BullMQ job keys) that have not started; a child that finished meanwhile is skipped. */
+async function cancelWaitingChildren(o: CancelJobOptions, keys: readonly string[]): Promise<void> {
+  for (const key of keys) {
+    const id = childIdOfKey(key);
+    const queue = kqQueueName(bullQueueOfKey(o.queues.prefix, key));
+    const state = await o.queues.get(queue).getJobState(id);
+    if (state === 'active' || state === 'completed' || state === 'failed' || state === 'unknown') continue;
+    await cancelJob({ ...o, queue, id }).catch((err: unknown) => {
+      if (!(err instanceof ConflictError || err instanceof NotFoundError)) throw err;
+    });
+  }
 }

@@ -7,6 +7,7 @@
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CANCELLED_REASON } from './cancel.js';
+import { type ChildCounts, isFlowParent, readChildCounts } from './flow-children.js';
 import { JOB_ID_RE, jobKey, tombstoneKey } from './job-keys.js';
 import { isCluster, kqQueueName } from './keys.js';
 
@@ -28,6 +29,10 @@ export interface JobStatus {
   createdAt: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** A flow parent only: its direct children by status. */
+  children?: ChildCounts;
+  /** A flow child only: its parent's id. */
+  parent?: string;
 }
 
 /** What a tombstone stores about a job removed before it ran. */
@@ -153,7 +158,12 @@ export async function readJobStatus(
   const job = state === 'unknown' ? undefined : await queue.getJob(id);
   if (job) {
     const status = statusOf(state, job.failedReason);
-    if (status) return toJobStatus(job, kqQueueName(queue.name), status);
+    if (status) {
+      const out = toJobStatus(job, kqQueueName(queue.name), status);
+      if (isFlowParent(job)) out.children = await readChildCounts(job, redis, prefix);
+      if (job.parent) out.parent = job.parent.id;
+      return out;
+    }
   }
   const raw = await redis.get(tombstoneKey(prefix, queue.name, id, isCluster(redis)));
   return raw ? fromTombstone(id, kqQueueName(queue.name), JSON.parse(raw) as Tombstone) : undefined;

@@ -27,6 +27,10 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** Aborts the handler's signal after this many ms; 0 = none. @default the definition's timeoutMs */
   timeoutMs?: number;
+  /** What `ctx.childResults()` answers, as for a flow parent. @default {} */
+  childResults?: Record<string, unknown>;
+  /** What `ctx.childFailures()` answers. @default {} */
+  childFailures?: Record<string, string>;
 }
 
 /** One line the handler logged through `ctx.log`: pino's fields, `level` as its name. */
@@ -113,6 +117,8 @@ export async function runJob<S extends z.ZodType, Result>(
     },
     // Rejects the run with `RateLimited` (its `delayMs`), where the worker would put the job back.
     rateLimited: throwRateLimited,
+    childResults: async () => ({ ...options.childResults }),
+    childFailures: async () => ({ ...options.childFailures }),
   };
   try {
     if (controller.signal.aborted) throw controller.signal.reason;

@@ -16,6 +16,7 @@ import { type JobContext, RateLimited, throwRateLimited } from '../jobs/define-j
 import type { JobRegistry } from '../jobs/registry.js';
 import { isoTimeOf, type Logger } from '../log.js';
 import { CANCELLED_REASON } from '../queue/cancel.js';
+import { childFailures, childResults } from '../queue/flow-children.js';
 import { createStartLog, type StartedJob } from './start-log.js';
 
 class AbortReason extends Error {}
@@ -161,6 +162,14 @@ class HandlerContext implements JobContext<unknown> {
   }
   get signal(): AbortSignal {
     return this.#run.signal();
+  }
+  get childResults(): () => Promise<Record<string, unknown>> {
+    const job = this.#run.job;
+    return () => childResults(job);
+  }
+  get childFailures(): () => Promise<Record<string, string>> {
+    const job = this.#run.job;
+    return () => childFailures(job);
   }
   get log(): Logger {
     return this.#run.log();
