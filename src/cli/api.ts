@@ -55,6 +55,7 @@ export const command: Command = {
       queuePattern: values.queuePattern,
       maxInflightJobs: values.maxInflightJobs,
       maxInflightBytes: values.maxInflightBytes,
+      maxEventStreams: values.maxEventStreams,
       logger: log,
     });
     try {
