@@ -183,6 +183,20 @@ describe('GET /jobs/:id?wait=', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('describes ?wait= and the event stream', async () => {
+    const t = useTestQueue();
+    const app = await testApp(t);
+    const doc = (await app.inject({ method: 'GET', url: '/openapi.json', headers: AUTH })).json();
+    const params = doc.paths['/jobs/{id}'].get.parameters as { name: string; in: string }[];
+    expect(params.some((p) => p.name === 'wait' && p.in === 'query')).toBe(true);
+    const events = doc.paths['/jobs/{id}/events'].get;
+    expect(events.description).toContain('Last-Event-ID');
+    expect(Object.keys(events.responses)).toEqual(expect.arrayContaining(['200', '404', '503']));
+    await app.close();
+  });
+});
+
 describe('GET /jobs/:id/events', () => {
   it('streams state, progress and completed, ends, and resumes from Last-Event-ID', async () => {
     const t = useTestQueue();
