@@ -50,7 +50,11 @@ export interface JobContext<Data> {
 }
 
 /** `Name` is the literal type of `name` (`defineJob` keeps it), so a typed client can map names to schemas. */
-export interface JobDefinition<S extends z.ZodType = z.ZodType, Result = unknown, Name extends string = string> {
+export interface JobDefinition<
+  S extends z.ZodType = z.ZodType,
+  Result = unknown,
+  Name extends string = string,
+> {
   readonly [JOB_DEFINITION]: true;
   readonly name: Name;
   readonly queue: string;
