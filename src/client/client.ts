@@ -19,7 +19,8 @@ type AnyJob = JobDefinition<any, any, string>;
 type JobsOf<M> = Extract<M[keyof M], AnyJob>;
 /** The job type names the handlers module `M` defines. */
 export type JobName<M> = JobsOf<M>['name'];
-type JobNamed<M, N> = Extract<JobsOf<M>, { name: N }>;
+// An untyped client (names are plain strings) accepts any type and payload.
+type JobNamed<M, N> = string extends JobName<M> ? AnyJob : Extract<JobsOf<M>, { name: N }>;
 /** What `enqueue` accepts as `data` for type `N`: the schema's input. */
 export type JobInput<M, N extends JobName<M>> = z.input<JobNamed<M, N>['schema']>;
 /** What a completed job of type `N` returns. */
