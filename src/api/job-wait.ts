@@ -42,6 +42,25 @@ export function waitSeconds(raw: string): number {
 }
 
 /**
+ * Waits for a subscription within the Redis guard's bound; one that resolves after the guard gave up
+ * (a 503 already answered) is ended at once, so no listener outlives its request.
+ */
+export async function subscribeBounded(
+  ctx: ApiContext,
+  subscribing: Promise<{ at: string; off(): void }>,
+): Promise<{ at: string; off(): void }> {
+  try {
+    return await ctx.guard(() => subscribing);
+  } catch (err) {
+    subscribing.then(
+      (late) => late.off(),
+      () => undefined,
+    );
+    throw err;
+  }
+}
+
+/**
  * The job's status once it is finished, or after `waitMs`, or when the API begins shutting down or the
  * client goes away (`signal`); `undefined` when the job does not exist.
  */
@@ -58,17 +77,16 @@ export async function waitForJob(
     wake = resolve;
   });
   let checking = Promise.resolve<JobStatus | undefined>(undefined);
-  const sub = await ctx.guard(() =>
-    ctx.events.subscribe(queue, id, (e) => {
-      if (e.event !== 'completed' && e.event !== 'failed' && e.event !== 'removed') return;
-      // Chained, so that checks do not pile up in parallel on one waiter.
-      checking = checking.then(async () => {
-        const s = await read().catch(() => undefined);
-        if (!s || FINISHED.has(s.status)) wake();
-        return s;
-      });
-    }),
-  );
+  const subscribing = ctx.events.subscribe(queue, id, (e) => {
+    if (e.event !== 'completed' && e.event !== 'failed' && e.event !== 'removed') return;
+    // Chained, so that checks do not pile up in parallel on one waiter.
+    checking = checking.then(async () => {
+      const s = await read().catch(() => undefined);
+      if (!s || FINISHED.has(s.status)) wake();
+      return s;
+    });
+  });
+  const sub = await subscribeBounded(ctx, subscribing);
   const timer = setTimeout(wake, waitMs);
   const stopClosing = ctx.onClosing(wake);
   signal.addEventListener('abort', wake, { once: true });

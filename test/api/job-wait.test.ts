@@ -130,6 +130,19 @@ describe('GET /jobs/:id?wait=', () => {
     await app.close();
   });
 
+  it('holds a wait longer than RECEIVE_TIMEOUT_MS over a real socket (that bound is for receiving only)', async () => {
+    const t = useTestQueue();
+    const app = await testApp({ ...t, receiveTimeoutMs: 1000, headersTimeoutMs: 1000 });
+    const base = await listen(app);
+    const id = await enqueue(app, 'work', { ms: 1 });
+    const started = Date.now();
+    const res = await fetch(`${base}/jobs/${id}?wait=2.5`, { headers: AUTH });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ id, status: 'waiting' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
+    await app.close();
+  });
+
   it('refuses a bad wait with 422 naming it', async () => {
     const t = useTestQueue();
     const app = await testApp(t);

@@ -20,7 +20,7 @@ import { compareStreamIds, type JobEvent, STREAM_ID_RE } from '../../queue/job-e
 import { type JobStatus, readJobStatus, statusOf } from '../../queue/job-status.js';
 import type { ApiContext } from '../context.js';
 import { createJobLookup } from '../job-lookup.js';
-import { FINISHED } from '../job-wait.js';
+import { FINISHED, subscribeBounded } from '../job-wait.js';
 import { commonErrors, errorSchema, jobIdParams, queueQuery } from '../schemas.js';
 
 /** A comment line this often keeps proxies from closing an idle stream. */
@@ -83,7 +83,8 @@ export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext, maxStreams
         queue = await ctx.guard(() => lookup(id, request.query.queue));
         if (!queue) throw notFound(id);
         const q = queue;
-        sub = await ctx.guard(() =>
+        sub = await subscribeBounded(
+          ctx,
           ctx.events.subscribe(q, id, (e) => {
             chain = chain.then(() => handle(e));
           }),
