@@ -241,6 +241,10 @@ describe('GET /jobs/:id/events', () => {
     const rest = await openStream(base, id, { 'last-event-id': p });
     await rest.done;
     expect(rest.events.map((e) => e.id)).toEqual(ids.slice(names.indexOf('progress') + 1));
+    // Resuming from the terminal event itself: the end again, never a stream left open.
+    const after = await openStream(base, id, { 'last-event-id': ids.at(-1) as string });
+    await after.done;
+    expect(after.events.map((e) => e.event)).toEqual(['completed']);
     // A finished job without Last-Event-ID: its terminal event at once.
     const late = await openStream(base, id);
     await late.done;

@@ -158,6 +158,11 @@ export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext, maxStreams
           if (past.complete) {
             lastSent = resume;
             for (const e of past.events) await onEvent(e);
+            // Finished with its end at or before `resume` (the client missed only the stream's close).
+            if (!ended && FINISHED.has(current.status)) {
+              send(current.status, lastSent, current);
+              end();
+            }
             return;
           }
         }
