@@ -11,6 +11,7 @@ import { ConfigError, KqError } from '../errors.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis, redisMode, throttleErrors } from '../queue/connection.js';
+import { createJobEvents } from '../queue/job-events.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
@@ -32,6 +33,7 @@ import { createApiMetrics } from './metrics.js';
 import { installOversizeDrain } from './oversize-body.js';
 import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
+import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { queueRoutes } from './routes/queues.js';
@@ -78,6 +80,8 @@ export interface AppOptions {
    * SHUTDOWN_DRAIN_MS, then closes the app. @default a gate opened by `app.close()`
    */
   shutdown?: ShutdownGate;
+  /** Open `GET /jobs/:id/events` streams at most; more get 503 OVERLOADED with Retry-After. @default 1000 */
+  maxEventStreams?: number;
   /** A pino logger, or false for none (tests). @default false */
   logger?: Logger | false;
   /** OpenTelemetry traces (src/tracing/load-tracing.ts); its owner shuts it down. @default undefined (off) */
@@ -92,17 +96,26 @@ export interface AppOptions {
 export interface ShutdownGate {
   readonly closing: boolean;
   begin(): void;
+  /** Calls `listener` once when `begin()` is called; returns a function that removes it. */
+  onBegin?(listener: () => void): () => void;
 }
 
 /** @example const gate = createShutdownGate(); process.on('SIGTERM', () => gate.begin()); */
 export function createShutdownGate(): ShutdownGate {
   let closing = false;
+  const listeners = new Set<() => void>();
   return {
     get closing() {
       return closing;
     },
     begin() {
       closing = true;
+      for (const l of [...listeners]) l();
+      listeners.clear();
+    },
+    onBegin(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
   };
 }
@@ -225,6 +238,19 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     ...(o.writeReplicas ? { writeReplicas: o.writeReplicas } : {}),
   });
   const gate = o.shutdown ?? createShutdownGate();
+  // Waiters and event streams end when shutdown begins; preClose covers a gate without onBegin.
+  const closingListeners = new Set<() => void>();
+  const closeWaiters = () => {
+    for (const l of [...closingListeners]) l();
+    closingListeners.clear();
+  };
+  gate.onBegin?.(closeWaiters);
+  const events = createJobEvents({
+    redis,
+    prefix,
+    // No per-command timeout on `ingest`, so the readers' blocking XREAD (a duplicate of it) is not cut short.
+    connection: ingest,
+  });
   const ctx: ApiContext = {
     jobs: o.jobs,
     queues,
@@ -237,6 +263,15 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     isClosing: () => gate.closing,
     liveness: watchRedisLiveness({ connections: [redis, ingest], timeoutMs: o.redisLivenessTimeoutMs ?? 0 }),
     livenessTimeoutMs: o.redisLivenessTimeoutMs ?? 0,
+    events,
+    onClosing(listener) {
+      if (gate.closing) {
+        queueMicrotask(listener);
+        return () => undefined;
+      }
+      closingListeners.add(listener);
+      return () => closingListeners.delete(listener);
+    },
   };
 
   installErrorHandling(app, bodyLimit);
@@ -294,14 +329,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   metricsRoutes(app, metrics);
   jobRoutes(app, ctx);
   flowRoutes(app, ctx);
+  jobEventRoutes(app, ctx, o.maxEventStreams ?? 1000);
   queueRoutes(app, ctx);
   scheduleRoutes(app, ctx);
   await seedRoutes(app, ctx);
   await registerDocsUi(app);
   await registerDashboard(app, { queues, directory, guard, write: o.uiWrite ?? false });
 
+  // For tests and diagnostics: how many readers and subscriptions the waiters hold.
+  app.decorate('kqJobEvents', events);
   app.addHook('preClose', async () => {
     gate.begin();
+    closeWaiters();
   });
   // A keep-alive connection that carried an in-flight request must not keep the server open after it.
   app.addHook('onSend', (_request, reply, payload, done) => {
@@ -320,6 +359,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     schedules?.close();
     ctx.liveness.close();
+    await events.close();
     await Promise.all([queues.close(), ingestQueues.close()]);
     await Promise.all([closeRedis(redis), closeRedis(ingest)]);
     metrics.close();

@@ -1,6 +1,7 @@
 /** What route modules receive from `buildApp`: the Redis-access layer's pieces and the submission path. */
 import type { Redis } from 'ioredis';
 import type { JobRegistry } from '../jobs/registry.js';
+import type { JobEvents } from '../queue/job-events.js';
 import type { QueueDirectory } from '../queue/queue-directory.js';
 import type { QueueReads } from '../queue/queue-reads.js';
 import type { QueueRegistry } from '../queue/queues.js';
@@ -25,4 +26,8 @@ export interface ApiContext {
   /** Redis unusable too long: /healthz answers 503. */
   liveness: RedisLiveness;
   livenessTimeoutMs: number;
+  /** Job events, one shared reader per queue (waiting and watching jobs). */
+  events: JobEvents;
+  /** Calls `listener` once when shutdown begins (at once if it has); returns a function that removes it. */
+  onClosing(listener: () => void): () => void;
 }

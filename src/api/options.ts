@@ -147,6 +147,14 @@ export const apiOptionSpecs = {
     1_073_741_824,
     'request bytes waiting on Redis at most; more are refused at once with 503 (nothing stored)',
   ),
+  maxEventStreams: intOption(
+    'max-event-streams',
+    ['MAX_EVENT_STREAMS'],
+    1000,
+    1,
+    1_000_000,
+    'open GET /jobs/:id/events streams at most per process; more get 503 OVERLOADED with Retry-After',
+  ),
 };
 
 export type ApiOptions = OptionValues<typeof apiOptionSpecs>;

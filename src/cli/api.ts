@@ -61,6 +61,7 @@ export const command: Command = {
       queuePattern: values.queuePattern,
       maxInflightJobs: values.maxInflightJobs,
       maxInflightBytes: values.maxInflightBytes,
+      maxEventStreams: values.maxEventStreams,
       logger: log,
       ...(schedules ? { schedules } : {}),
     });

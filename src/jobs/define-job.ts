@@ -81,9 +81,14 @@ export function throwRateLimited(delayMs: number): never {
   throw new RateLimited(delayMs);
 }
 
-export interface JobDefinition<S extends z.ZodType = z.ZodType, Result = unknown> {
+/** `Name` is the literal type of `name` (`defineJob` keeps it), so a typed client can map names to schemas. */
+export interface JobDefinition<
+  S extends z.ZodType = z.ZodType,
+  Result = unknown,
+  Name extends string = string,
+> {
   readonly [JOB_DEFINITION]: true;
-  readonly name: string;
+  readonly name: Name;
   readonly queue: string;
   readonly schema: S;
   readonly handler: (ctx: JobContext<z.output<S>>) => Promise<Result> | Result;
@@ -92,8 +97,8 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType, Result = unknown
   readonly description?: string;
 }
 
-export interface DefineJobInput<S extends z.ZodType, Result> {
-  name: string;
+export interface DefineJobInput<S extends z.ZodType, Result, Name extends string = string> {
+  name: Name;
   /** @default 'jobs' */
   queue?: string;
   schema: S;
@@ -132,9 +137,9 @@ function checkSchema(name: string, schema: unknown): void {
  *   options: { attempts: 5, timeoutMs: 60_000 },
  * });
  */
-export function defineJob<S extends z.ZodType, Result>(
-  input: DefineJobInput<S, Result>,
-): JobDefinition<S, Result> {
+export function defineJob<S extends z.ZodType, Result, const Name extends string = string>(
+  input: DefineJobInput<S, Result, Name>,
+): JobDefinition<S, Result, Name> {
   if (!NAME_RE.test(input.name)) {
     throw new TypeError(
       `defineJob: name ${JSON.stringify(input.name)} must be 1-100 letters, digits, ".", "_" or "-", starting with a letter`,

@@ -2,9 +2,10 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../../errors.js';
 import { cancelJob } from '../../queue/cancel-job.js';
-import { parseJobId } from '../../queue/job-ids.js';
-import { locateJob, readJobStatus } from '../../queue/job-status.js';
+import { readJobStatus } from '../../queue/job-status.js';
 import type { ApiContext } from '../context.js';
+import { createJobLookup } from '../job-lookup.js';
+import { waitForJob, waitQuery, waitSeconds } from '../job-wait.js';
 import {
   acceptedSchema,
   batchRequestSchema,
@@ -101,25 +102,18 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
     },
   );
 
-  // O(1) whatever the number of queues and keys: the id names its queue (job-ids.ts). An id kq did not
-  // make is looked for in the queue its id may name, then the declared queues: a fixed, small list.
-  const declared = ctx.jobs.queues();
-  const lookup = async (id: string, queue: string | undefined) => {
-    if (queue) return locateJob(ctx.redis, ctx.prefix, [queue], id);
-    const parsed = parseJobId(id);
-    if (parsed?.kqMade) return locateJob(ctx.redis, ctx.prefix, [parsed.queue], id);
-    const candidates = parsed ? [parsed.queue, ...declared.filter((q) => q !== parsed.queue)] : declared;
-    return locateJob(ctx.redis, ctx.prefix, candidates, id);
-  };
+  const lookup = createJobLookup(ctx);
 
-  app.get<{ Params: { id: string }; Querystring: { queue?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { queue?: string; wait?: string } }>(
     '/jobs/:id',
     {
       schema: {
         summary: 'A job’s status, progress, result or error',
+        description:
+          'With `?wait=<seconds>` (at most 60) the answer comes as soon as the job is completed, failed or cancelled, or with its current state when the time is up (or when the API begins shutting down).',
         tags: ['jobs'],
         params: jobIdParams,
-        querystring: queueQuery,
+        querystring: waitQuery,
         response: {
           200: jobStatusSchema,
           404: { description: 'JOB_NOT_FOUND', ...errorSchema },
@@ -127,8 +121,17 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id } = request.params;
+      if (request.query.wait !== undefined) {
+        const waitMs = waitSeconds(request.query.wait);
+        const queue = await ctx.guard(() => lookup(id, request.query.queue));
+        const gone = new AbortController();
+        reply.raw.once('close', () => gone.abort());
+        const status = queue ? await waitForJob(ctx, queue, id, waitMs, gone.signal) : undefined;
+        if (!status) throw notFound(id);
+        return status;
+      }
       const status = await ctx.guard(async () => {
         const queue = await lookup(id, request.query.queue);
         return queue ? readJobStatus(ctx.queues.get(queue), ctx.redis, ctx.prefix, id) : undefined;

@@ -1,0 +1,74 @@
+/**
+ * `createClient<typeof jobs>`: a wrong payload or an unknown type does not compile. tsc (the compiler
+ * API) checks a fixture with intentional errors and must report exactly those; a correct call compiles.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const here = import.meta.dirname;
+
+function diagnose(source: string): string[] {
+  // Next to the fixtures, so the relative imports resolve; removed afterwards.
+  const dir = mkdtempSync(resolve(here, 'fixtures/tmp-'));
+  const file = resolve(dir, 'usage.ts');
+  writeFileSync(file, source);
+  try {
+    const program = ts.createProgram([file], {
+      strict: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      skipLibCheck: true,
+      types: ['node'],
+    });
+    return ts
+      .getPreEmitDiagnostics(program)
+      .filter((d) => d.file?.fileName === file)
+      .map((d) => {
+        const line = d.file?.getLineAndCharacterOfPosition(d.start ?? 0).line ?? -1;
+        return `${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
+      });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const header = `import { createClient } from '../../../../src/client/client.js';
+import type * as jobs from '../jobs.js';
+const kq = createClient<typeof jobs>({ url: 'http://127.0.0.1:1', token: 't' });
+`;
+
+describe('typed client', () => {
+  it('accepts payloads the schemas accept', () => {
+    const ok = `${header}
+export async function f() {
+  const id: string = await kq.enqueue('report', { month: '2026-11' });
+  await kq.enqueue('work', {});
+  await kq.enqueue('work', { ms: 5 }, { queue: 'other', priority: 1 });
+  const job = await kq.wait(id, { timeoutMs: 1000 });
+  return job.status;
+}
+`;
+    expect(diagnose(ok)).toEqual([]);
+  }, 60_000);
+
+  it('rejects a wrong payload, a missing field and an unknown type, each on its line', () => {
+    const bad = `${header}
+export async function f() {
+  await kq.enqueue('report', { month: 202611 });
+  await kq.enqueue('report', {});
+  await kq.enqueue('nope', {});
+  await kq.enqueue('helper', {});
+}
+`;
+    const errors = diagnose(bad);
+    const lines = errors.map((e) => Number(e.split(':')[0]));
+    expect(lines).toEqual([6, 7, 8, 9]);
+    expect(errors[0]).toMatch(/number.*not assignable.*string/s);
+    expect(errors[1]).toMatch(/month/);
+    expect(errors[2]).toMatch(/"nope"/);
+  }, 60_000);
+});
