@@ -31,6 +31,8 @@ it('npm pack --dry-run: everything the command needs, nothing else', () => {
     pkg.bin.kq,
     pkg.exports['.'].import.replace(/^\.\//, ''),
     pkg.exports['.'].types.replace(/^\.\//, ''),
+    // `kq/client`: one file with no imports, for browsers and edge runtimes.
+    pkg.exports['./client'].import.replace(/^\.\//, ''),
     ...readdirSync(join(root, 'dist/chunks'))
       .map((f) => `dist/chunks/${f}`)
       .filter((f) => f.endsWith('.js')),

@@ -8,8 +8,9 @@ import { commonErrors, errorSchema } from '../schemas.js';
 
 const err = (description: string) => ({ description, ...errorSchema });
 const queueName = { type: 'string', pattern: QUEUE_NAME_RULE.re.source } as const;
+// anyOf rather than a type list: Fastify's Ajv (strict mode) warns on union types in request schemas.
 const instant = {
-  type: ['string', 'integer'],
+  anyOf: [{ type: 'string' }, { type: 'integer' }],
   description: 'ISO 8601 date-time (e.g. 2030-01-01T03:00:00Z) or epoch milliseconds.',
 } as const;
 
