@@ -2,15 +2,16 @@
 // an instruction count does not move with the load of a shared machine, as CPU time does.
 //   node bench/instructions.mjs [--jobs=2000] [--warmup=2000] [--out=/tmp/kq-callgrind] [--only=kq|bullmq] [--save]
 // Needs `valgrind` on PATH and a built dist/ (`npm run build`; KQ_DIST picks another build, as in
-// bench/procs.mjs). For each worker (kq, then bullmq) it starts a private redis-server, a paused queue of
+// bench/procs.mjs). In one private redis-server, for each worker (kq, then bullmq) it makes a paused queue of
 // `--warmup` no-op jobs (kq's default job options, concurrency 50) and the worker under callgrind; once
 // the worker is connected it runs the warm-up jobs (V8 compiles the hot paths, its compiler threads
 // counted too), pauses the queue, adds `--jobs` jobs, zeroes the counters (`callgrind_control -z`),
 // resumes, waits until nothing is waiting or active, dumps the counters (`callgrind_control -d`) and stops
 // the worker. So the count covers steady processing only: no start-up, warm-up or shutdown. Prints
-// instructions per job for both and their ratio; `--save` writes them to bench/results.json under
-// `instructionsPerJob`. The dumps stay in --out for `callgrind_annotate` (native frames: V8 builtins and
-// runtime, libuv, libc; JIT-compiled JavaScript shows as unnamed addresses).
+// instructions per job for both and their ratio; `--save` appends them to bench/results.json under
+// `instructionsPerJob.runs`, with `--label=...` naming the build. The dumps stay in --out for
+// `callgrind_annotate` (native frames: V8 builtins and runtime, libuv, libc; JIT-compiled JavaScript
+// shows as unnamed addresses).
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -138,7 +139,11 @@ try {
   if (SAVE && kq && bullmq) {
     const file = resolve(import.meta.dirname, 'results.json');
     const all = JSON.parse(readFileSync(file, 'utf8'));
-    all.instructionsPerJob = result;
+    all.instructionsPerJob ??= {
+      note: 'bench/instructions.mjs (docs/performance.md, "Instructions per job")',
+      runs: [],
+    };
+    all.instructionsPerJob.runs.push({ label: arg('label', ''), ...result });
     writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
   }
 } finally {
