@@ -8,16 +8,19 @@ import { type DestinationStream, type Logger, pino } from 'pino';
 export type { Logger };
 
 /**
- * Lines collect in pino's standard destination (SonicBoom) until `LOG_MIN_BYTES` are pending or a
- * `LOG_FLUSH_MS` timer, started by the first line after a write, fires; then they go out in one
- * asynchronous write. A busy process writes a batch at a time instead of a line at a time, an idle one
- * not at all, and a slow reader (EAGAIN) is retried by SonicBoom on a timer, never waited for on the
- * event loop. So a line trails its event by about `LOG_FLUSH_MS` while the reader keeps up. pino writes
- * what is pending synchronously when the process exits (`process.exit` after SIGTERM, a fatal error,
- * the end of work), so a normal exit loses no line.
+ * Lines collect in memory here until `LOG_MIN_BYTES` are pending or a `LOG_FLUSH_MS` timer, started by
+ * the first line after a hand-over, fires; then the batch goes to pino's standard destination (SonicBoom)
+ * in one `write()`, which writes it asynchronously. A busy process writes a batch at a time instead of a
+ * line at a time, an idle one not at all, and a slow reader (EAGAIN) is retried by SonicBoom on a timer,
+ * never waited for on the event loop. So a line trails its event by about `LOG_FLUSH_MS` while the reader
+ * keeps up. The batch is made here rather than with SonicBoom's `minLength` because SonicBoom's `write()`
+ * measures its whole pending chunk in UTF-8 bytes on every call, so collecting there costs time that
+ * grows with the batch, per line (docs/performance.md). At exit what is pending is handed over first,
+ * and pino's destination writes it synchronously (`process.exit` after SIGTERM, a fatal error, the end of
+ * work), so a normal exit loses no line.
  */
 const LOG_FLUSH_MS = 10;
-/** Pending bytes that start a write before the timer; under SonicBoom's `maxWrite`, set above it. */
+/** Pending characters that hand a batch over before the timer; under SonicBoom's `maxWrite`. */
 const LOG_MIN_BYTES = 32 * 1024;
 const LOG_MAX_WRITE = 64 * 1024;
 
@@ -56,32 +59,33 @@ let stdout: DestinationStream | undefined;
 
 /**
  * stdout through pino's own destination; a reader that went away (EPIPE) silences it, work goes on.
- * SonicBoom's `flush()` writes nothing while a write is in flight, so a line that arrived before the
- * timer fired but during a write gets another timer when that write is done ('drain'); a flush with
- * nothing pending costs one empty write, at the end of a burst only, and an idle process none.
+ * SonicBoom starts a write for each batch at once (no `minLength`), or queues it behind the write in
+ * flight and starts it when that one is done.
  */
 function stdoutDestination(): DestinationStream {
-  const sonic = pino.destination({ dest: 1, sync: false, minLength: LOG_MIN_BYTES, maxWrite: LOG_MAX_WRITE });
+  const sonic = pino.destination({ dest: 1, sync: false, maxWrite: LOG_MAX_WRITE });
+  let pending = '';
   let timer: NodeJS.Timeout | undefined;
-  let linesSinceDrain = 0;
-  const tick = () => {
+  const handOver = () => {
+    if (timer) clearTimeout(timer);
     timer = undefined;
-    sonic.flush();
+    if (pending === '') return;
+    const batch = pending;
+    pending = '';
+    sonic.write(batch);
   };
-  const arm = () => {
-    timer ??= setTimeout(tick, LOG_FLUSH_MS);
-    timer.unref();
-  };
-  sonic.on('drain', () => {
-    if (linesSinceDrain === 0) return;
-    linesSinceDrain = 0;
-    arm();
-  });
+  // Before pino's own handlers (registered with the destination above): on `beforeExit` it flushes and
+  // ends SonicBoom, on `exit` it writes SonicBoom's pending data synchronously.
+  process.prependListener('beforeExit', handOver);
+  process.prependListener('exit', handOver);
   return {
     write(line: string) {
-      sonic.write(line);
-      linesSinceDrain++;
-      arm();
+      pending += line;
+      if (pending.length >= LOG_MIN_BYTES) handOver();
+      else if (!timer) {
+        timer = setTimeout(handOver, LOG_FLUSH_MS);
+        timer.unref();
+      }
     },
   };
 }

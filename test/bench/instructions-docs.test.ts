@@ -1,0 +1,42 @@
+/**
+ * The instruction counts in docs/performance.md ("Instructions per job (callgrind)") are the ones
+ * bench/results.json holds (written by `node bench/instructions.mjs --save`), and each ratio is the
+ * quotient of its counts.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+
+interface Run {
+  label: string;
+  kqInstructionsPerJob: number;
+  bullmqInstructionsPerJob: number;
+  ratio: number;
+}
+
+const shown = (n: number) => n.toLocaleString('en-US');
+
+describe('instructions per job in the docs', () => {
+  it('each row of the table matches a run in bench/results.json', () => {
+    const runs = (JSON.parse(read('bench/results.json')) as { instructionsPerJob?: { runs: Run[] } })
+      .instructionsPerJob?.runs;
+    expect(runs?.length).toBeGreaterThanOrEqual(2);
+    const doc = read('docs/performance.md');
+    const start = doc.indexOf('### Instructions per job (callgrind)');
+    expect(start).toBeGreaterThan(-1);
+    const section = doc.slice(start, doc.indexOf('\n## ', start));
+    const rows = [...section.matchAll(/^\| (before|after)[^|]*\| ([\d,]+) \| ([\d,]+) \| ([\d.]+) \|$/gm)];
+    expect(rows.length).toBe(runs?.length);
+    for (const [i, [, phase, kq, bullmq, ratio]] of rows.entries()) {
+      const run = runs?.[i] as Run;
+      expect(run.label.startsWith(phase as string)).toBe(true);
+      expect(kq).toBe(shown(run.kqInstructionsPerJob));
+      expect(bullmq).toBe(shown(run.bullmqInstructionsPerJob));
+      expect(Number(ratio)).toBe(run.ratio);
+      expect(run.ratio).toBeCloseTo(run.kqInstructionsPerJob / run.bullmqInstructionsPerJob, 2);
+    }
+  });
+});
