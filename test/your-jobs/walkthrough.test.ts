@@ -143,6 +143,7 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     expect(written.type).toBe('module');
     for (const f of [
       'src/jobs.ts',
+      'src/client-example.ts',
       'test/jobs.test.ts',
       'test/jobs.worker.test.ts',
       'Dockerfile',
@@ -153,7 +154,7 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
       expect(existsSync(join(app, f)), f).toBe(true);
     // A second init refuses to overwrite anything.
     await expect(step('npx kq init (again)', 'npx', ['--no-install', 'kq', 'init', '.'])).rejects.toThrow(
-      /already has Dockerfile, README.md, .dockerignore, .gitignore, src\/jobs.ts/,
+      /already has Dockerfile, README.md, .dockerignore, .gitignore, src\/client-example.ts, src\/jobs.ts/,
     );
   });
 
