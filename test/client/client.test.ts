@@ -65,16 +65,18 @@ describe('kq/client', () => {
     const app = await testApp({ ...t, maxEventStreams: 1 });
     const url = await listen(app);
     const keys: string[] = [];
-    let refused = 0;
+    const refused = new Set<string>();
     const streamAnswers: number[] = [];
     const kq = createClient<typeof jobs>({
       url,
       token: TOKEN,
       fetch: async (input, init) => {
         const headers = new Headers(init?.headers);
-        if (init?.method === 'POST') keys.push(headers.get('idempotency-key') ?? '');
-        // The first submission meets an API that is shutting down elsewhere: the answer kq gives then.
-        if (init?.method === 'POST' && refused++ === 0) {
+        const target = new URL(String(input)).pathname;
+        if (init?.method === 'POST') keys.push(`${target} ${headers.get('idempotency-key') ?? ''}`);
+        // The first submission to each route meets an API that is shutting down elsewhere: the answer kq gives then.
+        if (init?.method === 'POST' && !refused.has(target)) {
+          refused.add(target);
           const body = JSON.stringify({
             error: { code: 'SHUTTING_DOWN', message: 'The API is shutting down.' },
           });
@@ -88,9 +90,20 @@ describe('kq/client', () => {
     const id = await kq.enqueue('work', { ms: 1 });
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBe(keys[1]);
-    expect(keys[0]?.length).toBeGreaterThan(10);
+    expect(keys[0]?.length).toBeGreaterThan('/jobs '.length + 10);
     expect(await t.bull.getJobCounts('waiting')).toEqual({ waiting: 1 });
     expect(id).toContain('.idem-');
+
+    // flow() likewise: one key for both attempts, one parent and one child stored.
+    const tree = await kq.flow({ type: 'work', data: { ms: 1 }, children: [{ type: 'work', data: {} }] });
+    expect(keys.slice(2)).toHaveLength(2);
+    expect(keys[2]?.startsWith('/flows ')).toBe(true);
+    expect(keys[2]).toBe(keys[3]);
+    expect(tree.id).toContain('.idem-');
+    expect(await t.bull.getJobCounts('waiting', 'waiting-children')).toEqual({
+      waiting: 2,
+      'waiting-children': 1,
+    });
 
     // A real 503: the one event stream slot is taken; watch() retries after Retry-After and gets in.
     const blocker = new AbortController();
