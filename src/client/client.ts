@@ -12,7 +12,9 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
+import type { FlowNode, FlowNodeOptions } from '../queue/flows.js';
 import type { JobStatus, JobStatusName } from '../queue/job-status.js';
+import type { ScheduleInfo } from '../queue/schedules.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: any definition, whatever its schema and result
 type AnyJob = JobDefinition<any, any, string>;
@@ -56,6 +58,45 @@ export interface EnqueueOptions {
   signal?: AbortSignal;
 }
 
+/** What `schedules.set` sends (`POST /schedules`): `data` checked against the schema of `type`. */
+export type ScheduleInput<M> = {
+  [N in JobName<M>]: {
+    /** Unique per queue: setting it again replaces the schedule. */
+    id: string;
+    type: N;
+    data: JobInput<M, N>;
+    /** Default: the type's queue. */
+    queue?: string;
+    /** ISO 8601 or epoch ms. */
+    startAt?: string | number;
+    endAt?: string | number;
+    /** Runs at most. */
+    limit?: number;
+  } & (
+    | { /** Cron expression (5 fields, or 6 with seconds first). */ cron: string; tz?: string; every?: never }
+    | { /** Milliseconds between runs, at least 1000. */ every: number; cron?: never; tz?: never }
+  );
+}[JobName<M>];
+
+/** A schedule as the API answers it, with `nextRunAt`, `iterations` and `source`. */
+export type ClientSchedule = ScheduleInfo;
+
+/** One node of `flow()` (`POST /flows`): `data` checked against the schema of `type`; children nest. */
+export type FlowInput<M> = {
+  [N in JobName<M>]: {
+    type: N;
+    data: JobInput<M, N>;
+    /** Default: the type's queue. */
+    queue?: string;
+    /** `failParentOnFailure` / `ignoreDependencyOnFailure`: on a child only. */
+    opts?: FlowNodeOptions;
+    children?: FlowInput<M>[];
+  };
+}[JobName<M>];
+
+/** What `flow()` resolves to: every job's id, in the request's shape. */
+export type FlowTree = FlowNode;
+
 /** An event of `watch()`: `state`, `progress`, then one of `completed`, `failed`, `cancelled` (the last). */
 export type WatchEvent =
   | { event: 'state'; id: string; data: { id: string; status: JobStatusName } & Partial<ClientJob> }
@@ -90,6 +131,24 @@ export interface KqClient<M> {
   /** The job's events until its end (reconnecting with Last-Event-ID when a stream ends early). */
   watch(id: string, options?: { signal?: AbortSignal }): AsyncIterable<WatchEvent>;
   cancel(id: string, options?: { signal?: AbortSignal }): Promise<{ id: string; status: JobStatusName }>;
+  /**
+   * Stores a parent job that runs after its children (which may nest); resolves to every job's id. One
+   * Idempotency-Key (yours, or a random one) for all attempts, so a retry never stores the flow twice.
+   */
+  flow(flow: FlowInput<M>, options?: { idempotencyKey?: string; signal?: AbortSignal }): Promise<FlowTree>;
+  /** Recurring jobs (`/schedules`). `queue` is needed only where an id repeats across queues. */
+  schedules: {
+    /** Every schedule (of one queue, with `queue`), with its next run. */
+    list(options?: { queue?: string; signal?: AbortSignal }): Promise<ClientSchedule[]>;
+    get(id: string, options?: { queue?: string; signal?: AbortSignal }): Promise<ClientSchedule>;
+    /** Creates or replaces the schedule of that id; `created` is false when it replaced one. */
+    set(
+      schedule: ScheduleInput<M>,
+      options?: { signal?: AbortSignal },
+    ): Promise<ClientSchedule & { created: boolean }>;
+    /** Deletes it and its pending run; resolves to the schedule as it was. */
+    delete(id: string, options?: { queue?: string; signal?: AbortSignal }): Promise<ClientSchedule>;
+  };
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
@@ -167,6 +226,9 @@ export function createClient<M = Record<string, AnyJob>>(o: ClientOptions): KqCl
     }
   }
   const path = (id: string) => `/jobs/${encodeURIComponent(id)}`;
+  const schedulePath = (id: string, queue?: string) =>
+    `/schedules/${encodeURIComponent(id)}${queue === undefined ? '' : `?queue=${encodeURIComponent(queue)}`}`;
+  const only = (signal?: AbortSignal) => (signal ? { signal } : {});
 
   return {
     async enqueue(type, data, options = {}) {
@@ -199,6 +261,35 @@ export function createClient<M = Record<string, AnyJob>>(o: ClientOptions): KqCl
         id: string;
         status: JobStatusName;
       }>;
+    },
+    async flow(flow, options = {}) {
+      const key = options.idempotencyKey ?? globalThis.crypto.randomUUID();
+      const res = await call('POST', '/flows', {
+        body: flow,
+        headers: { 'idempotency-key': key },
+        ...only(options.signal),
+      });
+      return (await res.json()) as FlowTree;
+    },
+    schedules: {
+      async list(options = {}) {
+        const q = options.queue === undefined ? '' : `?queue=${encodeURIComponent(options.queue)}`;
+        const res = await call('GET', `/schedules${q}`, only(options.signal));
+        return ((await res.json()) as { schedules: ClientSchedule[] }).schedules;
+      },
+      async get(id, options = {}) {
+        const res = await call('GET', schedulePath(id, options.queue), only(options.signal));
+        return (await res.json()) as ClientSchedule;
+      },
+      // An upsert by id: a retried request leaves one schedule, so no Idempotency-Key is needed.
+      async set(schedule, options = {}) {
+        const res = await call('POST', '/schedules', { body: schedule, ...only(options.signal) });
+        return { ...((await res.json()) as ClientSchedule), created: res.status === 201 };
+      },
+      async delete(id, options = {}) {
+        const res = await call('DELETE', schedulePath(id, options.queue), only(options.signal));
+        return (await res.json()) as ClientSchedule;
+      },
     },
   };
 

@@ -49,7 +49,16 @@ export async function f() {
   await kq.enqueue('work', {});
   await kq.enqueue('work', { ms: 5 }, { queue: 'other', priority: 1 });
   const job = await kq.wait(id, { timeoutMs: 1000 });
-  return job.status;
+  await kq.schedules.set({ id: 'n', type: 'report', data: { month: '2026-11' }, cron: '0 3 * * *', tz: 'UTC' });
+  const s = await kq.schedules.set({ id: 'w', type: 'work', data: {}, every: 5000, queue: 'other' });
+  const next: string | null = s.nextRunAt;
+  const tree = await kq.flow({
+    type: 'report',
+    data: { month: '2026-11' },
+    children: [{ type: 'work', data: { ms: 1 }, opts: { ignoreDependencyOnFailure: true }, children: [{ type: 'report', data: { month: '2026-10' } }] }],
+  });
+  const childId: string | undefined = tree.children?.[0]?.id;
+  return [job.status, next, childId];
 }
 `;
     expect(diagnose(ok)).toEqual([]);
@@ -70,5 +79,30 @@ export async function f() {
     expect(errors[0]).toMatch(/number.*not assignable.*string/s);
     expect(errors[1]).toMatch(/month/);
     expect(errors[2]).toMatch(/"nope"/);
+  }, 60_000);
+
+  it('rejects a wrong schedule or flow payload, at any depth, and a schedule with both cron and every', () => {
+    const bad = `${header}
+export async function f() {
+  await kq.schedules.set({ id: 'n', type: 'report', data: { month: 202611 }, cron: '0 3 * * *' });
+  await kq.schedules.set({ id: 'n', type: 'report', data: {}, every: 5000 });
+  await kq.schedules.set({ id: 'n', type: 'nope', data: {}, every: 5000 });
+  await kq.schedules.set({ id: 'n', type: 'work', data: {}, every: 5000, cron: '* * * * *' });
+  await kq.flow({ type: 'report', data: { month: 1 } });
+  await kq.flow({ type: 'work', data: {}, children: [{ type: 'report', data: { month: '2026-11' }, children: [{ type: 'report', data: { month: 3 } }] }] });
+  await kq.flow({ type: 'work', data: {}, children: [{ type: 'nope', data: {} }] });
+  await kq.schedules.set({ id: 'n', type: 'work', data: {}, cron: '* * * * *' });
+}
+`;
+    const errors = diagnose(bad);
+    const lines = errors.map((e) => Number(e.split(':')[0]));
+    expect(lines).toEqual([6, 7, 8, 9, 10, 11, 12]);
+    expect(errors[0]).toMatch(/number.*not assignable.*string/s);
+    expect(errors[1]).toMatch(/month/);
+    expect(errors[2]).toMatch(/"nope"/);
+    expect(errors[3]).toMatch(/every|cron/);
+    expect(errors[4]).toMatch(/number.*not assignable.*string/s);
+    expect(errors[5]).toMatch(/number.*not assignable.*string/s);
+    expect(errors[6]).toMatch(/"nope"/);
   }, 60_000);
 });

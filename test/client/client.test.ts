@@ -1,13 +1,17 @@
 /**
  * kq/client against a real API (in-process, over a socket) on the test Redis, with a `kq worker` process:
- * enqueue, wait, get, watch, cancel, typed errors, and 503 retries that keep one Idempotency-Key.
+ * enqueue, wait, get, watch, cancel, typed errors, 503 retries that keep one Idempotency-Key, schedules
+ * (set, list, get, delete; a run done by the worker) and a flow whose parent reads its children's results.
  */
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createClient, KqClientError, type WatchEvent } from '../../src/client/client.js';
-import { TOKEN, testApp } from '../api/app-fixture.js';
+import { createRegistry, loadRegistry } from '../../src/jobs/registry.js';
+import { HANDLERS, TOKEN, testApp } from '../api/app-fixture.js';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
+import { waitFor } from '../helpers/wait.js';
 import type * as jobs from './fixtures/jobs.js';
 
 async function listen(app: FastifyInstance): Promise<string> {
@@ -26,7 +30,7 @@ describe('kq/client', () => {
       REDIS_URL: t.redisUrl,
       QUEUE: t.queue,
       HEALTH_PORT: '0',
-      HANDLERS: (await import('../api/app-fixture.js')).HANDLERS,
+      HANDLERS,
     });
     const kq = createClient<typeof jobs>({ url, token: TOKEN });
     const id = await kq.enqueue('work', { ms: 20 });
@@ -61,16 +65,18 @@ describe('kq/client', () => {
     const app = await testApp({ ...t, maxEventStreams: 1 });
     const url = await listen(app);
     const keys: string[] = [];
-    let refused = 0;
+    const refused = new Set<string>();
     const streamAnswers: number[] = [];
     const kq = createClient<typeof jobs>({
       url,
       token: TOKEN,
       fetch: async (input, init) => {
         const headers = new Headers(init?.headers);
-        if (init?.method === 'POST') keys.push(headers.get('idempotency-key') ?? '');
-        // The first submission meets an API that is shutting down elsewhere: the answer kq gives then.
-        if (init?.method === 'POST' && refused++ === 0) {
+        const target = new URL(String(input)).pathname;
+        if (init?.method === 'POST') keys.push(`${target} ${headers.get('idempotency-key') ?? ''}`);
+        // The first submission to each route meets an API that is shutting down elsewhere: the answer kq gives then.
+        if (init?.method === 'POST' && !refused.has(target)) {
+          refused.add(target);
           const body = JSON.stringify({
             error: { code: 'SHUTTING_DOWN', message: 'The API is shutting down.' },
           });
@@ -84,9 +90,20 @@ describe('kq/client', () => {
     const id = await kq.enqueue('work', { ms: 1 });
     expect(keys).toHaveLength(2);
     expect(keys[0]).toBe(keys[1]);
-    expect(keys[0]?.length).toBeGreaterThan(10);
+    expect(keys[0]?.length).toBeGreaterThan('/jobs '.length + 10);
     expect(await t.bull.getJobCounts('waiting')).toEqual({ waiting: 1 });
     expect(id).toContain('.idem-');
+
+    // flow() likewise: one key for both attempts, one parent and one child stored.
+    const tree = await kq.flow({ type: 'work', data: { ms: 1 }, children: [{ type: 'work', data: {} }] });
+    expect(keys.slice(2)).toHaveLength(2);
+    expect(keys[2]?.startsWith('/flows ')).toBe(true);
+    expect(keys[2]).toBe(keys[3]);
+    expect(tree.id).toContain('.idem-');
+    expect(await t.bull.getJobCounts('waiting', 'waiting-children')).toEqual({
+      waiting: 2,
+      'waiting-children': 1,
+    });
 
     // A real 503: the one event stream slot is taken; watch() retries after Retry-After and gets in.
     const blocker = new AbortController();
@@ -101,6 +118,130 @@ describe('kq/client', () => {
     expect((await first).value).toMatchObject({ event: 'state', data: { id, status: 'waiting' } });
     expect(streamAnswers).toEqual([503, 200]);
     await it.return?.(undefined);
+    await app.close();
+  });
+
+  it('schedules: set (a run is done by the worker), list, get, replace, delete; a bad cron is a typed 422', async () => {
+    const t = useTestQueue();
+    const app = await testApp(t);
+    const url = await listen(app);
+    const worker = spawnKq(['worker'], { REDIS_URL: t.redisUrl, QUEUE: t.queue, HEALTH_PORT: '0', HANDLERS });
+    const kq = createClient<typeof jobs>({ url, token: TOKEN });
+    const id = `sch-${t.queue}`;
+
+    const made = await kq.schedules.set({ id, type: 'work', data: { ms: 1 }, every: 60_000 });
+    expect(made).toMatchObject({
+      id,
+      queue: t.queue,
+      type: 'work',
+      every: 60_000,
+      cron: null,
+      created: true,
+    });
+    expect(made.source).toBe('api');
+    // An `every` schedule's first run is due at once: the worker completes it.
+    await waitFor(
+      'the schedule’s first run completed',
+      async () => {
+        const { completed } = await t.bull.getJobCounts('completed');
+        return (completed ?? 0) >= 1;
+      },
+      { timeoutMs: 30_000 },
+    );
+
+    const listed = await kq.schedules.list({ queue: t.queue });
+    expect(listed.map((s) => s.id)).toEqual([id]);
+    expect(listed[0]?.iterations).toBeGreaterThanOrEqual(1);
+    expect(Date.parse(listed[0]?.nextRunAt ?? '')).toBeGreaterThan(Date.now());
+    expect((await kq.schedules.list()).some((s) => s.id === id && s.queue === t.queue)).toBe(true);
+
+    const replaced = await kq.schedules.set({
+      id,
+      type: 'work',
+      data: { ms: 2 },
+      cron: '0 3 * * *',
+      tz: 'Europe/Berlin',
+    });
+    expect(replaced).toMatchObject({
+      id,
+      type: 'work',
+      cron: '0 3 * * *',
+      tz: 'Europe/Berlin',
+      every: null,
+      created: false,
+    });
+    expect(await kq.schedules.get(id, { queue: t.queue })).toMatchObject({
+      id,
+      type: 'work',
+      data: { ms: 2 },
+    });
+
+    const bad = await kq.schedules
+      .set({ id: `${id}-bad`, type: 'work', data: {}, cron: '61 * * * *' })
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(KqClientError);
+    expect(bad).toMatchObject({ status: 422, code: 'INVALID_SCHEDULE', details: { field: 'cron' } });
+
+    expect(await kq.schedules.delete(id, { queue: t.queue })).toMatchObject({ id, type: 'work' });
+    expect(await kq.schedules.list({ queue: t.queue })).toEqual([]);
+    const gone = await kq.schedules.get(id).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ status: 404, code: 'SCHEDULE_NOT_FOUND' });
+
+    worker.kill('SIGTERM');
+    expect((await worker.waitForExit()).code).toBe(0);
+    await app.close();
+  });
+
+  it('flow: the parent runs after its children and returns their results; the ids come back as a tree', async () => {
+    const t = useTestQueue();
+    const FLOW_HANDLERS = resolve(import.meta.dirname, '../fixtures/flow-handlers.mjs');
+    // The fixture's types on this test's queue (API and worker), so one worker serves parent and children.
+    const flowJobs = createRegistry(
+      (await loadRegistry(FLOW_HANDLERS)).all.map((d) => ({ ...d, queue: t.queue })),
+    );
+    const app = await testApp({ ...t, jobs: flowJobs });
+    const url = await listen(app);
+    const worker = spawnKq(['worker'], {
+      REDIS_URL: t.redisUrl,
+      QUEUE: t.queue,
+      HEALTH_PORT: '0',
+      HANDLERS: FLOW_HANDLERS,
+    });
+    const kq = createClient({ url, token: TOKEN });
+    const tree = await kq.flow({
+      type: 'report',
+      data: { title: 'weekly' },
+      children: [
+        { type: 'resize', data: { width: 10 } },
+        { type: 'resize', data: { width: 20 }, children: [{ type: 'resize', data: { width: 1 } }] },
+      ],
+    });
+    expect(tree).toMatchObject({ type: 'report', queue: t.queue });
+    const [a, b] = tree.children ?? [];
+    expect(b?.children?.[0]?.type).toBe('resize');
+    const done = await kq.wait(tree.id, { timeoutMs: 30_000 });
+    expect(done).toMatchObject({ id: tree.id, status: 'completed' });
+    const result = done.result as { title: string; children: Record<string, { width: number }> };
+    expect(result.title).toBe('weekly');
+    expect(
+      Object.values(result.children)
+        .map((r) => r.width)
+        .sort((x, y) => x - y),
+    ).toEqual([20, 40]);
+    expect(Object.keys(result.children)).toHaveLength(2);
+    expect(await kq.get(a?.id ?? '')).toMatchObject({ status: 'completed', parent: tree.id });
+
+    const invalid = await kq
+      .flow({ type: 'report', data: { title: 'x' }, children: [{ type: 'resize', data: { width: -1 } }] })
+      .catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ status: 422, code: 'INVALID_PAYLOAD' });
+    expect((invalid as KqClientError).details).toMatchObject({
+      path: 'children[0]',
+      issues: [expect.objectContaining({ path: 'children[0].data.width' })],
+    });
+
+    worker.kill('SIGTERM');
+    expect((await worker.waitForExit()).code).toBe(0);
     await app.close();
   });
 });

@@ -133,7 +133,7 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     await step('npm pack', 'npm', ['pack', '--silent', '--pack-destination', app], {}, root);
     await step('npm install ./kq.tgz', 'npm', ['install', `./${tarball}`, ...offline]);
     const init = await step('npx kq init', 'npx', ['--no-install', 'kq', 'init', '.']);
-    expect(init).toContain('Created 10 files');
+    expect(init).toContain('Created 11 files');
     await step('npm install', 'npm', ['install', ...offline]);
   }, 600_000);
 
@@ -143,6 +143,7 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
     expect(written.type).toBe('module');
     for (const f of [
       'src/jobs.ts',
+      'src/client-example.ts',
       'test/jobs.test.ts',
       'test/jobs.worker.test.ts',
       'Dockerfile',
@@ -153,7 +154,7 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
       expect(existsSync(join(app, f)), f).toBe(true);
     // A second init refuses to overwrite anything.
     await expect(step('npx kq init (again)', 'npx', ['--no-install', 'kq', 'init', '.'])).rejects.toThrow(
-      /already has Dockerfile, README.md, .dockerignore, .gitignore, src\/jobs.ts/,
+      /already has Dockerfile, README.md, .dockerignore, .gitignore, src\/client-example.ts, src\/jobs.ts/,
     );
   });
 
@@ -210,6 +211,15 @@ describe('from an empty folder to a worker running the scaffold’s job', () => 
       );
       expect(done.result).toMatchObject({ customerId: 'acme', month: '2026-11', days: 30 });
       expect(done.progress).toBe(100);
+      // The scaffold's client example: kq/client, as installed, enqueues a report and waits for it.
+      const example = JSON.parse(
+        await step('node dist/client-example.js', 'node', ['dist/client-example.js'], {
+          KQ_URL: base,
+          KQ_TOKEN: token,
+        }),
+      ) as { id: string; status: string; result: unknown };
+      expect(example.id).not.toBe(id);
+      expect(example).toMatchObject({ status: 'completed', result: done.result });
     } finally {
       api.proc.kill('SIGTERM');
       worker.proc.kill('SIGTERM');
