@@ -23,6 +23,7 @@
  * pushed within that interval instead of at once.
  */
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../queue/deadline.js';
 import { isCluster, queueKeys } from '../queue/keys.js';
 import { type RunnableBacklog, readRunnableBacklog } from '../queue/runnable-backlog.js';
 
@@ -230,9 +231,11 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
       wake?.();
       o.streamRedis.disconnect();
       // A read queued while Redis is down may never settle after disconnect(): do not wait on it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, 1000)))]);
-      clearTimeout(timer);
+      await withDeadline(
+        () => loop,
+        1000,
+        () => new Error('stream reader did not stop'),
+      ).catch(() => undefined);
     },
   };
 }

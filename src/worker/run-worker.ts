@@ -26,7 +26,7 @@ import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 import { recordCancelled } from '../queue/counts.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
@@ -63,15 +63,11 @@ export const handBackReserveMs = (timeoutMs: number): number => Math.min(2000, M
 /** Shortest deadline of a stop, so that a tiny `SHUTDOWN_TIMEOUT_MS` still leaves time to hand back. */
 const MIN_DEADLINE_MS = 1000;
 
-/** Logs a repeating error at most once per `everyMs`. */
-function throttled(log: Logger, event: string, everyMs = 5000): (err: Error) => void {
-  let last = 0;
-  return (err) => {
-    const now = Date.now();
-    if (now - last < everyMs) return;
-    last = now;
-    log.warn({ event, err: err.message }, `${event}: ${err.message} (retrying)`);
-  };
+/** Logs a repeating error at most once per 5 s (`throttleErrors`, connection.ts). */
+function throttled(log: Logger, event: string): (err: Error) => void {
+  return throttleErrors((err) =>
+    log.warn({ event, err: err.message }, `${event}: ${err.message} (retrying)`),
+  );
 }
 
 /** @example const handle = await startWorker(options, { jobs, log }); process.exitCode = await handle.done; */
