@@ -24,7 +24,7 @@ import { bullQueueOfKey, childIdOfKey, pendingChildKeys } from './flow-children.
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
 import { isCluster, kqQueueName } from './keys.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
 
 export type CancelOutcome =
   /** Removed before it ran. */
@@ -34,7 +34,7 @@ export type CancelOutcome =
   | { outcome: 'already-cancelled' };
 
 export interface CancelJobOptions {
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** A fail-fast connection for kq's own keys and the cancel channel. */
   redis: Redis;
   queue: string;

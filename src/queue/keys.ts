@@ -74,18 +74,21 @@ export function queueKeys(prefix: string, queue: string, cluster = false): Queue
  * kq's own keys that belong to no single queue. They live under `<prefix>:kq:`, which BullMQ would use
  * only for a queue named `kq`; kq refuses that queue name (`RESERVED_QUEUE_NAME`).
  */
-export interface RegistryKeys {
-  /** SET of known queue names: the queue registry (queue-directory.ts). */
+export interface DirectoryKeys {
+  /** SET of known queue names: the queue directory (queue-directory.ts). */
   queues: string;
 }
 
-/** The queue name whose BullMQ keys would overlap `registryKeys`; kq never creates it. */
+/** The queue name whose BullMQ keys would overlap `directoryKeys`; kq never creates it. */
 export const RESERVED_QUEUE_NAME = 'kq';
 
-/** @example registryKeys('bull').queues === 'bull:kq:queues' */
-export function registryKeys(prefix: string): RegistryKeys {
+/** @example directoryKeys('bull').queues === 'bull:kq:queues' */
+export function directoryKeys(prefix: string): DirectoryKeys {
   return { queues: `${prefix}:kq:queues` };
 }
+
+/** @deprecated Renamed `directoryKeys`: these are the keys of the queue directory. */
+export const registryKeys = directoryKeys;
 
 /** Pattern matching every queue's meta key, for the operator's `kq queues discover` (never a request). */
 export function metaKeyPattern(prefix: string): string {

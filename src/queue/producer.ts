@@ -24,13 +24,13 @@ import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
 import type { QueueDirectory } from './queue-directory.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
 import { classifyRedisError, maybeSent, notSent, toUnavailable } from './redis-errors.js';
 import type { RedisGuard } from './redis-guard.js';
 
 export interface ProducerOptions {
   /** BullMQ queues on the producer's own connection (no per-command timer: batches have deadlines). */
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** Admits each job's queue (bounded queue creation) before anything is sent. */
   directory: QueueDirectory;
   /** Guards the connections the producer needs (readiness, first connect). */

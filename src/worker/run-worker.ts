@@ -32,7 +32,7 @@ import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { createQueueCache } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import { loadTracing } from '../tracing/load-tracing.js';
@@ -124,11 +124,11 @@ export async function startWorker(
     connections: [control, connection, subscriber],
     timeoutMs: health ? o.redisLivenessTimeoutMs : 0,
   });
-  // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
+  // The queue directory (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
   createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
-  const queues = createQueueRegistry(control, o.prefix);
+  const queues = createQueueCache(control, o.prefix);
   const queueLimits = createWorkerQueueLimits({
     limits,
     control,

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/jobs/registry.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { enqueue } from '../../src/queue/enqueue.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { readRunnableBacklog } from '../../src/queue/runnable-backlog.js';
 import { useTestQueue } from '../helpers/context.js';
 import { type K8sObject, redisTriggers, render } from './manifest-fixture.js';
@@ -48,7 +48,7 @@ describe('scale to zero waits until no job runs', () => {
     expect(spec(render('keda-external', flags), 'ScaledObject').minReplicaCount).toBe(0);
 
     const jobs = await loadRegistry('');
-    const queues = createQueueRegistry(t.redis, t.prefix);
+    const queues = createQueueCache(t.redis, t.prefix);
     const connection = t.redis.duplicate();
     const worker = new Worker(t.queue, null, { connection, prefix: t.prefix, autorun: false });
     try {
