@@ -105,7 +105,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           const ms = Math.min(Math.max(0, backlog.nextDueMs - Date.now() + 1), MAX_TIMER_MS);
           w.dueTimer = setTimeout(() => void refresh(w), ms);
         }
-        w.lastBacklog = backlog.backlog;
+        w.lastBacklog = backlog.runnableAndRunning;
         for (const listener of w.listeners) listener(backlog);
       } while (w.again && !closed);
     } finally {

@@ -29,7 +29,10 @@ export interface QueueCounts {
   failed: number;
   /** Cancelled by request, before or while they ran. */
   cancelled: number;
-  /** waiting + prioritized + active */
+  /**
+   * waiting + prioritized + active: `backlog` in `GET /queues` and `kq_queue_backlog`. Not
+   * `RunnableBacklog.runnableAndRunning` (runnable-backlog.ts), which KEDA's scaler reads.
+   */
   backlog: number;
   paused: boolean;
 }

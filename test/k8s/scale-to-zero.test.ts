@@ -60,19 +60,19 @@ describe('scale to zero waits until no job runs', () => {
       expect(await formula()).toBeGreaterThan(activation);
       const runnable = await readRunnableBacklog(t.redis, t.prefix, t.queue);
       expect(runnable.running).toBe(1);
-      expect(runnable.backlog).toBe(1);
+      expect(runnable.runnableAndRunning).toBe(1);
       expect((await readCounts(t.redis, t.prefix, t.queue)).backlog).toBe(1);
 
       // Paused with the job still running: the scaler counts the running job only; KEDA's list triggers
       // still see nothing waiting here, and the running job in :active.
       await queues.get(t.queue).pause();
-      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).backlog).toBe(1);
+      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).runnableAndRunning).toBe(1);
       await queues.get(t.queue).resume();
 
       await running.moveToCompleted('done', 'token-1', false);
       expect(await formula()).toBe(0);
       expect(await formula()).not.toBeGreaterThan(activation);
-      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).backlog).toBe(0);
+      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).runnableAndRunning).toBe(0);
     } finally {
       await worker.close();
       await queues.close();
