@@ -19,12 +19,12 @@
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { requestCancel } from './cancel.js';
-import { recordCancelled } from './counts.js';
 import { bullQueueOfKey, childIdOfKey, pendingChildKeys } from './flow-children.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
 import { isCluster, kqQueueName } from './keys.js';
 import type { QueueCache } from './queues.js';
+import { recordCancelled } from './record-cancelled.js';
 
 export type CancelOutcome =
   /** Removed before it ran. */

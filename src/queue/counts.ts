@@ -5,12 +5,13 @@
  *
  * `cancelled` is kq's, not BullMQ's (which has no such state): a job cancelled while it ran sits in
  * BullMQ's `:failed` with reason `kq:cancelled`, one cancelled before it ran was removed. kq files the id
- * in one of two ZSETs when it cancels (`recordCancelled`), and the counts take the first's members still
+ * in one of two ZSETs when it cancels (`recordCancelled`, record-cancelled.ts), and the counts take the first's members still
  * in `:failed` out of `failed` (`ZINTERCARD`, so BullMQ's trimming of `:failed` is followed exactly) and
  * the second's unexpired entries (score = expiry, as the job's tombstone) as cancelled.
  */
 import type { Redis } from 'ioredis';
 import {
+  cancelledKeys,
   dueDelayedMaxScore,
   isCluster,
   kqQueueName,
@@ -46,33 +47,6 @@ export const COUNT_STATES = [
   'failed',
   'cancelled',
 ] as const;
-
-const cancelledKeys = (prefix: string, queue: string, cluster: boolean) => {
-  const k = queueKeys(prefix, queue, cluster);
-  return { ran: `${k.job}kq:cancelled-ran`, removed: `${k.job}kq:cancelled-removed` };
-};
-
-/** How long an id cancelled while it ran is filed: longer than `:failed` keeps it (default 7 days). */
-const CANCELLED_RAN_KEEP_MS = 30 * 24 * 3600 * 1000;
-
-/**
- * Files a cancelled job for the counts: `ran` = failed with `kq:cancelled` after it started; `removed` =
- * removed before it ran, its tombstone kept `keepSeconds`.
- */
-export async function recordCancelled(
-  redis: Redis,
-  prefix: string,
-  queue: string,
-  jobId: string,
-  how: { ran: true } | { ran: false; keepSeconds: number },
-  nowMs = Date.now(),
-): Promise<void> {
-  const keys = cancelledKeys(prefix, queue, isCluster(redis));
-  const key = how.ran ? keys.ran : keys.removed;
-  const score = how.ran ? nowMs : nowMs + how.keepSeconds * 1000;
-  const stale = how.ran ? nowMs - CANCELLED_RAN_KEEP_MS : nowMs;
-  await redis.multi().zremrangebyscore(key, '-inf', stale).zadd(key, score, jobId).exec();
-}
 
 function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
   if (!results) throw new Error('Redis pipeline returned no results');
@@ -115,19 +89,22 @@ export async function readCounts(
   };
 }
 
-export interface Runnable {
-  /** Jobs a worker could take right now: waiting + prioritized + delayed jobs already due. */
-  runnable: number;
+export interface Startable {
+  /**
+   * Jobs a worker could take right now: waiting + prioritized + delayed jobs already due (pause not
+   * applied, running and orphaned jobs not counted: unlike `RunnableBacklog`, runnable-backlog.ts).
+   */
+  startable: number;
   paused: boolean;
 }
 
 /** What exit-when-empty asks: is there anything a worker of this queue could start now? */
-export async function readRunnable(
+export async function readStartable(
   redis: Redis,
   prefix: string,
   queue: string,
   nowMs = Date.now(),
-): Promise<Runnable> {
+): Promise<Startable> {
   const k = queueKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, due, paused] = pipelineResults(
     await redis
@@ -138,7 +115,7 @@ export async function readRunnable(
       .hexists(k.meta, 'paused')
       .exec(),
   ) as number[];
-  return { runnable: (waiting ?? 0) + (prioritized ?? 0) + (due ?? 0), paused: paused === 1 };
+  return { startable: (waiting ?? 0) + (prioritized ?? 0) + (due ?? 0), paused: paused === 1 };
 }
 
 /** Names of the queues under `prefix` that exist in Redis, sorted. Bounded: at most `limit` names. */

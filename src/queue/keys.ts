@@ -71,6 +71,19 @@ export function queueKeys(prefix: string, queue: string, cluster = false): Queue
 }
 
 /**
+ * The two ZSETs of cancelled job ids that kq's counts read (counts.ts) and its cancels write
+ * (record-cancelled.ts): `ran` = cancelled while running, `removed` = removed before it ran.
+ */
+export function cancelledKeys(
+  prefix: string,
+  queue: string,
+  cluster = false,
+): { ran: string; removed: string } {
+  const k = queueKeys(prefix, queue, cluster);
+  return { ran: `${k.job}kq:cancelled-ran`, removed: `${k.job}kq:cancelled-removed` };
+}
+
+/**
  * kq's own keys that belong to no single queue. They live under `<prefix>:kq:`, which BullMQ would use
  * only for a queue named `kq`; kq refuses that queue name (`RESERVED_QUEUE_NAME`).
  */

@@ -27,12 +27,12 @@ import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metri
 import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
 import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
-import { recordCancelled } from '../queue/counts.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
 import { createQueueCache } from '../queue/queues.js';
+import { recordCancelled } from '../queue/record-cancelled.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import { loadTracing } from '../tracing/load-tracing.js';
