@@ -29,7 +29,7 @@ export { defineSchedule } from './jobs/define-schedule.js';
 export { demoJobs, noopJob, sleepJob } from './jobs/demo.js';
 export type { JobRegistry } from './jobs/registry.js';
 export { createRegistry, loadRegistry } from './jobs/registry.js';
-export { CANCELLED_REASON, publishCancel, requestCancel } from './queue/cancel.js';
+export { CANCELLED_REASON, publishCancel, requestCancel } from './queue/cancel-request.js';
 export { closeRedis, createRedis, throttleErrors } from './queue/connection.js';
 export type { QueueCounts } from './queue/counts.js';
 export { listQueueNames, readCounts } from './queue/counts.js';

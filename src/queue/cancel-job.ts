@@ -1,5 +1,5 @@
 /**
- * Cancelling a job, whatever state it is in.
+ * Cancelling a job, whatever state it is in (a running one through cancel-request.ts).
  * - waiting / prioritized / delayed: removed from the queue, and a tombstone (with a TTL) is left so that
  *   reading the job still answers `cancelled`. The tombstone is written BEFORE the removal, so a reader
  *   never sees the job vanish; if the removal fails because a worker locked the job in between, the
@@ -18,7 +18,7 @@
  */
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { requestCancel } from './cancel.js';
+import { requestCancel } from './cancel-request.js';
 import { bullQueueOfKey, childIdOfKey, pendingChildKeys } from './flow-children.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';

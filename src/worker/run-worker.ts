@@ -25,7 +25,7 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
-import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
+import { isCancelRequested, listenForCancels } from '../queue/cancel-request.js';
 import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
