@@ -11,7 +11,6 @@
  */
 import type { Redis } from 'ioredis';
 import {
-  cancelledKeys,
   dueDelayedMaxScore,
   isCluster,
   kqQueueName,
@@ -64,7 +63,6 @@ export async function readCounts(
   nowMs = Date.now(),
 ): Promise<QueueCounts> {
   const k = queueKeys(prefix, queue, isCluster(redis));
-  const ck = cancelledKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, delayed, active, completed, failedAll, paused, ran, removed] = pipelineResults(
     await redis
       .pipeline()
@@ -75,8 +73,8 @@ export async function readCounts(
       .zcard(k.completed)
       .zcard(k.failed)
       .hexists(k.meta, 'paused')
-      .zintercard(2, k.failed, ck.ran)
-      .zcount(ck.removed, `(${nowMs}`, '+inf')
+      .zintercard(2, k.failed, k.cancelledRan)
+      .zcount(k.cancelledRemoved, `(${nowMs}`, '+inf')
       .exec(),
   ) as number[];
   const failed = (failedAll ?? 0) - (ran ?? 0);

@@ -1,7 +1,9 @@
 /**
  * The one place that names Redis keys. kq keeps BullMQ's layout (`<prefix>:<queue>:<suffix>`) so that
  * KEDA's redis trigger, bull-board and BullMQ workers in other languages see the same queues; the few
- * keys of kq's own live under `<prefix>:<queue>:kq:*`.
+ * keys of kq's own live under `<prefix>:<queue>:kq:*`. Derived from these, not named anew: a job's own
+ * keys (job-keys.ts), and BullMQ's private stall and lock keys, named beside the rest of its private
+ * mechanics (bullmq-internals.ts `stallKeys`, `lockKey`).
  */
 export interface QueueKeys {
   /** Prefix of a job's own keys: its hash is `<job><id>` (`:lock`, `:logs` follow the id). */
@@ -26,6 +28,14 @@ export interface QueueKeys {
   cancelled: string;
   /** Key prefix of cancel requests for running jobs (`<cancelRequested><jobId>`), read when a job restarts. */
   cancelRequested: string;
+  /** ZSET of ids cancelled while they ran (score = when), for the counts (record-cancelled.ts, counts.ts). */
+  cancelledRan: string;
+  /** ZSET of ids removed before they ran (score = their tombstone's expiry), for the counts. */
+  cancelledRemoved: string;
+  /** The orphan scan's queue-wide throttle (bullmq-internals.ts `markOrphans`). */
+  orphanScan: string;
+  /** Key prefix of one-job-per-pod claims (`<claim><Kubernetes Job name>`, bullmq-internals.ts). */
+  claim: string;
 }
 
 /**
@@ -67,20 +77,11 @@ export function queueKeys(prefix: string, queue: string, cluster = false): Queue
     cancelChannel: `${base}:kq:cancel`,
     cancelled: `${base}:kq:cancelled:`,
     cancelRequested: `${base}:kq:cancel-requested:`,
+    cancelledRan: `${base}:kq:cancelled-ran`,
+    cancelledRemoved: `${base}:kq:cancelled-removed`,
+    orphanScan: `${base}:kq:orphan-scan`,
+    claim: `${base}:kq:claim:`,
   };
-}
-
-/**
- * The two ZSETs of cancelled job ids that kq's counts read (counts.ts) and its cancels write
- * (record-cancelled.ts): `ran` = cancelled while running, `removed` = removed before it ran.
- */
-export function cancelledKeys(
-  prefix: string,
-  queue: string,
-  cluster = false,
-): { ran: string; removed: string } {
-  const k = queueKeys(prefix, queue, cluster);
-  return { ran: `${k.job}kq:cancelled-ran`, removed: `${k.job}kq:cancelled-removed` };
 }
 
 /**
