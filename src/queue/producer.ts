@@ -1,7 +1,8 @@
 /**
- * The batching producer: the one path by which kq stores jobs for a server (`POST /jobs`, the batch
- * route). Jobs added in the same turn of the event loop (under load, every request parsed in one I/O
- * phase) go out together, one pipeline per queue (BullMQ `addBulk`). Nothing per job is written beside
+ * The batching producer: the one path by which kq stores single jobs for a server (`POST /jobs`, the
+ * batch route; a flow is stored whole by BullMQ's `FlowProducer`, flows.ts `createFlowStore`). Jobs
+ * added in the same turn of the event loop (under load, every request parsed in one I/O phase) go out
+ * together, one pipeline per queue (BullMQ `addBulk`). Nothing per job is written beside
  * BullMQ's own keys: a job's id names its queue (job-ids.ts). Each caller is answered once its own job
  * is stored.
  *
