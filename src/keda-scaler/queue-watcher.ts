@@ -59,8 +59,8 @@ interface Watched {
   reading: boolean;
   again: boolean;
   dueTimer: NodeJS.Timeout | undefined;
-  /** Backlog of the last reading; -1 before the first. */
-  lastBacklog: number;
+  /** `runnableAndRunning` of the last reading; -1 before the first. */
+  lastRunnableAndRunning: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -105,7 +105,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           const ms = Math.min(Math.max(0, backlog.nextDueMs - Date.now() + 1), MAX_TIMER_MS);
           w.dueTimer = setTimeout(() => void refresh(w), ms);
         }
-        w.lastBacklog = backlog.runnableAndRunning;
+        w.lastRunnableAndRunning = backlog.runnableAndRunning;
         for (const listener of w.listeners) listener(backlog);
       } while (w.again && !closed);
     } finally {
@@ -149,7 +149,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
         const last = entries[entries.length - 1];
         if (!w || !last) continue;
         w.lastId = last[0];
-        const skip = w.lastBacklog > 0 ? NEVER_LOWER : IGNORED_EVENTS;
+        const skip = w.lastRunnableAndRunning > 0 ? NEVER_LOWER : IGNORED_EVENTS;
         if (entries.some(([, fields]) => !skip.has(fields[1] ?? ''))) void refresh(w);
       }
     }
@@ -204,7 +204,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           reading: false,
           again: false,
           dueTimer: undefined,
-          lastBacklog: -1,
+          lastRunnableAndRunning: -1,
         };
         watched.set(key, w);
         void startId(w, key);
