@@ -43,7 +43,7 @@ async function run(ctx, variant) {
   const url = cluster?.url ?? ctx.redisUrl;
   const perQueue = ctx.quick ? 200 : 3000;
   const redis = kq.createRedis(url, { kind: 'blocking' });
-  const queues = kq.createQueueRegistry(redis, ctx.prefix);
+  const queues = kq.createQueueCache(redis, ctx.prefix);
   const names = Array.from({ length: QUEUES }, () => ctx.queueName('cluster', variant));
   try {
     for (const q of names) {

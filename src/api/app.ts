@@ -15,7 +15,7 @@ import { createJobEvents } from '../queue/job-events.js';
 import { createProducer } from '../queue/producer.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
 import { createQueueReads } from '../queue/queue-reads.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { createQueueCache } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { watchRedisLiveness } from '../queue/redis-liveness.js';
 import type { RedisAuth } from '../queue/redis-url.js';
@@ -58,7 +58,7 @@ export interface AppOptions {
   redisLivenessTimeoutMs?: number;
   /** Replicas that must hold a job before `202` (Redis `WAIT`). @default 0 */
   writeReplicas?: number;
-  /** Most queues in the registry for the API to create one more. @default 1000 */
+  /** Most queues in the queue directory for the API to create one more. @default 1000 */
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
   queuePattern?: RegExp | null;
@@ -218,8 +218,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     onError: onRedisError,
   });
   const guard = createRedisGuard([redis, ingest], requestTimeoutMs);
-  const queues = createQueueRegistry(redis, prefix);
-  const ingestQueues = createQueueRegistry(ingest, prefix);
+  const queues = createQueueCache(redis, prefix);
+  const ingestQueues = createQueueCache(ingest, prefix);
   const directory = createQueueDirectory({
     redis,
     prefix,

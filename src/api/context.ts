@@ -4,18 +4,18 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { JobEvents } from '../queue/job-events.js';
 import type { QueueDirectory } from '../queue/queue-directory.js';
 import type { QueueReads } from '../queue/queue-reads.js';
-import type { QueueRegistry } from '../queue/queues.js';
+import type { QueueCache } from '../queue/queues.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
 import type { RedisLiveness } from '../queue/redis-liveness.js';
 import type { Submitter } from './submit.js';
 
 export interface ApiContext {
   jobs: JobRegistry;
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** The API's fail-fast connection. */
   redis: Redis;
   prefix: string;
-  /** The queue registry (no keyspace scans). */
+  /** The queue directory (no keyspace scans). */
   directory: QueueDirectory;
   /** TTL-cached counts (metrics). */
   reads: QueueReads;

@@ -14,7 +14,7 @@ import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import { KqError } from '../errors.js';
 import type { QueueDirectory } from '../queue/queue-directory.js';
-import type { QueueRegistry } from '../queue/queues.js';
+import type { QueueCache } from '../queue/queues.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
 import { sendError } from './errors.js';
 
@@ -24,7 +24,7 @@ export const UI_PATH = '/ui';
 export async function registerDashboard(
   app: FastifyInstance,
   o: {
-    queues: QueueRegistry;
+    queues: QueueCache;
     directory: QueueDirectory;
     /** The layer's guard: bull-board's reads run only while Redis is up (else kq's 503). */
     guard: RedisGuard;

@@ -1,6 +1,6 @@
 /**
  * The API's Prometheus registry. Queue gauges are read from Redis when scraped, for the queues of
- * the registry (never a keyspace scan), as one snapshot shared by the gauges and cached for at most 1 s, so every API replica reports the same, current numbers; when Redis
+ * the queue directory (never a keyspace scan), as one snapshot shared by the gauges and cached for at most 1 s, so every API replica reports the same, current numbers; when Redis
  * does not answer, the queue series are left out (never stale values) and `kq_redis_up` is 0.
  * HTTP metrics are labelled by route template, never by raw URL, to keep cardinality bounded.
  */

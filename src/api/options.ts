@@ -123,7 +123,7 @@ export const apiOptionSpecs = {
     1000,
     1,
     1_000_000,
-    'most queues in the registry for the API to create one more (QUEUE_PATTERN)',
+    'most queues in the queue directory for the API to create one more (QUEUE_PATTERN)',
   ),
   queuePattern: regexOption(
     'queue-pattern',

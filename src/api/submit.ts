@@ -24,7 +24,7 @@ import { type EnqueueRequest, type PreparedJob, prepareJob } from '../queue/enqu
 import { idempotentJobId, newJobId, REQUEST_HASH_OPTION, requestHash } from '../queue/job-ids.js';
 import { locateJob, readJobStatus } from '../queue/job-status.js';
 import type { Producer } from '../queue/producer.js';
-import type { QueueRegistry } from '../queue/queues.js';
+import type { QueueCache } from '../queue/queues.js';
 import { classifyRedisError, notSent } from '../queue/redis-errors.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
 import type { Tracing } from '../tracing/load-tracing.js';
@@ -94,7 +94,7 @@ export interface Submitter {
  * @example const s = createSubmitter({ queues, jobs, redis, guard, producer }); await s.submit({ type: 'sleep' })
  */
 export function createSubmitter(o: {
-  queues: QueueRegistry;
+  queues: QueueCache;
   jobs: JobRegistry;
   redis: Redis;
   guard: RedisGuard;

@@ -13,7 +13,7 @@ import {
 import { ConfigError, ValidationError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { enqueue, MAX_PRIORITY, prepareJob } from '../queue/enqueue.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { createQueueCache } from '../queue/queues.js';
 import { RedisSessionError, withRedis } from './redis-session.js';
 
 const specs = {
@@ -71,7 +71,7 @@ export const command: Command = {
       const job = await withRedis(
         { command: 'enqueue', url: values.redisUrl, auth: redisAuth(values), timeoutMs: 5000, writes: true },
         async (redis) => {
-          const queues = createQueueRegistry(redis, values.prefix);
+          const queues = createQueueCache(redis, values.prefix);
           try {
             return await enqueue(queues, jobs, req);
           } finally {

@@ -1,5 +1,5 @@
 /**
- * `kq queues`: the queue registry by hand (src/queue/queue-directory.ts).
+ * `kq queues`: the queue directory by hand (src/queue/queue-directory.ts).
  * - `list`: the registered queues;
  * - `register <name>...`: make queues known that kq did not create (BullMQ producers or workers in
  *   other languages), so the API, /metrics and the adapter see them;
@@ -25,7 +25,7 @@ const specs = { redisUrl: redisUrlOption(), ...redisAuthOptions(), prefix: prefi
 const ACTIONS = ['list', 'register', 'forget', 'discover'] as const;
 
 export const command: Command = {
-  summary: 'List, register, forget or discover queues in kq’s queue registry',
+  summary: 'List, register, forget or discover queues in kq’s queue directory',
   usage: 'kq queues list | register <name>... | forget <name>... | discover [options]',
   options: specs,
   async run(argv, env) {

@@ -18,7 +18,7 @@ import {
 import { ConfigError, KqError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { createQueueDirectory } from '../queue/queue-directory.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { createQueueCache } from '../queue/queues.js';
 import { prepareSchedule, type ScheduleRequest } from '../queue/schedule-spec.js';
 import {
   listSchedules,
@@ -155,7 +155,7 @@ export const command: Command = {
           writes: action !== 'list',
         },
         async (redis) => {
-          const queues = createQueueRegistry(redis, values.prefix);
+          const queues = createQueueCache(redis, values.prefix);
           const dir = createQueueDirectory({ redis, prefix: values.prefix, declared: jobs.queues() });
           try {
             const names = values.queue ? [values.queue] : await dir.names();

@@ -23,6 +23,7 @@
  * pushed within that interval instead of at once.
  */
 import type { Redis } from 'ioredis';
+import { withDeadline } from '../queue/deadline.js';
 import { isCluster, queueKeys } from '../queue/keys.js';
 import { type RunnableBacklog, readRunnableBacklog } from '../queue/runnable-backlog.js';
 
@@ -58,8 +59,8 @@ interface Watched {
   reading: boolean;
   again: boolean;
   dueTimer: NodeJS.Timeout | undefined;
-  /** Backlog of the last reading; -1 before the first. */
-  lastBacklog: number;
+  /** `runnableAndRunning` of the last reading; -1 before the first. */
+  lastRunnableAndRunning: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -104,7 +105,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           const ms = Math.min(Math.max(0, backlog.nextDueMs - Date.now() + 1), MAX_TIMER_MS);
           w.dueTimer = setTimeout(() => void refresh(w), ms);
         }
-        w.lastBacklog = backlog.backlog;
+        w.lastRunnableAndRunning = backlog.runnableAndRunning;
         for (const listener of w.listeners) listener(backlog);
       } while (w.again && !closed);
     } finally {
@@ -148,7 +149,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
         const last = entries[entries.length - 1];
         if (!w || !last) continue;
         w.lastId = last[0];
-        const skip = w.lastBacklog > 0 ? NEVER_LOWER : IGNORED_EVENTS;
+        const skip = w.lastRunnableAndRunning > 0 ? NEVER_LOWER : IGNORED_EVENTS;
         if (entries.some(([, fields]) => !skip.has(fields[1] ?? ''))) void refresh(w);
       }
     }
@@ -203,7 +204,7 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
           reading: false,
           again: false,
           dueTimer: undefined,
-          lastBacklog: -1,
+          lastRunnableAndRunning: -1,
         };
         watched.set(key, w);
         void startId(w, key);
@@ -230,9 +231,11 @@ export function createQueueWatcher(o: QueueWatcherOptions): QueueWatcher {
       wake?.();
       o.streamRedis.disconnect();
       // A read queued while Redis is down may never settle after disconnect(): do not wait on it.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([loop, new Promise((r) => (timer = setTimeout(r, 1000)))]);
-      clearTimeout(timer);
+      await withDeadline(
+        () => loop,
+        1000,
+        () => new Error('stream reader did not stop'),
+      ).catch(() => undefined);
     },
   };
 }

@@ -13,6 +13,7 @@ import type { Redis } from 'ioredis';
 import { anyAddress } from '../listen-address.js';
 import type { Logger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
+import { withDeadline } from '../queue/deadline.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import type { RedisAuth } from '../queue/redis-url.js';
 import { startHealthServer } from '../worker/health-server.js';
@@ -59,14 +60,11 @@ function credentials(tls: ScalerTls | undefined): ServerCredentials {
 
 async function waitReady(redis: Redis, ms: number): Promise<void> {
   if (redis.status === 'ready') return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    once(redis, 'ready').catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
+  await withDeadline(
+    () => once(redis, 'ready'),
+    ms,
+    () => new Error('not ready'),
+  ).catch(() => undefined);
 }
 
 /** @example const scaler = await createKedaScaler({ redisUrl, port: 9090, healthPort: 8081, log }); */

@@ -64,7 +64,7 @@ function unknownQueue(spec: TriggerSpec, cluster: boolean): NotFoundError {
 }
 
 function metricValue(spec: TriggerSpec, b: RunnableBacklog): number {
-  return spec.metric === 'backlog' ? b.backlog : Math.round(b.oldestWaitingSeconds * 1000) / 1000;
+  return spec.metric === 'backlog' ? b.runnableAndRunning : Math.round(b.oldestWaitingSeconds * 1000) / 1000;
 }
 
 /** @example server.addService(externalScalerService().service, createScalerService(o).handlers) */
@@ -96,7 +96,7 @@ export function createScalerService(o: ScalerServiceOptions): ScalerService {
   const IsActive: handleUnaryCall<ScaledObjectRef, { result: boolean }> = (call, callback) => {
     (async () => {
       const b = await read(parseTriggerMetadata(call.request.scalerMetadata));
-      return { result: b.backlog > 0 };
+      return { result: b.runnableAndRunning > 0 };
     })().then(
       (res) => {
         ok('IsActive');
@@ -164,7 +164,7 @@ export function createScalerService(o: ScalerServiceOptions): ScalerService {
     // Nothing is pushed for a queue that does not exist yet (IsActive answers NOT_FOUND), nor when a
     // read fails: only real readings, and only changes.
     const unwatch = o.watcher.watch(spec.prefix, spec.queue, (b) => {
-      const active = b.known && b.backlog > 0;
+      const active = b.known && b.runnableAndRunning > 0;
       if (!b.known || active === last) return;
       last = active;
       o.metrics.pushes.inc({ result: String(active) });

@@ -10,8 +10,8 @@ import type { Redis } from 'ioredis';
 import type { ManifestOptions } from '../k8s/options.js';
 import { type ApproachName, renderObjects } from '../k8s/render.js';
 import { readCounts } from '../queue/counts.js';
-import { registryKeys } from '../queue/keys.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { directoryKeys } from '../queue/keys.js';
+import { createQueueCache } from '../queue/queues.js';
 import { createClock, type LabClock } from './clock.js';
 import { buildController, approachTailMs as tailMsOf } from './controllers/approaches.js';
 import type { Controller } from './controllers/controller.js';
@@ -129,7 +129,7 @@ export async function runApproach(
   const prefix = s.manifest.prefix;
   const dir = mkdtempSync(join(tmpdir(), 'kq-lab-'));
   const ledgerFile = join(dir, 'ledger.txt');
-  const queues = createQueueRegistry(s.redis, prefix);
+  const queues = createQueueCache(s.redis, prefix);
   const q = queues.get(queue);
   const clock: LabClock = createClock(s.speed);
   // Workers whose pods keep their pod-deletion-cost patch them here, as they would the API server.
@@ -150,7 +150,7 @@ export async function runApproach(
     if (startFailure) throw new LabWorkerStartError(name, startFailure);
   };
   let controller: Controller | undefined;
-  const forgetQueue = () => s.redis.srem(registryKeys(prefix).queues, queue);
+  const forgetQueue = () => s.redis.srem(directoryKeys(prefix).queues, queue);
   const release = onInterrupt(async () => {
     await runner.close();
     await kubeApi.close();
@@ -299,7 +299,7 @@ export async function runApproach(
     await runner.close();
     await kubeApi.close();
     await q.obliterate({ force: true }).catch(() => undefined);
-    // Its workers registered the queue in the queue registry: leave the user's Redis without lab queues.
+    // Its workers registered the queue in the queue directory: leave the user's Redis without lab queues.
     await forgetQueue().catch(() => undefined);
     await queues.close();
     rmSync(dir, { recursive: true, force: true });

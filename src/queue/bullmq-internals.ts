@@ -95,7 +95,7 @@ export async function markOrphans(
     k.active,
     stall.stalled,
     stall.stalledCheck,
-    `${k.job}kq:orphan-scan`,
+    k.orphanScan,
     k.job,
     String(throttleMs),
     String(MAX_SCANNED),
@@ -110,7 +110,7 @@ export async function markOrphans(
  * released, never one a live worker took since.
  */
 const claimKey = (redis: Redis, prefix: string, queue: string, owner: string) =>
-  `${queueKeys(prefix, queue, isCluster(redis)).job}kq:claim:${owner}`;
+  `${queueKeys(prefix, queue, isCluster(redis)).claim}${owner}`;
 
 /** How long a claim is kept at most (a settled job's claim is deleted at once): longer than a Job runs. */
 const CLAIM_TTL_SECONDS = 24 * 3600;

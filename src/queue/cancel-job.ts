@@ -1,5 +1,5 @@
 /**
- * Cancelling a job, whatever state it is in.
+ * Cancelling a job, whatever state it is in (a running one through cancel-request.ts).
  * - waiting / prioritized / delayed: removed from the queue, and a tombstone (with a TTL) is left so that
  *   reading the job still answers `cancelled`. The tombstone is written BEFORE the removal, so a reader
  *   never sees the job vanish; if the removal fails because a worker locked the job in between, the
@@ -18,13 +18,13 @@
  */
 import type { Redis } from 'ioredis';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { requestCancel } from './cancel.js';
-import { recordCancelled } from './counts.js';
+import { requestCancel } from './cancel-request.js';
 import { bullQueueOfKey, childIdOfKey, pendingChildKeys } from './flow-children.js';
 import { tombstoneKey } from './job-keys.js';
 import { statusOf, type Tombstone } from './job-status.js';
 import { isCluster, kqQueueName } from './keys.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
+import { recordCancelled } from './record-cancelled.js';
 
 export type CancelOutcome =
   /** Removed before it ran. */
@@ -34,7 +34,7 @@ export type CancelOutcome =
   | { outcome: 'already-cancelled' };
 
 export interface CancelJobOptions {
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** A fail-fast connection for kq's own keys and the cancel channel. */
   redis: Redis;
   queue: string;

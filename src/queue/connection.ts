@@ -9,6 +9,7 @@
  * same command interface as `Redis`).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { withDeadline } from './deadline.js';
 import { FailoverSafeSentinelConnector } from './ioredis-internals.js';
 import { parseRedisUrl, type RedisAuth, type RedisTarget } from './redis-url.js';
 
@@ -100,14 +101,11 @@ export function redisMode(url: string): RedisTarget['mode'] {
 /** Closes a connection without waiting on a Redis that is down. */
 export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
   if (redis.status === 'end') return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    redis.quit().catch(() => undefined),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    }),
-  ]);
-  clearTimeout(timer);
+  await withDeadline(
+    () => redis.quit(),
+    timeoutMs,
+    () => new Error('QUIT timed out'),
+  ).catch(() => undefined);
   redis.disconnect();
 }
 

@@ -5,7 +5,7 @@
  *
  * `cancelled` is kq's, not BullMQ's (which has no such state): a job cancelled while it ran sits in
  * BullMQ's `:failed` with reason `kq:cancelled`, one cancelled before it ran was removed. kq files the id
- * in one of two ZSETs when it cancels (`recordCancelled`), and the counts take the first's members still
+ * in one of two ZSETs when it cancels (`recordCancelled`, record-cancelled.ts), and the counts take the first's members still
  * in `:failed` out of `failed` (`ZINTERCARD`, so BullMQ's trimming of `:failed` is followed exactly) and
  * the second's unexpired entries (score = expiry, as the job's tombstone) as cancelled.
  */
@@ -29,7 +29,10 @@ export interface QueueCounts {
   failed: number;
   /** Cancelled by request, before or while they ran. */
   cancelled: number;
-  /** waiting + prioritized + active */
+  /**
+   * waiting + prioritized + active: `backlog` in `GET /queues` and `kq_queue_backlog`. Not
+   * `RunnableBacklog.runnableAndRunning` (runnable-backlog.ts), which KEDA's scaler reads.
+   */
   backlog: number;
   paused: boolean;
 }
@@ -43,33 +46,6 @@ export const COUNT_STATES = [
   'failed',
   'cancelled',
 ] as const;
-
-const cancelledKeys = (prefix: string, queue: string, cluster: boolean) => {
-  const k = queueKeys(prefix, queue, cluster);
-  return { ran: `${k.job}kq:cancelled-ran`, removed: `${k.job}kq:cancelled-removed` };
-};
-
-/** How long an id cancelled while it ran is filed: longer than `:failed` keeps it (default 7 days). */
-const CANCELLED_RAN_KEEP_MS = 30 * 24 * 3600 * 1000;
-
-/**
- * Files a cancelled job for the counts: `ran` = failed with `kq:cancelled` after it started; `removed` =
- * removed before it ran, its tombstone kept `keepSeconds`.
- */
-export async function recordCancelled(
-  redis: Redis,
-  prefix: string,
-  queue: string,
-  jobId: string,
-  how: { ran: true } | { ran: false; keepSeconds: number },
-  nowMs = Date.now(),
-): Promise<void> {
-  const keys = cancelledKeys(prefix, queue, isCluster(redis));
-  const key = how.ran ? keys.ran : keys.removed;
-  const score = how.ran ? nowMs : nowMs + how.keepSeconds * 1000;
-  const stale = how.ran ? nowMs - CANCELLED_RAN_KEEP_MS : nowMs;
-  await redis.multi().zremrangebyscore(key, '-inf', stale).zadd(key, score, jobId).exec();
-}
 
 function pipelineResults(results: [Error | null, unknown][] | null): unknown[] {
   if (!results) throw new Error('Redis pipeline returned no results');
@@ -87,7 +63,6 @@ export async function readCounts(
   nowMs = Date.now(),
 ): Promise<QueueCounts> {
   const k = queueKeys(prefix, queue, isCluster(redis));
-  const ck = cancelledKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, delayed, active, completed, failedAll, paused, ran, removed] = pipelineResults(
     await redis
       .pipeline()
@@ -98,8 +73,8 @@ export async function readCounts(
       .zcard(k.completed)
       .zcard(k.failed)
       .hexists(k.meta, 'paused')
-      .zintercard(2, k.failed, ck.ran)
-      .zcount(ck.removed, `(${nowMs}`, '+inf')
+      .zintercard(2, k.failed, k.cancelledRan)
+      .zcount(k.cancelledRemoved, `(${nowMs}`, '+inf')
       .exec(),
   ) as number[];
   const failed = (failedAll ?? 0) - (ran ?? 0);
@@ -112,19 +87,22 @@ export async function readCounts(
   };
 }
 
-export interface Runnable {
-  /** Jobs a worker could take right now: waiting + prioritized + delayed jobs already due. */
-  runnable: number;
+export interface Startable {
+  /**
+   * Jobs a worker could take right now: waiting + prioritized + delayed jobs already due (pause not
+   * applied, running and orphaned jobs not counted: unlike `RunnableBacklog`, runnable-backlog.ts).
+   */
+  startable: number;
   paused: boolean;
 }
 
 /** What exit-when-empty asks: is there anything a worker of this queue could start now? */
-export async function readRunnable(
+export async function readStartable(
   redis: Redis,
   prefix: string,
   queue: string,
   nowMs = Date.now(),
-): Promise<Runnable> {
+): Promise<Startable> {
   const k = queueKeys(prefix, queue, isCluster(redis));
   const [waiting, prioritized, due, paused] = pipelineResults(
     await redis
@@ -135,7 +113,7 @@ export async function readRunnable(
       .hexists(k.meta, 'paused')
       .exec(),
   ) as number[];
-  return { runnable: (waiting ?? 0) + (prioritized ?? 0) + (due ?? 0), paused: paused === 1 };
+  return { startable: (waiting ?? 0) + (prioritized ?? 0) + (due ?? 0), paused: paused === 1 };
 }
 
 /** Names of the queues under `prefix` that exist in Redis, sorted. Bounded: at most `limit` names. */

@@ -8,8 +8,8 @@ import { ValidationError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { newJobId } from './job-ids.js';
-import { registryKeys } from './keys.js';
-import type { QueueRegistry } from './queues.js';
+import { directoryKeys } from './keys.js';
+import type { QueueCache } from './queues.js';
 
 /** BullMQ's largest priority (2^21 - 1): it refuses larger ones when the job is added. */
 export const MAX_PRIORITY = 2_097_151;
@@ -90,17 +90,20 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
 
 /**
  * Gives each job an id that names its queue (unless it has one; job-ids.ts) and registers its queue in
- * the queue registry, before the jobs: a library or CLI caller is trusted like the operator, so no
+ * the queue directory, before the jobs: a library or CLI caller is trusted like the operator, so no
  * queue bound applies.
  */
-function register(queues: QueueRegistry, prepared: readonly PreparedJob[]): Promise<unknown> {
+function register(queues: QueueCache, prepared: readonly PreparedJob[]): Promise<unknown> {
   for (const p of prepared) p.opts.jobId ??= newJobId(p.queue);
-  return queues.connection.sadd(registryKeys(queues.prefix).queues, ...new Set(prepared.map((p) => p.queue)));
+  return queues.connection.sadd(
+    directoryKeys(queues.prefix).queues,
+    ...new Set(prepared.map((p) => p.queue)),
+  );
 }
 
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */
 export async function enqueue(
-  queues: QueueRegistry,
+  queues: QueueCache,
   jobs: JobRegistry,
   req: EnqueueRequest,
 ): Promise<EnqueuedJob> {
@@ -114,10 +117,7 @@ export async function enqueue(
  * Stores prepared jobs with one `addBulk` per queue (one pipeline each) and returns their ids in input
  * order. The common case, every job on one queue, makes no per-queue grouping.
  */
-export async function addPrepared(
-  queues: QueueRegistry,
-  prepared: readonly PreparedJob[],
-): Promise<string[]> {
+export async function addPrepared(queues: QueueCache, prepared: readonly PreparedJob[]): Promise<string[]> {
   const first = prepared[0];
   if (!first) return [];
   if (prepared.every((p) => p.queue === first.queue)) {
@@ -144,7 +144,7 @@ export async function addPrepared(
 
 /** Validates every request first, then stores them with one `addBulk` per queue. */
 export async function enqueueMany(
-  queues: QueueRegistry,
+  queues: QueueCache,
   jobs: JobRegistry,
   reqs: readonly EnqueueRequest[],
 ): Promise<EnqueuedJob[]> {

@@ -17,8 +17,8 @@ import type { JobRegistry } from '../jobs/registry.js';
 import { type EnqueueRequest, prepareJob } from './enqueue.js';
 import { FLOW_CHILDREN_OPTION } from './flow-children.js';
 import { idempotentJobId, newJobId, REQUEST_HASH_OPTION, requestHash } from './job-ids.js';
-import { bullQueueName, isCluster, registryKeys } from './keys.js';
-import type { QueueRegistry } from './queues.js';
+import { bullQueueName, directoryKeys, isCluster } from './keys.js';
+import type { QueueCache } from './queues.js';
 
 /** Levels below the parent at most (a child is level 1). */
 export const MAX_FLOW_DEPTH = 5;
@@ -211,12 +211,12 @@ export function createFlowStore(connection: Redis, prefix: string): FlowStore {
  * @example const { id, children } = await enqueueFlow(queues, jobs, { type: 'report', children: [{ type: 'resize' }] });
  */
 export async function enqueueFlow(
-  queues: QueueRegistry,
+  queues: QueueCache,
   jobs: JobRegistry,
   req: FlowRequest,
 ): Promise<FlowNode> {
   const prepared = prepareFlow(jobs, req, { cluster: isCluster(queues.connection) });
-  await queues.connection.sadd(registryKeys(queues.prefix).queues, ...prepared.queues);
+  await queues.connection.sadd(directoryKeys(queues.prefix).queues, ...prepared.queues);
   const store = createFlowStore(queues.connection, queues.prefix);
   try {
     await store.add(prepared);

@@ -6,7 +6,7 @@
  */
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CANCELLED_REASON } from './cancel.js';
+import { CANCELLED_REASON } from './cancel-request.js';
 import { type ChildCounts, isFlowParent, readChildCounts } from './flow-children.js';
 import { JOB_ID_RE, jobKey, tombstoneKey } from './job-keys.js';
 import { isCluster, kqQueueName } from './keys.js';

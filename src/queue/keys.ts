@@ -1,7 +1,9 @@
 /**
  * The one place that names Redis keys. kq keeps BullMQ's layout (`<prefix>:<queue>:<suffix>`) so that
  * KEDA's redis trigger, bull-board and BullMQ workers in other languages see the same queues; the few
- * keys of kq's own live under `<prefix>:<queue>:kq:*`.
+ * keys of kq's own live under `<prefix>:<queue>:kq:*`. Derived from these, not named anew: a job's own
+ * keys (job-keys.ts), and BullMQ's private stall and lock keys, named beside the rest of its private
+ * mechanics (bullmq-internals.ts `stallKeys`, `lockKey`).
  */
 export interface QueueKeys {
   /** Prefix of a job's own keys: its hash is `<job><id>` (`:lock`, `:logs` follow the id). */
@@ -26,6 +28,14 @@ export interface QueueKeys {
   cancelled: string;
   /** Key prefix of cancel requests for running jobs (`<cancelRequested><jobId>`), read when a job restarts. */
   cancelRequested: string;
+  /** ZSET of ids cancelled while they ran (score = when), for the counts (record-cancelled.ts, counts.ts). */
+  cancelledRan: string;
+  /** ZSET of ids removed before they ran (score = their tombstone's expiry), for the counts. */
+  cancelledRemoved: string;
+  /** The orphan scan's queue-wide throttle (bullmq-internals.ts `markOrphans`). */
+  orphanScan: string;
+  /** Key prefix of one-job-per-pod claims (`<claim><Kubernetes Job name>`, bullmq-internals.ts). */
+  claim: string;
 }
 
 /**
@@ -67,6 +77,10 @@ export function queueKeys(prefix: string, queue: string, cluster = false): Queue
     cancelChannel: `${base}:kq:cancel`,
     cancelled: `${base}:kq:cancelled:`,
     cancelRequested: `${base}:kq:cancel-requested:`,
+    cancelledRan: `${base}:kq:cancelled-ran`,
+    cancelledRemoved: `${base}:kq:cancelled-removed`,
+    orphanScan: `${base}:kq:orphan-scan`,
+    claim: `${base}:kq:claim:`,
   };
 }
 
@@ -74,18 +88,21 @@ export function queueKeys(prefix: string, queue: string, cluster = false): Queue
  * kq's own keys that belong to no single queue. They live under `<prefix>:kq:`, which BullMQ would use
  * only for a queue named `kq`; kq refuses that queue name (`RESERVED_QUEUE_NAME`).
  */
-export interface RegistryKeys {
-  /** SET of known queue names: the queue registry (queue-directory.ts). */
+export interface DirectoryKeys {
+  /** SET of known queue names: the queue directory (queue-directory.ts). */
   queues: string;
 }
 
-/** The queue name whose BullMQ keys would overlap `registryKeys`; kq never creates it. */
+/** The queue name whose BullMQ keys would overlap `directoryKeys`; kq never creates it. */
 export const RESERVED_QUEUE_NAME = 'kq';
 
-/** @example registryKeys('bull').queues === 'bull:kq:queues' */
-export function registryKeys(prefix: string): RegistryKeys {
+/** @example directoryKeys('bull').queues === 'bull:kq:queues' */
+export function directoryKeys(prefix: string): DirectoryKeys {
   return { queues: `${prefix}:kq:queues` };
 }
+
+/** @deprecated Renamed `directoryKeys`: these are the keys of the queue directory. */
+export const registryKeys = directoryKeys;
 
 /** Pattern matching every queue's meta key, for the operator's `kq queues discover` (never a request). */
 export function metaKeyPattern(prefix: string): string {

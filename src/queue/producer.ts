@@ -1,7 +1,8 @@
 /**
- * The batching producer: the one path by which kq stores jobs for a server (`POST /jobs`, the batch
- * route). Jobs added in the same turn of the event loop (under load, every request parsed in one I/O
- * phase) go out together, one pipeline per queue (BullMQ `addBulk`). Nothing per job is written beside
+ * The batching producer: the one path by which kq stores single jobs for a server (`POST /jobs`, the
+ * batch route; a flow is stored whole by BullMQ's `FlowProducer`, flows.ts `createFlowStore`). Jobs
+ * added in the same turn of the event loop (under load, every request parsed in one I/O phase) go out
+ * together, one pipeline per queue (BullMQ `addBulk`). Nothing per job is written beside
  * BullMQ's own keys: a job's id names its queue (job-ids.ts). Each caller is answered once its own job
  * is stored.
  *
@@ -24,13 +25,13 @@ import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
 import type { QueueDirectory } from './queue-directory.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
 import { classifyRedisError, maybeSent, notSent, toUnavailable } from './redis-errors.js';
 import type { RedisGuard } from './redis-guard.js';
 
 export interface ProducerOptions {
   /** BullMQ queues on the producer's own connection (no per-command timer: batches have deadlines). */
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** Admits each job's queue (bounded queue creation) before anything is sent. */
   directory: QueueDirectory;
   /** Guards the connections the producer needs (readiness, first connect). */

@@ -1,7 +1,7 @@
 /**
- * The queue registry: which queues exist, without scanning the keyspace. BullMQ keeps no list of its
+ * The queue directory: which queues exist, without scanning the keyspace. BullMQ keeps no list of its
  * queues, and a SCAN for `*:meta` costs O(keys in Redis) (786 ms at 1M keys, 503s at 6M), so kq keeps a
- * SET of queue names of its own (`registryKeys(prefix).queues`), maintained where queues come to life:
+ * SET of queue names of its own (`directoryKeys(prefix).queues`), maintained where queues come to life:
  * - the API and `enqueue()` `admit` a queue before storing its first job there (once per process);
  * - a kq worker registers its queue when it starts (`registerQueue`);
  * - the job types' queues (`declared`) are always known, registered or not;
@@ -10,14 +10,14 @@
  *   operator with `kq queues register <name>` / `kq queues discover` (a SCAN, run by hand, never on a
  *   request) so that lists (`/queues`, `/metrics`, unpinned adapter selectors) show them before that.
  *
- * Bounded creation: `admit` may add a queue only when its name matches `pattern` and the registry holds
+ * Bounded creation: `admit` may add a queue only when its name matches `pattern` and the directory holds
  * fewer than `maxQueues` names, checked and added in one Lua script (no race between replicas). So a
- * token holder cannot fill the registry with junk queues and every queue in it stays reachable.
+ * token holder cannot fill the directory with junk queues and every queue in it stays reachable.
  */
 import type { Redis } from 'ioredis';
 import { ValidationError } from '../errors.js';
 import { listQueueNames } from './counts.js';
-import { isCluster, queueKeys, RESERVED_QUEUE_NAME, registryKeys } from './keys.js';
+import { directoryKeys, isCluster, queueKeys, RESERVED_QUEUE_NAME } from './keys.js';
 import { createTtlCache } from './ttl-cache.js';
 
 export interface QueueDirectoryOptions {
@@ -26,11 +26,11 @@ export interface QueueDirectoryOptions {
   prefix: string;
   /** The job types' queues: always known, created without the bound. */
   declared?: readonly string[];
-  /** Most queues the registry may hold for `admit` to add one. @default 1000 */
+  /** Most queues the directory may hold for `admit` to add one. @default 1000 */
   maxQueues?: number;
   /** Names `admit` may create besides the declared ones; `null` = none. @default null */
   pattern?: RegExp | null;
-  /** How long `names()` reuses one read of the registry. @default 1000 */
+  /** How long `names()` reuses one read of the directory. @default 1000 */
   ttlMs?: number;
 }
 
@@ -48,7 +48,7 @@ export interface QueueDirectory {
   admitted(name: string): boolean;
   /** Adds names with no bound (operator, worker). Resolves to how many were new. */
   register(names: readonly string[]): Promise<number>;
-  /** Removes names from the registry (their BullMQ keys are untouched). */
+  /** Removes names from the directory (their BullMQ keys are untouched). */
   forget(names: readonly string[]): Promise<number>;
 }
 
@@ -61,7 +61,7 @@ return 2`;
 
 /** Registers one queue, no bound: for a worker at start-up. @example await registerQueue(redis, 'bull', 'jobs') */
 export async function registerQueue(redis: Redis, prefix: string, queue: string): Promise<void> {
-  await redis.sadd(registryKeys(prefix).queues, queue);
+  await redis.sadd(directoryKeys(prefix).queues, queue);
 }
 
 /**
@@ -74,11 +74,11 @@ export function discoverQueues(redis: Redis, prefix: string, limit = 100_000): P
 
 /** @example const dir = createQueueDirectory({ redis, prefix: 'bull', declared: ['jobs'] }); await dir.admit('jobs') */
 export function createQueueDirectory(o: QueueDirectoryOptions): QueueDirectory {
-  const key = registryKeys(o.prefix).queues;
+  const key = directoryKeys(o.prefix).queues;
   const declared = [...new Set(o.declared ?? [])];
   const maxQueues = o.maxQueues ?? 1000;
   const cache = createTtlCache({ ttlMs: o.ttlMs ?? 1000, maxKeys: 1 });
-  /** Names this process saw in the registry (or added): `admit` costs Redis once per queue. */
+  /** Names this process saw in the directory (or added): `admit` costs Redis once per queue. */
   const known = new Set<string>();
   const registeredDeclared = new Set<string>();
 
@@ -95,7 +95,7 @@ export function createQueueDirectory(o: QueueDirectoryOptions): QueueDirectory {
    */
   const lookUp = async (name: string): Promise<boolean> => {
     if (name === RESERVED_QUEUE_NAME) return false;
-    // Two commands, not one pipeline: on a Cluster the registry and the queue are in different slots.
+    // Two commands, not one pipeline: on a Cluster the directory and the queue are in different slots.
     const [member, exists] = await Promise.all([
       o.redis.sismember(key, name),
       o.redis.exists(queueKeys(o.prefix, name, isCluster(o.redis)).meta),

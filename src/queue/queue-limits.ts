@@ -4,7 +4,7 @@
  * active, whichever worker fetches. Set and read through BullMQ's `Queue` API only.
  */
 import type { QueueLimits } from '../jobs/define-queue.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
 
 /** The limits stored for a queue; `null` where none is. */
 export interface StoredQueueLimits {
@@ -13,7 +13,7 @@ export interface StoredQueueLimits {
 }
 
 /** @example await readQueueLimits(queues, 'images') // { rateLimit: null, globalConcurrency: 4 } */
-export async function readQueueLimits(queues: QueueRegistry, queue: string): Promise<StoredQueueLimits> {
+export async function readQueueLimits(queues: QueueCache, queue: string): Promise<StoredQueueLimits> {
   const q = queues.get(queue);
   const [rate, globalConcurrency] = await Promise.all([q.getGlobalRateLimit(), q.getGlobalConcurrency()]);
   return {
@@ -27,7 +27,7 @@ export async function readQueueLimits(queues: QueueRegistry, queue: string): Pro
  * @example const before = await applyQueueLimits(queues, 'images', { globalConcurrency: 4 });
  */
 export async function applyQueueLimits(
-  queues: QueueRegistry,
+  queues: QueueCache,
   queue: string,
   limits: QueueLimits,
 ): Promise<StoredQueueLimits> {

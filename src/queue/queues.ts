@@ -1,20 +1,21 @@
 /**
- * BullMQ `Queue` objects, one per queue name, sharing one connection. Callers never construct `Queue`
- * themselves, so the prefix and connection settings are the same everywhere.
+ * The queue cache: BullMQ `Queue` objects, one per queue name, made on first use and sharing one
+ * connection. Callers never construct `Queue` themselves, so the prefix and connection settings are the
+ * same everywhere. (Which queues exist is the queue directory, queue-directory.ts.)
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullQueueName, isCluster } from './keys.js';
 
-export interface QueueRegistry {
+export interface QueueCache {
   readonly prefix: string;
   readonly connection: Redis;
   get(name: string): Queue;
   close(): Promise<void>;
 }
 
-/** @example const queues = createQueueRegistry(redis, 'bull'); await queues.get('jobs').add('sleep', {}); */
-export function createQueueRegistry(connection: Redis, prefix: string): QueueRegistry {
+/** @example const queues = createQueueCache(redis, 'bull'); await queues.get('jobs').add('sleep', {}); */
+export function createQueueCache(connection: Redis, prefix: string): QueueCache {
   const queues = new Map<string, Queue>();
   return {
     prefix,
@@ -39,3 +40,8 @@ export function createQueueRegistry(connection: Redis, prefix: string): QueueReg
     },
   };
 }
+
+/** @deprecated Renamed `QueueCache`: a cache of BullMQ `Queue` objects, not the queue directory. */
+export type QueueRegistry = QueueCache;
+/** @deprecated Renamed `createQueueCache`. */
+export const createQueueRegistry = createQueueCache;

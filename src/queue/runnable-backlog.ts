@@ -66,8 +66,12 @@ export interface RunnableBacklog {
   paused: boolean;
   /** False when the queue's meta key is missing: no BullMQ Queue ever used this name and prefix. */
   known: boolean;
-  /** What autoscaling needs: runnable jobs (0 while paused) + running jobs. */
-  backlog: number;
+  /**
+   * What autoscaling needs: runnable jobs (waiting + prioritized + due delayed + orphaned; 0 while paused)
+   * + running jobs. KEDA's `backlog` metric (keda-scaler). Not `QueueCounts.backlog` (waiting +
+   * prioritized + active), which leaves out due delayed jobs and counts a paused queue's waiting ones.
+   */
+  runnableAndRunning: number;
   /** Seconds the oldest runnable job has waited; 0 when none (or paused). */
   oldestWaitingSeconds: number;
   /** When the earliest not-yet-due delayed job becomes due (ms epoch); undefined when none. */
@@ -86,7 +90,7 @@ function withScript(redis: Redis): WithScript {
   return r;
 }
 
-/** @example const b = await readRunnableBacklog(redis, 'bull', 'jobs'); b.backlog */
+/** @example const b = await readRunnableBacklog(redis, 'bull', 'jobs'); b.runnableAndRunning */
 export async function readRunnableBacklog(
   redis: Redis,
   prefix: string,
@@ -120,7 +124,7 @@ export async function readRunnableBacklog(
     orphaned,
     paused: isPaused,
     known: known === 1,
-    backlog: runnable + running,
+    runnableAndRunning: runnable + running,
     oldestWaitingSeconds: isPaused || since < 0 ? 0 : Math.max(0, (nowMs - since) / 1000),
     nextDueMs: nextDue >= 0 ? nextDue : undefined,
   };

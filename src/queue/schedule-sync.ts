@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log.js';
 import type { QueueDirectory } from './queue-directory.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
 import type { RedisGuard } from './redis-guard.js';
 import type { PreparedSchedule } from './schedule-spec.js';
 import { type ApplyResult, applyDeclaredSchedules } from './schedules.js';
@@ -18,7 +18,7 @@ export interface ScheduleSync {
 
 /** @example const sync = keepSchedulesApplied({ queues, directory, guard, declared, log }); await sync.done; */
 export function keepSchedulesApplied(o: {
-  queues: QueueRegistry;
+  queues: QueueCache;
   directory: QueueDirectory;
   guard: RedisGuard;
   declared: readonly PreparedSchedule[];

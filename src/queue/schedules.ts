@@ -12,7 +12,7 @@
 import type { JobSchedulerJson } from 'bullmq';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { QueueRegistry } from './queues.js';
+import type { QueueCache } from './queues.js';
 import type { PreparedSchedule } from './schedule-spec.js';
 
 export const SOURCE_OPTION = 'kqScheduleSource';
@@ -67,7 +67,7 @@ const digestOf = (s: JobSchedulerJson) =>
 
 /** One scheduler, or undefined. */
 export async function readSchedule(
-  queues: QueueRegistry,
+  queues: QueueCache,
   queue: string,
   id: string,
 ): Promise<ScheduleInfo | undefined> {
@@ -76,10 +76,7 @@ export async function readSchedule(
 }
 
 /** Every scheduler of `names`, queue by queue, each sorted by next run. */
-export async function listSchedules(
-  queues: QueueRegistry,
-  names: readonly string[],
-): Promise<ScheduleInfo[]> {
+export async function listSchedules(queues: QueueCache, names: readonly string[]): Promise<ScheduleInfo[]> {
   const per = await Promise.all(
     names.map(async (q) => (await queues.get(q).getJobSchedulers(0, -1, true)).map((s) => toInfo(q, s))),
   );
@@ -92,7 +89,7 @@ export async function listSchedules(
  * @example const { created } = await upsertSchedule(queues, prepareSchedule(jobs, req), 'api');
  */
 export async function upsertSchedule(
-  queues: QueueRegistry,
+  queues: QueueCache,
   p: PreparedSchedule,
   source: Exclude<ScheduleSource, 'other'>,
 ): Promise<{ created: boolean; schedule: ScheduleInfo }> {
@@ -130,7 +127,7 @@ function fromPrepared(p: PreparedSchedule, source: ScheduleSource): ScheduleInfo
 }
 
 /** Removes the scheduler and its pending run; false when there was none. */
-export function removeSchedule(queues: QueueRegistry, queue: string, id: string): Promise<boolean> {
+export function removeSchedule(queues: QueueCache, queue: string, id: string): Promise<boolean> {
   return queues.get(queue).removeJobScheduler(id);
 }
 
@@ -139,7 +136,7 @@ export function removeSchedule(queues: QueueRegistry, queue: string, id: string)
  * SCHEDULE_NOT_FOUND when none has it, 409 SCHEDULE_AMBIGUOUS naming the queues when several do.
  */
 export async function locateSchedule(
-  queues: QueueRegistry,
+  queues: QueueCache,
   names: readonly string[],
   id: string,
   queue?: string,
@@ -182,7 +179,7 @@ export interface ApplyResult {
  * @example await applyDeclaredSchedules({ queues, names: await directory.names(), declared, log });
  */
 export async function applyDeclaredSchedules(o: {
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** Queues to look for stale module schedules on (the known queues). */
   names: readonly string[];
   declared: readonly PreparedSchedule[];

@@ -14,7 +14,7 @@ import { createRegistry } from '../jobs/registry.js';
 import { createLogger } from '../log.js';
 import { closeRedis, createRedis } from '../queue/connection.js';
 import { prepareJob } from '../queue/enqueue.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { createQueueCache } from '../queue/queues.js';
 import { workerOptionSpecs } from '../worker/options.js';
 import { startWorker, type WorkerHandle } from '../worker/run-worker.js';
 
@@ -83,7 +83,7 @@ export async function createTestWorker(options: TestWorkerOptions): Promise<Test
   const defaults = parseOptions(workerOptionSpecs, [], {}).values;
   const workers: WorkerHandle[] = [];
   const redis = createRedis(redisUrl, { kind: 'fail-fast', commandTimeoutMs: null });
-  const queues = createQueueRegistry(redis, prefix);
+  const queues = createQueueCache(redis, prefix);
   try {
     for (const queue of registry.queues()) {
       const o = {

@@ -19,7 +19,7 @@ import {
 } from '@opentelemetry/api';
 import { DelayedError, type Job, type Telemetry, UnrecoverableError, WaitingError } from 'bullmq';
 import { BullMQOTelSpan, BullMQOtel } from 'bullmq-otel';
-import { CANCELLED_REASON } from '../queue/cancel.js';
+import { CANCELLED_REASON } from '../queue/cancel-request.js';
 import type { PreparedJob } from '../queue/enqueue.js';
 
 export type AttemptOutcome = 'completed' | 'retried' | 'failed' | 'cancelled' | 'handed-back' | 'delayed';

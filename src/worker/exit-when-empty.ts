@@ -22,7 +22,7 @@
  * `backoffLimit` retries it.
  */
 import type { Redis } from 'ioredis';
-import { readRunnable } from '../queue/counts.js';
+import { readStartable } from '../queue/counts.js';
 
 export interface ExitWhenEmptyOptions {
   /** A fail-fast connection (commands error at once while Redis is down). */
@@ -68,10 +68,10 @@ export function watchForEmpty(opts: ExitWhenEmptyOptions): EmptyWatcher {
         again = true;
         return;
       }
-      const { runnable, paused } = await readRunnable(opts.redis, opts.prefix, opts.queue);
+      const { startable, paused } = await readStartable(opts.redis, opts.prefix, opts.queue);
       downSince = undefined;
       if (stopped || !opts.isIdle()) return;
-      if (paused || runnable === 0) {
+      if (paused || startable === 0) {
         stopped = true;
         clearInterval(timer);
         opts.onEmpty(paused ? 'paused' : 'empty');

@@ -2,7 +2,7 @@
 import type { Job, Worker } from 'bullmq';
 import { isoTimeOf, type Logger } from '../log.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
-import { CANCELLED_REASON } from '../queue/cancel.js';
+import { CANCELLED_REASON } from '../queue/cancel-request.js';
 
 export interface JobEventsOptions {
   worker: Worker;

@@ -15,7 +15,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { markOrphans, releaseClaim, runStallPass } from '../queue/bullmq-internals.js';
-import { withDeadline } from '../queue/deadline.js';
+import { startDeadline, withDeadline } from '../queue/deadline.js';
 
 export interface OrphanRecoveryOptions {
   /** A fail-fast connection. */
@@ -44,12 +44,12 @@ export interface OrphanRecovery {
 async function ready(redis: Redis, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => {
+    const d = startDeadline(timeoutMs, () => {
       redis.off('ready', onReady);
       reject(new Error(`Redis not ready after ${timeoutMs} ms`));
-    }, timeoutMs);
+    });
     const onReady = () => {
-      clearTimeout(t);
+      d.clear();
       resolve();
     };
     redis.once('ready', onReady);

@@ -15,7 +15,7 @@ import { type Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { type JobContext, RateLimited, throwRateLimited } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import { isoTimeOf, type Logger } from '../log.js';
-import { CANCELLED_REASON } from '../queue/cancel.js';
+import { CANCELLED_REASON } from '../queue/cancel-request.js';
 import { childFailures, childResults } from '../queue/flow-children.js';
 import { createStartLog, type StartedJob } from './start-log.js';
 

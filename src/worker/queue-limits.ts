@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { delayBackJob } from '../queue/hand-back.js';
 import { applyQueueLimits, storedForm } from '../queue/queue-limits.js';
-import type { QueueRegistry } from '../queue/queues.js';
+import type { QueueCache } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 
 /** As long as start-up recovery waits for Redis (orphan-recovery.ts): a Redis down at start costs one wait. */
@@ -44,7 +44,7 @@ export interface WorkerQueueLimitsOptions {
   limits: QueueLimits;
   /** The worker's fail-fast connection, and the queues on it. */
   control: Redis;
-  queues: QueueRegistry;
+  queues: QueueCache;
   prefix: string;
   queue: string;
   log: Logger;

@@ -25,14 +25,14 @@ import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
-import { isCancelRequested, listenForCancels } from '../queue/cancel.js';
-import { closeRedis, createRedis } from '../queue/connection.js';
-import { recordCancelled } from '../queue/counts.js';
+import { isCancelRequested, listenForCancels } from '../queue/cancel-request.js';
+import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
 import { registerQueue } from '../queue/queue-directory.js';
-import { createQueueRegistry } from '../queue/queues.js';
+import { createQueueCache } from '../queue/queues.js';
+import { recordCancelled } from '../queue/record-cancelled.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
 import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
 import { loadTracing } from '../tracing/load-tracing.js';
@@ -63,15 +63,11 @@ export const handBackReserveMs = (timeoutMs: number): number => Math.min(2000, M
 /** Shortest deadline of a stop, so that a tiny `SHUTDOWN_TIMEOUT_MS` still leaves time to hand back. */
 const MIN_DEADLINE_MS = 1000;
 
-/** Logs a repeating error at most once per `everyMs`. */
-function throttled(log: Logger, event: string, everyMs = 5000): (err: Error) => void {
-  let last = 0;
-  return (err) => {
-    const now = Date.now();
-    if (now - last < everyMs) return;
-    last = now;
-    log.warn({ event, err: err.message }, `${event}: ${err.message} (retrying)`);
-  };
+/** Logs a repeating error at most once per 5 s (`throttleErrors`, connection.ts). */
+function throttled(log: Logger, event: string): (err: Error) => void {
+  return throttleErrors((err) =>
+    log.warn({ event, err: err.message }, `${event}: ${err.message} (retrying)`),
+  );
 }
 
 /** @example const handle = await startWorker(options, { jobs, log }); process.exitCode = await handle.done; */
@@ -128,11 +124,11 @@ export async function startWorker(
     connections: [control, connection, subscriber],
     timeoutMs: health ? o.redisLivenessTimeoutMs : 0,
   });
-  // The queue registry (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
+  // The queue directory (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
   createRedisGuard([control], 10_000)(() => registerQueue(control, o.prefix, o.queue)).catch(() => undefined);
-  const queues = createQueueRegistry(control, o.prefix);
+  const queues = createQueueCache(control, o.prefix);
   const queueLimits = createWorkerQueueLimits({
     limits,
     control,

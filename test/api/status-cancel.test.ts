@@ -2,7 +2,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { CANCELLED_REASON } from '../../src/queue/cancel.js';
+import { CANCELLED_REASON } from '../../src/queue/cancel-request.js';
 import { useTestQueue } from '../helpers/context.js';
 import { track } from '../helpers/leak-guard.js';
 import { waitFor } from '../helpers/wait.js';

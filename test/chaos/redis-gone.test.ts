@@ -8,7 +8,7 @@
  */
 import { Redis } from 'ioredis';
 import { describe, it } from 'vitest';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { freePort, type RedisServer, startRedisServer } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
 import { type Answer, call, startApi, stopApi } from './support/api-process.js';
@@ -47,7 +47,7 @@ describe('chaos: Redis gone for good', () => {
       lateRedis = await startRedisServer({ port, persistent: true });
       const upAt = Date.now();
       const client = new Redis(deadUrl, { maxRetriesPerRequest: null });
-      const queues = createQueueRegistry(client, ctx.prefix);
+      const queues = createQueueCache(client, ctx.prefix);
       let resumedMs: number | null = null;
       try {
         await queues.get(ctx.queue).add('chaos-work', { ms: 0 });

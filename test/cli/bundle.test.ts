@@ -34,8 +34,8 @@ describe('the bundle', () => {
 
   it('loads cron-parser on first use: a bundled Queue still schedules cron jobs', async () => {
     const t = useTestQueue();
-    const { createQueueRegistry } = await kq();
-    const queues = createQueueRegistry(t.redis, t.prefix);
+    const { createQueueCache } = await kq();
+    const queues = createQueueCache(t.redis, t.prefix);
     try {
       const queue = queues.get(t.queue);
       await queue.upsertJobScheduler('every-5-min', { pattern: '*/5 * * * *' }, { name: 'noop' });

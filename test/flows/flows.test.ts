@@ -13,7 +13,7 @@ import { loadRegistry } from '../../src/jobs/registry.js';
 import { enqueueFlow } from '../../src/queue/flows.js';
 import { idempotentJobId } from '../../src/queue/job-ids.js';
 import { readJobStatus } from '../../src/queue/job-status.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { runJob } from '../../src/testing/run-job.js';
 import { AUTH, expectError, testApp } from '../api/app-fixture.js';
 import { spawnKq } from '../helpers/kq-process.js';
@@ -488,7 +488,7 @@ describe('the library: enqueueFlow and runJob', () => {
     const { prefix, redis, app } = await setup();
     await app.close();
     const jobs = await loadRegistry(HANDLERS);
-    const queues = createQueueRegistry(redis, prefix);
+    const queues = createQueueCache(redis, prefix);
     onTestFinished(() => queues.close());
     await expect(
       enqueueFlow(queues, jobs, {

@@ -5,7 +5,7 @@
 import { inject, onTestFinished } from 'vitest';
 import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { queueKeys } from '../../src/queue/keys.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { uniqueName } from './context.js';
 import { type RedisCluster, slotOwner, startRedisCluster } from './start-redis-cluster.js';
 
@@ -53,14 +53,14 @@ export async function queuesOnDistinctShards(
 }
 
 /**
- * The run's shared 3-shard cluster, a fail-fast kq connection to it and kq's queue registry on it (prefix
+ * The run's shared 3-shard cluster, a fail-fast kq connection to it and kq's queue directory on it (prefix
  * `bull`), closed when the test finishes.
  */
 export async function clusterWithQueues() {
   const cluster = sharedRedisCluster();
   const redis = createRedis(cluster.url, { kind: 'fail-fast', commandTimeoutMs: 5000 });
   onTestFinished(() => closeRedis(redis));
-  const queues = createQueueRegistry(redis, 'bull');
+  const queues = createQueueCache(redis, 'bull');
   onTestFinished(() => queues.close());
   return { cluster, redis, queues };
 }

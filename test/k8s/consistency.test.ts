@@ -21,7 +21,7 @@ import { scalerOptionSpecs } from '../../src/keda-scaler/options.js';
 import { adapterOptionSpecs } from '../../src/metrics/adapter/options.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { enqueue } from '../../src/queue/enqueue.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { workerOptionSpecs } from '../../src/worker/options.js';
 import { sweepOptionSpecs } from '../../src/worker/sweep.js';
 import { useTestQueue } from '../helpers/context.js';
@@ -50,7 +50,7 @@ describe('KEDA watches the keys the queue module writes', () => {
     const objects = render('keda-scaledobject', ['--queue', t.queue, '--prefix', t.prefix]);
     const triggers = redisTriggers(objects, 'ScaledObject');
     const jobs = await loadRegistry('');
-    const queues = createQueueRegistry(t.redis, t.prefix);
+    const queues = createQueueCache(t.redis, t.prefix);
     const size = async (key: string | undefined) => {
       if (!key) throw new Error('trigger missing');
       // KEDA's redis scaler reads a key by its type; mirror that so a wrong type fails here.

@@ -14,7 +14,7 @@ import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { afterAll, describe, expect, inject, it, onTestFinished } from 'vitest';
 import { BACKLOG_METRIC } from '../../src/k8s/approaches/external-hpa.js';
 import { adapterRules, scrapeConfig } from '../../src/k8s/approaches/hpa-prometheus.js';
-import { registryKeys } from '../../src/queue/keys.js';
+import { directoryKeys } from '../../src/queue/keys.js';
 import { registerQueue } from '../../src/queue/queue-directory.js';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
@@ -90,7 +90,7 @@ async function checkScrapeTarget({ obj }: FoundContainer, port: number, token: s
   // Added with bare BullMQ, as another producer would: the API lists registered queues (no keyspace scan).
   await registerQueue(t.redis, t.prefix, t.queue);
   onTestFinished(async () => {
-    await t.redis.srem(registryKeys(t.prefix).queues, t.queue);
+    await t.redis.srem(directoryKeys(t.prefix).queues, t.queue);
   });
   const series = `${BACKLOG_METRIC}{queue="${t.queue}"} 1`;
   expect(rule?.seriesQuery.startsWith(`${BACKLOG_METRIC}{`)).toBe(true);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/jobs/registry.js';
 import { readCounts } from '../../src/queue/counts.js';
 import { enqueue } from '../../src/queue/enqueue.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { readRunnableBacklog } from '../../src/queue/runnable-backlog.js';
 import { useTestQueue } from '../helpers/context.js';
 import { type K8sObject, redisTriggers, render } from './manifest-fixture.js';
@@ -48,7 +48,7 @@ describe('scale to zero waits until no job runs', () => {
     expect(spec(render('keda-external', flags), 'ScaledObject').minReplicaCount).toBe(0);
 
     const jobs = await loadRegistry('');
-    const queues = createQueueRegistry(t.redis, t.prefix);
+    const queues = createQueueCache(t.redis, t.prefix);
     const connection = t.redis.duplicate();
     const worker = new Worker(t.queue, null, { connection, prefix: t.prefix, autorun: false });
     try {
@@ -60,19 +60,19 @@ describe('scale to zero waits until no job runs', () => {
       expect(await formula()).toBeGreaterThan(activation);
       const runnable = await readRunnableBacklog(t.redis, t.prefix, t.queue);
       expect(runnable.running).toBe(1);
-      expect(runnable.backlog).toBe(1);
+      expect(runnable.runnableAndRunning).toBe(1);
       expect((await readCounts(t.redis, t.prefix, t.queue)).backlog).toBe(1);
 
       // Paused with the job still running: the scaler counts the running job only; KEDA's list triggers
       // still see nothing waiting here, and the running job in :active.
       await queues.get(t.queue).pause();
-      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).backlog).toBe(1);
+      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).runnableAndRunning).toBe(1);
       await queues.get(t.queue).resume();
 
       await running.moveToCompleted('done', 'token-1', false);
       expect(await formula()).toBe(0);
       expect(await formula()).not.toBeGreaterThan(activation);
-      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).backlog).toBe(0);
+      expect((await readRunnableBacklog(t.redis, t.prefix, t.queue)).runnableAndRunning).toBe(0);
     } finally {
       await worker.close();
       await queues.close();

@@ -59,7 +59,7 @@ describe('runnable backlog terms', () => {
       },
       { timeoutMs: 10_000 },
     );
-    expect(b).toMatchObject({ running: 0, orphaned: 1, waiting: 0, backlog: 1 });
+    expect(b).toMatchObject({ running: 0, orphaned: 1, waiting: 0, runnableAndRunning: 1 });
     // A `redis` trigger on the wait list would read 0 here and let KEDA scale to zero for good.
     expect(await t.redis.llen(`${t.prefix}:${t.queue}:wait`)).toBe(0);
     expect(await backlog()).toBe(1);

@@ -22,7 +22,7 @@ import { manifestOptions } from '../k8s/manifest-fixture.js';
 const source: QueueSource = {
   keyLength: async () => 0,
   backlog: async () => 0,
-  runnableBacklog: async () => ({ backlog: 0, known: false }),
+  runnableBacklog: async () => ({ runnableAndRunning: 0, known: false }),
 };
 const deps = { source, prefix: 'bull', scrapeIntervalMs: 30_000, adapterCacheMs: 5_000 };
 

@@ -90,7 +90,7 @@ describe('kq lab: a workload file', () => {
 });
 
 describe('kq lab: a Redis it is pointed at', () => {
-  it('is left without lab queues: none in the queue registry, no keys of them', async () => {
+  it('is left without lab queues: none in the queue directory, no keys of them', async () => {
     const server = await startRedisServer();
     onTestFinished(() => server.remove());
     const redis = server.client();

@@ -7,7 +7,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
-import { registryKeys } from '../../src/queue/keys.js';
+import { directoryKeys } from '../../src/queue/keys.js';
 import { registerQueue } from '../../src/queue/queue-directory.js';
 import { uniqueName, useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
@@ -145,7 +145,7 @@ describe('metric values', () => {
     await registerQueue(connection, prefix, 'alpha');
     await registerQueue(connection, prefix, 'beta');
     onTestFinished(() =>
-      connection.del(registryKeys(prefix).queues).then(
+      connection.del(directoryKeys(prefix).queues).then(
         () => undefined,
         () => undefined,
       ),

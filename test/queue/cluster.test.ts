@@ -1,6 +1,6 @@
 /**
  * kq on a real 3-shard Redis Cluster: each queue's keys carry its own hash tag (`bull:{<queue>}:...`), so
- * queues land on several shards; jobs stored through kq's queue registry all complete with kq's worker
+ * queues land on several shards; jobs stored through kq's queue cache (`Queue` objects) all complete with kq's worker
  * runtime (exit-when-empty included), and kq's counts and job lookups read them back.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,14 +1,14 @@
-/** The queue registry and the bounded batching producer, against real Redis. */
+/** The queue directory and the bounded batching producer, against real Redis. */
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { RedisUnavailableError, ValidationError } from '../../src/errors.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { PreparedJob } from '../../src/queue/enqueue.js';
 import { newJobId } from '../../src/queue/job-ids.js';
-import { registryKeys } from '../../src/queue/keys.js';
+import { directoryKeys } from '../../src/queue/keys.js';
 import { createProducer } from '../../src/queue/producer.js';
 import { createQueueDirectory, discoverQueues, registerQueue } from '../../src/queue/queue-directory.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { createRedisGuard } from '../../src/queue/redis-guard.js';
 import { uniqueName } from '../helpers/context.js';
 import { startRedisServer } from '../helpers/redis-server.js';
@@ -40,7 +40,7 @@ async function privateRedisForProducer() {
   const prefix = 'bull';
   const ingest = createRedis(server.url, { kind: 'fail-fast', commandTimeoutMs: null });
   const control = createRedis(server.url, { kind: 'fail-fast' });
-  const queues = createQueueRegistry(ingest, prefix);
+  const queues = createQueueCache(ingest, prefix);
   onTestFinished(async () => {
     await queues.close();
     ingest.disconnect();
@@ -50,12 +50,12 @@ async function privateRedisForProducer() {
   return { server, prefix, ingest, control, queues, guard };
 }
 
-describe('queue registry', () => {
+describe('queue directory', () => {
   it('admits declared queues, refuses names outside the pattern, and bounds creation atomically', async () => {
     const { prefix, redis } = usePrefix();
     const dir = createQueueDirectory({ redis, prefix, declared: ['main'], maxQueues: 5, pattern: /^t-\d+$/ });
     await dir.admit('main');
-    expect(await redis.sismember(registryKeys(prefix).queues, 'main')).toBe(1);
+    expect(await redis.sismember(directoryKeys(prefix).queues, 'main')).toBe(1);
     await expect(dir.admit('junk')).rejects.toMatchObject({ code: 'QUEUE_NOT_ALLOWED' });
     await expect(dir.admit('kq')).rejects.toBeInstanceOf(ValidationError);
     // Two replicas racing for the last slots: the Lua script lets exactly maxQueues names in.
@@ -66,7 +66,7 @@ describe('queue registry', () => {
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(refused.reason).toMatchObject({ code: 'QUEUE_LIMIT_REACHED' });
-    expect(await redis.scard(registryKeys(prefix).queues)).toBe(5);
+    expect(await redis.scard(directoryKeys(prefix).queues)).toBe(5);
     // A queue registered by a worker or the operator is usable even when the pattern refuses its name.
     await registerQueue(redis, prefix, 'legacy');
     await dir.admit('legacy');
@@ -91,7 +91,7 @@ describe('queue registry', () => {
     await redis.hset(`${prefix}:elsewhere:meta`, 'opts.maxLenEvents', '10000');
     const dir = createQueueDirectory({ redis, prefix, pattern: null });
     expect(await dir.has('elsewhere')).toBe(true);
-    expect(await redis.sismember(registryKeys(prefix).queues, 'elsewhere')).toBe(1);
+    expect(await redis.sismember(directoryKeys(prefix).queues, 'elsewhere')).toBe(1);
     await dir.admit('elsewhere');
     expect(await dir.has('never-made')).toBe(false);
     await expect(dir.admit('never-made')).rejects.toMatchObject({ code: 'QUEUE_NOT_ALLOWED' });
@@ -102,7 +102,7 @@ describe('producer', () => {
   it('stores concurrent jobs in one batch, with no key of kq’s own per job', async () => {
     const { prefix, redis } = usePrefix();
     const ingest = createRedis(inject('redisUrl'), { kind: 'fail-fast', commandTimeoutMs: null });
-    const queues = createQueueRegistry(ingest, prefix);
+    const queues = createQueueCache(ingest, prefix);
     onTestFinished(async () => {
       await queues.close();
       ingest.disconnect();
@@ -114,8 +114,8 @@ describe('producer', () => {
     const ids = await Promise.all(jobs.map((j) => producer.add(j, 10)));
     expect(ids).toEqual(jobs.map((j) => j.opts.jobId));
     expect(await queues.get('a').getJob(ids[1] as string)).toMatchObject({ data: { i: 1 } });
-    // kq's own keys are the queue registry only: nothing per job (ids name their queue instead).
-    expect(await redis.keys(`${prefix}:kq:*`)).toEqual([registryKeys(prefix).queues]);
+    // kq's own keys are the queue directory only: nothing per job (ids name their queue instead).
+    expect(await redis.keys(`${prefix}:kq:*`)).toEqual([directoryKeys(prefix).queues]);
     expect(await directory.names()).toEqual(['a', 'b']);
     expect(producer.inFlight()).toEqual({ jobs: 0, bytes: 0 });
   });

@@ -8,7 +8,7 @@ import { createRegistry } from '../../src/jobs/registry.js';
 import type { Logger } from '../../src/log.js';
 import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { createQueueDirectory } from '../../src/queue/queue-directory.js';
-import { createQueueRegistry } from '../../src/queue/queues.js';
+import { createQueueCache } from '../../src/queue/queues.js';
 import { createRedisGuard } from '../../src/queue/redis-guard.js';
 import { prepareSchedule, type ScheduleRequest } from '../../src/queue/schedule-spec.js';
 import { keepSchedulesApplied } from '../../src/queue/schedule-sync.js';
@@ -29,7 +29,7 @@ describe('applyDeclaredSchedules', () => {
   it('adds, leaves unchanged, changes and removes only module schedules', async () => {
     const t = useTestQueue();
     const jobs = await fixtureJobs(t.queue);
-    const queues = createQueueRegistry(t.redis, t.prefix);
+    const queues = createQueueCache(t.redis, t.prefix);
     const p = (r: Omit<ScheduleRequest, 'type'>) => prepareSchedule(jobs, { type: 'work', ...r });
     const apply = async (declared: ReturnType<typeof p>[]) => {
       const c = capture();
@@ -66,7 +66,7 @@ describe('applyDeclaredSchedules', () => {
   it('a declaration with the type’s job options: each run gets the type’s attempts and retention', async () => {
     const t = useTestQueue();
     const jobs = createRegistry((await fixtureJobs(t.queue)).all);
-    const queues = createQueueRegistry(t.redis, t.prefix);
+    const queues = createQueueCache(t.redis, t.prefix);
     await upsertSchedule(
       queues,
       prepareSchedule(jobs, { id: 'x', type: 'flaky', data: { succeedOn: 1 }, every: 60_000 }),
@@ -85,7 +85,7 @@ describe('keepSchedulesApplied', () => {
     const url = `redis://127.0.0.1:${port}`;
     const redis = createRedis(url, { kind: 'fail-fast', commandTimeoutMs: 1000 });
     const guard = createRedisGuard([redis], 1000);
-    const queues = createQueueRegistry(redis, 'bull');
+    const queues = createQueueCache(redis, 'bull');
     const directory = createQueueDirectory({ redis, prefix: 'bull', declared: ['sched'] });
     const jobs = await fixtureJobs('sched');
     const declared = [prepareSchedule(jobs, { id: 'later', type: 'work', every: 60_000 })];

@@ -1,19 +1,19 @@
 /** A kq worker registers its queue when it starts, so lists (API, /metrics, adapter) show it at once. */
 import { describe, expect, it } from 'vitest';
-import { registryKeys } from '../../src/queue/keys.js';
+import { directoryKeys } from '../../src/queue/keys.js';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
 import { waitFor } from '../helpers/wait.js';
 
-describe('queue registry and workers', () => {
+describe('queue directory and workers', () => {
   it('a starting worker registers its queue', async () => {
     const t = useTestQueue();
-    expect(await t.redis.sismember(registryKeys(t.prefix).queues, t.queue)).toBe(0);
+    expect(await t.redis.sismember(directoryKeys(t.prefix).queues, t.queue)).toBe(0);
     const w = spawnKq(['worker'], { REDIS_URL: t.redisUrl, QUEUE: t.queue, HEALTH_PORT: '0' });
     try {
       await waitFor(
         'queue registered',
-        async () => (await t.redis.sismember(registryKeys(t.prefix).queues, t.queue)) === 1,
+        async () => (await t.redis.sismember(directoryKeys(t.prefix).queues, t.queue)) === 1,
         {
           timeoutMs: 20_000,
         },
@@ -21,7 +21,7 @@ describe('queue registry and workers', () => {
     } finally {
       w.kill('SIGTERM');
       await w.waitForExit(20_000);
-      await t.redis.srem(registryKeys(t.prefix).queues, t.queue);
+      await t.redis.srem(directoryKeys(t.prefix).queues, t.queue);
     }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANCELLED_REASON } from '../../src/queue/cancel.js';
+import { CANCELLED_REASON } from '../../src/queue/cancel-request.js';
 import { useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanupRuns, runs, spawnWorker } from './helpers.js';
@@ -129,7 +129,7 @@ describe('worker: retries, timeouts, invalid payloads', () => {
     const job = await t.bull.add('work', { ms: 30_000 }, { attempts: 3 });
     await waitFor('job running', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
     const sentAt = Date.now();
-    const { publishCancel } = await import('../../src/queue/cancel.js');
+    const { publishCancel } = await import('../../src/queue/cancel-request.js');
     expect(await publishCancel(t.redis, t.prefix, t.queue, job.id as string)).toBeGreaterThan(0);
     await waitFor('job cancelled', async () => (await t.bull.getJobState(job.id as string)) === 'failed', {
       timeoutMs: 15_000,

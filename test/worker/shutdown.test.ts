@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CANCELLED_REASON } from '../../src/queue/cancel.js';
+import { CANCELLED_REASON } from '../../src/queue/cancel-request.js';
 import { useTestQueue } from '../helpers/context.js';
 import { waitFor } from '../helpers/wait.js';
 import { cleanupRuns, runs, spawnWorker } from './helpers.js';
@@ -133,7 +133,7 @@ describe('worker: edge cases of shutdown and cancel', () => {
     await waitFor('job started', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
     victim.kill('SIGKILL');
     await victim.waitForExit();
-    const { requestCancel } = await import('../../src/queue/cancel.js');
+    const { requestCancel } = await import('../../src/queue/cancel-request.js');
     expect(await requestCancel(t.redis, t.prefix, t.queue, job.id as string)).toBe(0);
     const rescuer = spawnWorker(t, env, 'rescuer');
     await waitFor(

@@ -47,7 +47,7 @@ export function queueRoutes(app: FastifyInstance, ctx: ApiContext): void {
     if (!(await ctx.directory.has(name))) {
       throw new NotFoundError(
         'QUEUE_NOT_FOUND',
-        `Queue ${JSON.stringify(name)} was not found: no job type uses it, it is not in kq's queue registry and Redis holds no such BullMQ queue.`,
+        `Queue ${JSON.stringify(name)} was not found: no job type uses it, it is not in kq's queue directory and Redis holds no such BullMQ queue.`,
         { queue: name, knownQueues: (await ctx.directory.names()).slice(0, 50) },
       );
     }

@@ -35,7 +35,7 @@ export interface QueueSource {
   /** `kq_queue_backlog`: waiting + prioritized + active. */
   backlog(prefix: string, queue: string): Promise<number>;
   /** `kq keda-scaler`'s runnable backlog, and whether the queue exists. */
-  runnableBacklog(prefix: string, queue: string): Promise<{ backlog: number; known: boolean }>;
+  runnableBacklog(prefix: string, queue: string): Promise<{ runnableAndRunning: number; known: boolean }>;
 }
 
 export interface ControllerDeps {

@@ -41,7 +41,7 @@ export function kedaExternalController(objects: readonly RenderedObject[], deps:
     async read() {
       const b = await deps.source.runnableBacklog(t.prefix, t.queue);
       // The scaler answers IsActive / pushes `known && backlog > 0` (src/keda-scaler/service.ts).
-      return { total: b.backlog, active: b.known && b.backlog > 0 };
+      return { total: b.runnableAndRunning, active: b.known && b.runnableAndRunning > 0 };
     },
   });
 }
@@ -56,7 +56,7 @@ export function kedaExternalJobController(
   return playScaledJob(objects, deps, async () => [
     {
       name: t.name,
-      value: (await deps.source.runnableBacklog(t.prefix, t.queue)).backlog,
+      value: (await deps.source.runnableBacklog(t.prefix, t.queue)).runnableAndRunning,
       target: t.targetPerWorker,
     },
   ]);

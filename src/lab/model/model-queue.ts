@@ -180,7 +180,7 @@ export function createModelQueue(labJobs: readonly LabJob[], now: () => number =
         const t = now();
         let due = 0;
         for (const j of delayed) if (j.until <= t) due++;
-        return { backlog: waiting.length + due + active.size, known: true };
+        return { runnableAndRunning: waiting.length + due + active.size, known: true };
       },
     },
   };

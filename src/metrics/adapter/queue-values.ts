@@ -1,5 +1,5 @@
 /**
- * Queue values for the adapter, from the Redis-access layer (src/queue/): the queue registry for
+ * Queue values for the adapter, from the Redis-access layer (src/queue/): the queue directory for
  * unpinned selectors (never a keyspace scan), and TTL-cached, guarded counts. Three rules, all the
  * layer's: bounded (one deadline per read, so a dead or stuck Redis gives an error within `timeoutMs`,
  * never a hung HPA request); fresh (a value is reused for at most `ttlMs` and keeps the time it was

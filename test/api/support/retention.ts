@@ -147,7 +147,7 @@ export async function keysAfter(
   return { kq, bullmq, retained };
 }
 
-/** kq's keys are plain BullMQ's, plus the queue registry (one key per prefix, not per job). */
+/** kq's keys are plain BullMQ's, plus the queue directory (one key per prefix, not per job). */
 export function expectSameKeys({ kq, bullmq, retained }: Awaited<ReturnType<typeof keysAfter>>): void {
   expect(kq.shapes.get('<job>')).toBe(retained);
   expect(bullmq.shapes.get('<job>')).toBe(retained);

@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { loadRegistry } from '../../../src/jobs/registry.js';
 import { type QueueCounts, readCounts } from '../../../src/queue/counts.js';
 import { type EnqueueRequest, enqueueMany } from '../../../src/queue/enqueue.js';
-import { createQueueRegistry, type QueueRegistry } from '../../../src/queue/queues.js';
+import { createQueueCache, type QueueCache } from '../../../src/queue/queues.js';
 import { uniqueName } from '../../helpers/context.js';
 import { type RedisServer, startRedisServer } from '../../helpers/redis-server.js';
 import { clearLedger } from './ledger.js';
@@ -22,7 +22,7 @@ export interface ChaosContext {
   ledger: Redis;
   queue: string;
   prefix: string;
-  queues: QueueRegistry;
+  queues: QueueCache;
   /** Env for `kq worker` / `kq api` processes of this scenario. */
   env: Record<string, string>;
   /** Enqueues through kq's `enqueueMany`, 1,000 per call; returns the ids in order. */
@@ -39,7 +39,7 @@ export async function startChaosContext(stem: string, redisArgs: string[] = []):
   const ledger = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
   const queue = uniqueName(`chaos-${stem}`);
   const prefix = 'bull';
-  const queues = createQueueRegistry(client, prefix);
+  const queues = createQueueCache(client, prefix);
   const jobs = await loadRegistry(CHAOS_HANDLERS);
   const env = {
     REDIS_URL: server.url,

@@ -3,7 +3,7 @@
  * bounded queue creation through the API, and a job on a new queue found at once.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { registryKeys } from '../../src/queue/keys.js';
+import { directoryKeys } from '../../src/queue/keys.js';
 import { registerQueue } from '../../src/queue/queue-directory.js';
 import { useTestQueue } from '../helpers/context.js';
 import { startRedisServer } from '../helpers/redis-server.js';
@@ -17,7 +17,7 @@ async function scans(redis: { info(section: string): Promise<string> }): Promise
   return m ? Number(m[1]) : 0;
 }
 
-describe('queue registry through the API', () => {
+describe('queue directory through the API', () => {
   it('never scans the keyspace on a request, and finds a job on a new queue at once', async () => {
     const server = await startRedisServer();
     onTestFinished(() => server.stop());
@@ -75,7 +75,7 @@ describe('queue registry through the API', () => {
     });
     const err = expectError(junk, 422, 'QUEUE_LIMIT_REACHED');
     expect(err.message).toMatch(/MAX_QUEUES \(20/);
-    expect(await t.redis.scard(registryKeys(`p${t.queue}`).queues)).toBeLessThanOrEqual(20);
+    expect(await t.redis.scard(directoryKeys(`p${t.queue}`).queues)).toBeLessThanOrEqual(20);
     const realId = real.json().id;
     expect((await app.inject({ method: 'GET', url: `/jobs/${realId}`, headers: AUTH })).statusCode).toBe(200);
     const paused = await app.inject({ method: 'POST', url: '/queues/real/pause', headers: AUTH });
@@ -98,7 +98,7 @@ describe('queue registry through the API', () => {
     expect(expectError(refused, 422, 'QUEUE_NOT_ALLOWED').message).toMatch(/kq queues register/);
     await registerQueue(t.redis, t.prefix, `${t.queue}-other`);
     onTestFinished(async () => {
-      await t.redis.srem(registryKeys(t.prefix).queues, `${t.queue}-other`);
+      await t.redis.srem(directoryKeys(t.prefix).queues, `${t.queue}-other`);
     });
     const ok = await app.inject({
       method: 'POST',

@@ -1,7 +1,7 @@
 /**
- * Cross-process cancel. BullMQ can abort a running job's signal only inside the process holding it
- * (`worker.cancelJob`), so a cancel request is published on the queue's channel and every worker of the
- * queue listens. A worker that holds the job aborts it; the others ignore the message. A worker also
+ * Cross-process cancel requests, for running jobs (cancelling a job in any state is cancel-job.ts).
+ * BullMQ can abort a running job's signal only inside the process holding it (`worker.cancelJob`), so
+ * a cancel request is published on the queue's channel and every worker of the queue listens. A worker that holds the job aborts it; the others ignore the message. A worker also
  * remembers ids it heard about for a short while, closing the window in which a job was moved to active
  * but its handler had not started yet when the message arrived.
  *
