@@ -54,34 +54,12 @@ export async function runLab(
   const redis = createRedis(redisUrl, { kind: 'fail-fast', commandTimeoutMs: 5000 });
   const release = onInterrupt(() => redisProcess?.remove());
   try {
-    const metricDeps = {
-      redis,
-      prefix: manifest.prefix,
-      scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
-      adapterCacheMs: o.adapterCacheSeconds * 1000,
-    };
-    const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
     const settings: RunSettings = {
+      ...playSettings(o, approaches, manifest, lastDue, o.redisRestartAt),
       speed,
-      manifest,
       redis,
       redisUrl,
       redisProcess,
-      faults: {
-        killRatePerMinute: o.killRate,
-        drainEverySeconds: o.drainEverySeconds,
-        drainPods: o.drainPods,
-        redisRestartAtSeconds: o.redisRestartAt,
-        rolloutAtSeconds: o.rolloutAt,
-        seed: o.seed,
-      },
-      startLatencyMs: o.podStartSeconds * 1000,
-      nodeStartMs: o.nodeStartSeconds * 1000,
-      scrapeIntervalMs: metricDeps.scrapeIntervalMs,
-      adapterCacheMs: metricDeps.adapterCacheMs,
-      horizonMs: lastDue + tail,
-      maxDrainMs: o.maxDrainSeconds * 1000,
-      faultWindowMs: lastDue,
     };
     const results: ApproachResult[] = [];
     for (const name of approaches) {
@@ -89,10 +67,7 @@ export async function runLab(
         `kq lab: ${name}: ${jobs.length} jobs of workload ${workload.name} at speed ${speed} (about ${Math.round(settings.horizonMs / speed / 1000)} s)`,
       );
       const r = await runApproach(name, jobs, settings);
-      const f = r.figures;
-      progress(
-        `kq lab: ${name}: completed ${f.completed}/${f.submitted}, failed ${f.failed}, lost ${f.lost}, wait p95 ${(f.waitP95Ms / 1000).toFixed(1)} s, ${f.podsStarted} pods, ${f.podSeconds} pod-s`,
-      );
+      progress(summaryLine('kq lab', name, r));
       results.push(r);
     }
     return {
@@ -101,25 +76,8 @@ export async function runLab(
       speed,
       settings: {
         speed,
-        jobs: jobs.length,
-        horizonSeconds: settings.horizonMs / 1000,
-        killRatePerMinute: o.killRate,
-        drainEverySeconds: o.drainEverySeconds,
         redisRestartAtSeconds: o.redisRestartAt,
-        rolloutAtSeconds: o.rolloutAt,
-        podStartSeconds: o.podStartSeconds,
-        nodeStartSeconds: o.nodeStartSeconds,
-        scrapeIntervalSeconds: o.scrapeIntervalSeconds,
-        adapterCacheSeconds: o.adapterCacheSeconds,
-        manifest: {
-          replicas: manifest.replicas,
-          parallelism: manifest.parallelism,
-          minReplicas: manifest.minReplicas,
-          maxReplicas: manifest.maxReplicas,
-          concurrency: manifest.concurrency,
-          shutdownTimeoutMs: manifest.shutdownTimeoutMs,
-          podDeletionCost: manifest.podDeletionCost,
-        },
+        ...reportedSettings(o, manifest, jobs.length, settings.horizonMs),
       },
       results,
     };
@@ -152,37 +110,12 @@ async function runModelLab(
         },
       );
   }
-  const metricDeps = {
-    prefix: manifest.prefix,
-    scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
-    adapterCacheMs: o.adapterCacheSeconds * 1000,
-  };
-  const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
-  const settings: ModelSettings = {
-    manifest,
-    faults: {
-      killRatePerMinute: o.killRate,
-      drainEverySeconds: o.drainEverySeconds,
-      drainPods: o.drainPods,
-      redisRestartAtSeconds: -1,
-      rolloutAtSeconds: o.rolloutAt,
-      seed: o.seed,
-    },
-    startLatencyMs: o.podStartSeconds * 1000,
-    nodeStartMs: o.nodeStartSeconds * 1000,
-    scrapeIntervalMs: metricDeps.scrapeIntervalMs,
-    adapterCacheMs: metricDeps.adapterCacheMs,
-    horizonMs: lastDue + tail,
-    maxDrainMs: o.maxDrainSeconds * 1000,
-    faultWindowMs: lastDue,
-  };
+  // The model has no Redis to restart (refused above).
+  const settings: ModelSettings = playSettings(o, approaches, manifest, lastDue, -1);
   const results: ApproachResult[] = [];
   for (const name of approaches) {
     const r = await runModelApproach(name, jobs, settings);
-    const f = r.figures;
-    progress(
-      `kq lab (model): ${name}: completed ${f.completed}/${f.submitted}, failed ${f.failed}, lost ${f.lost}, wait p95 ${(f.waitP95Ms / 1000).toFixed(1)} s, ${f.podsStarted} pods, ${f.podSeconds} pod-s`,
-    );
+    progress(summaryLine('kq lab (model)', name, r));
     results.push(r);
   }
   return {
@@ -191,25 +124,68 @@ async function runModelLab(
     speed: 0,
     settings: {
       engine: 'model',
-      jobs: jobs.length,
-      horizonSeconds: settings.horizonMs / 1000,
-      killRatePerMinute: o.killRate,
-      drainEverySeconds: o.drainEverySeconds,
-      rolloutAtSeconds: o.rolloutAt,
-      podStartSeconds: o.podStartSeconds,
-      nodeStartSeconds: o.nodeStartSeconds,
-      scrapeIntervalSeconds: o.scrapeIntervalSeconds,
-      adapterCacheSeconds: o.adapterCacheSeconds,
       seed: o.seed,
-      manifest: {
-        replicas: manifest.replicas,
-        parallelism: manifest.parallelism,
-        minReplicas: manifest.minReplicas,
-        maxReplicas: manifest.maxReplicas,
-        concurrency: manifest.concurrency,
-        shutdownTimeoutMs: manifest.shutdownTimeoutMs,
-      },
+      ...reportedSettings(o, manifest, jobs.length, settings.horizonMs),
     },
     results,
   };
+}
+
+/** What both engines play, from the options: the objects' timing, the faults and the run's horizon. */
+function playSettings(
+  o: LabOptions,
+  approaches: readonly ApproachName[],
+  manifest: ManifestOptions,
+  lastDue: number,
+  redisRestartAtSeconds: number,
+) {
+  const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
+  return {
+    manifest,
+    faults: {
+      killRatePerMinute: o.killRate,
+      drainEverySeconds: o.drainEverySeconds,
+      drainPods: o.drainPods,
+      redisRestartAtSeconds,
+      rolloutAtSeconds: o.rolloutAt,
+      seed: o.seed,
+    },
+    startLatencyMs: o.podStartSeconds * 1000,
+    nodeStartMs: o.nodeStartSeconds * 1000,
+    scrapeIntervalMs: o.scrapeIntervalSeconds * 1000,
+    adapterCacheMs: o.adapterCacheSeconds * 1000,
+    horizonMs: lastDue + tail,
+    maxDrainMs: o.maxDrainSeconds * 1000,
+    faultWindowMs: lastDue,
+  };
+}
+
+/** The settings a report records, the same for both engines. */
+function reportedSettings(o: LabOptions, manifest: ManifestOptions, jobs: number, horizonMs: number) {
+  return {
+    jobs,
+    horizonSeconds: horizonMs / 1000,
+    killRatePerMinute: o.killRate,
+    drainEverySeconds: o.drainEverySeconds,
+    rolloutAtSeconds: o.rolloutAt,
+    podStartSeconds: o.podStartSeconds,
+    nodeStartSeconds: o.nodeStartSeconds,
+    scrapeIntervalSeconds: o.scrapeIntervalSeconds,
+    adapterCacheSeconds: o.adapterCacheSeconds,
+    manifest: {
+      replicas: manifest.replicas,
+      parallelism: manifest.parallelism,
+      minReplicas: manifest.minReplicas,
+      maxReplicas: manifest.maxReplicas,
+      concurrency: manifest.concurrency,
+      shutdownTimeoutMs: manifest.shutdownTimeoutMs,
+      podDeletionCost: manifest.podDeletionCost,
+    },
+  };
+}
+
+/** One approach's line on the terminal while the run goes on. */
+function summaryLine(label: string, name: string, r: ApproachResult): string {
+  const f = r.figures;
+  return `${label}: ${name}: completed ${f.completed}/${f.submitted}, failed ${f.failed}, lost ${f.lost}, wait p95 ${(f.waitP95Ms / 1000).toFixed(1)} s, ${f.podsStarted} pods, ${f.podSeconds} pod-s`;
 }
