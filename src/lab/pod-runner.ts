@@ -130,6 +130,31 @@ export function runningByPid(ledger: readonly LedgerEntry[]): Map<number, number
   return byPid;
 }
 
+/** A pod as the API server has it right after creation: Pending, no container started yet. */
+export function newLabPod(
+  name: string,
+  owner: string,
+  labels: Record<string, string>,
+  createdAt: number,
+  spec: IPodSpec,
+): LabPod {
+  return {
+    name,
+    owner,
+    labels,
+    createdAt,
+    phase: 'Pending',
+    ready: false,
+    terminating: false,
+    restarts: 0,
+    annotations: {},
+    pids: [],
+    handBacks: 0,
+    containers: [],
+    spec,
+  };
+}
+
 const BACKOFF_START_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
 
@@ -248,21 +273,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
   return {
     pods,
     create(owner, spec, labels = {}) {
-      const pod: LabPod = {
-        name: `${owner}-${seq++}`,
-        owner,
-        labels,
-        createdAt: o.clock.now(),
-        phase: 'Pending',
-        ready: false,
-        terminating: false,
-        restarts: 0,
-        annotations: {},
-        pids: [],
-        handBacks: 0,
-        containers: [],
-        spec,
-      };
+      const pod = newLabPod(`${owner}-${seq++}`, owner, labels, o.clock.now(), spec);
       pods.push(pod);
       startContainer(pod, o.startLatencyMs + o.nodeStartMs);
       return pod;

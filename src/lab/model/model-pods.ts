@@ -12,7 +12,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { workerOptionSpecs } from '../../worker/options.js';
 import { busyCost, IDLE_COST, POD_DELETION_COST } from '../../worker/pod-deletion-cost.js';
 import type { LabClock } from '../clock.js';
-import type { EndReason, LabPod, PodRunner } from '../pod-runner.js';
+import { type EndReason, type LabPod, newLabPod, type PodRunner } from '../pod-runner.js';
 import type { EventQueue } from './event-queue.js';
 import type { ModelJob, ModelQueue } from './model-queue.js';
 
@@ -212,21 +212,7 @@ export function createModelPods(o: {
     pods,
     create(owner, spec, labels = {}) {
       const now = o.clock.now();
-      const pod: LabPod = {
-        name: `${owner}-${seq++}`,
-        owner,
-        labels,
-        createdAt: now,
-        phase: 'Pending',
-        ready: false,
-        terminating: false,
-        restarts: 0,
-        annotations: {},
-        pids: [],
-        handBacks: 0,
-        containers: [],
-        spec,
-      };
+      const pod = newLabPod(`${owner}-${seq++}`, owner, labels, now, spec);
       pods.push(pod);
       startContainer(pod, o.startLatencyMs + o.nodeStartMs, now);
       return pod;
