@@ -2,6 +2,7 @@
  * Structured logs: one JSON line per event on stdout, with `queue`, `worker` (hostname) and, for job
  * events, `jobId`, `type` and `durationMs`. Secrets never go in here: Redis URLs are redacted.
  */
+import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
@@ -18,11 +19,21 @@ export type { Logger };
  * grows with the batch, per line (docs/performance.md). At exit what is pending is handed over first,
  * and pino's destination writes it synchronously (`process.exit` after SIGTERM, a fatal error, the end of
  * work), so a normal exit loses no line.
+ *
+ * At most one batch is in SonicBoom at a time: while it is being written (until its `drain`), new lines
+ * keep collecting here (up to `LOG_MAX_PENDING`). So at exit SonicBoom has nothing queued, and what is
+ * pending here is written by `writeAtExit`, which drops it on EPIPE and gives up after bounded retries on
+ * EAGAIN. SonicBoom's own `flushSync`, which pino calls at exit, retries every other error for ever: with
+ * a reader gone (EPIPE) and nothing queued in SonicBoom it has nothing to write and returns.
  */
 const LOG_FLUSH_MS = 10;
 /** Pending characters that hand a batch over before the timer; under SonicBoom's `maxWrite`. */
 const LOG_MIN_BYTES = 32 * 1024;
 const LOG_MAX_WRITE = 64 * 1024;
+/** Past this many pending characters a batch goes to SonicBoom even while one is being written. */
+const LOG_MAX_PENDING = 1024 * 1024;
+/** At exit, a reader that is not reading (EAGAIN) gets this many more tries, then the rest is dropped. */
+const EXIT_EAGAIN_TRIES = 10_000;
 
 /** @example isoTimeOf(0) === '1970-01-01T00:00:00.000Z' */
 export function isoTimeOf(ms: number): string {
@@ -66,28 +77,59 @@ function stdoutDestination(): DestinationStream {
   const sonic = pino.destination({ dest: 1, sync: false, maxWrite: LOG_MAX_WRITE });
   let pending = '';
   let timer: NodeJS.Timeout | undefined;
+  /** A batch is in SonicBoom and not written yet (its `drain` not seen). */
+  let writing = false;
+  /** The reader went away (EPIPE): lines are dropped from now on, as pino's destination does. */
+  let broken = false;
+  const arm = () => {
+    if (timer) return;
+    timer = setTimeout(handOver, LOG_FLUSH_MS);
+    timer.unref();
+  };
   const handOver = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (pending === '') return;
+    if (broken) pending = '';
+    if (pending === '' || (writing && pending.length < LOG_MAX_PENDING)) return;
     const batch = pending;
     pending = '';
+    writing = true;
     sonic.write(batch);
   };
-  // Before pino's own handlers (registered with the destination above): on `beforeExit` it flushes and
-  // ends SonicBoom, on `exit` it writes SonicBoom's pending data synchronously.
+  sonic.on('drain', () => {
+    writing = false;
+    if (pending !== '') arm();
+  });
+  sonic.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') broken = true;
+  });
+  // Before pino's own handlers (registered with the destination above).
   process.prependListener('beforeExit', handOver);
-  process.prependListener('exit', handOver);
+  process.prependListener('exit', () => {
+    if (timer) clearTimeout(timer);
+    if (!broken && pending !== '') writeAtExit(pending);
+    pending = '';
+  });
   return {
     write(line: string) {
       pending += line;
       if (pending.length >= LOG_MIN_BYTES) handOver();
-      else if (!timer) {
-        timer = setTimeout(handOver, LOG_FLUSH_MS);
-        timer.unref();
-      }
+      else arm();
     },
   };
+}
+
+/** Writes what is left at exit (no event loop any more): EPIPE drops it, EAGAIN is retried, bounded. */
+function writeAtExit(text: string): void {
+  let buf = Buffer.from(text);
+  let tries = 0;
+  while (buf.length > 0) {
+    try {
+      buf = buf.subarray(writeSync(1, buf));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++tries > EXIT_EAGAIN_TRIES) return;
+    }
+  }
 }
 
 /**
