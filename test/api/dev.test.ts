@@ -52,7 +52,8 @@ describe('kq dev', () => {
     const port = await freePort();
     const dev = spawnKq(['dev', '--port', String(port)], { REDIS_URL: redisUrl, KQ_PREFIX: prefix });
     reapChildren(dev);
-    await waitFor('dev banner', () => dev.output().includes('kq dev is running'), { timeoutMs: 30_000 });
+    // The banner's lines may arrive in more than one chunk: wait for the last one this test reads.
+    await waitFor('dev banner', () => dev.output().includes('curl -s http'), { timeoutMs: 30_000 });
     const base = `http://127.0.0.1:${port}`;
     for (const s of [`API        ${base}`, `${base}/docs`, `${base}/ui`, `curl -s -X POST ${base}/jobs`])
       expect(dev.output()).toContain(s);

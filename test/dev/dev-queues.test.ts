@@ -64,7 +64,8 @@ describe('kq dev with handlers on two queues', () => {
     onTestFinished(() => {
       for (const pid of pids()) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
     });
-    await waitFor('dev banner', () => dev.output().includes('kq dev is running'), { timeoutMs: 30_000 });
+    // The banner's lines may arrive in more than one chunk: wait for the last one this test reads.
+    await waitFor('dev banner', () => dev.output().includes('curl -s http'), { timeoutMs: 30_000 });
     expect(dev.output()).toContain('1 worker each on queues "jobs", "images"');
     expect(dev.output()).toContain('started worker-images-1');
     expect(dev.output()).toContain('started worker-jobs-1');
