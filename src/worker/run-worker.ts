@@ -19,14 +19,13 @@
  * worker's orphan recovery once its lock expires.
  */
 import { Worker } from 'bullmq';
-import { redisAuth } from '../config.js';
 import { resolveQueueLimits } from '../jobs/queue-limits.js';
 import type { JobRegistry } from '../jobs/registry.js';
 import type { Logger } from '../log.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics/worker-metrics.js';
 import { recordClaim, releaseClaim } from '../queue/bullmq-internals.js';
 import { isCancelRequested, listenForCancels } from '../queue/cancel-request.js';
-import { closeRedis, createRedis, throttleErrors } from '../queue/connection.js';
+import { closeRedis } from '../queue/connection.js';
 import { delayBackJob, handBackJob } from '../queue/hand-back.js';
 import { readJobType } from '../queue/job-keys.js';
 import { bullQueueName, isCluster } from '../queue/keys.js';
@@ -34,7 +33,7 @@ import { registerQueue } from '../queue/queue-directory.js';
 import { createQueueCache } from '../queue/queues.js';
 import { recordCancelled } from '../queue/record-cancelled.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
-import { livenessMessage, watchRedisLiveness } from '../queue/redis-liveness.js';
+import { livenessMessage } from '../queue/redis-liveness.js';
 import { loadTracing } from '../tracing/load-tracing.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
@@ -46,6 +45,7 @@ import { createPodDeletionCost } from './pod-deletion-cost.js';
 import { createProcessor } from './processor.js';
 import { createWorkerQueueLimits } from './queue-limits.js';
 import { createUnknownTypeHandler } from './unknown-types.js';
+import { createWorkerConnections, throttled } from './worker-connections.js';
 
 export interface WorkerHandle {
   /** Resolves with the process exit code once everything is closed (or the deadline passed). */
@@ -62,13 +62,6 @@ export interface WorkerHandle {
 export const handBackReserveMs = (timeoutMs: number): number => Math.min(2000, Math.floor(timeoutMs / 2));
 /** Shortest deadline of a stop, so that a tiny `SHUTDOWN_TIMEOUT_MS` still leaves time to hand back. */
 const MIN_DEADLINE_MS = 1000;
-
-/** Logs a repeating error at most once per 5 s (`throttleErrors`, connection.ts). */
-function throttled(log: Logger, event: string): (err: Error) => void {
-  return throttleErrors((err) =>
-    log.warn({ event, err: err.message }, `${event}: ${err.message} (retrying)`),
-  );
-}
 
 /** @example const handle = await startWorker(options, { jobs, log }); process.exitCode = await handle.done; */
 export async function startWorker(
@@ -88,6 +81,7 @@ export async function startWorker(
    * or by any other stop (signal, failure, empty queue).
    */
   let finishingOwnJobs = false;
+  const { control, connection, subscriber, probeRedis, liveness } = createWorkerConnections(o, log);
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   // Off unless the OTLP endpoint environment is set: then one span per attempt (src/tracing/job-spans.ts).
   const tracing = await loadTracing(process.env, 'kq-worker', log);
@@ -110,20 +104,6 @@ export async function startWorker(
         })
       : undefined;
 
-  const onRedisError = throttled(log, 'redis.unavailable');
-  const auth = redisAuth(o);
-  const control = createRedis(o.redisUrl, { kind: 'fail-fast', auth, onError: onRedisError });
-  const connection = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: onRedisError });
-  const subscriber = createRedis(o.redisUrl, { kind: 'blocking', auth, onError: () => undefined });
-  // The layer's guard: a probe in the first moments waits for the first connection (within 1 s) instead
-  // of failing on a connection that is still being made; after that, not connected = not ready. Every
-  // connection counts: a worker whose blocking connection is down takes no job, however fast PING is.
-  const probeRedis = createRedisGuard([control, connection, subscriber], 1000);
-  // Read only by /healthz: no health server, no PING a second.
-  const liveness = watchRedisLiveness({
-    connections: [control, connection, subscriber],
-    timeoutMs: health ? o.redisLivenessTimeoutMs : 0,
-  });
   // The queue directory (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
