@@ -81,7 +81,6 @@ export async function startWorker(
    * or by any other stop (signal, failure, empty queue).
    */
   let finishingOwnJobs = false;
-  const { control, connection, subscriber, probeRedis, liveness } = createWorkerConnections(o, log);
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   // Off unless the OTLP endpoint environment is set: then one span per attempt (src/tracing/job-spans.ts).
   const tracing = await loadTracing(process.env, 'kq-worker', log);
@@ -104,6 +103,7 @@ export async function startWorker(
         })
       : undefined;
 
+  const { control, connection, subscriber, probeRedis, liveness } = createWorkerConnections(o, log);
   // The queue directory (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
   // is down now is retried at the next start, and the API registers the queue at its first job anyway.
