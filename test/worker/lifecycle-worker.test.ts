@@ -1,0 +1,145 @@
+/**
+ * `startWorker` in this process, against the run's Redis, for each way a worker ends: exit code 0 (a
+ * signal lets the running job finish; past the hand-back time it is handed back), 130 (a second signal),
+ * 1 (a failure; a stop that cannot finish by its deadline) and a refused start (a busy HEALTH_PORT, which
+ * the CLI turns into exit 2) that must leave no Redis connection behind. The stop's deadlines run on a
+ * manual clock: nothing here waits on a kq timer.
+ */
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { parseOptions } from '../../src/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { defineJob } from '../../src/jobs/define-job.js';
+import { createRegistry } from '../../src/jobs/registry.js';
+import { createLogger } from '../../src/log.js';
+import { handBackReserveMs } from '../../src/worker/lifecycle.js';
+import { workerOptionSpecs } from '../../src/worker/options.js';
+import { startWorker } from '../../src/worker/run-worker.js';
+import { type TestContext, useTestQueue } from '../helpers/context.js';
+import { manualTimers } from '../helpers/manual-timers.js';
+import { freePort } from '../helpers/redis-server.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** A job type whose runs the test sees start and lets finish. */
+function gatedJob(queue: string) {
+  const started: string[] = [];
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((r) => {
+    open = r;
+  });
+  const def = defineJob({
+    name: 'gated',
+    queue,
+    schema: z.object({}).passthrough(),
+    options: { attempts: 3 },
+    async handler(ctx) {
+      started.push(ctx.id);
+      await new Promise<void>((resolve, reject) => {
+        gate.then(resolve);
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+      });
+      return 'done';
+    },
+  });
+  return { def, started, open };
+}
+
+function setup(t: TestContext, env: Record<string, string> = {}) {
+  const job = gatedJob(t.queue);
+  const timers = manualTimers();
+  const parsed = parseOptions(workerOptionSpecs, [], env).values;
+  const o = {
+    ...parsed,
+    redisUrl: t.redisUrl,
+    prefix: t.prefix,
+    queue: t.queue,
+    healthPort: env.HEALTH_PORT ? parsed.healthPort : 0,
+    podDeletionCost: false,
+  };
+  const log = createLogger({ component: 'test' }, 'silent');
+  const start = () => startWorker(o, { jobs: createRegistry([job.def]), log, timers });
+  return { job, timers, start };
+}
+
+describe('startWorker in-process: exit codes', () => {
+  it('a signal lets the running job finish: exit 0, the job completed', async () => {
+    const t = useTestQueue();
+    const s = setup(t, { SHUTDOWN_TIMEOUT_MS: '10000' });
+    const w = await s.start();
+    const job = await t.bull.add('gated', {});
+    await waitFor('job started', () => s.job.started.length === 1);
+    w.shutdown('SIGTERM');
+    s.job.open();
+    expect(await w.done).toBe(0);
+    expect(await t.bull.getJobState(job.id as string)).toBe('completed');
+  });
+
+  it('past the hand-back time the running job goes back to waiting, its attempt not counted: exit 0', async () => {
+    const t = useTestQueue();
+    const s = setup(t, { SHUTDOWN_TIMEOUT_MS: '10000' });
+    const w = await s.start();
+    const job = await t.bull.add('gated', {});
+    await waitFor('job started', () => s.job.started.length === 1);
+    w.shutdown('SIGTERM');
+    s.timers.advance(10_000 - handBackReserveMs(10_000));
+    expect(await w.done).toBe(0);
+    expect(await t.bull.getJobState(job.id as string)).toBe('waiting');
+    expect((await t.bull.getJob(job.id as string))?.attemptsMade).toBe(0);
+  });
+
+  it('a second signal hands the running job back at once: exit 130', async () => {
+    const t = useTestQueue();
+    const s = setup(t, { SHUTDOWN_TIMEOUT_MS: '60000' });
+    const w = await s.start();
+    const job = await t.bull.add('gated', {});
+    await waitFor('job started', () => s.job.started.length === 1);
+    w.shutdown('SIGTERM');
+    w.shutdown('SIGINT');
+    expect(await w.done).toBe(130);
+    expect(await t.bull.getJobState(job.id as string)).toBe('waiting');
+  });
+
+  it('a failure (an uncaught exception) hands the running job back: exit 1', async () => {
+    const t = useTestQueue();
+    const s = setup(t);
+    const w = await s.start();
+    const job = await t.bull.add('gated', {});
+    await waitFor('job started', () => s.job.started.length === 1);
+    w.fail('uncaught exception: boom');
+    expect(await w.done).toBe(1);
+    expect(await t.bull.getJobState(job.id as string)).toBe('waiting');
+  });
+
+  it('a busy HEALTH_PORT refuses the start (a ConfigError: exit 2) before any Redis connection', async () => {
+    const t = useTestQueue();
+    // Stands in for Redis: counts the connections made to it.
+    const sockets: Socket[] = [];
+    const redis = createServer((c) => sockets.push(c));
+    redis.listen(0, '127.0.0.1');
+    await once(redis, 'listening');
+    const blocker = createServer();
+    blocker.listen(await freePort(), '0.0.0.0');
+    await once(blocker, 'listening');
+    try {
+      const s = setup(
+        { ...t, redisUrl: `redis://127.0.0.1:${(redis.address() as { port: number }).port}` },
+        { HEALTH_PORT: String((blocker.address() as { port: number }).port) },
+      );
+      const o = s.start();
+      await expect(o).rejects.toBeInstanceOf(ConfigError);
+      await expect(o).rejects.toThrow(/HEALTH_PORT \d+ is already in use/);
+      // A connection of ours, made after the refusal, arrives after any the worker would have made.
+      const mine = connect((redis.address() as { port: number }).port, '127.0.0.1');
+      await once(mine, 'connect');
+      await waitFor('our own connection', () => sockets.some((c) => c.remotePort === mine.localPort));
+      mine.destroy();
+      expect(sockets).toHaveLength(1);
+    } finally {
+      for (const c of sockets) c.destroy();
+      redis.close();
+      blocker.close();
+    }
+  });
+});
