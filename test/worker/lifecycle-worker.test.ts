@@ -1,7 +1,7 @@
 /**
  * `startWorker` in this process, against the run's Redis, for each way a worker ends: exit code 0 (a
  * signal lets the running job finish; past the hand-back time it is handed back), 130 (a second signal),
- * 1 (a failure; a stop that cannot finish by its deadline) and a refused start (a busy HEALTH_PORT, which
+ * 1 (a failure; a stop still closing at its deadline) and a refused start (a busy HEALTH_PORT, which
  * the CLI turns into exit 2) that must leave no Redis connection behind. The stop's deadlines run on a
  * manual clock: nothing here waits on a kq timer.
  */
@@ -58,9 +58,12 @@ function setup(t: TestContext, env: Record<string, string> = {}) {
     healthPort: env.HEALTH_PORT ? parsed.healthPort : 0,
     podDeletionCost: false,
   };
-  const log = createLogger({ component: 'test' }, 'silent');
+  const lines: { event?: string }[] = [];
+  const log = createLogger({ component: 'test' }, 'info', {
+    write: (l: string) => lines.push(JSON.parse(l)),
+  });
   const start = () => startWorker(o, { jobs: createRegistry([job.def]), log, timers });
-  return { job, timers, start };
+  return { job, timers, start, events: () => lines.map((l) => l.event) };
 }
 
 describe('startWorker in-process: exit codes', () => {
@@ -110,6 +113,22 @@ describe('startWorker in-process: exit codes', () => {
     w.fail('uncaught exception: boom');
     expect(await w.done).toBe(1);
     expect(await t.bull.getJobState(job.id as string)).toBe('waiting');
+  });
+
+  it('a stop still closing at its deadline (Redis unreachable) ends by it: exit 1', async () => {
+    const t = useTestQueue();
+    const s = setup(
+      { ...t, redisUrl: `redis://127.0.0.1:${await freePort()}` },
+      { SHUTDOWN_TIMEOUT_MS: '2000' },
+    );
+    const w = await s.start();
+    w.shutdown('SIGTERM');
+    // Synchronously after the signal: the close has not ended (it waits on Redis), the deadline passes.
+    s.timers.advance(2000);
+    expect(await w.done).toBe(1);
+    expect(s.events()).toContain('worker.deadline');
+    // The close goes on after the deadline (the process would have left): let it end, leaving nothing open.
+    await waitFor('the close to end', () => s.events().includes('worker.stopped'), { timeoutMs: 20_000 });
   });
 
   it('a busy HEALTH_PORT refuses the start (a ConfigError: exit 2) before any Redis connection', async () => {
