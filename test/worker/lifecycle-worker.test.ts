@@ -8,68 +8,17 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { parseOptions } from '../../src/config.js';
 import { ConfigError } from '../../src/errors.js';
-import { defineJob } from '../../src/jobs/define-job.js';
-import { createRegistry } from '../../src/jobs/registry.js';
-import { createLogger } from '../../src/log.js';
 import { handBackReserveMs } from '../../src/worker/lifecycle.js';
-import { workerOptionSpecs } from '../../src/worker/options.js';
-import { startWorker } from '../../src/worker/run-worker.js';
-import { type TestContext, useTestQueue } from '../helpers/context.js';
-import { manualTimers } from '../helpers/manual-timers.js';
+import { useTestQueue } from '../helpers/context.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** A job type whose runs the test sees start and lets finish. */
-function gatedJob(queue: string) {
-  const started: string[] = [];
-  let open: () => void = () => undefined;
-  const gate = new Promise<void>((r) => {
-    open = r;
-  });
-  const def = defineJob({
-    name: 'gated',
-    queue,
-    schema: z.object({}).passthrough(),
-    options: { attempts: 3 },
-    async handler(ctx) {
-      started.push(ctx.id);
-      await new Promise<void>((resolve, reject) => {
-        gate.then(resolve);
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
-      });
-      return 'done';
-    },
-  });
-  return { def, started, open };
-}
-
-function setup(t: TestContext, env: Record<string, string> = {}) {
-  const job = gatedJob(t.queue);
-  const timers = manualTimers();
-  const parsed = parseOptions(workerOptionSpecs, [], env).values;
-  const o = {
-    ...parsed,
-    redisUrl: t.redisUrl,
-    prefix: t.prefix,
-    queue: t.queue,
-    healthPort: env.HEALTH_PORT ? parsed.healthPort : 0,
-    podDeletionCost: false,
-  };
-  const lines: { event?: string }[] = [];
-  const log = createLogger({ component: 'test' }, 'info', {
-    write: (l: string) => lines.push(JSON.parse(l)),
-  });
-  const start = () => startWorker(o, { jobs: createRegistry([job.def]), log, timers });
-  return { job, timers, start, events: () => lines.map((l) => l.event) };
-}
+import { inProcessWorker } from './in-process.js';
 
 describe('startWorker in-process: exit codes', () => {
   it('a signal lets the running job finish: exit 0, the job completed', async () => {
     const t = useTestQueue();
-    const s = setup(t, { SHUTDOWN_TIMEOUT_MS: '10000' });
+    const s = inProcessWorker(t, { SHUTDOWN_TIMEOUT_MS: '10000' });
     const w = await s.start();
     const job = await t.bull.add('gated', {});
     await waitFor('job started', () => s.job.started.length === 1);
@@ -81,7 +30,7 @@ describe('startWorker in-process: exit codes', () => {
 
   it('past the hand-back time the running job goes back to waiting, its attempt not counted: exit 0', async () => {
     const t = useTestQueue();
-    const s = setup(t, { SHUTDOWN_TIMEOUT_MS: '10000' });
+    const s = inProcessWorker(t, { SHUTDOWN_TIMEOUT_MS: '10000' });
     const w = await s.start();
     const job = await t.bull.add('gated', {});
     await waitFor('job started', () => s.job.started.length === 1);
@@ -94,7 +43,7 @@ describe('startWorker in-process: exit codes', () => {
 
   it('a second signal hands the running job back at once: exit 130', async () => {
     const t = useTestQueue();
-    const s = setup(t, { SHUTDOWN_TIMEOUT_MS: '60000' });
+    const s = inProcessWorker(t, { SHUTDOWN_TIMEOUT_MS: '60000' });
     const w = await s.start();
     const job = await t.bull.add('gated', {});
     await waitFor('job started', () => s.job.started.length === 1);
@@ -106,7 +55,7 @@ describe('startWorker in-process: exit codes', () => {
 
   it('a failure (an uncaught exception) hands the running job back: exit 1', async () => {
     const t = useTestQueue();
-    const s = setup(t);
+    const s = inProcessWorker(t);
     const w = await s.start();
     const job = await t.bull.add('gated', {});
     await waitFor('job started', () => s.job.started.length === 1);
@@ -117,7 +66,7 @@ describe('startWorker in-process: exit codes', () => {
 
   it('a stop still closing at its deadline (Redis unreachable) ends by it: exit 1', async () => {
     const t = useTestQueue();
-    const s = setup(
+    const s = inProcessWorker(
       { ...t, redisUrl: `redis://127.0.0.1:${await freePort()}` },
       { SHUTDOWN_TIMEOUT_MS: '2000' },
     );
@@ -142,7 +91,7 @@ describe('startWorker in-process: exit codes', () => {
     blocker.listen(await freePort(), '0.0.0.0');
     await once(blocker, 'listening');
     try {
-      const s = setup(
+      const s = inProcessWorker(
         { ...t, redisUrl: `redis://127.0.0.1:${(redis.address() as { port: number }).port}` },
         { HEALTH_PORT: String((blocker.address() as { port: number }).port) },
       );
