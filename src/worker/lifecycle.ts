@@ -36,13 +36,19 @@ export type LifecycleState =
   | 'stopped'
   | 'refused';
 
-/** The timers a stop waits on. Tests pass a manual one; the default is the real `setTimeout`. */
+/**
+ * The clock and timers of the worker's lifecycle: a stop's deadlines, the pod deadline, how long Redis has
+ * been down in exit mode. Tests pass a manual one; the default is the real `Date.now` and `setTimeout`.
+ */
 export interface LifecycleTimers {
+  /** The time in ms. */
+  now(): number;
   /** Calls `fn` once after `ms`; with `unref`, the timer alone does not keep the process alive. */
   after(ms: number, fn: () => void, unref?: boolean): () => void;
 }
 
 export const realTimers: LifecycleTimers = {
+  now: () => Date.now(),
   after(ms, fn, unref = false) {
     const t = setTimeout(fn, ms);
     if (unref) t.unref();

@@ -63,7 +63,7 @@ export async function startWorker(
   deps: {
     jobs: JobRegistry;
     log: Logger;
-    /** The timers of a stop's deadlines and of the pod deadline (tests pass a manual one). @default realTimers */
+    /** The clock and timers of the lifecycle (tests pass a manual one). @default realTimers */
     timers?: LifecycleTimers;
     /** Process uptime in ms, which the pod deadline counts from. @default process.uptime() * 1000 */
     uptimeMs?: () => number;
@@ -241,6 +241,7 @@ export async function startWorker(
         isIdle: () => processor.running.size === 0,
         recover: recovery.recoverNow,
         redisDownTimeoutMs: o.redisDownTimeoutMs,
+        now: deps.timers?.now,
         onEmpty: (why) => life.stop(0, why === 'paused' ? 'queue is paused' : 'queue is empty'),
         onRedisDown: (err, ms) => {
           log.error(

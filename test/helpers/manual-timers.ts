@@ -1,12 +1,11 @@
 /**
- * A manual `LifecycleTimers` (src/worker/lifecycle.ts): nothing fires until the test moves the clock, so a
- * test of kq's shutdown deadlines reads in ms of the worker's time and never sleeps on them.
+ * A manual `LifecycleTimers` (src/worker/lifecycle.ts): time stands still and nothing fires until the test
+ * moves the clock (`now()` is in ms from its creation), so a test of kq's shutdown deadlines reads in ms
+ * of the worker's time and never sleeps on them.
  */
 import type { LifecycleTimers } from '../../src/worker/lifecycle.js';
 
 export interface ManualTimers extends LifecycleTimers {
-  /** The clock's time, in ms from its creation. */
-  readonly now: number;
   /** Timers armed and not yet fired or cancelled, by due time. */
   pending(): number[];
   /** Moves the clock forward by `ms`, firing every timer due on the way, in order. */
@@ -19,9 +18,7 @@ export function manualTimers(): ManualTimers {
   let seq = 0;
   const armed = new Map<number, { at: number; fn: () => void }>();
   return {
-    get now() {
-      return now;
-    },
+    now: () => now,
     after(ms, fn) {
       const id = seq++;
       armed.set(id, { at: now + Math.max(0, ms), fn });

@@ -57,6 +57,6 @@ export function inProcessWorker(t: TestContext, env: Record<string, string> = {}
     write: (l: string) => lines.push(JSON.parse(l)),
   });
   const start = () =>
-    startWorker(o, { jobs: createRegistry([job.def]), log, timers, uptimeMs: () => timers.now });
+    startWorker(o, { jobs: createRegistry([job.def]), log, timers, uptimeMs: () => timers.now() });
   return { job, timers, start, lines, events: () => lines.map((l) => l.event) };
 }
