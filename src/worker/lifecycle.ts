@@ -4,7 +4,7 @@
  * `close` (stop fetching, let or not let running jobs finish, close every connection) and `handBackAll`.
  *
  *   starting ─begin─> running ─stop─> draining ─(hand-back time, 2nd signal, fail)─> leaving
- *      │                 │  └─MAX_JOBS─> finishing ─(own jobs settled, signal)─> draining
+ *      │                 │  └─MAX_JOBS─> finishing ─(own jobs settled, signal, pod deadline)─> draining
  *      │                 └─Redis down, fail─> leaving
  *      ├─stop (exit mode, pod deadline before fetching began)─> draining
  *      └─refuse (a config error: nothing of Redis opened yet)─> refused, exit 2
@@ -13,14 +13,16 @@
  * - starting: the health server listens (/readyz 503 "starting"), orphan recovery runs, nothing fetched.
  * - running: fetching. /readyz asks Redis.
  * - finishing: `MAX_JOBS` jobs started, fetching stopped; the pod still does what it is for, so it stays
- *   ready until those jobs settle.
+ *   ready until those jobs settle (readiness means "up and doing its work", not "takes more": a
+ *   ScaledJob's `pendingPodConditions: [Ready]` would otherwise count its running Job as pending).
  * - draining: fetching stopped, running jobs may finish; a signal's stop hands them back at
  *   `SHUTDOWN_TIMEOUT_MS` less the hand-back reserve.
  * - leaving: running jobs are being handed back (or no longer waited for); the connections close.
  * - stopped: `done` resolved with the exit code.
  *
- * The race it settles: a stop can start from six places (signals, an empty queue, MAX_JOBS, Redis down,
- * an uncaught exception, the pod deadline), several at once; only the first runs `close`, each may raise
+ * The race it settles: a stop can start from seven places (signals, an empty queue, MAX_JOBS, Redis
+ * down, an uncaught exception, the pod deadline, every slot held by an abandoned handler), several at
+ * once; only the first runs `close`, each may raise
  * the exit code (never lower it), and a stop with a deadline arms it once. A deadline that passes while
  * `close` still waits (Redis unreachable, a close that hangs) ends the stop with code 1 or the higher
  * code already chosen; a job it could not hand back is recovered once its lock expires.
