@@ -209,6 +209,7 @@ export function renderSvg(rows) {
   const step = [5, 10, 20, 25, 50, 100, 200, 250, 500, 1000].find((s) => totalMs / s <= 8) ?? 2000;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">`,
+    "<title>One job's trace in kq: the API's request and enqueue spans, then one worker span per attempt</title>",
     `<metadata id="kq-trace">${esc(JSON.stringify(describeSpans(rows)))}</metadata>`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="12" y="22" font-size="14" font-weight="bold">One job's trace: POST /jobs with a traceparent, one retry (${totalMs.toFixed(0)} ms)</text>`,
