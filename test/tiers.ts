@@ -41,6 +41,10 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
   { path: 'test/lab/lab-docs.test.ts', reason: 'replays the burst table and kq lab tune (506 settings)' },
   { path: 'test/tracing/traces.test.ts', reason: 'API and worker processes with an OTLP receiver (~40 s)' },
   {
+    path: 'test/tracing/trace-picture.test.ts',
+    reason: 'a redis-server, an API and a worker for scripts/trace-picture.mjs',
+  },
+  {
     path: 'test/api/schedules-e2e.test.ts',
     reason: 'two kq api processes and a worker fire a schedule (15-20 s)',
   },

@@ -1,4 +1,8 @@
-/** `kq enqueue <type> [json]`: validates the payload against the type's schema, stores the job, prints its id. */
+/**
+ * `kq enqueue <type> [json]`: validates the payload against the type's schema, stores the job, prints its id.
+ * With traces on (the same OpenTelemetry environment as `kq api`), the job's trace starts at an enqueue
+ * span of service `kq-cli`, under the caller's `TRACEPARENT` / `TRACESTATE` environment when set.
+ */
 import type { Command } from '../cli.js';
 import {
   intOption,
@@ -14,6 +18,7 @@ import { ConfigError, ValidationError } from '../errors.js';
 import { loadRegistry } from '../jobs/registry.js';
 import { enqueue, MAX_PRIORITY, prepareJob } from '../queue/enqueue.js';
 import { createQueueCache } from '../queue/queues.js';
+import { loadTracing } from '../tracing/load-tracing.js';
 import { RedisSessionError, withRedis } from './redis-session.js';
 
 const specs = {
@@ -68,17 +73,33 @@ export const command: Command = {
     try {
       // Type and payload are checked before Redis is asked anything.
       prepareJob(jobs, req);
-      const job = await withRedis(
-        { command: 'enqueue', url: values.redisUrl, auth: redisAuth(values), timeoutMs: 5000, writes: true },
-        async (redis) => {
-          const queues = createQueueCache(redis, values.prefix);
-          try {
-            return await enqueue(queues, jobs, req);
-          } finally {
-            await queues.close();
-          }
-        },
-      );
+      const tracing = await loadTracing(env, 'kq-cli');
+      const store = () =>
+        withRedis(
+          {
+            command: 'enqueue',
+            url: values.redisUrl,
+            auth: redisAuth(values),
+            timeoutMs: 5000,
+            writes: true,
+          },
+          async (redis) => {
+            const queues = createQueueCache(redis, values.prefix);
+            try {
+              return await enqueue(queues, jobs, req);
+            } finally {
+              await queues.close();
+            }
+          },
+        );
+      const job = await (tracing
+        ? tracing
+            .withParent({ traceparent: env.TRACEPARENT, tracestate: env.TRACESTATE }, store)
+            .finally(async () => {
+              // An export to an unreachable collector would hold the exit until its own timeout.
+              if ((await tracing.shutdown()) === false) setTimeout(() => process.exit(), 100).unref();
+            })
+        : store());
       process.stdout.write(`${job.id}\n`);
       return 0;
     } catch (err) {

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import type { JobDefinition } from '../jobs/define-job.js';
 import type { JobRegistry } from '../jobs/registry.js';
+import { producerTracing } from '../tracing/load-tracing.js';
 import { newJobId } from './job-ids.js';
 import { directoryKeys } from './keys.js';
 import type { QueueCache } from './queues.js';
@@ -94,11 +95,34 @@ export function prepareJob(jobs: JobRegistry, req: EnqueueRequest, at = ''): Pre
  * queue bound applies.
  */
 function register(queues: QueueCache, prepared: readonly PreparedJob[]): Promise<unknown> {
-  for (const p of prepared) p.opts.jobId ??= newJobId(p.queue);
   return queues.connection.sadd(
     directoryKeys(queues.prefix).queues,
     ...new Set(prepared.map((p) => p.queue)),
   );
+}
+
+/**
+ * Registers the jobs' queues and runs `store`, inside an enqueue span when traces are on
+ * (load-tracing.ts `producerTracing`): the span is a child of the caller's active span, and each job
+ * carries its context to the worker's attempt spans, as with `POST /jobs`.
+ */
+async function registerAndStore<T>(
+  queues: QueueCache,
+  prepared: readonly PreparedJob[],
+  store: () => Promise<T>,
+): Promise<T> {
+  for (const p of prepared) p.opts.jobId ??= newJobId(p.queue);
+  const pending = producerTracing();
+  const end = pending && (await pending).enqueue(prepared);
+  try {
+    await register(queues, prepared);
+    const stored = await store();
+    end?.();
+    return stored;
+  } catch (err) {
+    end?.(err);
+    throw err;
+  }
 }
 
 /** @example const { id } = await enqueue(queues, jobs, { type: 'sleep', data: { seconds: 1 } }); */
@@ -108,8 +132,7 @@ export async function enqueue(
   req: EnqueueRequest,
 ): Promise<EnqueuedJob> {
   const p = prepareJob(jobs, req);
-  await register(queues, [p]);
-  const job = await queues.get(p.queue).add(p.name, p.data, p.opts);
+  const job = await registerAndStore(queues, [p], () => queues.get(p.queue).add(p.name, p.data, p.opts));
   return { id: job.id as string, type: p.name, queue: p.queue };
 }
 
@@ -149,7 +172,8 @@ export async function enqueueMany(
   reqs: readonly EnqueueRequest[],
 ): Promise<EnqueuedJob[]> {
   const prepared = reqs.map((r, i) => prepareJob(jobs, r, `jobs[${i}]: `));
-  if (prepared.length) await register(queues, prepared);
-  const ids = await addPrepared(queues, prepared);
+  const ids = prepared.length
+    ? await registerAndStore(queues, prepared, () => addPrepared(queues, prepared))
+    : [];
   return prepared.map((p, i) => ({ id: ids[i] as string, type: p.name, queue: p.queue }));
 }

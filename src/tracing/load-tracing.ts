@@ -56,6 +56,11 @@ export interface Tracing {
    * trace context, which BullMQ stores and its worker continues. Returns the span's end.
    */
   enqueue(jobs: readonly PreparedJob[]): (err?: unknown) => void;
+  /**
+   * Runs `fn` with the W3C context of `carrier` (`traceparent`, `tracestate`) as its active context, so
+   * spans it starts continue the caller's trace; as is, when the carrier holds no valid context.
+   */
+  withParent<T>(carrier: { traceparent?: string; tracestate?: string }, fn: () => T): T;
   /** Adds `kq_trace_spans_dropped_total` to this registry. */
   registerMetrics(registry: Registry): void;
   /**
@@ -143,5 +148,29 @@ export async function loadTracing(
   if (!tracingWanted(env)) return undefined;
   const config = tracingConfig(env, defaultServiceName);
   const { startTracing } = await import('./start-tracing.js');
-  return startTracing(config, log);
+  current = startTracing(config, log);
+  return current;
+}
+
+let current: Tracing | undefined;
+let wanted: boolean | undefined;
+let started: Promise<Tracing> | undefined;
+
+/**
+ * The tracing for jobs added outside `kq api` (`enqueue()`, `enqueueMany()`): this process's, when
+ * `loadTracing` started one; otherwise, when `process.env` asks for traces (read once, at the first
+ * call), one started here as service `kq-producer` and flushed once the process has nothing left to do
+ * (`beforeExit`: a `process.exit()` skips it). Undefined, without a promise, when traces are off.
+ */
+export function producerTracing(): Tracing | Promise<Tracing> | undefined {
+  if (current) return current;
+  wanted ??= tracingWanted(process.env);
+  if (!wanted) return undefined;
+  started ??= import('./start-tracing.js').then(({ startTracing }) => {
+    const tracing = startTracing(tracingConfig(process.env, 'kq-producer'));
+    current ??= tracing;
+    process.once('beforeExit', () => void tracing.shutdown());
+    return tracing;
+  });
+  return started;
 }

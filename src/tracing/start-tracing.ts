@@ -143,6 +143,7 @@ export function startTracing(c: TracingConfig, log?: Logger): Tracing {
     wrapProcess: jobSpans.wrapProcess,
     instrumentHttp: (app) => createHttpSpans(tracer, app),
     enqueue,
+    withParent: (carrier, fn) => context.with(propagation.extract(context.active(), carrier), fn),
     registerMetrics(registry: Registry) {
       registry.registerMetric(droppedCounter);
     },

@@ -123,4 +123,27 @@ describe('observability metrics', () => {
     expect(check.code).toBe(0);
     await app.close();
   });
+
+  it('the oldest waiting age includes prioritized jobs: the oldest of every priority level, not only the first', async () => {
+    const t = useTestQueue();
+    const now = Date.now();
+    await t.bull.add('work', {}, { timestamp: now - 10_000 });
+    await t.bull.add('work', {}, { priority: 1, timestamp: now - 20_000 });
+    expect(await readOldestWaitingAge(t.redis, t.prefix, t.queue, now)).toBe(20);
+    // A low-priority job starved behind higher ones: not the head of the sorted set, yet the oldest.
+    const starved = await t.bull.add('work', {}, { priority: 500_000, timestamp: now - 500_000 });
+    await t.bull.add('work', {}, { priority: 500_000, timestamp: now - 30_000 });
+    await t.bull.add('work', {}, { priority: 7, timestamp: now - 40_000 });
+    await t.bull.add('work', {}, { priority: 1, timestamp: now - 1_000 });
+    expect(await t.bull.getPrioritizedCount()).toBe(5);
+    expect(await readOldestWaitingAge(t.redis, t.prefix, t.queue, now)).toBe(500);
+    // A delayed job moved to prioritized counts from when it was due.
+    await t.redis.hset(`${t.prefix}:${t.queue}:${starved.id}`, 'delay', '460000');
+    expect(await readOldestWaitingAge(t.redis, t.prefix, t.queue, now)).toBe(40);
+    // Only prioritized jobs, none in the wait list.
+    await t.redis.del(`${t.prefix}:${t.queue}:wait`);
+    expect(await readOldestWaitingAge(t.redis, t.prefix, t.queue, now)).toBe(40);
+    await t.redis.del(`${t.prefix}:${t.queue}:prioritized`);
+    expect(await readOldestWaitingAge(t.redis, t.prefix, t.queue, now)).toBe(0);
+  });
 });

@@ -3,6 +3,8 @@
  * to an in-test OTLP/HTTP receiver (JSON and protobuf). One job's trace runs from the caller's
  * `traceparent` through the API's request and enqueue spans to one worker span per attempt.
  */
+
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -11,8 +13,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HANDLERS, TOKEN } from '../api/app-fixture.js';
 import { useTestQueue } from '../helpers/context.js';
-import { type KqProcess, spawnKq } from '../helpers/kq-process.js';
-import { track } from '../helpers/leak-guard.js';
+import { CLI, type KqProcess, spawnKq } from '../helpers/kq-process.js';
+import { track, trackProcess } from '../helpers/leak-guard.js';
 import { type ReceivedSpan, startOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -209,6 +211,84 @@ describe('OpenTelemetry traces', () => {
     await otlp.close();
   });
 
+  it("jobs added by `kq enqueue` and the library's enqueue(): the enqueue span is the attempt's parent", async () => {
+    const t = useTestQueue();
+    const otlp = await startOtlpReceiver();
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_BSP_SCHEDULE_DELAY: '50' };
+    const worker = spawnKq(['worker'], {
+      REDIS_URL: t.redisUrl,
+      QUEUE: t.queue,
+      HEALTH_PORT: '0',
+      HANDLERS,
+      ...otel,
+    });
+    // The CLI continues the caller's trace from the TRACEPARENT environment variable.
+    const tp = traceparent();
+    const cli = spawnKq(['enqueue', 'work', '{"ms":1}', '--queue', t.queue], {
+      REDIS_URL: t.redisUrl,
+      HANDLERS,
+      TRACEPARENT: tp.header,
+      ...otel,
+    });
+    expect((await cli.waitForExit(20_000)).code).toBe(0);
+    const cliId = cli.output().trim().split('\n').at(-1) as string;
+    // A script of the caller's: no active span, so the enqueue span starts the trace; it is exported when
+    // the script ends by itself.
+    const script = [
+      `const kq = await import(${JSON.stringify(CLI.replace(/cli\.js$/, 'index.js'))});`,
+      "const redis = kq.createRedis(process.env.REDIS_URL, { kind: 'fail-fast' });",
+      "await new Promise((r) => redis.once('ready', r));",
+      "const queues = kq.createQueueCache(redis, 'bull');",
+      'const jobs = await kq.loadRegistry(process.env.HANDLERS);',
+      "const [a, b] = await kq.enqueueMany(queues, jobs, [1, 2].map(() => ({ type: 'work', queue: process.env.QUEUE, data: { ms: 1 } })));",
+      'console.log(a.id, b.id);',
+      'await queues.close();',
+      'await kq.closeRedis(redis);',
+    ].join('\n');
+    const lib = trackProcess(
+      'library enqueue script',
+      spawn(process.execPath, ['--input-type=module', '-e', script], {
+        env: { PATH: process.env.PATH, REDIS_URL: t.redisUrl, QUEUE: t.queue, HANDLERS, ...otel },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
+    let out = '';
+    lib.stdout?.on('data', (c: Buffer) => {
+      out += c;
+    });
+    expect(await new Promise((r) => lib.once('exit', r))).toBe(0);
+    const libIds = out.trim().split(' ');
+    expect(libIds).toHaveLength(2);
+    await otlp.waitForSpans(
+      'the three attempt spans and both enqueue spans',
+      (spans) =>
+        [cliId, ...libIds].every((id) => attemptsOf(spans, id).length === 1) &&
+        spans.filter((s) => s.kind === PRODUCER).length === 2,
+    );
+    const fromCli = otlp.spans.find((s) => s.kind === PRODUCER && s.service === 'kq-cli');
+    expect(fromCli).toMatchObject({
+      traceId: tp.traceId,
+      parentSpanId: tp.parentId,
+      name: `enqueue ${t.queue}`,
+      attributes: { 'kq.queue': t.queue, 'kq.job.type': 'work', 'kq.job.id': cliId, 'kq.job.count': 1 },
+    });
+    expect(attemptsOf(otlp.spans, cliId)[0]).toMatchObject({
+      service: 'kq-worker',
+      traceId: tp.traceId,
+      parentSpanId: fromCli?.spanId,
+      attributes: { 'kq.job.outcome': 'completed' },
+    });
+    const fromLib = otlp.spans.find((s) => s.kind === PRODUCER && s.service === 'kq-producer');
+    expect(fromLib).toMatchObject({ parentSpanId: '', attributes: { 'kq.job.count': 2 } });
+    for (const id of libIds)
+      expect(attemptsOf(otlp.spans, id)[0]).toMatchObject({
+        traceId: fromLib?.traceId,
+        parentSpanId: fromLib?.spanId,
+      });
+    await stop(worker);
+    await otlp.close();
+  });
+
   it('a job Redis did not take: the enqueue and request spans carry an error status', async () => {
     const otlp = await startOtlpReceiver();
     // Nothing listens on this port: the store is refused after REQUEST_TIMEOUT_MS.
@@ -299,7 +379,7 @@ describe('OpenTelemetry traces', () => {
     await new Promise((r) => blackhole.close(r));
   });
 
-  it('off by default: a worker without an OTLP endpoint loads no OpenTelemetry module; with one, it does', async () => {
+  it('off by default: a worker or `kq enqueue` without an OTLP endpoint loads no OpenTelemetry module; with one, it does', async () => {
     const t = useTestQueue();
     const dir = mkdtempSync(join(tmpdir(), 'kq-otel-'));
     const hook = join(dir, 'record-loads.mjs');
@@ -334,6 +414,17 @@ describe('OpenTelemetry traces', () => {
       return readFileSync(loads, 'utf8').split('\n').filter(Boolean);
     };
     expect(await run('off', {})).toEqual([]);
+    // `kq enqueue` (and the library's enqueue() it calls) with traces off: nothing either.
+    const enqueueLoads = join(dir, 'enqueue-off.txt');
+    writeFileSync(enqueueLoads, '');
+    const cli = spawnKq(['enqueue', 'work', '{"ms":1}', '--queue', t.queue], {
+      REDIS_URL: t.redisUrl,
+      HANDLERS,
+      NODE_OPTIONS: `--import=${hook}`,
+      KQ_TEST_LOADS: enqueueLoads,
+    });
+    expect((await cli.waitForExit(20_000)).code).toBe(0);
+    expect(readFileSync(enqueueLoads, 'utf8')).toBe('');
     expect(
       await run('disabled', { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_SDK_DISABLED: 'true' }),
     ).toEqual([]);
