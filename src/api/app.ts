@@ -58,6 +58,8 @@ export interface AppOptions {
   redisLivenessTimeoutMs?: number;
   /** Replicas that must hold a job before `202` (Redis `WAIT`). @default 0 */
   writeReplicas?: number;
+  /** Concurrent submissions go to Redis together, one pipeline per queue and event-loop turn. @default true */
+  coalesce?: boolean;
   /** Most queues in the queue directory for the API to create one more. @default 1000 */
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
@@ -236,6 +238,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     maxInFlightJobs: o.maxInflightJobs,
     maxInFlightBytes: o.maxInflightBytes,
     ...(o.writeReplicas ? { writeReplicas: o.writeReplicas } : {}),
+    ...(o.coalesce === false ? { coalesce: false } : {}),
   });
   const gate = o.shutdown ?? createShutdownGate();
   // Waiters and event streams end when shutdown begins; preClose covers a gate without onBegin.
