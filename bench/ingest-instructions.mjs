@@ -6,9 +6,9 @@
 //     [--only=kq,fastify,kq-single,coalescing] [--out=/tmp/kq-callgrind-api] [--save] [--label=...]
 // Needs `valgrind` on PATH and a built dist/ (`npm run build`). In one private redis-server, for each
 // server in turn: the server under callgrind; once it listens, `--warmup` requests (autocannon, its own
-// process, outside valgrind) so V8 has compiled the hot paths; the counters are zeroed
-// (`callgrind_control -z`), exactly `--requests` requests are sent, the counters dumped
-// (`callgrind_control -d`) and the server stopped. Prints instructions per accepted request and the
+// process, outside valgrind) so V8 has compiled the hot paths; counting starts (`callgrind_control -i on
+// -z`: start-up and warm-up run uninstrumented), exactly `--requests` requests are sent, the counters are
+// dumped (`callgrind_control -d`) and the server stopped. Prints instructions per accepted request and the
 // ratio to route (a), plus Redis's own CPU time per stored job over the measured requests (INFO
 // `used_cpu_*`; Redis is not under valgrind, so this one is a time and moves with the load).
 // `--save` appends the figures to bench/results.json under `ingestInstructions.runs`. The dumps stay in
@@ -22,7 +22,13 @@ import { autocannon, redisCpuMs, startApi } from './http.mjs';
 import { startRedisServer } from './redis-server.mjs';
 import { BODY, CONNECTIONS, KQ_SINGLE_ENV } from './scenarios/http-ingest.mjs';
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
+/** callgrind_control exits 0 even when it found no such process: its output tells. */
+async function control(...args) {
+  const { stdout, stderr } = await exec('callgrind_control', args);
+  if (/Error/.test(stdout + stderr))
+    throw new Error(`callgrind_control ${args.join(' ')}: ${stdout}${stderr}`);
+}
 const arg = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const REQUESTS = Number(arg('requests', '3000'));
@@ -48,30 +54,42 @@ async function measure(redisServer, redis, variant) {
     '--tool=callgrind',
     `--callgrind-out-file=${resolve(OUT, `callgrind.${variant}.out`)}`,
     '--smc-check=all',
+    // Start-up and warm-up run without instrumentation (several times faster); counting starts below.
+    '--instr-atstart=no',
   ];
   const server = await startApi(kind, ctx, variant === 'kq-single' ? KQ_SINGLE_ENV : {}, {
     wrap,
-    startMs: 300_000,
+    startMs: 900_000,
   });
   try {
     const url = `${server.url}/jobs`;
+    // Under valgrind a request can outwait autocannon's timeout: a few errors (<= 1 %) are tolerated and
+    // the count is divided by the requests answered 2xx; any non-2xx answer fails the run.
     const load = (amount) =>
       autocannon({ url, body: BODY, connections: CONNS, amount, timeoutS: 120 }).then((r) => {
-        if (r.non2xx > 0 || r.errors > 0 || r['2xx'] !== amount)
+        if (r.non2xx > 0 || r.errors > amount / 100)
           throw new Error(`${variant}: ${r['2xx']} of ${amount} answered 2xx (${r.errors} errors)`);
+        return r['2xx'];
       });
     await load(WARMUP);
-    await run('callgrind_control', ['-z', String(server.pid)]);
+    await control('-i', 'on', String(server.pid));
+    await control('-z', String(server.pid));
     const cpu0 = await redisCpuMs(redis);
-    await load(REQUESTS);
+    const accepted = await load(REQUESTS);
     const redisMs = (await redisCpuMs(redis)) - cpu0;
-    await run('callgrind_control', ['-d', String(server.pid)]);
-    const dump = readdirSync(OUT).find((f) => f.startsWith(`callgrind.${variant}.out.`));
+    await control('-d', String(server.pid));
+    // The dump is written by the server's own thread, once it next runs: wait for it (bounded).
+    let dump;
+    for (let i = 0; i < 600 && !dump; i++) {
+      dump = readdirSync(OUT).find((f) => f.startsWith(`callgrind.${variant}.out.`));
+      if (!dump) await new Promise((r) => setTimeout(r, 100));
+    }
     if (!dump) throw new Error(`${variant}: no callgrind dump in ${OUT}`);
     const instructions = totalInstructions(resolve(OUT, dump));
     return {
-      perRequest: Math.round(instructions / REQUESTS),
-      redisCpuMsPer1000Jobs: Number(((redisMs / REQUESTS) * 1000).toFixed(1)),
+      accepted,
+      perRequest: Math.round(instructions / accepted),
+      redisCpuMsPer1000Jobs: Number(((redisMs / accepted) * 1000).toFixed(1)),
     };
   } finally {
     await server.stop();

@@ -21,6 +21,7 @@
  * Every job must carry its id (`opts.jobId`): a new id or an idempotency id (job-ids.ts). That makes a one-by-one
  * retry of a failed pipeline safe (BullMQ stores nothing for an id that exists) and lets errors name jobs.
  */
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
@@ -169,25 +170,22 @@ export function createProducer(o: ProducerOptions): Producer {
         settle(p, maybeSent(`Redis did not answer within ${o.timeoutMs} ms (REQUEST_TIMEOUT_MS)`, [p.id]));
     });
     const q = o.queues.get(queue);
-    const stored =
-      list.length === 1
-        ? q.add(list[0]?.job.name as string, list[0]?.job.data, list[0]?.job.opts).then((j) => [j])
-        : q.addBulk(list.map((p) => p.job));
+    const only = list.length === 1 ? (list[0] as Pending) : undefined;
+    const stored: Promise<Job | Job[]> = only
+      ? q.add(only.job.name, only.job.data, only.job.opts)
+      : q.addBulk(list.map((p) => p.job));
     stored
       .then(
-        async (jobs) => {
-          const acks = await replicated(startedAt).catch((err: unknown) => err);
-          release();
-          if (typeof acks === 'number' && acks < writeReplicas) {
-            const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;
-            for (const p of list) settle(p, maybeSent(reason, [p.id]));
+        (added) => {
+          const jobs = Array.isArray(added) ? added : [added];
+          // Without replicas to wait for, no promise more per batch (with coalescing off, per job).
+          if (writeReplicas === 0) {
+            release();
+            for (let i = 0; i < list.length; i++)
+              settle(list[i] as Pending, undefined, jobs[i]?.id as string);
             return;
           }
-          if (acks !== undefined && typeof acks !== 'number') {
-            for (const p of list) settle(p, toUnavailable(acks, [p.id]));
-            return;
-          }
-          for (let i = 0; i < list.length; i++) settle(list[i] as Pending, undefined, jobs[i]?.id as string);
+          return acknowledged(list, jobs, startedAt, release);
         },
         (err) => {
           // Redis did not take the pipeline: every job gets the same classified answer. Any other error
@@ -197,6 +195,22 @@ export function createProducer(o: ProducerOptions): Producer {
         },
       )
       .finally(release);
+  }
+
+  /** Answers a stored batch once `writeReplicas` replicas hold it (or says they did not, in time). */
+  async function acknowledged(list: Pending[], jobs: readonly Job[], startedAt: number, release: () => void) {
+    const acks = await replicated(startedAt).catch((err: unknown) => err);
+    release();
+    if (typeof acks === 'number' && acks < writeReplicas) {
+      const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;
+      for (const p of list) settle(p, maybeSent(reason, [p.id]));
+      return;
+    }
+    if (acks !== undefined && typeof acks !== 'number') {
+      for (const p of list) settle(p, toUnavailable(acks, [p.id]));
+      return;
+    }
+    for (let i = 0; i < list.length; i++) settle(list[i] as Pending, undefined, jobs[i]?.id as string);
   }
 
   function flushQueue(queue: string): void {
