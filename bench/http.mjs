@@ -63,6 +63,12 @@ export async function startApi(kind, ctx, extraEnv = {}, { wrap = [], startMs = 
   return {
     url,
     pid: proc.pid,
+    /** Sends `m` to cpu-reporting.mjs and resolves with its answer. */
+    ask: (m) =>
+      new Promise((res) => {
+        proc.once('message', res);
+        proc.send(m);
+      }),
     /** CPU time (user + system) the server process has used so far, in ms. */
     cpuMs: () =>
       new Promise((res) => {

@@ -6,29 +6,20 @@
 //     [--only=kq,fastify,kq-single,coalescing] [--out=/tmp/kq-callgrind-api] [--save] [--label=...]
 // Needs `valgrind` on PATH and a built dist/ (`npm run build`). In one private redis-server, for each
 // server in turn: the server under callgrind; once it listens, `--warmup` requests (autocannon, its own
-// process, outside valgrind) so V8 has compiled the hot paths; counting starts (`callgrind_control -i on
-// -z`: start-up and warm-up run uninstrumented), exactly `--requests` requests are sent, the counters are
-// dumped (`callgrind_control -d`) and the server stopped. Prints instructions per accepted request and the
+// process, outside valgrind) so V8 has compiled the hot paths; the counters are zeroed, exactly
+// `--requests` requests are sent, the counters are dumped (both through bench/cpu-reporting.mjs) and the
+// server stopped. Prints instructions per accepted request and the
 // ratio to route (a), plus Redis's own CPU time per stored job over the measured requests (INFO
 // `used_cpu_*`; Redis is not under valgrind, so this one is a time and moves with the load).
 // `--save` appends the figures to bench/results.json under `ingestInstructions.runs`. The dumps stay in
 // --out for `callgrind_annotate`.
-import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { autocannon, redisCpuMs, startApi } from './http.mjs';
 import { startRedisServer } from './redis-server.mjs';
 import { BODY, CONNECTIONS, KQ_SINGLE_ENV } from './scenarios/http-ingest.mjs';
 
-const exec = promisify(execFile);
-/** callgrind_control exits 0 even when it found no such process: its output tells. */
-async function control(...args) {
-  const { stdout, stderr } = await exec('callgrind_control', args);
-  if (/Error/.test(stdout + stderr))
-    throw new Error(`callgrind_control ${args.join(' ')}: ${stdout}${stderr}`);
-}
 const arg = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const REQUESTS = Number(arg('requests', '3000'));
@@ -54,8 +45,10 @@ async function measure(redisServer, redis, variant) {
     '--tool=callgrind',
     `--callgrind-out-file=${resolve(OUT, `callgrind.${variant}.out`)}`,
     '--smc-check=all',
-    // Start-up and warm-up run without instrumentation (several times faster); counting starts below.
-    '--instr-atstart=no',
+    // cpu-reporting.mjs calls these on 'zero' and 'dump' (callgrind_control cannot reach a server
+    // blocked in epoll_wait here).
+    '--zero-before=uv_os_getpriority',
+    '--dump-before=uv_os_uname',
   ];
   const server = await startApi(kind, ctx, variant === 'kq-single' ? KQ_SINGLE_ENV : {}, {
     wrap,
@@ -72,18 +65,16 @@ async function measure(redisServer, redis, variant) {
         return r['2xx'];
       });
     await load(WARMUP);
-    await control('-i', 'on', String(server.pid));
-    await control('-z', String(server.pid));
+    await server.ask('zero');
     const cpu0 = await redisCpuMs(redis);
     const accepted = await load(REQUESTS);
     const redisMs = (await redisCpuMs(redis)) - cpu0;
-    await control('-d', String(server.pid));
-    // The dump is written by the server's own thread, once it next runs: wait for it (bounded).
-    let dump;
-    for (let i = 0; i < 600 && !dump; i++) {
-      dump = readdirSync(OUT).find((f) => f.startsWith(`callgrind.${variant}.out.`));
-      if (!dump) await new Promise((r) => setTimeout(r, 100));
-    }
+    await server.ask('dump');
+    // The last dump is the one asked for (`.1`, `.2`, ...).
+    const dump = readdirSync(OUT)
+      .filter((f) => f.startsWith(`callgrind.${variant}.out.`))
+      .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
+      .pop();
     if (!dump) throw new Error(`${variant}: no callgrind dump in ${OUT}`);
     const instructions = totalInstructions(resolve(OUT, dump));
     return {
