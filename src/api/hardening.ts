@@ -9,10 +9,10 @@
  *   is bounded before parsing (very deep JSON overflows the stack in validation: 400, not 500), and
  *   `text/plain` is not accepted (415 rather than a confusing "body must be object").
  */
-import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { KqError } from '../errors.js';
+import { nodeHttp } from '../node-http.js';
 import { sendError } from './errors.js';
 
 /** Deepest JSON nesting accepted in a request body. */
@@ -38,7 +38,7 @@ export function jsonTooDeep(text: string, max: number): boolean {
 function rawErrorResponse(status: number, code: string, message: string): string {
   const body = JSON.stringify({ error: { code, message } });
   return (
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    `HTTP/1.1 ${status} ${nodeHttp().STATUS_CODES[status] ?? 'Error'}\r\n` +
     'Content-Type: application/json; charset=utf-8\r\n' +
     `Content-Length: ${Buffer.byteLength(body)}\r\n` +
     'Connection: close\r\n\r\n' +

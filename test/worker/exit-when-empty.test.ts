@@ -29,7 +29,10 @@ describe('worker: exit when empty (EXIT=1)', () => {
     await cleanupRuns(t.redis, t.queue);
   });
 
-  it('never exits with work left and never hangs: 3 exit-mode workers racing for the last jobs, 8 rounds', async () => {
+  // 24 worker processes, three at a time: a few seconds on a quiet machine, past a minute on a loaded one.
+  it('never exits with work left and never hangs: 3 exit-mode workers racing for the last jobs, 8 rounds', {
+    timeout: 180_000,
+  }, async () => {
     const t = useTestQueue();
     for (let round = 0; round < 8; round++) {
       const n = 1 + (round % 4);
