@@ -30,7 +30,11 @@ describe('worker: pod-deletion-cost, a real worker process against a fake API se
     const before = Date.now();
     await waitFor('the busy PATCH', () => api?.patches.length === 2);
     await waitFor('the idle PATCH after the job', () => api?.patches.length === 3, { timeoutMs: 15_000 });
-    expect(await t.bull.getJobState(job.id as string)).toBe('completed');
+    // The idle PATCH goes out when the handler ends; BullMQ stores the completion right after it.
+    await waitFor(
+      'the job completed',
+      async () => (await t.bull.getJobState(job.id as string)) === 'completed',
+    );
     const [start, busy, idle] = api.patches;
     for (const p of api.patches) {
       expect(p.method).toBe('PATCH');

@@ -86,7 +86,10 @@ describe('worker: retries, timeouts, invalid payloads', () => {
     // `hang` ignores its signal: each timed-out run keeps a slot (and at 2 of 2 the worker recycles).
     const w = spawnWorker(t, { CONCURRENCY: '2' });
     const job = await t.bull.add('hang', {}, { attempts: 2, backoff: { type: 'fixed', delay: 20 } });
-    await waitFor('hang failed', async () => (await t.bull.getJobState(job.id as string)) === 'failed');
+    // Two attempts that each time out at 300 ms; the bound leaves room for a loaded 2-core machine.
+    await waitFor('hang failed', async () => (await t.bull.getJobState(job.id as string)) === 'failed', {
+      timeoutMs: 30_000,
+    });
     const failed = await t.bull.getJob(job.id as string);
     expect(failed?.failedReason).toMatch(/timed out after 300 ms/);
     expect(failed?.attemptsMade).toBe(2);
