@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.js';
 import type { ApproachName } from '../k8s/render.js';
 import type { LabOptions } from './options.js';
 import { runLab } from './run-lab.js';
-import { parseSlo, type TuneResult, tune, tuneText } from './tune.js';
+import { parseSlo, settingOptions, type TuneResult, tune, tuneText } from './tune.js';
 import { tuneHtml } from './tune-html.js';
 
 /** Exit code of a tune that found no setting meeting the objective. */
@@ -46,7 +46,7 @@ export async function runTuneCommand(
     const span = result.best.find((b) => b.approach === rec.approach)?.spanTailSeconds ?? 0;
     const real = await runLab(
       [rec.approach],
-      { ...values, ...rec.trial.setting, engine: 'real' },
+      { ...settingOptions(values, rec.trial.setting), engine: 'real' },
       (line) => process.stderr.write(`${line}\n`),
       span * 1000,
     );

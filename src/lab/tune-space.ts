@@ -26,12 +26,14 @@ export type Setting = Partial<
   >
 >;
 
-export type TimingKnob =
-  | 'pollingIntervalSeconds'
-  | 'cooldownPeriodSeconds'
-  | 'scaleUpWindowSeconds'
-  | 'scaleDownWindowSeconds'
-  | 'schedule';
+export const TIMING_KNOBS = [
+  'pollingIntervalSeconds',
+  'cooldownPeriodSeconds',
+  'scaleUpWindowSeconds',
+  'scaleDownWindowSeconds',
+  'schedule',
+] as const;
+export type TimingKnob = (typeof TIMING_KNOBS)[number];
 
 /** The flags in the order a command shows them. */
 const FLAGS: Record<keyof Setting, string> = {

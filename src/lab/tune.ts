@@ -5,11 +5,12 @@
  * ones `kq manifests` renders (tune-space.ts: a capacity grid played whole, then timing axes refining its
  * best settings), so every answer comes with the exact command that renders it.
  */
+import { parseOptions } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { parseCron } from '../k8s/cron-schedule.js';
 import type { ApproachName } from '../k8s/render.js';
 import type { Figures } from './measure.js';
-import type { LabOptions } from './options.js';
+import { type LabOptions, labOptionSpecs } from './options.js';
 import { approachTailMs } from './run-approach.js';
 import { labManifest, runLab } from './run-lab.js';
 import {
@@ -18,6 +19,7 @@ import {
   type Setting,
   searchSpace,
   settingKey,
+  TIMING_KNOBS,
   type TimingAxis,
   timingAxes,
   withTiming,
@@ -88,7 +90,8 @@ const PASSES = 2;
 /**
  * A CronJob schedule less often than the objective's bound meets it only when the workload's arrivals
  * happen to fall just before a run (a preset's bursts on the ten-minute marks, a schedule every ten
- * minutes): any other arrival waits up to a whole period. Such schedules are not tried; the rendered one always is.
+ * minutes): any other arrival waits up to a whole period. Such schedules are not tried; the rendered
+ * one always is.
  */
 function withinObjective(axis: TimingAxis, slo: Slo): TimingAxis {
   if (axis.knob !== 'schedule') return axis;
@@ -101,13 +104,26 @@ function withinObjective(axis: TimingAxis, slo: Slo): TimingAxis {
 }
 
 /**
+ * The options a setting is played with: the run's options, every timing knob at what the approaches
+ * render unless the setting sets it (the search owns those knobs: a flag given to `tune` for one would
+ * otherwise stay in every setting without being in its command).
+ * @example settingOptions(options, { cooldownPeriodSeconds: 30 }).scaleDownWindowSeconds === 600
+ */
+export function settingOptions(o: LabOptions, s: Setting): LabOptions {
+  return { ...o, ...RENDERED_TIMING, ...s };
+}
+
+const LAB_DEFAULTS = parseOptions(labOptionSpecs, [], {}).values;
+const RENDERED_TIMING: Setting = Object.fromEntries(TIMING_KNOBS.map((k) => [k, LAB_DEFAULTS[k]]));
+
+/**
  * The span every setting of an approach is played over after the last job is due: the longest tail any
  * timing value searched gives (a cooldown, a scale-down window, a CronJob period), so an always-on pod
  * costs the same time whichever setting is played, and a shorter window is not cheaper by ending sooner.
  * Each tail is a sum of one term per knob, so the longest is each knob at its own longest.
  */
 function spanTailMs(name: ApproachName, o: LabOptions, axes: readonly TimingAxis[]): number {
-  const tail = (s: Setting) => approachTailMs(name, labManifest({ ...o, ...s }));
+  const tail = (s: Setting) => approachTailMs(name, labManifest(settingOptions(o, s)));
   const longest: Setting = {};
   for (const axis of axes) {
     const values = axis.values.map((v) => ({ v, ms: tail(withTiming({}, axis, v)) }));
@@ -150,7 +166,7 @@ export async function tune(
       const key = settingKey(setting);
       const seen = played.get(key);
       if (seen) return seen;
-      const run = await runLab([name], { ...o, ...setting, engine: 'model' }, undefined, tailMs);
+      const run = await runLab([name], { ...settingOptions(o, setting), engine: 'model' }, undefined, tailMs);
       const figures = (run.results[0] as { figures: Figures }).figures;
       const trial: Trial = { approach: name, setting, figures, meets: ok(figures) };
       played.set(key, trial);

@@ -7,6 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { parseOptions } from '../../src/config.js';
+import type { ApproachName } from '../../src/k8s/render.js';
+import { labOptionSpecs } from '../../src/lab/options.js';
+import { runLab } from '../../src/lab/run-lab.js';
 import { spawnKq } from '../helpers/kq-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kq-lab-docs-'));
@@ -19,9 +23,9 @@ async function kq(args: string[]) {
   return p.output();
 }
 
-function docRows(): string[][] {
+function docRows(marker = 'burst-tune-table'): string[][] {
   const doc = readFileSync(resolve(import.meta.dirname, '../../docs/lab.md'), 'utf8');
-  const table = /<!-- burst-tune-table -->\n([\s\S]*?)<!-- \/burst-tune-table -->/.exec(doc)?.[1] ?? '';
+  const table = new RegExp(`<!-- ${marker} -->\\n([\\s\\S]*?)<!-- /${marker} -->`).exec(doc)?.[1] ?? '';
   return table
     .trim()
     .split('\n')
@@ -81,3 +85,30 @@ it('docs/lab.md: the burst table, defaults and tuned, is what the model produces
     ).toEqual([setting, tWait, tPodS, tPer]);
   }
 }, 300_000);
+
+it('docs/lab.md: the model columns of the smoke agreement table are what the model produces', async () => {
+  const rows = docRows('smoke-agreement-table');
+  expect(rows.length).toBeGreaterThanOrEqual(3);
+  for (const row of rows) {
+    const [approach, , podStart, , , mWait, rWait, dWait, mPodS, rPodS, dPodS] = row as string[];
+    const o = parseOptions(
+      labOptionSpecs,
+      ['--engine', 'model', '--workload', 'smoke', '--pod-start-seconds', podStart as string],
+      {},
+    ).values;
+    const m = (await runLab([approach as ApproachName], o)).results[0]?.figures;
+    expect([(Number(m?.waitP95Ms) / 1000).toFixed(1), String(m?.podSeconds)], row.join(' | ')).toEqual([
+      mWait,
+      mPodS,
+    ]);
+    // The differences are the real figures against these.
+    const pct = (model: string, real: string) => {
+      const d = Math.round((Number(real) / Number(model) - 1) * 100);
+      return `${d >= 0 ? '+' : '-'}${Math.abs(d)} %`;
+    };
+    expect([pct(mWait as string, rWait as string), pct(mPodS as string, rPodS as string)]).toEqual([
+      dWait,
+      dPodS,
+    ]);
+  }
+});

@@ -9,7 +9,7 @@ import { parseOptions } from '../../src/config.js';
 import type { ApproachName } from '../../src/k8s/render.js';
 import { labOptionSpecs } from '../../src/lab/options.js';
 import { runLab } from '../../src/lab/run-lab.js';
-import { parseSlo, searchSpace, tune } from '../../src/lab/tune.js';
+import { parseSlo, searchSpace, settingOptions, tune } from '../../src/lab/tune.js';
 
 async function play(name: ApproachName, flags: string[], minTailMs = 0) {
   const o = parseOptions(labOptionSpecs, ['--engine', 'model', '--workload', 'smoke', ...flags], {}).values;
@@ -91,5 +91,16 @@ describe('timing settings in the lab', () => {
     const lax = await tune(['cronjob'], o, parseSlo('wait-p95=5m'), 0, 0);
     const schedules = new Set(lax.trials.map((t) => t.setting.schedule));
     expect(schedules).toEqual(new Set([undefined, '*/2 * * * *', '*/5 * * * *']));
+  });
+
+  it('tune owns the timing knobs: a timing flag given to it does not leak into settings that leave it out', () => {
+    const o = parseOptions(
+      labOptionSpecs,
+      ['--cooldown-period-seconds', '60', '--concurrency', '3'],
+      {},
+    ).values;
+    expect(settingOptions(o, {}).cooldownPeriodSeconds).toBe(300);
+    expect(settingOptions(o, { cooldownPeriodSeconds: 30 }).cooldownPeriodSeconds).toBe(30);
+    expect(settingOptions(o, {}).concurrency).toBe(3);
   });
 });
