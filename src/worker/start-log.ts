@@ -1,6 +1,7 @@
 /**
- * `job.started` lines, only for jobs that run long. A short job gets one line, at its end: `job.completed`,
- * `job.failed`, `job.retried` and `job.cancelled` carry `startedAt` and `durationMs`. Two lines per job
+ * `job.started` lines, only for jobs that run long. A short job gets one line, at its end, with
+ * `durationMs`: `job.failed`, `job.retried` and `job.cancelled` carry `startedAt` as well, `job.completed`
+ * leaves it to the reader (its time less `durationMs`, src/worker/job-events.ts). Two lines per job
  * were most of a busy worker's CPU over plain BullMQ's (docs/performance.md).
  *
  * A job still running `afterMs` after its start gets its `job.started` line then, carrying its real start

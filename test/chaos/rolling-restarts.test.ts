@@ -4,7 +4,8 @@
  * the shutdown deadline must start again at once: LOCK_DURATION_MS is set high (30 s), so a job that was
  * merely left behind for stall detection would take at least that long and fail the bound below.
  * Recovery time = `job.handed-back` in the stopping worker's log -> the next start of that job (the
- * `startedAt` its later lines carry: `job.started` for a run past 1 s, its end line for a shorter one).
+ * `startedAt` its later lines carry: `job.started` for a run past 1 s, its end line for a shorter one;
+ * `job.completed` carries none: its `time` less `durationMs`).
  */
 import { describe, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
@@ -71,10 +72,11 @@ describe('chaos: rolling restarts', () => {
       // The next run of a handed-back job is the first run that started after the one handed back
       // (`startedAt` on its lines). It can start before `job.handed-back` is logged (another worker
       // takes the job while the stopping one is still writing that line): such a restart counts as 0 ms.
-      const startedAt = (l: (typeof logs)[number]) => Date.parse(String(l.startedAt));
+      const startedAt = (l: (typeof logs)[number]) =>
+        l.event === 'job.completed' ? logTime(l) - Number(l.durationMs) : Date.parse(String(l.startedAt));
       const restartMs = handBacks.map((h) => {
         const again = logs
-          .filter((l) => l.jobId === h.jobId && l.startedAt !== undefined && startedAt(l) > startedAt(h))
+          .filter((l) => l.jobId === h.jobId && Number.isFinite(startedAt(l)) && startedAt(l) > startedAt(h))
           .map(startedAt)
           .sort((a, b) => a - b)[0];
         return again !== undefined ? Math.max(0, again - logTime(h)) : Number.POSITIVE_INFINITY;
