@@ -96,6 +96,8 @@ export interface StopOptions {
   maxJobs?: boolean;
   /** Running jobs were just handed back. */
   handingBack?: boolean;
+  /** Jobs taken but not yet among `running()`: the MAX_JOBS stop comes as its last job is taken. */
+  starting?: number;
 }
 
 export interface LifecycleParts {
@@ -166,7 +168,8 @@ export function createWorkerLifecycle(p: LifecycleParts): WorkerLifecycle {
     state =
       o.force || o.handingBack ? 'leaving' : o.maxJobs && state === 'running' ? 'finishing' : 'draining';
     exitCode = Math.max(exitCode, code);
-    p.log.info({ event: 'worker.stopping', reason: why, running: p.running() }, `stopping: ${why}`);
+    const running = p.running() + (o.starting ?? 0);
+    p.log.info({ event: 'worker.stopping', reason: why, running }, `stopping: ${why}`);
     await p.close(o.force ?? false);
     p.log.info({ event: 'worker.stopped', exitCode }, 'worker stopped');
     finish(exitCode);

@@ -153,7 +153,7 @@ export async function startWorker(
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
     onRunningChange: (n) => deletionCost.update(n),
-    onMaxJobsStarted: () => life.stop(0, `MAX_JOBS (${o.maxJobs}) reached`, { maxJobs: true }),
+    onMaxJobsStarted: () => life.stop(0, `MAX_JOBS (${o.maxJobs}) reached`, { maxJobs: true, starting: 1 }),
     handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
     onUnknownType: createUnknownTypeHandler({

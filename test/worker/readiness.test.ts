@@ -36,6 +36,9 @@ describe('worker readiness', () => {
     expect(during.every((s) => s === 200)).toBe(true);
     expect(await t.bull.getJobState(job.id as string)).toBe('completed');
     expect((await w.waitForExit(15_000)).code).toBe(0);
+    // Its stop comes as it takes its last job, which the line counts as running (kq lab reads
+    // `"running":0` as a worker leaving idle, and timed the job's run as the pod's stop).
+    expect(w.logs.find((l) => l.event === 'worker.stopping')).toMatchObject({ running: 1 });
     await cleanupRuns(t.redis, t.queue);
   });
 
