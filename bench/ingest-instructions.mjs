@@ -59,7 +59,7 @@ async function measure(redisServer, redis, variant) {
     // Under valgrind a request can outwait autocannon's timeout: a few errors (<= 1 %) are tolerated and
     // the count is divided by the requests answered 2xx; any non-2xx answer fails the run.
     const load = (amount) =>
-      autocannon({ url, body: BODY, connections: CONNS, amount, timeoutS: 120 }).then((r) => {
+      autocannon({ url, body: BODY, connections: CONNS, amount, timeoutS: 900 }).then((r) => {
         if (r.non2xx > 0 || r.errors > amount / 100)
           throw new Error(`${variant}: ${r['2xx']} of ${amount} answered 2xx (${r.errors} errors)`);
         return r['2xx'];
