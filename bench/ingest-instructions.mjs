@@ -47,8 +47,7 @@ async function measure(redisServer, redis, variant) {
     '--smc-check=all',
     // cpu-reporting.mjs calls these on 'zero' and 'dump' (callgrind_control cannot reach a server
     // blocked in epoll_wait here).
-    '--zero-before=uv_os_getpriority',
-    '--dump-before=uv_os_uname',
+    '--dump-before=uv_os_getpriority',
   ];
   const server = await startApi(kind, ctx, variant === 'kq-single' ? KQ_SINGLE_ENV : {}, {
     wrap,
@@ -70,12 +69,14 @@ async function measure(redisServer, redis, variant) {
     const accepted = await load(REQUESTS);
     const redisMs = (await redisCpuMs(redis)) - cpu0;
     await server.ask('dump');
-    // The last dump is the one asked for (`.1`, `.2`, ...).
+    // The last dump (`.1`, `.2`, ...) is the window from 'zero' to 'dump'; check it was that one.
     const dump = readdirSync(OUT)
       .filter((f) => f.startsWith(`callgrind.${variant}.out.`))
       .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
       .pop();
     if (!dump) throw new Error(`${variant}: no callgrind dump in ${OUT}`);
+    if (!/Trigger: --dump-before=uv_os_getpriority/.test(readFileSync(resolve(OUT, dump), 'utf8')))
+      throw new Error(`${variant}: ${dump} is not the dump asked for`);
     const instructions = totalInstructions(resolve(OUT, dump));
     return {
       accepted,
