@@ -1,15 +1,16 @@
 // Runs a server script (argv[2], with the rest as its argv) inside this process and answers each
 // 'cpu' message on the IPC channel with process.cpuUsage(), so the bench reads every server's CPU time
 // the same way: kq's API (dist/cli.js api) and the Fastify baseline alike.
-// Under callgrind (bench/ingest-instructions.mjs) 'zero' and 'dump' call a native function that nothing
-// else calls, which the run names in `--zero-before=uv_os_getpriority --dump-before=uv_os_uname`.
-import { getPriority, version } from 'node:os';
+// Under callgrind (bench/ingest-instructions.mjs, `--dump-before=uv_os_getpriority`) 'zero' and 'dump'
+// both call a native function that nothing else calls and Node does not cache (os.version() is read
+// once, at start-up): each call dumps the counters and zeroes them, so the last dump is the window.
+import { getPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 
 process.on('message', (m) => {
   if (m === 'cpu') process.send({ cpu: process.cpuUsage() });
   else if (m === 'zero') process.send({ zeroed: getPriority() });
-  else if (m === 'dump') process.send({ dumped: version() });
+  else if (m === 'dump') process.send({ dumped: getPriority() });
 });
 process.channel?.unref();
 const [script, ...rest] = process.argv.slice(2);

@@ -30,7 +30,7 @@ import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
 import { createApiMetrics } from './metrics.js';
-import { installOversizeDrain } from './oversize-body.js';
+import { createOversizeDrain } from './oversize-body.js';
 import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
@@ -279,7 +279,14 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandling(app, bodyLimit);
   installJsonParsing(app, bodyLimit);
-  installOversizeDrain(app, { maxBytes: 8 * bodyLimit, maxMs: receiveTimeoutMs });
+  // One onSend hook: a keep-alive connection that carried an in-flight request must not keep the server
+  // open after shutdown began, and a 413's body is drained before its socket closes (oversize-body.ts).
+  const drainOversize = createOversizeDrain({ maxBytes: 8 * bodyLimit, maxMs: receiveTimeoutMs });
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (gate.closing) reply.header('connection', 'close');
+    if (reply.statusCode === 413) drainOversize(request, reply);
+    done(null, payload);
+  });
   // First among the hooks, so a request refused by the gate or auth still gets its span.
   o.tracing?.instrumentHttp(app);
   // One onRequest and one onResponse hook for everything kq does per request (each hook is a step in
@@ -351,11 +358,6 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.addHook('preClose', async () => {
     gate.begin();
     closeWaiters();
-  });
-  // A keep-alive connection that carried an in-flight request must not keep the server open after it.
-  app.addHook('onSend', (_request, reply, payload, done) => {
-    if (gate.closing) reply.header('connection', 'close');
-    done(null, payload);
   });
   const schedules = o.schedules
     ? keepSchedulesApplied({

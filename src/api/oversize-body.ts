@@ -7,20 +7,23 @@
  * client that declares or sends more, or sends slower, is cut off (the server does not read an unbounded
  * body to be polite).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** @example installOversizeDrain(app, { maxBytes: 8 * 1024 * 1024, maxMs: 30_000 }) */
-export function installOversizeDrain(app: FastifyInstance, o: { maxBytes: number; maxMs: number }): void {
-  app.addHook('onSend', (request, reply, payload, done) => {
+/**
+ * A step of app.ts's one onSend hook (each hook is a step for every request), for a 413 answer only.
+ * @example const drain = createOversizeDrain({ maxBytes: 8 * 1024 * 1024, maxMs: 30_000 }); drain(request, reply)
+ */
+export function createOversizeDrain(o: {
+  maxBytes: number;
+  maxMs: number;
+}): (request: FastifyRequest, reply: FastifyReply) => void {
+  return (request, reply) => {
     const raw = request.raw;
     const socket = raw.socket;
     const declared = Number(request.headers['content-length']);
     // `app.inject` has no real socket (and no body still arriving): nothing to drain.
     const real = typeof socket?.destroySoon === 'function';
-    if (reply.statusCode !== 413 || raw.complete || declared > o.maxBytes || !real) {
-      done(null, payload);
-      return;
-    }
+    if (reply.statusCode !== 413 || raw.complete || declared > o.maxBytes || !real) return;
     // Node ends a `connection: close` answer with socket.destroySoon(): deferred here until the body is read.
     const destroySoon = socket.destroySoon.bind(socket);
     const timer = setTimeout(() => socket.destroy(), o.maxMs).unref();
@@ -36,6 +39,5 @@ export function installOversizeDrain(app: FastifyInstance, o: { maxBytes: number
     });
     raw.resume();
     reply.header('connection', 'close');
-    done(null, payload);
-  });
+  };
 }

@@ -270,15 +270,25 @@ export function createProducer(o: ProducerOptions): Producer {
     }
   }
 
-  return {
-    async add(job, bytes = 0) {
+  /** Reserves room for `job` and queues it; a refusal (or a job without an id) rejects. */
+  function addNow(job: PreparedJob, bytes: number): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
       idOf(job);
-      if (!o.directory.admitted(job.queue) || !o.guard.ready()) await prepare([job]);
       reserve(1, bytes);
-      return new Promise<string>((resolve, reject) => {
-        const done = (c: Caller) => (c.errors ? reject(c.errors[0]) : resolve(c.ids[0] as string));
-        enqueue(job, bytes, { ids: [], errors: undefined, left: 1, done }, 0);
-      });
+      const done = (c: Caller) => (c.errors ? reject(c.errors[0]) : resolve(c.ids[0] as string));
+      enqueue(job, bytes, { ids: [], errors: undefined, left: 1, done }, 0);
+    });
+  }
+
+  return {
+    add(job, bytes = 0) {
+      // The common case (queue admitted, connections ready) has no async step: one promise per job.
+      if (o.directory.admitted(job.queue) && o.guard.ready()) return addNow(job, bytes);
+      return (async () => {
+        idOf(job);
+        await prepare([job]);
+        return addNow(job, bytes);
+      })();
     },
     async addMany(jobs, bytes = 0) {
       for (const j of jobs) idOf(j);

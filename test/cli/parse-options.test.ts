@@ -75,4 +75,13 @@ describe('parseOptions', () => {
       1000, 5000, 16_777_216, 5000,
     ]);
   });
+
+  it("the API's INGEST_COALESCING: on by default, off on request, anything else refused naming the values", () => {
+    const p = (env: Record<string, string>, argv: string[] = []) =>
+      parseOptions(apiOptionSpecs, argv, env).values.ingestCoalescing;
+    expect(p({})).toBe('on');
+    expect(p({ INGEST_COALESCING: 'off' })).toBe('off');
+    expect(p({}, ['--ingest-coalescing', 'off'])).toBe('off');
+    expect(() => p({ INGEST_COALESCING: 'maybe' })).toThrow(/INGEST_COALESCING.*maybe.*on.*off/s);
+  });
 });
