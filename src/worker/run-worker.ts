@@ -293,7 +293,9 @@ export async function startWorker(
     await queues.close();
     await health?.close();
     liveness.close();
-    await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
+    // QUIT's deadline runs on the lifecycle's timers, as the stop's own deadlines do.
+    const quit = (redis: typeof control) => closeRedis(redis, undefined, deps.timers);
+    await Promise.all([quit(connection), quit(control), quit(subscriber)]);
     await tracing?.shutdown();
   }
 

@@ -2,8 +2,8 @@
  * `startWorker` in this process, against the run's Redis, for each way a worker ends: exit code 0 (a
  * signal lets the running job finish; past the hand-back time it is handed back), 130 (a second signal),
  * 1 (a failure; a stop still closing at its deadline) and a refused start (a busy HEALTH_PORT, which
- * the CLI turns into exit 2) that must leave no Redis connection behind. The stop's deadlines run on a
- * manual clock: nothing here waits on a kq timer.
+ * the CLI turns into exit 2) that must leave no Redis connection behind. The stop's deadlines and the
+ * QUIT deadline of its close run on a manual clock: nothing here waits on a kq timer.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
@@ -76,7 +76,15 @@ describe('startWorker in-process: exit codes', () => {
     s.timers.advance(2000);
     expect(await w.done).toBe(1);
     expect(s.events()).toContain('worker.deadline');
-    // The close goes on after the deadline (the process would have left): let it end, leaving nothing open.
+    // The close goes on after the deadline (the process would have left): it waits on QUIT for 1 s of the
+    // same clock, then drops the connections, leaving nothing open.
+    const quitDue = await waitFor(
+      'the QUIT deadlines armed',
+      () => s.timers.pending().length > 0 && s.timers.pending(),
+      { timeoutMs: 20_000 },
+    );
+    expect(quitDue.every((at) => at === 2000 + 1000)).toBe(true);
+    s.timers.advance(1000);
     await waitFor('the close to end', () => s.events().includes('worker.stopped'), { timeoutMs: 20_000 });
   });
 
