@@ -129,6 +129,7 @@ export async function startWorker(
     log,
     metrics,
     isRunning: () => life.state === 'starting' || life.state === 'running',
+    ...(deps.timers ? { timers: deps.timers } : {}),
   });
 
   const cancels = await listenForCancels(subscriber, o.prefix, o.queue, (id) => {
@@ -231,6 +232,7 @@ export async function startWorker(
     worker,
     log,
     claimOwner,
+    ...(deps.timers ? { timer: deps.timers } : {}),
   });
 
   const watcher = o.exitWhenEmpty
