@@ -43,6 +43,12 @@ export interface ClientOptions {
   maxRetryDelayMs?: number;
   /** @default globalThis.fetch */
   fetch?: typeof fetch;
+  /**
+   * The pause before a retry: resolves after `ms`, rejects with `signal.reason` when the call is aborted.
+   * A test passes its own to see each pause's length without waiting it out.
+   * @default a `setTimeout` of `ms`
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export interface EnqueueOptions {
@@ -152,7 +158,7 @@ export interface KqClient<M> {
 }
 
 const FINISHED = new Set(['completed', 'failed', 'cancelled']);
-const sleep = (ms: number, signal?: AbortSignal) =>
+const timerSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => {
@@ -173,6 +179,7 @@ export function createClient<M = Record<string, AnyJob>>(o: ClientOptions): KqCl
   const doFetch = o.fetch ?? globalThis.fetch.bind(globalThis);
   const retries = o.retries ?? 3;
   const maxDelay = o.maxRetryDelayMs ?? 10_000;
+  const sleep = o.sleep ?? timerSleep;
   const auth: Record<string, string> = o.token ? { authorization: `Bearer ${o.token}` } : {};
 
   /** One request with kq's retry rule; the answer of a 2xx, else a KqClientError. */

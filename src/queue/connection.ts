@@ -9,7 +9,7 @@
  * same command interface as `Redis`).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { withDeadline } from './deadline.js';
+import { type DeadlineTimer, withDeadline } from './deadline.js';
 import { FailoverSafeSentinelConnector } from './ioredis-internals.js';
 import { parseRedisUrl, type RedisAuth, type RedisTarget } from './redis-url.js';
 
@@ -102,13 +102,17 @@ export function redisMode(url: string): RedisTarget['mode'] {
   return parseRedisUrl(url).mode;
 }
 
-/** Closes a connection without waiting on a Redis that is down. */
-export async function closeRedis(redis: Redis, timeoutMs = 1000): Promise<void> {
+/**
+ * Closes a connection without waiting on a Redis that is down: QUIT, and past `timeoutMs` (counted on
+ * `timer` when given, e.g. the worker's lifecycle timers) the socket is dropped.
+ */
+export async function closeRedis(redis: Redis, timeoutMs = 1000, timer?: DeadlineTimer): Promise<void> {
   if (redis.status === 'end') return;
   await withDeadline(
     () => redis.quit(),
     timeoutMs,
     () => new Error('QUIT timed out'),
+    timer,
   ).catch(() => undefined);
   redis.disconnect();
 }

@@ -16,6 +16,14 @@ export interface Deadline {
   clear(): void;
 }
 
+/**
+ * A timer source in place of the shared ticker, for a caller whose clock is injected (the worker's
+ * lifecycle timers): calls `fn` once after `ms` and returns what cancels it.
+ */
+export interface DeadlineTimer {
+  after(ms: number, fn: () => void): () => void;
+}
+
 interface Entry {
   dueAt: number;
   expire: () => void;
@@ -39,10 +47,13 @@ function tick(): void {
 }
 
 /**
- * Calls `expire` once `ms` have passed, unless `clear()` is called first.
+ * Calls `expire` once `ms` have passed, unless `clear()` is called first; on `timer` when given.
  * @example const d = startDeadline(5000, () => reject(timeoutError)); work.finally(() => d.clear());
  */
-export function startDeadline(ms: number, expire: () => void): Deadline {
+export function startDeadline(ms: number, expire: () => void, timer?: DeadlineTimer): Deadline {
+  if (timer) {
+    return { clear: timer.after(ms, expire) };
+  }
   const entry: Entry = { dueAt: Date.now() + ms, expire };
   pending.add(entry);
   if (!ticker) {
@@ -56,9 +67,14 @@ export function startDeadline(ms: number, expire: () => void): Deadline {
  * `work` within `ms`: resolves or rejects as it does, or rejects with `onTimeout()` when it is late.
  * @example await withDeadline(() => redis.ping(), 1000, () => maybeSent('PING timed out'))
  */
-export function withDeadline<T>(work: () => Promise<T>, ms: number, onTimeout: () => unknown): Promise<T> {
+export function withDeadline<T>(
+  work: () => Promise<T>,
+  ms: number,
+  onTimeout: () => unknown,
+  timer?: DeadlineTimer,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const d = startDeadline(ms, () => reject(onTimeout()));
+    const d = startDeadline(ms, () => reject(onTimeout()), timer);
     let running: Promise<T>;
     try {
       running = work();

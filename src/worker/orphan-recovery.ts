@@ -15,7 +15,7 @@ import type { Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.js';
 import { markOrphans, releaseClaim, runStallPass } from '../queue/bullmq-internals.js';
-import { startDeadline, withDeadline } from '../queue/deadline.js';
+import { type DeadlineTimer, startDeadline, withDeadline } from '../queue/deadline.js';
 
 export interface OrphanRecoveryOptions {
   /** A fail-fast connection. */
@@ -30,6 +30,8 @@ export interface OrphanRecoveryOptions {
   intervalMs?: number;
   /** Bound on one recovery, so a Redis that stops answering cannot hold a caller. @default 5000 */
   timeoutMs?: number;
+  /** What counts the start's wait for Redis (the worker's lifecycle timers). @default the shared ticker */
+  timer?: DeadlineTimer;
 }
 
 export interface OrphanRecovery {
@@ -41,13 +43,17 @@ export interface OrphanRecovery {
 }
 
 /** Waits until a fail-fast connection can take commands (it refuses them while still connecting). */
-async function ready(redis: Redis, timeoutMs: number): Promise<void> {
+async function ready(redis: Redis, timeoutMs: number, timer?: DeadlineTimer): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
-    const d = startDeadline(timeoutMs, () => {
-      redis.off('ready', onReady);
-      reject(new Error(`Redis not ready after ${timeoutMs} ms`));
-    });
+    const d = startDeadline(
+      timeoutMs,
+      () => {
+        redis.off('ready', onReady);
+        reject(new Error(`Redis not ready after ${timeoutMs} ms`));
+      },
+      timer,
+    );
     const onReady = () => {
       d.clear();
       resolve();
@@ -95,7 +101,7 @@ export function createOrphanRecovery(o: OrphanRecoveryOptions): OrphanRecovery {
     recoverNow: () => bounded(() => recover(0)),
     async start() {
       try {
-        await ready(o.redis, 2000);
+        await ready(o.redis, 2000, o.timer);
         if (o.claimOwner) {
           const id = await releaseClaim(o.redis, o.prefix, o.queue, o.claimOwner);
           if (id)

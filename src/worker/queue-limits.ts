@@ -16,6 +16,7 @@ import { delayBackJob } from '../queue/hand-back.js';
 import { applyQueueLimits, storedForm } from '../queue/queue-limits.js';
 import type { QueueCache } from '../queue/queues.js';
 import { createRedisGuard } from '../queue/redis-guard.js';
+import { type LifecycleTimers, realTimers } from './lifecycle.js';
 
 /** As long as start-up recovery waits for Redis (orphan-recovery.ts): a Redis down at start costs one wait. */
 const STORE_TIMEOUT_MS = 2000;
@@ -25,17 +26,17 @@ const STORE_TIMEOUT_MS = 2000;
  * worker stopped meanwhile (Redis down, exit mode) must still get to the end of its start and exit with
  * its code, not drain its event loop waiting here.
  */
-async function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+async function whenReady(redis: Redis, timeoutMs: number, timers: LifecycleTimers): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const onReady = () => {
-      clearTimeout(timer);
+      cancel();
       resolve();
     };
-    const timer = setTimeout(() => {
+    const cancel = timers.after(timeoutMs, () => {
       redis.off('ready', onReady);
       reject(new Error(`Redis not ready after ${timeoutMs} ms`));
-    }, timeoutMs);
+    });
     redis.once('ready', onReady);
   });
 }
@@ -51,6 +52,8 @@ export interface WorkerQueueLimitsOptions {
   metrics: WorkerMetrics;
   /** False once the worker stops: no more retries of `store`. */
   isRunning: () => boolean;
+  /** What counts the wait for Redis before the first store. @default realTimers */
+  timers?: LifecycleTimers;
 }
 
 /** @example const ql = createWorkerQueueLimits({ ... }); await ql.store(); createProcessor({ onRateLimited: ql.onRateLimited }) */
@@ -58,7 +61,7 @@ export function createWorkerQueueLimits(o: WorkerQueueLimitsOptions) {
   /** Stores the limits, waiting for the first connection; when Redis is down now, again at its return. */
   async function store(): Promise<void> {
     try {
-      await whenReady(o.control, STORE_TIMEOUT_MS);
+      await whenReady(o.control, STORE_TIMEOUT_MS, o.timers ?? realTimers);
       const before = await createRedisGuard(
         [o.control],
         STORE_TIMEOUT_MS,

@@ -129,6 +129,7 @@ export async function startWorker(
     log,
     metrics,
     isRunning: () => life.state === 'starting' || life.state === 'running',
+    ...(deps.timers ? { timers: deps.timers } : {}),
   });
 
   const cancels = await listenForCancels(subscriber, o.prefix, o.queue, (id) => {
@@ -231,6 +232,7 @@ export async function startWorker(
     worker,
     log,
     claimOwner,
+    ...(deps.timers ? { timer: deps.timers } : {}),
   });
 
   const watcher = o.exitWhenEmpty
@@ -293,7 +295,9 @@ export async function startWorker(
     await queues.close();
     await health?.close();
     liveness.close();
-    await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
+    // QUIT's deadline runs on the lifecycle's timers, as the stop's own deadlines do.
+    const quit = (redis: typeof control) => closeRedis(redis, undefined, deps.timers);
+    await Promise.all([quit(connection), quit(control), quit(subscriber)]);
     await tracing?.shutdown();
   }
 

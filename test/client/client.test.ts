@@ -60,16 +60,32 @@ describe('kq/client', () => {
     await app.close();
   });
 
-  it('retries a 503 after Retry-After, with the same Idempotency-Key: one job stored', async () => {
+  it('retries a 503 after Retry-After (at most maxRetryDelayMs), with the same Idempotency-Key: one job stored', async () => {
     const t = useTestQueue();
     const app = await testApp({ ...t, maxEventStreams: 1 });
     const url = await listen(app);
     const keys: string[] = [];
     const refused = new Set<string>();
     const streamAnswers: number[] = [];
+    // Streams the API answered 200 and has seen close (each frees its one slot as it closes).
+    let streamsClosed = 0;
+    app.server.on('request', (req, res) => {
+      if (!req.url?.endsWith('/events')) return;
+      res.once('close', () => {
+        if (res.statusCode === 200) streamsClosed++;
+      });
+    });
+    // The client's pauses, by length: none is waited out. The one before the event stream's retry lets
+    // go of the stream that holds the one slot first, as a client elsewhere would.
+    const pauses: number[] = [];
+    let beforeRetry: () => Promise<void> = async () => undefined;
     const kq = createClient<typeof jobs>({
       url,
       token: TOKEN,
+      sleep: async (ms) => {
+        pauses.push(ms);
+        await beforeRetry();
+      },
       fetch: async (input, init) => {
         const headers = new Headers(init?.headers);
         const target = new URL(String(input)).pathname;
@@ -80,7 +96,9 @@ describe('kq/client', () => {
           const body = JSON.stringify({
             error: { code: 'SHUTTING_DOWN', message: 'The API is shutting down.' },
           });
-          return new Response(body, { status: 503, headers: { 'retry-after': '0' } });
+          // 30 s asked on /flows: the client waits maxRetryDelayMs (10 s by default) at most.
+          const retryAfter = target === '/flows' ? '30' : '0';
+          return new Response(body, { status: 503, headers: { 'retry-after': retryAfter } });
         }
         const res = await fetch(input, init);
         if (String(input).endsWith('/events')) streamAnswers.push(res.status);
@@ -112,11 +130,16 @@ describe('kq/client', () => {
       signal: blocker.signal,
     });
     expect(held.status).toBe(200);
+    beforeRetry = async () => {
+      blocker.abort();
+      await waitFor('the held stream closed at the API', () => streamsClosed >= 1);
+    };
     const it = kq.watch(id)[Symbol.asyncIterator]();
     const first = it.next();
-    setTimeout(() => blocker.abort(), 300);
     expect((await first).value).toMatchObject({ event: 'state', data: { id, status: 'waiting' } });
     expect(streamAnswers).toEqual([503, 200]);
+    // Retry-After 0 (enqueue), 30 capped at 10 s (flow), the API's own 1 s (the event stream bound).
+    expect(pauses).toEqual([0, 10_000, 1000]);
     await it.return?.(undefined);
     await app.close();
   });

@@ -1,11 +1,13 @@
 /** The layer's deadline, guard and error classification, against real redis-servers (no mocks). */
+import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RedisUnavailableError } from '../../src/errors.js';
-import { createRedis } from '../../src/queue/connection.js';
+import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { pendingDeadlines, TICK_MS, withDeadline } from '../../src/queue/deadline.js';
 import { classifyRedisError, toUnavailable } from '../../src/queue/redis-errors.js';
 import { createRedisGuard } from '../../src/queue/redis-guard.js';
 import { createTtlCache } from '../../src/queue/ttl-cache.js';
+import { manualTimers } from '../helpers/manual-timers.js';
 import { blockedOn, freePort, startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -80,6 +82,26 @@ describe('deadline and guard', () => {
       ),
     ).resolves.toBe(7);
     await waitFor('no pending deadlines', () => pendingDeadlines() === 0);
+  });
+
+  it('closeRedis: a QUIT that Redis never answers is cut at its deadline, counted on the timer given', async () => {
+    // Nothing listens: the command waits in the offline queue, so QUIT waits behind it.
+    const redis = new Redis(await freePort(), '127.0.0.1', { lazyConnect: true });
+    redis.connect().catch(() => undefined);
+    redis.get('k').catch(() => undefined);
+    const timers = manualTimers();
+    let closed = false;
+    const closing = closeRedis(redis, 1000, timers).then(() => {
+      closed = true;
+    });
+    expect(timers.pending()).toEqual([1000]);
+    timers.advance(999);
+    await Promise.resolve();
+    expect(closed).toBe(false);
+    timers.advance(1);
+    await closing;
+    await waitFor('the connection dropped', () => redis.status === 'end');
+    expect(pendingDeadlines()).toBe(0);
   });
 
   it('a frozen Redis (TCP up, no answers) is maybe-sent at the deadline; a dead one not-sent at once', async () => {

@@ -75,21 +75,32 @@ describe('worker: exit when empty (EXIT=1)', () => {
     // In this process, on a manual clock: the outage is measured in the worker's time, not waited for.
     const s = inProcessWorker(
       { ...t, redisUrl: `redis://127.0.0.1:${await freePort()}` },
-      { EXIT: '1', REDIS_DOWN_TIMEOUT_MS: '1500', SHUTDOWN_TIMEOUT_MS: '2000' },
+      { EXIT: '1', REDIS_DOWN_TIMEOUT_MS: '5000', SHUTDOWN_TIMEOUT_MS: '2000' },
     );
-    const w = await s.start();
+    // The start waits 2 s of that clock for Redis; the outage counts from the start.
+    const starting = s.start();
+    await waitFor('the start to wait for Redis', () => s.timers.pending().length >= 2);
+    s.timers.advance(2000);
+    const w = await starting;
     await waitFor('Redis seen unreachable', () => s.events().includes('redis.unavailable'));
-    // However many checks failed, the clock has not moved: no exit yet.
+    // However many checks failed, the clock has not reached REDIS_DOWN_TIMEOUT_MS: no exit yet.
     expect(s.events()).not.toContain('worker.redis-down');
-    s.timers.advance(1500);
+    s.timers.advance(3000);
     const down = await waitFor('the exit for Redis down', () =>
       s.lines.find((l) => l.event === 'worker.redis-down'),
     );
-    expect(down.downForMs).toBe(1500);
-    expect(down.msg).toMatch(/Redis unreachable for 1500 ms .*never an empty queue/);
+    expect(down.downForMs).toBe(5000);
+    expect(down.msg).toMatch(/Redis unreachable for 5000 ms .*never an empty queue/);
     // Its stop ends by the deadline whatever the close does.
     s.timers.advance(2000);
     expect(await w.done).toBe(1);
+    // The close goes on, and ends, leaving nothing open; a QUIT it waits on runs on the same clock.
+    await waitFor(
+      'the close to end or wait on QUIT',
+      () => s.events().includes('worker.stopped') || s.timers.pending().length > 0,
+      { timeoutMs: 20_000 },
+    );
+    s.timers.advance(1000);
     await waitFor('the close to end', () => s.events().includes('worker.stopped'), { timeoutMs: 20_000 });
   });
 

@@ -2,8 +2,9 @@
  * `startWorker` in this process, against the run's Redis, for each way a worker ends: exit code 0 (a
  * signal lets the running job finish; past the hand-back time it is handed back), 130 (a second signal),
  * 1 (a failure; a stop still closing at its deadline) and a refused start (a busy HEALTH_PORT, which
- * the CLI turns into exit 2) that must leave no Redis connection behind. The stop's deadlines run on a
- * manual clock: nothing here waits on a kq timer.
+ * the CLI turns into exit 2) that must leave no Redis connection behind. The start's wait for Redis, the
+ * stop's deadlines and the QUIT deadline of its close run on a manual clock: nothing here waits on a kq
+ * timer.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
@@ -70,13 +71,30 @@ describe('startWorker in-process: exit codes', () => {
       { ...t, redisUrl: `redis://127.0.0.1:${await freePort()}` },
       { SHUTDOWN_TIMEOUT_MS: '2000' },
     );
-    const w = await s.start();
+    // The start waits 2 s of the worker's clock for Redis (start-up recovery, storing the queue's limits).
+    const starting = s.start();
+    const readyDue = await waitFor(
+      'the start to wait for Redis',
+      () => s.timers.pending().length >= 2 && s.timers.pending(),
+    );
+    expect(readyDue).toEqual([2000, 2000]);
+    s.timers.advance(2000);
+    const w = await starting;
     w.shutdown('SIGTERM');
     // Synchronously after the signal: the close has not ended (it waits on Redis), the deadline passes.
     s.timers.advance(2000);
     expect(await w.done).toBe(1);
     expect(s.events()).toContain('worker.deadline');
-    // The close goes on after the deadline (the process would have left): let it end, leaving nothing open.
+    // The close goes on after the deadline (the process would have left). A connection with commands
+    // queued for Redis waits on QUIT for 1 s of the same clock, then is dropped; nothing is left open.
+    const quitDue = await waitFor(
+      'the close to end or wait on QUIT',
+      () =>
+        s.events().includes('worker.stopped') ? [] : s.timers.pending().length > 0 && s.timers.pending(),
+      { timeoutMs: 20_000 },
+    );
+    expect(quitDue.every((at) => at === 4000 + 1000)).toBe(true);
+    s.timers.advance(1000);
     await waitFor('the close to end', () => s.events().includes('worker.stopped'), { timeoutMs: 20_000 });
   });
 
