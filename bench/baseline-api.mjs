@@ -1,7 +1,7 @@
 // Baseline (a), "the obvious service": a minimal Fastify route that awaits one queue.add per request.
 // Env: PORT, REDIS_URL, KQ_PREFIX, JOB_OPTIONS (kq's default job options: the same job is stored). Same
 // request body as kq's POST /jobs: {"type": ..., "data": ...}. AUTO_PIPELINING=1 (experiments only, see
-// docs/performance.md 2026-11-30): ioredis' enableAutoPipelining on the connection.
+// docs/performance.md, "Why the hot paths look as they do"): ioredis' enableAutoPipelining on the connection.
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
 import { Redis } from 'ioredis';

@@ -13,15 +13,20 @@ const AUTOCANNON = resolve(here, '../node_modules/.bin/autocannon');
 /** kq's API runs with auth on; every variant gets the same header, so the load is the same. */
 export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
 
-/** @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c)) */
-export async function startApi(kind, ctx, extraEnv = {}) {
+/**
+ * @param kind 'kq' | 'fastify' (baseline (a)) | 'coalescing' (baseline (c))
+ * @param wrap a command the server runs under (`['valgrind', '--tool=callgrind', ...]`), with a longer
+ *   `startMs` to listen in
+ */
+export async function startApi(kind, ctx, extraEnv = {}, { wrap = [], startMs = 20_000 } = {}) {
   const port = await freePort();
   const script =
     kind === 'kq'
       ? [KQ_CLI, 'api']
       : [resolve(here, kind === 'coalescing' ? 'baseline-coalescing-api.mjs' : 'baseline-api.mjs')];
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeArgs, resolve(here, 'cpu-reporting.mjs'), ...script], {
+  const argv = [process.execPath, ...nodeArgs, resolve(here, 'cpu-reporting.mjs'), ...script];
+  const proc = spawn(wrap[0] ?? argv[0], [...wrap.slice(1), ...argv.slice(wrap.length ? 0 : 1)], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
@@ -43,7 +48,7 @@ export async function startApi(kind, ctx, extraEnv = {}) {
     stderr += c.toString();
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + startMs;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`${kind} API exited at start: ${stderr.slice(-1500)}`);
     try {
@@ -51,13 +56,19 @@ export async function startApi(kind, ctx, extraEnv = {}) {
       break;
     } catch {
       if (Date.now() > deadline)
-        throw new Error(`${kind} API did not listen within 20 s: ${stderr.slice(-1500)}`);
+        throw new Error(`${kind} API did not listen within ${startMs / 1000} s: ${stderr.slice(-1500)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
   return {
     url,
     pid: proc.pid,
+    /** Sends `m` to cpu-reporting.mjs and resolves with its answer. */
+    ask: (m) =>
+      new Promise((res) => {
+        proc.once('message', res);
+        proc.send(m);
+      }),
     /** CPU time (user + system) the server process has used so far, in ms. */
     cpuMs: () =>
       new Promise((res) => {
@@ -100,8 +111,11 @@ function runForJson(name, command, args, options = {}) {
 }
 
 /** Runs autocannon (POST JSON) and returns its result: requests, latency percentiles, status counts. */
-export function autocannon({ url, body, connections, seconds, rate }) {
-  const args = ['--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
+export function autocannon({ url, body, connections, seconds, rate, amount, timeoutS }) {
+  const args = ['--json', '-c', String(connections), '-m', 'POST'];
+  // `amount`: exactly that many requests, then stop (instruction counts); else for `seconds`.
+  args.push(...(amount ? ['-a', String(amount)] : ['-d', String(seconds)]));
+  if (timeoutS) args.push('-t', String(timeoutS));
   args.push('-H', 'content-type=application/json', '-H', `authorization=Bearer ${BENCH_TOKEN}`);
   args.push('-b', JSON.stringify(body));
   if (rate) args.push('-R', String(rate));
@@ -109,16 +123,27 @@ export function autocannon({ url, body, connections, seconds, rate }) {
   return runForJson('autocannon', AUTOCANNON, args);
 }
 
-/** Load with a warm-up, then the measured run; adds the server's CPU time per 1,000 stored jobs. */
+/** Redis's own CPU time so far (INFO `used_cpu_sys` + `used_cpu_user`, all its threads), in ms. */
+export async function redisCpuMs(redis) {
+  const info = await redis.info('cpu');
+  const field = (name) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (field('used_cpu_sys') + field('used_cpu_user')) * 1000;
+}
+
+/**
+ * Load with a warm-up, then the measured run; adds the server's CPU time per 1,000 stored jobs and, with
+ * `redis` (a client of the bench's redis-server), Redis's own CPU time per 1,000 stored jobs over the run.
+ */
 export async function measure(
   server,
-  { path, body, jobsPerRequest = 1, connections, seconds, rate, warmupSeconds = 1 },
+  { path, body, jobsPerRequest = 1, connections, seconds, rate, warmupSeconds = 1, redis },
 ) {
   const url = `${server.url}${path}`;
   if (warmupSeconds > 0) await autocannon({ url, body, connections, seconds: warmupSeconds, rate });
-  const cpu0 = await server.cpuMs();
+  const [cpu0, redisCpu0] = await Promise.all([server.cpuMs(), redis ? redisCpuMs(redis) : 0]);
   const r = await autocannon({ url, body, connections, seconds, rate });
-  const cpu = (await server.cpuMs()) - cpu0;
+  const [cpu1, redisCpu1] = await Promise.all([server.cpuMs(), redis ? redisCpuMs(redis) : 0]);
+  const cpu = cpu1 - cpu0;
   const ok = r['2xx'];
   if (r.non2xx > 0 || r.errors > 0) {
     throw new Error(
@@ -129,6 +154,7 @@ export async function measure(
   return {
     jobsPerSec: jobs / r.duration,
     cpuMsPer1000Jobs: (cpu / jobs) * 1000,
+    ...(redis ? { redisCpuMsPer1000Jobs: ((redisCpu1 - redisCpu0) / jobs) * 1000 } : {}),
     p50Ms: r.latency.p50,
     p99Ms: r.latency.p99,
   };

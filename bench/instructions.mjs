@@ -140,7 +140,7 @@ try {
     const file = resolve(import.meta.dirname, 'results.json');
     const all = JSON.parse(readFileSync(file, 'utf8'));
     all.instructionsPerJob ??= {
-      note: 'bench/instructions.mjs (docs/performance.md, "Instructions per job")',
+      note: 'bench/instructions.mjs (docs/performance.md, "Worker: instructions per job (callgrind)")',
       runs: [],
     };
     all.instructionsPerJob.runs.push({ label: arg('label', ''), ...result });

@@ -38,7 +38,7 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
     path: 'test/lab/lab-installed.test.ts',
     reason: 'packs kq, installs it into a new app, runs kq lab there',
   },
-  { path: 'test/lab/lab-docs.test.ts', reason: 'replays the burst table and kq lab tune (390 settings)' },
+  { path: 'test/lab/lab-docs.test.ts', reason: 'replays the burst table and kq lab tune (506 settings)' },
   { path: 'test/tracing/traces.test.ts', reason: 'API and worker processes with an OTLP receiver (~40 s)' },
   {
     path: 'test/tracing/trace-picture.test.ts',

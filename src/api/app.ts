@@ -22,8 +22,8 @@ import type { RedisAuth } from '../queue/redis-url.js';
 import type { PreparedSchedule } from '../queue/schedule-spec.js';
 import { keepSchedulesApplied } from '../queue/schedule-sync.js';
 import type { Tracing } from '../tracing/load-tracing.js';
-import { createAuthHook } from './auth.js';
-import { installBodyBudget } from './body-budget.js';
+import { createAuthCheck } from './auth.js';
+import { createBodyBudget } from './body-budget.js';
 import type { ApiContext } from './context.js';
 import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
@@ -58,6 +58,8 @@ export interface AppOptions {
   redisLivenessTimeoutMs?: number;
   /** Replicas that must hold a job before `202` (Redis `WAIT`). @default 0 */
   writeReplicas?: number;
+  /** Concurrent submissions go to Redis together, one pipeline per queue and event-loop turn. @default true */
+  coalesce?: boolean;
   /** Most queues in the queue directory for the API to create one more. @default 1000 */
   maxQueues?: number;
   /** Queues the API may create besides the declared and registered ones; null = none. @default any valid name */
@@ -236,6 +238,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     maxInFlightJobs: o.maxInflightJobs,
     maxInFlightBytes: o.maxInflightBytes,
     ...(o.writeReplicas ? { writeReplicas: o.writeReplicas } : {}),
+    ...(o.coalesce === false ? { coalesce: false } : {}),
   });
   const gate = o.shutdown ?? createShutdownGate();
   // Waiters and event streams end when shutdown begins; preClose covers a gate without onBegin.
@@ -280,8 +283,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // First among the hooks, so a request refused by the gate or auth still gets its span.
   o.tracing?.instrumentHttp(app);
   // One onRequest and one onResponse hook for everything kq does per request (each hook is a step in
-  // Fastify's pipeline for every request; callback style, so no promise per hook).
+  // Fastify's pipeline for every request; callback style, so no promise per hook). In order: the
+  // shutdown gate, the Host check, auth, then the body budget (a refused request reserves nothing).
   const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
+  const auth = o.tokens ? createAuthCheck(o.tokens) : undefined;
+  const budget = createBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (gate.closing && request.url !== '/healthz') {
@@ -294,14 +300,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       sendError(request, reply, refused);
       return;
     }
+    if (auth && !auth(request, reply)) return;
+    if (budget.admit(request, reply)) done();
+  });
+  app.addHook('onRequestAbort', (request, done) => {
+    budget.release(request);
     done();
   });
-  if (o.tokens) app.addHook('onRequest', createAuthHook(o.tokens));
-  installBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   const metrics = createApiMetrics({ redis, reads });
   o.tracing?.registerMetrics(metrics.registry);
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {
+    budget.release(request);
     metrics.observe(request, reply);
     if (log) {
       // One line per request, written when it is answered; Fastify's two lines per request (received,

@@ -117,24 +117,26 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
-export type AuthHook = (request: FastifyRequest, reply: FastifyReply, done: () => void) => void;
+/** True: the request may go on; false: it was answered here (401/403, or the ?token= redirect). */
+export type AuthCheck = (request: FastifyRequest, reply: FastifyReply) => boolean;
 
 /**
- * An `onRequest` hook enforcing `tokens` on every route but /healthz and /readyz. Callback style and
- * synchronous: no promise per request; a refused request is answered here and `done` is not called.
+ * A step of app.ts's onRequest hook (not a hook of its own: each hook is one more step for every
+ * request) enforcing `tokens` on every route but /healthz and /readyz. Synchronous: no promise per request.
+ * @example const auth = createAuthCheck(['s3cr3t-token-0123456789']); if (!auth(request, reply)) return;
  */
-export function createAuthHook(tokens: readonly string[]): AuthHook {
+export function createAuthCheck(tokens: readonly string[]): AuthCheck {
   const matchesAny = tokenMatcher(tokens);
   const cookieKeys = tokens.map(cookieKey);
-  return (request, reply, done) => {
+  return (request, reply) => {
     let answered: FastifyReply | undefined;
     try {
       answered = check(request, reply);
     } catch (err) {
       sendError(request, reply, err);
-      return;
+      return false;
     }
-    if (!answered) done();
+    return !answered;
   };
   function check(request: FastifyRequest, reply: FastifyReply): FastifyReply | undefined {
     const q = request.url.indexOf('?');

@@ -7,58 +7,68 @@
  * once (nothing stored, Retry-After) and its body is never read. A single request larger than the budget
  * still passes when nothing else is in flight, so BODY_LIMIT stays the only per-request rule.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KqError } from '../errors.js';
 import { sendError } from './errors.js';
 
-const reserved = new WeakMap<FastifyRequest, number>();
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Bytes this request holds in the body budget (body-budget.ts); 0 = none. */
+    kqBodyBytes: number;
+  }
+}
 
-/** @example installBodyBudget(app, { maxBytes: 16 * 1024 * 1024, bodyLimit: 1024 * 1024 }) */
-export function installBodyBudget(app: FastifyInstance, o: { maxBytes: number; bodyLimit: number }): void {
+export interface BodyBudget {
+  /**
+   * A step of app.ts's onRequest hook: reserves the request's bytes and returns true, or answers 503
+   * OVERLOADED and returns false (the request goes no further).
+   */
+  admit(request: FastifyRequest, reply: FastifyReply): boolean;
+  /** Frees what `request` holds (app.ts calls it when the request is answered or aborted); idempotent. */
+  release(request: FastifyRequest): void;
+}
+
+/**
+ * Steps for app.ts's own hooks rather than hooks of their own: each Fastify hook is one more step for
+ * every request. The reservation is a request decoration (a plain field), not a WeakMap entry per request.
+ * @example const budget = createBodyBudget(app, { maxBytes: 16 * 1024 * 1024, bodyLimit: 1024 * 1024 })
+ */
+export function createBodyBudget(
+  app: FastifyInstance,
+  o: { maxBytes: number; bodyLimit: number },
+): BodyBudget {
+  app.decorateRequest('kqBodyBytes', 0);
   let inFlight = 0;
-  app.addHook('onRequest', (request, reply, done) => {
-    const length = request.headers['content-length'];
-    const chunked = request.headers['transfer-encoding'] !== undefined;
-    if (length === undefined && !chunked) {
-      done();
-      return;
-    }
-    const bytes = chunked ? o.bodyLimit : Math.min(Number(length) || 0, o.bodyLimit);
-    if (bytes === 0) {
-      done();
-      return;
-    }
-    if (inFlight > 0 && inFlight + bytes > o.maxBytes) {
-      reply.header('connection', 'close');
-      sendError(
-        request,
-        reply,
-        new KqError(
-          'OVERLOADED',
-          `The API is already processing ${inFlight} bytes of requests (MAX_INFLIGHT_BYTES=${o.maxBytes}); nothing was stored. Retry shortly.`,
-          { stored: false },
-        ),
-      );
-      return;
-    }
-    inFlight += bytes;
-    reserved.set(request, bytes);
-    done();
-  });
-  const release = (request: FastifyRequest) => {
-    const bytes = reserved.get(request);
-    if (bytes !== undefined) {
-      reserved.delete(request);
-      inFlight -= bytes;
-    }
+  return {
+    admit(request, reply) {
+      const length = request.headers['content-length'];
+      const chunked = request.headers['transfer-encoding'] !== undefined;
+      if (length === undefined && !chunked) return true;
+      const bytes = chunked ? o.bodyLimit : Math.min(Number(length) || 0, o.bodyLimit);
+      if (bytes === 0) return true;
+      if (inFlight > 0 && inFlight + bytes > o.maxBytes) {
+        reply.header('connection', 'close');
+        sendError(
+          request,
+          reply,
+          new KqError(
+            'OVERLOADED',
+            `The API is already processing ${inFlight} bytes of requests (MAX_INFLIGHT_BYTES=${o.maxBytes}); nothing was stored. Retry shortly.`,
+            { stored: false },
+          ),
+        );
+        return false;
+      }
+      inFlight += bytes;
+      request.kqBodyBytes = bytes;
+      return true;
+    },
+    release(request) {
+      const bytes = request.kqBodyBytes;
+      if (bytes !== 0) {
+        request.kqBodyBytes = 0;
+        inFlight -= bytes;
+      }
+    },
   };
-  app.addHook('onResponse', (request, _reply, done) => {
-    release(request);
-    done();
-  });
-  // A client that goes away before its answer must not keep its reservation.
-  app.addHook('onRequestAbort', (request, done) => {
-    release(request);
-    done();
-  });
 }

@@ -147,6 +147,13 @@ export const apiOptionSpecs = {
     1_073_741_824,
     'request bytes waiting on Redis at most; more are refused at once with 503 (nothing stored)',
   ),
+  ingestCoalescing: enumOption(
+    'ingest-coalescing',
+    ['INGEST_COALESCING'],
+    'on',
+    ['on', 'off'] as const,
+    'on: jobs submitted in the same event-loop turn go to Redis in one pipeline per queue; off: each job on its own',
+  ),
   maxEventStreams: intOption(
     'max-event-streams',
     ['MAX_EVENT_STREAMS'],

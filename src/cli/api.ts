@@ -61,6 +61,7 @@ export const command: Command = {
       queuePattern: values.queuePattern,
       maxInflightJobs: values.maxInflightJobs,
       maxInflightBytes: values.maxInflightBytes,
+      coalesce: values.ingestCoalescing === 'on',
       maxEventStreams: values.maxEventStreams,
       logger: log,
       ...(schedules ? { schedules } : {}),

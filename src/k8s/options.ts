@@ -17,6 +17,7 @@ import {
 } from '../config.js';
 import { ConfigError } from '../errors.js';
 import { LIMIT_BOUNDS, type QueueLimits } from '../jobs/define-queue.js';
+import { parseCron } from './cron-schedule.js';
 import { DEFAULT_ALERT_THRESHOLDS } from './monitoring/alerts.js';
 import { checkRedisOptions, REDIS_MODES, type RedisPlan } from './redis-plan.js';
 
@@ -38,6 +39,17 @@ function packageVersion(): string {
 
 /** The tag `deploy/kind/up.sh` builds and loads: not `latest`, so the default pull policy never pulls it. */
 export const DEFAULT_IMAGE = `kq:${packageVersion()}`;
+
+/** What is wrong with a cron schedule, or undefined when `kq lab` can play it (and Kubernetes accepts it). */
+function cronError(raw: string): string | undefined {
+  try {
+    // A schedule that parses but names no real time (`0 0 31 2 *`) would never start a Job.
+    parseCron(raw).next(0);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
 
 const noEnv = <T>(spec: OptionSpec<T>): OptionSpec<T> => ({ ...spec, env: [] });
 
@@ -125,6 +137,49 @@ export const manifestOptionSpecs = {
     100_000,
     'autoscalers aim at this backlog per worker pod; 0 = the same as --concurrency',
   ),
+  pollingIntervalSeconds: intOption(
+    'polling-interval-seconds',
+    [],
+    0,
+    0,
+    3600,
+    "KEDA's pollingInterval of the ScaledObject or ScaledJob (keda-* approaches): how often KEDA reads the backlog; 0 = the approach's own (keda-scaledobject and keda-scaledjob 15, keda-external 30, keda-external-job 5)",
+  ),
+  cooldownPeriodSeconds: intOption(
+    'cooldown-period-seconds',
+    [],
+    300,
+    0,
+    86_400,
+    "KEDA's cooldownPeriod of the ScaledObject (keda-scaledobject, keda-external): seconds without a runnable job before it scales to zero (with --min-replicas 0)",
+  ),
+  scaleUpWindowSeconds: intOption(
+    'scale-up-window-seconds',
+    [],
+    0,
+    0,
+    3600,
+    "the HPA's behavior.scaleUp.stabilizationWindowSeconds (hpa-*, and the HPA of keda-scaledobject and keda-external): scale up to the lowest recommendation of this window",
+  ),
+  scaleDownWindowSeconds: intOption(
+    'scale-down-window-seconds',
+    [],
+    600,
+    0,
+    3600,
+    "the HPA's behavior.scaleDown.stabilizationWindowSeconds (as --scale-up-window-seconds): scale down only to the highest recommendation of this window",
+  ),
+  schedule: {
+    ...stringOption(
+      'schedule',
+      [],
+      '* * * * *',
+      'schedule of the `cronjob` approach: when a Job of exit-when-empty workers starts',
+    ),
+    rule: 'must be a five-field cron schedule (minute hour day-of-month month day-of-week) such as "*/5 * * * *"',
+    parse: (raw: string) => (cronError(raw) === undefined ? raw.trim().split(/\s+/).join(' ') : undefined),
+    why: cronError,
+  } satisfies OptionSpec<string>,
   shutdownTimeoutMs: intOption(
     'shutdown-timeout-ms',
     [],

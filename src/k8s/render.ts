@@ -35,7 +35,7 @@ interface Approach {
 
 export const approaches = {
   deployment: { summary: 'fixed worker Deployment', build: deploymentApproach },
-  cronjob: { summary: 'CronJob every minute, workers exit when empty', build: cronjobApproach },
+  cronjob: { summary: 'CronJob every minute (--schedule), workers exit when empty', build: cronjobApproach },
   'keda-scaledobject': {
     summary: 'KEDA scales the worker Deployment on the backlog, to zero',
     build: kedaScaledObjectApproach,

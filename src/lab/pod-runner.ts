@@ -158,6 +158,31 @@ export function newLabPod(
 const BACKOFF_START_MS = 10_000;
 const BACKOFF_MAX_MS = 300_000;
 
+/**
+ * The kubelet's answer to a pod's container exiting with `code` (null: killed by a signal): restart it in
+ * place after the CrashLoopBackOff delay (restartPolicy Always, or OnFailure after a non-zero exit) unless
+ * the pod is terminating or the run is closing; otherwise the pod ends (Succeeded on exit 0), if it has
+ * not already. Both engines play a container's exit through it.
+ * @example const next = containerExited(pod, 1, false); if (next?.restartInMs !== undefined) restart(next.restartInMs);
+ */
+export function containerExited(
+  pod: LabPod,
+  code: number | null,
+  closing: boolean,
+):
+  | { restartInMs: number; phase?: undefined }
+  | { phase: 'Succeeded' | 'Failed'; restartInMs?: undefined }
+  | undefined {
+  pod.ready = false;
+  pod.lastExitCode = code;
+  const policy = pod.spec.restartPolicy ?? 'Always';
+  if (!pod.terminating && !closing && (policy === 'Always' || (policy === 'OnFailure' && code !== 0))) {
+    pod.restarts++;
+    return { restartInMs: Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1)) };
+  }
+  return pod.endedAt === undefined ? { phase: code === 0 ? 'Succeeded' : 'Failed' } : undefined;
+}
+
 /** @example const runner = createPodRunner({ clock, redisUrl, ledgerFile, startLatencyMs: 2000 }); */
 export function createPodRunner(o: PodRunnerOptions): PodRunner {
   const pods: LabPod[] = [];
@@ -254,16 +279,9 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
             c.readyAt === undefined && signal === null && code !== 0 && !pod.terminating && !closing;
           if (startFailed && !REDIS_UNREACHABLE.test(tail))
             o.onStartFailure?.({ pod: pod.name, exit: c.exit, output: tail.trim() });
-          pod.ready = false;
-          pod.lastExitCode = code;
-          const policy = pod.spec.restartPolicy ?? 'Always';
-          const restart =
-            !pod.terminating && !closing && (policy === 'Always' || (policy === 'OnFailure' && code !== 0));
-          if (restart) {
-            pod.restarts++;
-            const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1));
-            startContainer(pod, delay + o.nodeStartMs);
-          } else if (pod.endedAt === undefined) end(pod, code === 0 ? 'Succeeded' : 'Failed');
+          const next = containerExited(pod, code, closing);
+          if (next?.restartInMs !== undefined) startContainer(pod, next.restartInMs + o.nodeStartMs);
+          else if (next) end(pod, next.phase);
           resolveExit();
         });
       }),

@@ -22,7 +22,7 @@ import { startLabKubeApi } from './kube-api.js';
 import { readLedger } from './ledger.js';
 import { type Figures, measure } from './measure.js';
 import { readOutcomes } from './outcomes.js';
-import { createPodRunner, type StartFailure } from './pod-runner.js';
+import { createPodRunner, type LabPod, type StartFailure } from './pod-runner.js';
 import { createProducer } from './producer.js';
 import { redisQueueSource } from './queue-metrics.js';
 import { assessReliability, type Reliability } from './reliability.js';
@@ -99,6 +99,18 @@ export class LabWorkerStartError extends Error {
 
 const TICK_WALL_MS = 20;
 const SAMPLE_WALL_MS = 100;
+
+/** The pods still up when a run ended, as a report lists them (both engines). */
+export function podsLeftOf(left: readonly LabPod[]): ApproachResult['podsLeft'] {
+  return left.map((p) => ({
+    name: p.name,
+    phase: p.phase,
+    ready: p.ready,
+    terminating: p.terminating,
+    restarts: p.restarts,
+    createdAtS: Math.round(p.createdAt / 1000),
+  }));
+}
 
 /** The objects an approach renders for queue `queue`, as plain JSON. */
 export function renderForLab(name: ApproachName, manifest: ManifestOptions, queue: string): RenderedObject[] {
@@ -241,14 +253,7 @@ export async function runApproach(
     await faults.settle();
     const left = runner.active();
     const podsAtEnd = left.length;
-    const podsLeft = left.map((p) => ({
-      name: p.name,
-      phase: p.phase,
-      ready: p.ready,
-      terminating: p.terminating,
-      restarts: p.restarts,
-      createdAtS: Math.round(p.createdAt / 1000),
-    }));
+    const podsLeft = podsLeftOf(left);
     await runner.close();
     const processesLeft = runner.pods.flatMap((p) => p.pids).filter(alive).length;
 

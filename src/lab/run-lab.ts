@@ -24,29 +24,25 @@ export interface LabRun {
   results: ApproachResult[];
 }
 
-/** @example const run = await runLab(['deployment', 'cronjob'], options, (line) => console.log(line)); */
+/**
+ * `minTailMs`: play at least this long after the last job is due, whatever the approaches' own tails
+ * (`kq lab tune` plays every setting of an approach over one span, so an always-on pod costs the same
+ * time in each).
+ * @example const run = await runLab(['deployment', 'cronjob'], options, (line) => console.log(line));
+ */
 export async function runLab(
   approaches: readonly ApproachName[],
   o: LabOptions,
   progress: (line: string) => void = () => undefined,
+  minTailMs = 0,
 ): Promise<LabRun> {
   const workload = loadWorkload(o.workload);
   const speed = o.speed || workload.suggestedSpeed || 60;
   const jobs = generateJobs(workload);
-  const manifest = {
-    ...parseOptions(manifestOptionSpecs, [], {}).values,
-    replicas: o.replicas,
-    parallelism: o.parallelism,
-    minReplicas: o.minReplicas,
-    maxReplicas: o.maxReplicas,
-    concurrency: o.concurrency,
-    targetBacklog: o.targetBacklog,
-    shutdownTimeoutMs: o.shutdownTimeoutMs,
-    jobDeadlineSeconds: o.jobDeadlineSeconds,
-    podDeletionCost: o.podDeletionCost,
-  };
+  const manifest = labManifest(o);
   const lastDue = Math.max(workload.durationSeconds * 1000, ...jobs.map((j) => j.at + j.delayMs));
-  if (o.engine === 'model') return runModelLab(approaches, o, workload, jobs, manifest, lastDue, progress);
+  if (o.engine === 'model')
+    return runModelLab(approaches, o, workload, jobs, manifest, lastDue, minTailMs, progress);
   const redisProcess = o.redisUrl
     ? undefined
     : await spawnRedisServer({ persistent: true, dirPrefix: 'kq-lab-redis-' });
@@ -55,7 +51,7 @@ export async function runLab(
   const release = onInterrupt(() => redisProcess?.remove());
   try {
     const settings: RunSettings = {
-      ...playSettings(o, approaches, manifest, lastDue, o.redisRestartAt),
+      ...playSettings(o, approaches, manifest, lastDue, minTailMs, o.redisRestartAt),
       speed,
       redis,
       redisUrl,
@@ -88,6 +84,27 @@ export async function runLab(
   }
 }
 
+/** The `kq manifests` options a lab run renders with: the manifest flags it was given, defaults for the rest. */
+export function labManifest(o: LabOptions): ManifestOptions {
+  return {
+    ...parseOptions(manifestOptionSpecs, [], {}).values,
+    replicas: o.replicas,
+    parallelism: o.parallelism,
+    minReplicas: o.minReplicas,
+    maxReplicas: o.maxReplicas,
+    concurrency: o.concurrency,
+    targetBacklog: o.targetBacklog,
+    pollingIntervalSeconds: o.pollingIntervalSeconds,
+    cooldownPeriodSeconds: o.cooldownPeriodSeconds,
+    scaleUpWindowSeconds: o.scaleUpWindowSeconds,
+    scaleDownWindowSeconds: o.scaleDownWindowSeconds,
+    schedule: o.schedule,
+    shutdownTimeoutMs: o.shutdownTimeoutMs,
+    jobDeadlineSeconds: o.jobDeadlineSeconds,
+    podDeletionCost: o.podDeletionCost,
+  };
+}
+
 /** The same run on the model engine: no Redis, no processes; the report says so. */
 async function runModelLab(
   approaches: readonly ApproachName[],
@@ -96,6 +113,7 @@ async function runModelLab(
   jobs: readonly LabJob[],
   manifest: ManifestOptions,
   lastDue: number,
+  minTailMs: number,
   progress: (line: string) => void,
 ): Promise<LabRun> {
   for (const [flag, set] of [
@@ -111,7 +129,7 @@ async function runModelLab(
       );
   }
   // The model has no Redis to restart (refused above).
-  const settings: ModelSettings = playSettings(o, approaches, manifest, lastDue, -1);
+  const settings: ModelSettings = playSettings(o, approaches, manifest, lastDue, minTailMs, -1);
   const results: ApproachResult[] = [];
   for (const name of approaches) {
     const r = await runModelApproach(name, jobs, settings);
@@ -137,9 +155,10 @@ function playSettings(
   approaches: readonly ApproachName[],
   manifest: ManifestOptions,
   lastDue: number,
+  minTailMs: number,
   redisRestartAtSeconds: number,
 ) {
-  const tail = Math.max(...approaches.map((a) => approachTailMs(a, manifest)));
+  const tail = Math.max(minTailMs, ...approaches.map((a) => approachTailMs(a, manifest)));
   return {
     manifest,
     faults: {
@@ -178,6 +197,12 @@ function reportedSettings(o: LabOptions, manifest: ManifestOptions, jobs: number
       minReplicas: manifest.minReplicas,
       maxReplicas: manifest.maxReplicas,
       concurrency: manifest.concurrency,
+      targetBacklog: manifest.targetBacklog,
+      pollingIntervalSeconds: manifest.pollingIntervalSeconds,
+      cooldownPeriodSeconds: manifest.cooldownPeriodSeconds,
+      scaleUpWindowSeconds: manifest.scaleUpWindowSeconds,
+      scaleDownWindowSeconds: manifest.scaleDownWindowSeconds,
+      schedule: manifest.schedule,
       shutdownTimeoutMs: manifest.shutdownTimeoutMs,
       podDeletionCost: manifest.podDeletionCost,
     },

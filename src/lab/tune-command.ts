@@ -42,8 +42,13 @@ export async function runTuneCommand(
   if (!rec) return NO_SETTING_MEETS;
   if (values.verify) {
     process.stderr.write(`kq lab tune: replaying ${rec.command} on the real engine\n`);
-    const real = await runLab([rec.approach], { ...values, ...rec.trial.setting, engine: 'real' }, (line) =>
-      process.stderr.write(`${line}\n`),
+    // The same span as the model played, so the two cost the same stretch of time.
+    const span = result.best.find((b) => b.approach === rec.approach)?.spanTailSeconds ?? 0;
+    const real = await runLab(
+      [rec.approach],
+      { ...values, ...rec.trial.setting, engine: 'real' },
+      (line) => process.stderr.write(`${line}\n`),
+      span * 1000,
     );
     const r = real.results[0];
     if (r) {

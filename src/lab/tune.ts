@@ -2,14 +2,28 @@
  * `kq lab tune`: for a workload and an objective (`--slo wait-p95=60s`), plays each approach's settings
  * on the model engine and keeps, per approach, the cheapest setting (pod-seconds) that meets the
  * objective with no job lost; the recommendation is the cheapest of those. The settings searched are the
- * ones `kq manifests` renders (replicas or min/max replicas, concurrency, target backlog, parallelism),
- * so every answer comes with the exact command that renders it.
+ * ones `kq manifests` renders (tune-space.ts: a capacity grid played whole, then timing axes refining its
+ * best settings), so every answer comes with the exact command that renders it.
  */
 import { ConfigError } from '../errors.js';
+import { parseCron } from '../k8s/cron-schedule.js';
 import type { ApproachName } from '../k8s/render.js';
 import type { Figures } from './measure.js';
 import type { LabOptions } from './options.js';
-import { runLab } from './run-lab.js';
+import { approachTailMs } from './run-approach.js';
+import { labManifest, runLab } from './run-lab.js';
+import {
+  describeSetting as describe,
+  manifestsCommand,
+  type Setting,
+  searchSpace,
+  settingKey,
+  type TimingAxis,
+  timingAxes,
+  withTiming,
+} from './tune-space.js';
+
+export { manifestsCommand, type Setting, searchSpace, timingAxes } from './tune-space.js';
 
 export interface Slo {
   /** The figure it bounds, e.g. `waitP95Ms`. */
@@ -40,64 +54,6 @@ export function parseSlo(raw: string): Slo {
   return { figure, label: `${m[1]} <= ${m[2]}${m[3]}`, maxMs };
 }
 
-/** One setting of an approach: the `kq manifests` flags it sets. */
-export type Setting = Partial<
-  Pick<
-    LabOptions,
-    'replicas' | 'parallelism' | 'minReplicas' | 'maxReplicas' | 'concurrency' | 'targetBacklog'
-  >
->;
-
-const FLAGS: Record<keyof Setting, string> = {
-  replicas: '--replicas',
-  parallelism: '--parallelism',
-  minReplicas: '--min-replicas',
-  maxReplicas: '--max-replicas',
-  concurrency: '--concurrency',
-  targetBacklog: '--target-backlog',
-};
-
-const product = <T extends Record<string, number[]>>(axes: T): { [K in keyof T]: number }[] =>
-  Object.entries(axes).reduce<Record<string, number>[]>(
-    (acc, [k, values]) => acc.flatMap((s) => values.map((v) => ({ ...s, [k]: v }))),
-    [{}],
-  ) as { [K in keyof T]: number }[];
-
-/** The settings searched for an approach, within `maxReplicas` when set (0 = no cap). */
-export function searchSpace(name: ApproachName, maxReplicas: number): Setting[] {
-  const cap = (xs: number[]) => (maxReplicas > 0 ? xs.filter((x) => x <= maxReplicas) : xs);
-  const concurrency = [1, 2, 4];
-  switch (name) {
-    case 'deployment':
-      return product({ replicas: cap([1, 2, 3, 4, 6, 8, 12, 16, 24]), concurrency });
-    case 'cronjob':
-      return product({ parallelism: cap([1, 2, 3, 5, 8, 12, 20]), concurrency });
-    case 'keda-scaledjob':
-    case 'keda-external-job':
-      return product({
-        maxReplicas: cap([2, 5, 10, 20, 30, 50]),
-        concurrency: [1, 2],
-        targetBacklog: [1, 2, 5],
-      });
-    case 'hpa-prometheus':
-    case 'hpa-adapter':
-      return product({
-        minReplicas: [1],
-        maxReplicas: cap([2, 4, 8, 16, 30]),
-        concurrency,
-        targetBacklog: [1, 2, 5],
-      });
-    case 'keda-scaledobject':
-    case 'keda-external':
-      return product({
-        minReplicas: [0, 1],
-        maxReplicas: cap([2, 4, 8, 16, 30]),
-        concurrency,
-        targetBacklog: [1, 2, 5],
-      });
-  }
-}
-
 export interface Trial {
   approach: ApproachName;
   setting: Setting;
@@ -111,26 +67,55 @@ export interface TuneResult {
   budget: number;
   trials: Trial[];
   /** Per approach: its cheapest setting meeting the objective, or its closest one. */
-  best: { approach: ApproachName; trial: Trial; meets: boolean; command: string }[];
+  best: {
+    approach: ApproachName;
+    trial: Trial;
+    meets: boolean;
+    command: string;
+    /** Every setting of the approach was played until this long after the last job was due. */
+    spanTailSeconds: number;
+  }[];
   recommendation?: { approach: ApproachName; trial: Trial; reason: string; command: string };
   wallMs: number;
 }
 
-/** The exact `kq manifests` command that renders an approach with a setting. */
-export function manifestsCommand(name: ApproachName, s: Setting): string {
-  const flags = (Object.keys(FLAGS) as (keyof Setting)[])
-    .filter((k) => s[k] !== undefined)
-    .map((k) => `${FLAGS[k]} ${s[k]}`);
-  return ['kq manifests', name, ...flags].join(' ');
+const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** How many of the grid's best settings the timing search starts from, and its passes over the axes. */
+const SEEDS = 2;
+const PASSES = 2;
+
+/**
+ * A CronJob schedule less often than the objective's bound meets it only when the workload's arrivals
+ * happen to fall just before a run (a preset's bursts on the ten-minute marks, a schedule every ten
+ * minutes): any other arrival waits up to a whole period. Such schedules are not tried; the rendered one always is.
+ */
+function withinObjective(axis: TimingAxis, slo: Slo): TimingAxis {
+  if (axis.knob !== 'schedule') return axis;
+  const period = (v: string | number) => {
+    const c = parseCron(String(v));
+    const first = c.next(0);
+    return c.next(first) - first;
+  };
+  return { ...axis, values: axis.values.filter((v) => v === axis.rendered || period(v) <= slo.maxMs) };
 }
 
-const describe = (s: Setting) =>
-  (Object.keys(FLAGS) as (keyof Setting)[])
-    .filter((k) => s[k] !== undefined)
-    .map((k) => `${FLAGS[k].slice(2)} ${s[k]}`)
-    .join(', ');
-
-const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/**
+ * The span every setting of an approach is played over after the last job is due: the longest tail any
+ * timing value searched gives (a cooldown, a scale-down window, a CronJob period), so an always-on pod
+ * costs the same time whichever setting is played, and a shorter window is not cheaper by ending sooner.
+ * Each tail is a sum of one term per knob, so the longest is each knob at its own longest.
+ */
+function spanTailMs(name: ApproachName, o: LabOptions, axes: readonly TimingAxis[]): number {
+  const tail = (s: Setting) => approachTailMs(name, labManifest({ ...o, ...s }));
+  const longest: Setting = {};
+  for (const axis of axes) {
+    const values = axis.values.map((v) => ({ v, ms: tail(withTiming({}, axis, v)) }));
+    const top = values.reduce((a, b) => (b.ms > a.ms ? b : a));
+    Object.assign(longest, withTiming({}, axis, top.v));
+  }
+  return tail(longest);
+}
 
 /**
  * `maxReplicas`: the most pods (or Jobs) any setting may use, 0 = the search's own range.
@@ -149,32 +134,57 @@ export async function tune(
   const best: TuneResult['best'] = [];
   const ok = (f: Figures) =>
     f.lost === 0 && f[slo.figure] <= slo.maxMs && (budget <= 0 || f.podSecondsPerJobSecond <= budget);
+  // Meeting before not; among meeting the cheaper (then the faster), among the rest the closer.
+  const rank = (t: Trial) =>
+    t.meets ? [0, t.figures.podSeconds, t.figures[slo.figure]] : [1, t.figures.lost, t.figures[slo.figure]];
+  const before = (a: Trial, b: Trial) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    const i = ra.findIndex((x, j) => x !== rb[j]);
+    return i >= 0 && (ra[i] as number) < (rb[i] as number);
+  };
   for (const name of approaches) {
-    const mine: Trial[] = [];
-    for (const setting of searchSpace(name, maxReplicas)) {
-      const run = await runLab([name], { ...o, ...setting, engine: 'model' });
+    const axes = timingAxes(name).map((axis) => withinObjective(axis, slo));
+    const tailMs = spanTailMs(name, o, axes);
+    const played = new Map<string, Trial>();
+    const play = async (setting: Setting): Promise<Trial> => {
+      const key = settingKey(setting);
+      const seen = played.get(key);
+      if (seen) return seen;
+      const run = await runLab([name], { ...o, ...setting, engine: 'model' }, undefined, tailMs);
       const figures = (run.results[0] as { figures: Figures }).figures;
-      mine.push({ approach: name, setting, figures, meets: ok(figures) });
+      const trial: Trial = { approach: name, setting, figures, meets: ok(figures) };
+      played.set(key, trial);
+      return trial;
+    };
+    const grid: Trial[] = [];
+    for (const setting of searchSpace(name, maxReplicas)) grid.push(await play(setting));
+    // The timing axes refine the best of the grid, one axis at a time, at most twice over.
+    for (const seed of [...grid].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0)).slice(0, SEEDS)) {
+      let current = seed;
+      for (let pass = 0; pass < PASSES; pass++) {
+        const from = current;
+        for (const axis of axes) {
+          for (const value of axis.values) {
+            const t = await play(withTiming(current.setting, axis, value));
+            if (before(t, current)) current = t;
+          }
+        }
+        if (current === from) break;
+      }
     }
+    const mine = [...played.values()];
     trials.push(...mine);
-    const meeting = mine
-      .filter((t) => t.meets)
-      .sort(
-        (a, b) =>
-          a.figures.podSeconds - b.figures.podSeconds || a.figures[slo.figure] - b.figures[slo.figure],
-      );
-    const closest = [...mine].sort(
-      (a, b) => a.figures.lost - b.figures.lost || a.figures[slo.figure] - b.figures[slo.figure],
-    );
-    const pick = (meeting[0] ?? closest[0]) as Trial;
+    const pick = mine.reduce((a, b) => (before(b, a) ? b : a));
+    const meeting = mine.filter((t) => t.meets).length;
     best.push({
       approach: name,
       trial: pick,
       meets: pick.meets,
       command: manifestsCommand(name, pick.setting),
+      spanTailSeconds: tailMs / 1000,
     });
     progress(
-      `kq lab tune: ${name}: ${mine.length} settings, ${meeting.length} meet ${slo.label}; ${pick.meets ? 'cheapest' : 'closest'}: ${describe(pick.setting)} (${slo.figure} ${fmtS(pick.figures[slo.figure])}, ${pick.figures.podSeconds} pod-s)`,
+      `kq lab tune: ${name}: ${mine.length} settings (${grid.length} in the grid, ${mine.length - grid.length} refining timing), ${meeting} meet ${slo.label}; ${pick.meets ? 'cheapest' : 'closest'}: ${describe(pick.setting)} (${slo.figure} ${fmtS(pick.figures[slo.figure])}, ${pick.figures.podSeconds} pod-s)`,
     );
   }
   const winners = best

@@ -41,6 +41,10 @@ export function createRedis(url: string, options: ConnectionOptions): Redis {
       /^READONLY/.test(err.message) ? (options.kind === 'blocking' ? 2 : 1) : false,
     connectTimeout: 5000,
     lazyConnect: false,
+    // ioredis otherwise reads its package.json and sends two `CLIENT SETINFO` one after the other before
+    // its ready check, on every connection and reconnect (BullMQ's duplicates inherit this): a cold
+    // worker's first fetch waits for them. Bundled, it would also report kq's version as ioredis'.
+    disableClientInfo: true,
   };
   const specific: RedisOptions =
     options.kind === 'blocking'

@@ -21,6 +21,7 @@
  * Every job must carry its id (`opts.jobId`): a new id or an idempotency id (job-ids.ts). That makes a one-by-one
  * retry of a failed pipeline safe (BullMQ stores nothing for an id that exists) and lets errors name jobs.
  */
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startDeadline } from './deadline.js';
 import type { PreparedJob } from './enqueue.js';
@@ -44,6 +45,12 @@ export interface ProducerOptions {
   maxInFlightBytes?: number;
   /** Replicas that must hold a job before it is acknowledged (Redis `WAIT`); 0 = the primary's word. @default 0 */
   writeReplicas?: number;
+  /**
+   * Jobs added in one turn of the event loop go out together (one pipeline per queue); false: each job is
+   * sent at once, on its own. Which costs less CPU per job depends on the machine (docs/performance.md).
+   * @default true
+   */
+  coalesce?: boolean;
 }
 
 export interface Producer {
@@ -105,6 +112,7 @@ export function createProducer(o: ProducerOptions): Producer {
   const maxBytes = o.maxInFlightBytes ?? 16 * 1024 * 1024;
   const connection: Redis = o.queues.connection;
   const writeReplicas = o.writeReplicas ?? 0;
+  const maxBatch = o.coalesce === false ? 1 : MAX_BATCH;
   let jobsInFlight = 0;
   let bytesInFlight = 0;
   const waiting = new Map<string, Pending[]>();
@@ -162,25 +170,22 @@ export function createProducer(o: ProducerOptions): Producer {
         settle(p, maybeSent(`Redis did not answer within ${o.timeoutMs} ms (REQUEST_TIMEOUT_MS)`, [p.id]));
     });
     const q = o.queues.get(queue);
-    const stored =
-      list.length === 1
-        ? q.add(list[0]?.job.name as string, list[0]?.job.data, list[0]?.job.opts).then((j) => [j])
-        : q.addBulk(list.map((p) => p.job));
+    const only = list.length === 1 ? (list[0] as Pending) : undefined;
+    const stored: Promise<Job | Job[]> = only
+      ? q.add(only.job.name, only.job.data, only.job.opts)
+      : q.addBulk(list.map((p) => p.job));
     stored
       .then(
-        async (jobs) => {
-          const acks = await replicated(startedAt).catch((err: unknown) => err);
-          release();
-          if (typeof acks === 'number' && acks < writeReplicas) {
-            const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;
-            for (const p of list) settle(p, maybeSent(reason, [p.id]));
+        (added) => {
+          const jobs = Array.isArray(added) ? added : [added];
+          // Without replicas to wait for, no promise more per batch (with coalescing off, per job).
+          if (writeReplicas === 0) {
+            release();
+            for (let i = 0; i < list.length; i++)
+              settle(list[i] as Pending, undefined, jobs[i]?.id as string);
             return;
           }
-          if (acks !== undefined && typeof acks !== 'number') {
-            for (const p of list) settle(p, toUnavailable(acks, [p.id]));
-            return;
-          }
-          for (let i = 0; i < list.length; i++) settle(list[i] as Pending, undefined, jobs[i]?.id as string);
+          return acknowledged(list, jobs, startedAt, release);
         },
         (err) => {
           // Redis did not take the pipeline: every job gets the same classified answer. Any other error
@@ -190,6 +195,22 @@ export function createProducer(o: ProducerOptions): Producer {
         },
       )
       .finally(release);
+  }
+
+  /** Answers a stored batch once `writeReplicas` replicas hold it (or says they did not, in time). */
+  async function acknowledged(list: Pending[], jobs: readonly Job[], startedAt: number, release: () => void) {
+    const acks = await replicated(startedAt).catch((err: unknown) => err);
+    release();
+    if (typeof acks === 'number' && acks < writeReplicas) {
+      const reason = `the primary stored the job but only ${acks} of ${writeReplicas} replicas (WRITE_REPLICAS) confirmed it within ${o.timeoutMs} ms; a failover now could lose it`;
+      for (const p of list) settle(p, maybeSent(reason, [p.id]));
+      return;
+    }
+    if (acks !== undefined && typeof acks !== 'number') {
+      for (const p of list) settle(p, toUnavailable(acks, [p.id]));
+      return;
+    }
+    for (let i = 0; i < list.length; i++) settle(list[i] as Pending, undefined, jobs[i]?.id as string);
   }
 
   function flushQueue(queue: string): void {
@@ -234,7 +255,7 @@ export function createProducer(o: ProducerOptions): Producer {
       waiting.set(job.queue, list);
     }
     list.push(p);
-    if (list.length >= MAX_BATCH) flushQueue(job.queue);
+    if (list.length >= maxBatch) flushQueue(job.queue);
     else if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

@@ -36,6 +36,8 @@ export interface ExitWhenEmptyOptions {
   /** @default 250 */
   intervalMs?: number;
   redisDownTimeoutMs: number;
+  /** The clock an outage is measured on, in ms (tests pass their own). @default Date.now */
+  now?: () => number;
   onEmpty: (why: 'empty' | 'paused') => void;
   onRedisDown: (err: Error, downForMs: number) => void;
 }
@@ -52,7 +54,8 @@ export function watchForEmpty(opts: ExitWhenEmptyOptions): EmptyWatcher {
   let checking = false;
   let again = false;
   let downSince: number | undefined;
-  const startedAt = Date.now();
+  const clock = opts.now ?? (() => Date.now());
+  const startedAt = clock();
 
   async function check(): Promise<void> {
     if (stopped) return;
@@ -77,7 +80,7 @@ export function watchForEmpty(opts: ExitWhenEmptyOptions): EmptyWatcher {
         opts.onEmpty(paused ? 'paused' : 'empty');
       }
     } catch (err) {
-      const now = Date.now();
+      const now = clock();
       downSince ??= Math.min(now, startedAt);
       if (now - downSince >= opts.redisDownTimeoutMs && !stopped) {
         stopped = true;

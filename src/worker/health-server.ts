@@ -3,10 +3,11 @@
  * Redis has not been unusable for too long, src/queue/redis-liveness.ts), `/readyz` (ready now), `/metrics`.
  */
 
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { ConfigError } from '../errors.js';
 import { anyAddress } from '../listen-address.js';
+import { nodeHttp } from '../node-http.js';
 
 export interface HealthServerOptions {
   port: number;
@@ -24,7 +25,7 @@ export interface HealthServer {
 
 /** @example const health = await startHealthServer({ port: 8081, isReady, metrics: registry }); */
 export async function startHealthServer(opts: HealthServerOptions): Promise<HealthServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = nodeHttp().createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const send = (status: number, body: string, type = 'application/json') => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });

@@ -6,8 +6,7 @@
  * the service account CA when there is one, the system CAs otherwise.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { nodeHttp, nodeHttps } from '../node-http.js';
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -80,7 +79,7 @@ export function patchPod(
   if (t.token) headers.authorization = `Bearer ${t.token}`;
   const https = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
-    const req = (https ? httpsRequest : httpRequest)(
+    const req = (https ? nodeHttps() : nodeHttp()).request(
       url,
       { method: 'PATCH', headers, timeout: timeoutMs, ...(https && t.ca ? { ca: t.ca } : {}) },
       (res) => {

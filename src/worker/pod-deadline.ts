@@ -8,6 +8,7 @@
  * Measured from process start: the Job's clock started earlier (scheduling, image pull, container start),
  * which the margin, min(30 s, a tenth of the deadline), is there to absorb.
  */
+import { type LifecycleTimers, realTimers } from './lifecycle.js';
 
 /** How long before the deadline running attempts are failed. */
 export const deadlineMarginMs = (deadlineSeconds: number): number =>
@@ -28,17 +29,19 @@ export function watchPodDeadline(o: {
   onNear: (reason: string) => void;
   /** Process uptime in ms. @default process.uptime() * 1000 */
   uptimeMs?: () => number;
+  /** @default realTimers */
+  timers?: LifecycleTimers;
 }): PodDeadline | undefined {
   if (o.deadlineSeconds <= 0) return undefined;
   const uptime = o.uptimeMs ?? (() => process.uptime() * 1000);
   const failAtMs = o.deadlineSeconds * 1000 - deadlineMarginMs(o.deadlineSeconds);
-  const timer = setTimeout(
+  const close = (o.timers ?? realTimers).after(
+    Math.max(0, failAtMs - uptime()),
     () =>
       o.onNear(
         `the pod's deadline (ACTIVE_DEADLINE_SECONDS ${o.deadlineSeconds} s, the Job's activeDeadlineSeconds) is ${(o.deadlineSeconds * 1000 - failAtMs) / 1000} s away`,
       ),
-    Math.max(0, failAtMs - uptime()),
+    true,
   );
-  timer.unref();
-  return { failAtMs, close: () => clearTimeout(timer) };
+  return { failAtMs, close };
 }

@@ -1,22 +1,18 @@
 /**
  * The worker runtime: a BullMQ Worker plus kq's processor, crash recovery, exit conditions, shutdown and
- * health.
+ * health, wired to the lifecycle (src/worker/lifecycle.ts: its states, exit codes and deadlines).
  *
  * Start: the health server first (a busy `HEALTH_PORT` is a config error, exit 2, before anything
- * connects), then orphan recovery (src/worker/orphan-recovery.ts), then fetching.
- *
- * Lifecycle: running -> stopping -> stopped, with one exit code. Ways into `stopping`:
+ * connects: the lifecycle's `refused`), then the Redis connections, orphan recovery
+ * (src/worker/orphan-recovery.ts), then fetching. Ways to stop, each with its exit code:
  * - `shutdown()` (SIGTERM/SIGINT): stop fetching, let running jobs finish, hand the rest back to waiting
- *   `HAND_BACK_RESERVE` before the deadline; exit code 0.
+ *   the hand-back reserve before the deadline; exit code 0.
  * - `shutdown()` again: hand back at once; exit code 130.
  * - exit mode saw an empty queue, or `maxJobs` jobs started: close after running jobs finish; exit code 0.
  * - exit mode saw Redis unreachable for `redisDownTimeoutMs`: exit code 1.
  * - `fail()` (an uncaught exception): hand running jobs back at once; exit code 1.
  * - every slot is held by an abandoned handler (one that ignored its signal): recycle, as a SIGTERM
  *   would; exit code 1, so the pod restarts with a clean process.
- * Every stop that has a deadline ends by it whatever Redis does: past it the process exits with code 1
- * (or the code already chosen, if higher), and a job it could not hand back is recovered by the next
- * worker's orphan recovery once its lock expires.
  */
 import { Worker } from 'bullmq';
 import { resolveQueueLimits } from '../jobs/queue-limits.js';
@@ -38,6 +34,7 @@ import { loadTracing } from '../tracing/load-tracing.js';
 import { watchForEmpty } from './exit-when-empty.js';
 import { startHealthServer } from './health-server.js';
 import { recordJobEvents } from './job-events.js';
+import { createWorkerLifecycle, type LifecycleTimers } from './lifecycle.js';
 import type { WorkerOptions } from './options.js';
 import { createOrphanRecovery } from './orphan-recovery.js';
 import { watchPodDeadline } from './pod-deadline.js';
@@ -58,29 +55,42 @@ export interface WorkerHandle {
   metrics: WorkerMetrics;
 }
 
-/** The part of `SHUTDOWN_TIMEOUT_MS` kept for handing jobs back: min(2 s, half). */
-export const handBackReserveMs = (timeoutMs: number): number => Math.min(2000, Math.floor(timeoutMs / 2));
-/** Shortest deadline of a stop, so that a tiny `SHUTDOWN_TIMEOUT_MS` still leaves time to hand back. */
-const MIN_DEADLINE_MS = 1000;
+export { handBackReserveMs } from './lifecycle.js';
 
 /** @example const handle = await startWorker(options, { jobs, log }); process.exitCode = await handle.done; */
 export async function startWorker(
   o: WorkerOptions,
-  deps: { jobs: JobRegistry; log: Logger },
+  deps: {
+    jobs: JobRegistry;
+    log: Logger;
+    /** The clock and timers of the lifecycle (tests pass a manual one). @default realTimers */
+    timers?: LifecycleTimers;
+    /** Process uptime in ms, which the pod deadline counts from. @default process.uptime() * 1000 */
+    uptimeMs?: () => number;
+  },
 ): Promise<WorkerHandle> {
   const log = deps.log.child({ queue: o.queue });
+  const life = createWorkerLifecycle({
+    log,
+    shutdownTimeoutMs: o.shutdownTimeoutMs,
+    timers: deps.timers,
+    running: () => processor.running.size,
+    close,
+    handBackAll: () => processor.handBackAll(),
+    // Not at the stop: a MAX_JOBS worker stops fetching when its job starts, and that job still has the deadline.
+    onStopped: () => podDeadline?.close(),
+  });
+  const refuse = (err: unknown): never => {
+    life.refuse();
+    throw err;
+  };
   // Before anything starts: a flag that conflicts with the declaration is a config error (exit 2).
-  const limits = resolveQueueLimits(o, deps.jobs.limits(o.queue));
-  let state: 'running' | 'stopping' | 'stopped' = 'running';
-  /** Set once recovery ran and fetching began: /readyz says 503 "starting" before. */
-  let started = false;
-  /**
-   * Readiness means "up and doing its work", not "takes more": a worker that stopped fetching because
-   * MAX_JOBS started stays ready while those jobs run (a ScaledJob's `pendingPodConditions: [Ready]`
-   * would otherwise count its running Job as pending). Set by that stop, cleared when its jobs settle
-   * or by any other stop (signal, failure, empty queue).
-   */
-  let finishingOwnJobs = false;
+  let limits: ReturnType<typeof resolveQueueLimits>;
+  try {
+    limits = resolveQueueLimits(o, deps.jobs.limits(o.queue));
+  } catch (err) {
+    return refuse(err);
+  }
   const metrics = createWorkerMetrics({ queue: o.queue, count: () => processor.running.size });
   // Off unless the OTLP endpoint environment is set: then one span per attempt (src/tracing/job-spans.ts).
   const tracing = await loadTracing(process.env, 'kq-worker', log);
@@ -91,8 +101,8 @@ export async function startWorker(
           port: o.healthPort,
           metrics: metrics.registry,
           isReady: async () => {
-            if (!started) return { ready: false, reason: 'starting' };
-            if (state !== 'running' && !finishingOwnJobs) return { ready: false, reason: 'shutting down' };
+            const reason = life.notReadyReason();
+            if (reason) return { ready: false, reason };
             await probeRedis(() => control.ping());
             return { ready: true };
           },
@@ -100,9 +110,10 @@ export async function startWorker(
             const s = liveness.state();
             return { alive: s.alive, reason: livenessMessage(s, o.redisLivenessTimeoutMs) };
           },
-        })
+        }).catch(refuse)
       : undefined;
 
+  // Only now, once the start can no longer be refused: a refused start leaves no connection open.
   const { control, connection, subscriber, probeRedis, liveness } = createWorkerConnections(o, log);
   // The queue directory (src/queue/queue-directory.ts): a worker's queue is listed by the API, /metrics
   // and the adapter from the moment the worker starts. Best effort, off the start-up path: a Redis that
@@ -117,13 +128,7 @@ export async function startWorker(
     queue: o.queue,
     log,
     metrics,
-    isRunning: () => state === 'running',
-  });
-
-  let exitCode = 0;
-  let resolveDone: (code: number) => void = () => undefined;
-  const done = new Promise<number>((r) => {
-    resolveDone = r;
+    isRunning: () => life.state === 'starting' || life.state === 'running',
   });
 
   const cancels = await listenForCancels(subscriber, o.prefix, o.queue, (id) => {
@@ -148,10 +153,7 @@ export async function startWorker(
     wasCancelled: cancels.wasCancelled,
     isCancelRequested: (id) => isCancelRequested(control, o.prefix, o.queue, id),
     onRunningChange: (n) => deletionCost.update(n),
-    onMaxJobsStarted: () => {
-      if (state === 'running') finishingOwnJobs = true;
-      stop(0, `MAX_JOBS (${o.maxJobs}) reached`);
-    },
+    onMaxJobsStarted: () => life.stop(0, `MAX_JOBS (${o.maxJobs}) reached`, { maxJobs: true }),
     handBack: (job, token) => handBackJob(control, o.prefix, o.queue, job, token),
     onHandBack: (job) => metrics.handedBack.inc({ queue: o.queue, type: job.name }),
     onUnknownType: createUnknownTypeHandler({
@@ -181,7 +183,7 @@ export async function startWorker(
         `the handler of job ${job.id} ignored its AbortSignal and still runs: it keeps its slot until it returns (${abandoned} of CONCURRENCY ${o.concurrency})`,
       );
       if (abandoned >= o.concurrency) {
-        stopWithDeadline(
+        life.stopWithDeadline(
           1,
           `every CONCURRENCY slot (${o.concurrency}) is held by an abandoned handler: recycling the process`,
         );
@@ -239,14 +241,14 @@ export async function startWorker(
         isIdle: () => processor.running.size === 0,
         recover: recovery.recoverNow,
         redisDownTimeoutMs: o.redisDownTimeoutMs,
-        onEmpty: (why) => stop(0, why === 'paused' ? 'queue is paused' : 'queue is empty'),
+        now: deps.timers?.now,
+        onEmpty: (why) => life.stop(0, why === 'paused' ? 'queue is paused' : 'queue is empty'),
         onRedisDown: (err, ms) => {
           log.error(
             { event: 'worker.redis-down', err: err.message, downForMs: ms },
             `Redis unreachable for ${ms} ms (REDIS_DOWN_TIMEOUT_MS=${o.redisDownTimeoutMs}): exiting 1 so the Job retries; an unreachable Redis is never an empty queue`,
           );
-          stop(1, 'redis unreachable', true);
-          armDeadline(1);
+          life.redisDown();
         },
       })
     : undefined;
@@ -254,8 +256,10 @@ export async function startWorker(
   // A Job's deadline: fail running attempts shortly before it and leave (src/worker/pod-deadline.ts).
   const podDeadline = watchPodDeadline({
     deadlineSeconds: o.activeDeadlineSeconds,
+    timers: deps.timers,
+    uptimeMs: deps.uptimeMs,
     onNear: (why) => {
-      finishingOwnJobs = false;
+      life.endFinishing();
       log.warn(
         {
           event: 'worker.deadline-near',
@@ -265,26 +269,23 @@ export async function startWorker(
         `${why}: failing running attempts (counted) and stopping`,
       );
       // Stop fetching first, so that a failed attempt's retry is left to another pod.
-      stopWithDeadline(0, why);
+      life.stopWithDeadline(0, why);
       processor.failAll(why);
     },
   });
 
   function afterJob() {
-    if (finishingOwnJobs && processor.running.size === 0) finishingOwnJobs = false;
+    if (processor.running.size === 0) life.jobsSettled();
     watcher?.poke();
     // The job settled: its claim has nothing left to protect (its lock is gone), so drop the key.
     if (claimOwner) releaseClaim(control, o.prefix, o.queue, claimOwner).catch(() => undefined);
   }
 
-  async function stop(code: number, why: string, force = false) {
-    if (state !== 'running') return;
-    state = 'stopping';
-    exitCode = Math.max(exitCode, code);
+  /** The lifecycle's `close`: stop fetching, then close everything in the order it was opened, reversed. */
+  async function close(force: boolean) {
     watcher?.stop();
     recovery.close();
     deletionCost.close();
-    log.info({ event: 'worker.stopping', reason: why, running: processor.running.size }, `stopping: ${why}`);
     await worker
       .close(force)
       .catch((err: Error) => log.warn({ event: 'worker.close-error', err: err.message }));
@@ -294,93 +295,13 @@ export async function startWorker(
     liveness.close();
     await Promise.all([closeRedis(connection), closeRedis(control), closeRedis(subscriber)]);
     await tracing?.shutdown();
-    state = 'stopped';
-    log.info({ event: 'worker.stopped', exitCode }, 'worker stopped');
-    finish(exitCode);
-  }
-
-  let finished = false;
-  const timers: NodeJS.Timeout[] = [];
-  function finish(code: number) {
-    if (finished) return;
-    finished = true;
-    for (const t of timers) clearTimeout(t);
-    // Not at stop(): a MAX_JOBS worker stops fetching when its job starts, and that job still has the deadline.
-    podDeadline?.close();
-    resolveDone(code);
-  }
-
-  /** Past the deadline the process leaves whatever Redis or a handler does. */
-  function armDeadline(code: number, deadlineMs = Math.max(o.shutdownTimeoutMs, MIN_DEADLINE_MS)) {
-    const t = setTimeout(() => {
-      if (finished) return;
-      exitCode = Math.max(exitCode, code, 1);
-      log.error(
-        { event: 'worker.deadline', deadlineMs, running: processor.running.size, exitCode },
-        `could not stop cleanly within ${deadlineMs} ms (Redis unreachable or a close that hangs): exiting ${exitCode}; a job not handed back is recovered once its lock expires`,
-      );
-      finish(exitCode);
-    }, deadlineMs);
-    t.unref();
-    timers.push(t);
-  }
-
-  /**
-   * Graceful stop: running jobs get the deadline less the hand-back reserve, then are handed back. Also
-   * when already stopping without a deadline (exit mode, MAX_JOBS), so a SIGTERM then still hands back.
-   */
-  let deadlineArmed = false;
-  function stopWithDeadline(code: number, why: string) {
-    if (deadlineArmed || finished) return;
-    deadlineArmed = true;
-    const handBackAt = o.shutdownTimeoutMs - handBackReserveMs(o.shutdownTimeoutMs);
-    timers.push(setTimeout(() => processor.handBackAll(), handBackAt));
-    armDeadline(code);
-    stop(code, why);
-  }
-
-  let signals = 0;
-  function shutdown(reason: string) {
-    signals++;
-    finishingOwnJobs = false;
-    if (signals === 1) {
-      log.info(
-        {
-          event: 'worker.shutting-down',
-          reason,
-          running: processor.running.size,
-          timeoutMs: o.shutdownTimeoutMs,
-        },
-        `${reason}: finishing running jobs, handing back the rest; exiting within ${Math.max(o.shutdownTimeoutMs, MIN_DEADLINE_MS)} ms`,
-      );
-      stopWithDeadline(0, reason);
-      return;
-    }
-    log.warn({ event: 'worker.shutting-down-now', reason }, `${reason} again: handing back running jobs now`);
-    exitCode = 130;
-    processor.handBackAll();
-    // Leave at once even if Redis does not answer: jobs not handed back are recovered after their lock.
-    armDeadline(130, MIN_DEADLINE_MS);
-  }
-
-  function fail(reason: string) {
-    finishingOwnJobs = false;
-    log.error(
-      { event: 'worker.failing', reason, running: processor.running.size },
-      `${reason}: handing running jobs back and exiting 1`,
-    );
-    exitCode = Math.max(exitCode, 1);
-    processor.handBackAll();
-    armDeadline(1);
-    stop(1, reason);
   }
 
   // Before taking anything new: recover what dead workers left behind, and store the queue's limits as
   // this worker's configuration states them (side by side: a Redis down at start costs one wait, not two).
   await Promise.all([recovery.start(), queueLimits.store()]);
-  if (state === 'running')
+  if (life.begin())
     worker.run().catch((err: Error) => log.error({ event: 'worker.run-error', err: err.message }));
-  started = true;
 
   log.info(
     {
@@ -394,5 +315,11 @@ export async function startWorker(
     },
     'worker started',
   );
-  return { done, shutdown, fail, healthPort: health?.port, metrics };
+  return {
+    done: life.done,
+    shutdown: life.shutdown,
+    fail: life.fail,
+    healthPort: health?.port,
+    metrics,
+  };
 }

@@ -1,11 +1,12 @@
 /**
- * The instruction counts in docs/performance.md ("Instructions per job (callgrind)") are the ones
+ * The instruction counts in docs/performance.md ("Worker: instructions per job (callgrind)") are the ones
  * bench/results.json holds (written by `node bench/instructions.mjs --save`), and each ratio is the
  * quotient of its counts.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { docSection } from './doc-section.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
@@ -25,9 +26,8 @@ describe('instructions per job in the docs', () => {
       .instructionsPerJob?.runs;
     expect(runs?.length).toBeGreaterThanOrEqual(2);
     const doc = read('docs/performance.md');
-    const start = doc.indexOf('### Instructions per job (callgrind)');
-    expect(start).toBeGreaterThan(-1);
-    const section = doc.slice(start, doc.indexOf('\n## ', start));
+    const section = docSection(doc, 'Worker: instructions per job (callgrind)');
+    expect(section).not.toBe('');
     const rows = [...section.matchAll(/^\| (before|after)[^|]*\| ([\d,]+) \| ([\d,]+) \| ([\d.]+) \|$/gm)];
     expect(rows.length).toBe(runs?.length);
     for (const [i, [, phase, kq, bullmq, ratio]] of rows.entries()) {

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module of the bench, without types
 import { soakChart } from '../../bench/soak-chart.mjs';
+import { docSection } from './doc-section.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
@@ -31,7 +32,7 @@ describe('soak figures in the docs', () => {
   it('each row of the soak table in performance.md matches bench/results.json', () => {
     expect(soak).toBeDefined();
     const doc = read('docs/performance.md');
-    const section = doc.slice(doc.indexOf('## Memory over time'));
+    const section = docSection(doc, 'Memory over time (soak)');
     expect(section).toContain('](soak.svg)');
     const rows = [...section.matchAll(/^\| [^|]+\| `(\w+)` \| ([^|]+) \| ([^|]+) \| ([^|]+) \|/gm)];
     expect(rows.length).toBeGreaterThanOrEqual(5);

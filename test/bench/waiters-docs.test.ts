@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { docSection } from './doc-section.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
@@ -18,9 +19,8 @@ describe('waiters figures in the docs', () => {
     expect(w).toBeDefined();
     const f = (w as Waiters).figures;
     const doc = read('docs/performance.md');
-    const start = doc.indexOf('## Waiting for jobs');
-    expect(start).toBeGreaterThan(0);
-    const section = doc.slice(start, doc.indexOf('\n## ', start + 5));
+    const section = docSection(doc, 'Waiting for jobs');
+    expect(section).not.toBe('');
     const n = (v: number | undefined) =>
       (v ?? Number.NaN).toLocaleString('en-US', { maximumFractionDigits: 2 });
     const row = (label: string) => section.split('\n').find((l) => l.startsWith(`| ${label}`)) ?? '';

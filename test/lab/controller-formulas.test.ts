@@ -4,7 +4,7 @@
  * and KEDA's ScaledJob scaling strategies, plus the cron schedules a CronJob takes.
  */
 import { describe, expect, it } from 'vitest';
-import { parseCron } from '../../src/lab/controllers/cron-schedule.js';
+import { parseCron } from '../../src/k8s/cron-schedule.js';
 import {
   externalAverageValueReplicas,
   limitByPolicies,

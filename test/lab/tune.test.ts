@@ -2,12 +2,15 @@
  * `kq lab tune`: a recommendation that meets the objective, with a `kq manifests` command that renders;
  * exit 3 with the closest settings when nothing can meet it; exit 2 naming a bad objective.
  */
+
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { manifestsCommand, parseSlo, searchSpace } from '../../src/lab/tune.js';
-import { spawnKq } from '../helpers/kq-process.js';
+import { manifestsCommand, parseSlo, searchSpace, timingAxes } from '../../src/lab/tune.js';
+import { withTiming } from '../../src/lab/tune-space.js';
+import { CLI, spawnKq } from '../helpers/kq-process.js';
 
 async function kq(args: string[]) {
   const p = spawnKq(args, {});
@@ -119,5 +122,35 @@ describe('the search', () => {
     expect(manifestsCommand('cronjob', { parallelism: 2, concurrency: 4 })).toBe(
       'kq manifests cronjob --parallelism 2 --concurrency 4',
     );
+  });
+
+  it('a setting with a schedule gives a command a shell runs as printed', () => {
+    const command = manifestsCommand('cronjob', { parallelism: 1, schedule: '*/2 * * * *' });
+    expect(command).toBe("kq manifests cronjob --parallelism 1 --schedule '*/2 * * * *'");
+    const r = spawnSync('sh', ['-c', command.replace(/^kq /, `"${process.execPath}" "${CLI}" `)], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('schedule: "*/2 * * * *"');
+  });
+
+  it('timing axes: each tries what the approach renders, and a setting at it leaves the flag out', () => {
+    expect(timingAxes('deployment')).toEqual([]);
+    expect(timingAxes('keda-scaledobject').map((a) => a.knob)).toEqual([
+      'pollingIntervalSeconds',
+      'cooldownPeriodSeconds',
+      'scaleUpWindowSeconds',
+      'scaleDownWindowSeconds',
+    ]);
+    for (const name of ['cronjob', 'keda-external', 'keda-external-job', 'hpa-adapter'] as const) {
+      for (const axis of timingAxes(name))
+        expect(axis.values, `${name} ${axis.knob}`).toContain(axis.rendered);
+    }
+    const [polling] = timingAxes('keda-external');
+    expect(polling?.rendered).toBe(30);
+    if (!polling) throw new Error('no axis');
+    expect(withTiming({ concurrency: 2 }, polling, 30)).toEqual({ concurrency: 2 });
+    expect(withTiming({ concurrency: 2 }, polling, 5)).toEqual({ concurrency: 2, pollingIntervalSeconds: 5 });
   });
 });

@@ -1,8 +1,8 @@
 /** The layer's deadline, guard and error classification, against real redis-servers (no mocks). */
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { RedisUnavailableError } from '../../src/errors.js';
 import { createRedis } from '../../src/queue/connection.js';
-import { pendingDeadlines, withDeadline } from '../../src/queue/deadline.js';
+import { pendingDeadlines, TICK_MS, withDeadline } from '../../src/queue/deadline.js';
 import { classifyRedisError, toUnavailable } from '../../src/queue/redis-errors.js';
 import { createRedisGuard } from '../../src/queue/redis-guard.js';
 import { createTtlCache } from '../../src/queue/ttl-cache.js';
@@ -53,12 +53,25 @@ describe('classifyRedisError', () => {
 
 describe('deadline and guard', () => {
   it('withDeadline rejects late work with the given error and leaves nothing pending', async () => {
+    // The deadline's ticker and clock are faked: the test moves time instead of waiting for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    let settled = false;
     const late = withDeadline(
-      () => new Promise((r) => setTimeout(r, 2000)),
+      () => new Promise(() => undefined),
       100,
       () => new Error('late'),
-    );
+    ).finally(() => {
+      settled = true;
+    });
+    late.catch(() => undefined);
+    await vi.advanceTimersByTimeAsync(99);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(TICK_MS);
     await expect(late).rejects.toThrow('late');
+    vi.useRealTimers();
     await expect(
       withDeadline(
         async () => 7,

@@ -1,6 +1,6 @@
 /** The queue directory and the bounded batching producer, against real Redis. */
 import { Redis } from 'ioredis';
-import { describe, expect, inject, it, onTestFinished } from 'vitest';
+import { describe, expect, inject, it, onTestFinished, vi } from 'vitest';
 import { RedisUnavailableError, ValidationError } from '../../src/errors.js';
 import { createRedis } from '../../src/queue/connection.js';
 import type { PreparedJob } from '../../src/queue/enqueue.js';
@@ -117,6 +117,33 @@ describe('producer', () => {
     // kq's own keys are the queue directory only: nothing per job (ids name their queue instead).
     expect(await redis.keys(`${prefix}:kq:*`)).toEqual([directoryKeys(prefix).queues]);
     expect(await directory.names()).toEqual(['a', 'b']);
+    expect(producer.inFlight()).toEqual({ jobs: 0, bytes: 0 });
+  });
+
+  it.each([
+    [true, { addBulk: 1, add: 0 }],
+    [false, { addBulk: 0, add: 20 }],
+  ])('coalesce %s: one turn’s jobs go out in %o calls to BullMQ', async (coalesce, calls) => {
+    const { prefix, redis } = usePrefix();
+    const ingest = createRedis(inject('redisUrl'), { kind: 'fail-fast', commandTimeoutMs: null });
+    const queues = createQueueCache(ingest, prefix);
+    onTestFinished(async () => {
+      await queues.close();
+      ingest.disconnect();
+    });
+    const guard = createRedisGuard([ingest], 5000);
+    const directory = createQueueDirectory({ redis, prefix, pattern: /.*/ });
+    await directory.admit('c');
+    await guard(() => Promise.resolve());
+    const producer = createProducer({ queues, directory, guard, timeoutMs: 5000, coalesce });
+    // Spies that call through: the jobs are really stored, the calls are counted.
+    const addBulk = vi.spyOn(queues.get('c'), 'addBulk');
+    const add = vi.spyOn(queues.get('c'), 'add');
+    const jobs = Array.from({ length: 20 }, (_, i) => job('c', { i }));
+    const ids = await Promise.all(jobs.map((j) => producer.add(j)));
+    expect(ids).toEqual(jobs.map((j) => j.opts.jobId));
+    expect(await queues.get('c').getWaitingCount()).toBe(20);
+    expect({ addBulk: addBulk.mock.calls.length, add: add.mock.calls.length }).toEqual(calls);
     expect(producer.inFlight()).toEqual({ jobs: 0, bytes: 0 });
   });
 

@@ -15,11 +15,11 @@ describe('worker readiness', () => {
   it('a MAX_JOBS=1 worker stays ready while its one job runs, then exits 0', async () => {
     const t = useTestQueue();
     const port = await freePort();
+    // The job is there before the worker: an exit-mode worker that found the queue empty would leave.
+    const job = await t.bull.add('work', { ms: 2500 });
     const w = spawnWorker(t, { HEALTH_PORT: String(port), MAX_JOBS: '1', EXIT: '1' });
     const base = `http://127.0.0.1:${port}`;
     await w.waitForLog('started', (l) => l.event === 'worker.started');
-    expect(await readyz(base)).toBe(200);
-    const job = await t.bull.add('work', { ms: 2500 });
     await waitFor('job started', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
     // Sample /readyz for as long as the job runs; only samples taken wholly inside the run count.
     const during: number[] = [];
@@ -42,6 +42,7 @@ describe('worker readiness', () => {
   it('a MAX_JOBS=1 worker told to stop mid-job turns 503 at once', async () => {
     const t = useTestQueue();
     const port = await freePort();
+    const job = await t.bull.add('work', { ms: 60_000 });
     const w = spawnWorker(t, {
       HEALTH_PORT: String(port),
       MAX_JOBS: '1',
@@ -49,7 +50,6 @@ describe('worker readiness', () => {
       SHUTDOWN_TIMEOUT_MS: '20000',
     });
     const base = `http://127.0.0.1:${port}`;
-    const job = await t.bull.add('work', { ms: 60_000 });
     await waitFor('job started', async () => (await runs(t.redis, t.queue, 'started')).length === 1);
     expect(await readyz(base)).toBe(200);
     w.kill('SIGTERM');

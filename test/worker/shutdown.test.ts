@@ -37,14 +37,13 @@ describe('worker: graceful shutdown and crashes', () => {
       expect(j?.failedReason).toBeFalsy();
     }
     expect(w.logs.filter((l) => l.event === 'job.handed-back')).toHaveLength(2);
-    // Another worker starts them at once: no lock expiry, no stall detection in between.
+    // Another worker starts them at once: no lock expiry (LOCK_DURATION_MS, 30 s), no stall detection in
+    // between. The bound leaves room for a new process's start on a loaded machine, well inside the lock.
     const next = spawnWorker(t, { CONCURRENCY: '2' }, 'next worker');
     await waitFor(
       'handed-back jobs restarted',
       async () => (await runs(t.redis, t.queue, 'started')).length === 4,
-      {
-        timeoutMs: 5000,
-      },
+      { timeoutMs: 15_000 },
     );
     next.kill('SIGKILL');
     await next.waitForExit();

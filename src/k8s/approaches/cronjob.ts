@@ -1,6 +1,6 @@
 /**
- * Approach 2 (the seed's CronJob): every minute a Job starts `parallelism` workers in exit-when-empty mode
- * (`EXIT=1`); `completions` stays unset, so this is a work-queue Job that completes once its pods have
+ * Approach 2 (the seed's CronJob): every minute (or on `--schedule`) a Job starts `parallelism` workers in
+ * exit-when-empty mode (`EXIT=1`); `completions` stays unset, so this is a work-queue Job that completes once its pods have
  * exited 0, which they do only when nothing is runnable. A worker never blocks on an empty queue and exits
  * 1 when Redis is unreachable, so `backoffLimit` retries instead of reporting success.
  *
@@ -23,7 +23,7 @@ export function cronjobApproach(ctx: RenderContext) {
     new CronJob({
       metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
-        schedule: '* * * * *',
+        schedule: o.schedule,
         concurrencyPolicy: 'Forbid',
         // A run missed by more than this (controller down, cluster busy) is skipped; the next minute's
         // run picks the work up anyway.

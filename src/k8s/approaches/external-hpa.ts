@@ -18,7 +18,7 @@ export function externalBacklogHpa(ctx: RenderContext): HorizontalPodAutoscaler 
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: workerName(ctx) },
       minReplicas: Math.max(1, o.minReplicas),
       maxReplicas: o.maxReplicas,
-      behavior: conservativeBehavior(),
+      behavior: conservativeBehavior(o),
       metrics: [
         {
           type: 'External',

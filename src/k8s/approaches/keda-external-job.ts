@@ -19,7 +19,7 @@ export function kedaExternalJobApproach(ctx: RenderContext) {
     new ScaledJob({
       metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
-        pollingInterval: 5,
+        pollingInterval: o.pollingIntervalSeconds || 5,
         maxReplicaCount: o.maxReplicas,
         successfulJobsHistoryLimit: 5,
         failedJobsHistoryLimit: 5,

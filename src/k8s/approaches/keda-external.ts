@@ -24,11 +24,11 @@ export function kedaExternalApproach(ctx: RenderContext) {
       spec: {
         scaleTargetRef: { name: workerName(ctx) },
         // Activation is pushed; polling only confirms it and finds the moment to scale to zero.
-        pollingInterval: 30,
-        cooldownPeriod: 300,
+        pollingInterval: o.pollingIntervalSeconds || 30,
+        cooldownPeriod: o.cooldownPeriodSeconds,
         minReplicaCount: o.minReplicas,
         maxReplicaCount: o.maxReplicas,
-        advanced: { horizontalPodAutoscalerConfig: { behavior: conservativeBehavior() } },
+        advanced: { horizontalPodAutoscalerConfig: { behavior: conservativeBehavior(o) } },
         triggers: [scalerTrigger(ctx, 'external-push', targetBacklog(ctx))],
       },
     }),

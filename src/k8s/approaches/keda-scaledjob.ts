@@ -50,7 +50,7 @@ export function kedaScaledJobApproach(ctx: RenderContext) {
     new ScaledJob({
       metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
-        pollingInterval: 15,
+        pollingInterval: o.pollingIntervalSeconds || 15,
         maxReplicaCount: o.maxReplicas,
         successfulJobsHistoryLimit: 5,
         failedJobsHistoryLimit: 5,

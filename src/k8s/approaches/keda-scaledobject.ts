@@ -13,13 +13,17 @@ import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObj
 import type { IHorizontalPodAutoscalerBehavior } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior';
 import { meta, type RenderContext, workerName } from '../common.js';
 import { redisTriggers, targetBacklog, triggerAuthentication } from '../keda-redis.js';
+import type { ManifestOptions } from '../options.js';
 import { workerDeploymentObjects } from './deployment.js';
 
-/** Up fast (a burst should not wait), down slowly (each removed pod may be mid-job). */
-export function conservativeBehavior(): IHorizontalPodAutoscalerBehavior {
+/**
+ * Up fast (a burst should not wait), down slowly (each removed pod may be mid-job). The windows are
+ * `--scale-up-window-seconds` and `--scale-down-window-seconds` (0 and 600 by default).
+ */
+export function conservativeBehavior(o: ManifestOptions): IHorizontalPodAutoscalerBehavior {
   return {
     scaleUp: {
-      stabilizationWindowSeconds: 0,
+      stabilizationWindowSeconds: o.scaleUpWindowSeconds,
       selectPolicy: 'Max',
       policies: [
         { type: 'Pods', value: 4, periodSeconds: 15 },
@@ -27,7 +31,7 @@ export function conservativeBehavior(): IHorizontalPodAutoscalerBehavior {
       ],
     },
     scaleDown: {
-      stabilizationWindowSeconds: 600,
+      stabilizationWindowSeconds: o.scaleDownWindowSeconds,
       selectPolicy: 'Min',
       policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }],
     },
@@ -44,12 +48,12 @@ export function kedaScaledObjectApproach(ctx: RenderContext) {
       metadata: meta(ctx, workerName(ctx), 'worker'),
       spec: {
         scaleTargetRef: { name: workerName(ctx) },
-        pollingInterval: 15,
-        cooldownPeriod: 300,
+        pollingInterval: o.pollingIntervalSeconds || 15,
+        cooldownPeriod: o.cooldownPeriodSeconds,
         minReplicaCount: o.minReplicas,
         maxReplicaCount: o.maxReplicas,
         advanced: {
-          horizontalPodAutoscalerConfig: { behavior: conservativeBehavior() },
+          horizontalPodAutoscalerConfig: { behavior: conservativeBehavior(o) },
           scalingModifiers: {
             formula: 'wait + prioritized + active',
             target: String(target),

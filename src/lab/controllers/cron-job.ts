@@ -2,8 +2,9 @@
  * Approach `cronjob`: the CronJob controller on `spec.schedule` with `concurrencyPolicy` (Allow, Forbid,
  * Replace) and `startingDeadlineSeconds`; each run is a Job from `jobTemplate` (see job.ts).
  */
+
+import { parseCron } from '../../k8s/cron-schedule.js';
 import type { Controller, ControllerDeps } from './controller.js';
-import { parseCron } from './cron-schedule.js';
 import { createJob, type LabJobObject } from './job.js';
 import { findObject, type RenderedObject } from './objects.js';
 

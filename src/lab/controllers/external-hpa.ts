@@ -84,7 +84,7 @@ export function hpaController(
   return {
     tailMs: hpaTailMs(objects),
     notes: [
-      `HPA on ${metric.metric.name} (${name === 'hpa-prometheus' ? `Prometheus scrape every ${delayMs / 1000} s` : `kq metrics-adapter, cached ${delayMs / 1000} s`}): replicas ${h.spec?.minReplicas ?? 1}-${h.spec?.maxReplicas}, target ${metric.target.averageValue} per pod, sync ${HPA_SYNC_MS / 1000} s, tolerance 0.1`,
+      `HPA on ${metric.metric.name} (${name === 'hpa-prometheus' ? `Prometheus scrape every ${delayMs / 1000} s` : `kq metrics-adapter, cached ${delayMs / 1000} s`}): replicas ${h.spec?.minReplicas ?? 1}-${h.spec?.maxReplicas}, target ${metric.target.averageValue} per pod, sync ${HPA_SYNC_MS / 1000} s, tolerance 0.1, stabilization windows ${hpa.windows}`,
     ],
     atRest() {
       rs.replicas = Math.max(rs.replicas, h.spec?.minReplicas ?? 1);

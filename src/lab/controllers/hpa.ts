@@ -24,6 +24,8 @@ export interface HpaSpec {
 
 export interface Hpa {
   sync(now: number, metricTotal: number): void;
+  /** Its stabilization windows, for the report's note: `scale-up 0 s, scale-down 600 s`. */
+  windows: string;
   /** Replica changes it made: `[at, replicas]`. */
   decisions: [number, number][];
 }
@@ -37,6 +39,7 @@ export function createHpa(rs: ReplicaSet, spec: HpaSpec): Hpa {
   const keepMs = Math.max(up.stabilizationWindowSeconds, down.stabilizationWindowSeconds, 600) * 1000;
   const hpa: Hpa = {
     decisions: [],
+    windows: `scale-up ${up.stabilizationWindowSeconds} s, scale-down ${down.stabilizationWindowSeconds} s`,
     sync(now, total) {
       const current = rs.replicas;
       if (current === 0) return;

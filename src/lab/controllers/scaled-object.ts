@@ -123,7 +123,7 @@ export function playScaledObject(
   return {
     tailMs: scaledObjectTailMs(objects),
     notes: [
-      `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s${metric.pushMs === undefined ? '' : ` (activation pushed, ${metric.pushMs / 1000} s)`}, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${metric.describe}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior`,
+      `KEDA ScaledObject: pollingInterval ${pollingMs / 1000} s${metric.pushMs === undefined ? '' : ` (activation pushed, ${metric.pushMs / 1000} s)`}, cooldownPeriod ${cooldownMs / 1000} s, replicas ${min}-${max}, ${metric.describe}; its HPA syncs every ${HPA_SYNC_MS / 1000} s with the ScaledObject's behavior (stabilization windows ${hpa.windows})`,
     ],
     atRest() {
       // At rest with an empty queue KEDA has long scaled the Deployment to minReplicaCount.

@@ -12,12 +12,10 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { workerOptionSpecs } from '../../worker/options.js';
 import { busyCost, IDLE_COST, POD_DELETION_COST } from '../../worker/pod-deletion-cost.js';
 import type { LabClock } from '../clock.js';
-import { type EndReason, type LabPod, newLabPod, type PodRunner } from '../pod-runner.js';
+import { containerExited, type EndReason, type LabPod, newLabPod, type PodRunner } from '../pod-runner.js';
 import type { EventQueue } from './event-queue.js';
 import type { ModelJob, ModelQueue } from './model-queue.js';
 
-const BACKOFF_START_MS = 10_000;
-const BACKOFF_MAX_MS = 300_000;
 /** The worker's orphan scan period and its exit-mode emptiness check (src/worker/). */
 export const RECOVER_EVERY_MS = 1000;
 
@@ -121,17 +119,9 @@ export function createModelPods(o: {
       c.exit = String(exitCode);
       c.exitedAt = now;
     }
-    const code = exitCode === 'SIGKILL' ? null : exitCode;
-    pod.ready = false;
-    pod.lastExitCode = code;
-    const policy = pod.spec.restartPolicy ?? 'Always';
-    const restart =
-      !pod.terminating && !closing && (policy === 'Always' || (policy === 'OnFailure' && code !== 0));
-    if (restart) {
-      pod.restarts++;
-      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (pod.restarts - 1));
-      startContainer(pod, delay + o.nodeStartMs, now);
-    } else if (pod.endedAt === undefined) endPod(pod, code === 0 ? 'Succeeded' : 'Failed', now);
+    const next = containerExited(pod, exitCode === 'SIGKILL' ? null : exitCode, closing);
+    if (next?.restartInMs !== undefined) startContainer(pod, next.restartInMs + o.nodeStartMs, now);
+    else if (next) endPod(pod, next.phase, now);
   }
 
   function crash(w: Worker, now: number) {

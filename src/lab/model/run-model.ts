@@ -12,7 +12,13 @@ import { buildController } from '../controllers/approaches.js';
 import { createFaults } from '../faults.js';
 import { measure } from '../measure.js';
 import type { Reliability } from '../reliability.js';
-import { type ApproachResult, type RunSettings, renderForLab, type Series } from '../run-approach.js';
+import {
+  type ApproachResult,
+  podsLeftOf,
+  type RunSettings,
+  renderForLab,
+  type Series,
+} from '../run-approach.js';
 import type { LabJob } from '../workload.js';
 import { createEventQueue } from './event-queue.js';
 import { createModelPods, RECOVER_EVERY_MS } from './model-pods.js';
@@ -131,14 +137,7 @@ export async function runModelApproach(
   const endMs = t;
   sample(endMs);
   const left = runner.active();
-  const podsLeft = left.map((p) => ({
-    name: p.name,
-    phase: p.phase,
-    ready: p.ready,
-    terminating: p.terminating,
-    restarts: p.restarts,
-    createdAtS: Math.round(p.createdAt / 1000),
-  }));
+  const podsLeft = podsLeftOf(left);
   await runner.close();
   const figures = measure({
     outcomes: q.outcomes(),

@@ -1,6 +1,7 @@
 /**
- * The five-field cron schedules a CronJob takes (minute hour day-of-month month day-of-week), evaluated
- * on workload time: workload time 0 is a Monday at midnight UTC (`1970-01-05T00:00:00Z`).
+ * The five-field cron schedules a CronJob takes (minute hour day-of-month month day-of-week): `kq
+ * manifests --schedule` accepts what this parses, so `kq lab` can play every schedule it renders. Times
+ * are ms from a time 0 that is a Monday at midnight UTC (`1970-01-05T00:00:00Z`): the lab's workload time.
  * Fields accept `*`, numbers, ranges `a-b`, steps (`*` or a range, then `/n`) and comma lists.
  */
 const FIELDS = [
