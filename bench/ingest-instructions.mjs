@@ -48,7 +48,7 @@ async function measure(redisServer, redis, variant) {
     // cpu-reporting.mjs calls these on 'zero' and 'dump' (callgrind_control cannot reach a server
     // blocked in epoll_wait here).
     '--zero-before=uv_os_getpriority',
-    '--dump-before=uv_os_uname',
+    '--dump-before=uv_get_available_memory',
   ];
   const server = await startApi(kind, ctx, variant === 'kq-single' ? KQ_SINGLE_ENV : {}, {
     wrap,
@@ -69,10 +69,14 @@ async function measure(redisServer, redis, variant) {
     const cpu0 = await redisCpuMs(redis);
     const accepted = await load(REQUESTS);
     const redisMs = (await redisCpuMs(redis)) - cpu0;
+    const dumps = () => readdirSync(OUT).filter((f) => f.startsWith(`callgrind.${variant}.out.`));
+    const before = dumps().length;
     await server.ask('dump');
+    // The dump asked for must be a new one: a trigger that fired only at start would leave the count
+    // of the start-up in the last file.
+    if (dumps().length !== before + 1) throw new Error(`${variant}: 'dump' wrote no new callgrind dump`);
     // The last dump is the one asked for (`.1`, `.2`, ...).
-    const dump = readdirSync(OUT)
-      .filter((f) => f.startsWith(`callgrind.${variant}.out.`))
+    const dump = dumps()
       .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
       .pop();
     if (!dump) throw new Error(`${variant}: no callgrind dump in ${OUT}`);
