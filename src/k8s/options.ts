@@ -18,6 +18,7 @@ import {
 import { ConfigError } from '../errors.js';
 import { LIMIT_BOUNDS, type QueueLimits } from '../jobs/define-queue.js';
 import { parseCron } from './cron-schedule.js';
+import { DEFAULT_ALERT_THRESHOLDS } from './monitoring/alerts.js';
 import { checkRedisOptions, REDIS_MODES, type RedisPlan } from './redis-plan.js';
 
 const QUANTITY = {
@@ -233,6 +234,22 @@ export const manifestOptionSpecs = {
     'monitoring',
     'hpa-prometheus: namespace of Prometheus and prometheus-adapter (their config maps go there)',
     DNS_LABEL,
+  ),
+  oldestWaitingAlertSeconds: intOption(
+    'oldest-waiting-alert-seconds',
+    [],
+    DEFAULT_ALERT_THRESHOLDS.oldestWaitingAlertSeconds,
+    1,
+    7 * 24 * 3600,
+    'monitoring: KqOldestWaitingJobTooOld fires when a job has waited longer than this (seconds)',
+  ),
+  failureRateAlertPercent: intOption(
+    'failure-rate-alert-percent',
+    [],
+    DEFAULT_ALERT_THRESHOLDS.failureRateAlertPercent,
+    1,
+    99,
+    'monitoring: KqJobFailureRateHigh fires when more than this percent of settled jobs failed for good',
   ),
   kedaNamespace: stringOption(
     'keda-namespace',

@@ -8,8 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { ALERTS, type AlertRule, ruleGroups } from '../../src/k8s/monitoring/alerts.js';
-import { monitoringObjects } from '../../src/k8s/monitoring/render.js';
+import { ALERTS, type AlertRule, alertRules, ruleGroups } from '../../src/k8s/monitoring/alerts.js';
+import { monitoringObjects, monitoringYaml } from '../../src/k8s/monitoring/render.js';
+import { spawnKq } from '../helpers/kq-process.js';
 import { prometheusOperatorValidator } from './prometheus-operator-crd.js';
 import { promtool } from './promtool.js';
 
@@ -35,7 +36,29 @@ function annotations(rule: AlertRule, labels: Labels): Labels {
   return out;
 }
 
-const rule = (name: string) => ALERTS.find((a) => a.alert === name) as AlertRule;
+const rule = (name: string, rules = ALERTS) => rules.find((a) => a.alert === name) as AlertRule;
+
+/** `promtool test rules` of `cases` against `rules`; returns its result. */
+function promtoolTest(cases: Case[], rules: AlertRule[], file: string) {
+  const tests = cases.map((c) => ({
+    name: c.alert,
+    interval: '1m',
+    input_series: Object.entries(c.series).map(([series, values]) => ({ series, values })),
+    alert_rule_test: [
+      {
+        eval_time: c.at,
+        alertname: c.alert,
+        exp_alerts: c.fires.map((labels) => ({
+          exp_labels: { ...labels, severity: rule(c.alert, rules).labels.severity } as Labels,
+          exp_annotations: annotations(rule(c.alert, rules), labels),
+        })),
+      },
+    ],
+  }));
+  const testFile = join(dir, `${file}.tests.yaml`);
+  writeFileSync(testFile, stringify({ rule_files: [join(dir, file)], evaluation_interval: '30s', tests }));
+  return promtool(['test', 'rules', testFile]);
+}
 
 // Per alert: series where it must fire (the labels listed) and, beside them, series where it must not.
 const CASES: Case[] = [
@@ -168,5 +191,64 @@ describe('alerting rules', () => {
     });
     writeFileSync(testFile, stringify({ rule_files: [rulesFile], evaluation_interval: '30s', tests: wrong }));
     expect(promtool(['test', 'rules', testFile]).code).not.toBe(0);
+  });
+
+  it('kq manifests monitoring sets the thresholds from its flags; promtool tests them; bad values are CLI errors', async () => {
+    const t = { oldestWaitingAlertSeconds: 120, failureRateAlertPercent: 60 };
+    const rules = alertRules(t);
+    writeFileSync(join(dir, 'custom.yaml'), stringify({ groups: ruleGroups(t) }));
+    const cases: Case[] = [
+      {
+        alert: 'KqOldestWaitingJobTooOld',
+        series: {
+          // Quiet at the default 600 s, past 120 s.
+          'kq_queue_oldest_waiting_age_seconds{namespace="kq",queue="slow",pod="api-1"}': '200x20',
+          'kq_queue_oldest_waiting_age_seconds{namespace="kq",queue="ok",pod="api-1"}': '100x20',
+        },
+        at: '12m',
+        fires: [{ namespace: 'kq', queue: 'slow' }],
+      },
+      {
+        alert: 'KqJobFailureRateHigh',
+        series: {
+          // 50 % failing fires at the default 10 %, not past 60 %; 75 % does.
+          'kq_jobs_failed_total{namespace="kq",queue="half",type="a",pod="w-1"}': '0+10x40',
+          'kq_jobs_completed_total{namespace="kq",queue="half",type="a",pod="w-1"}': '0+10x40',
+          'kq_jobs_failed_total{namespace="kq",queue="most",type="a",pod="w-1"}': '0+30x40',
+          'kq_jobs_completed_total{namespace="kq",queue="most",type="a",pod="w-1"}': '0+10x40',
+        },
+        at: '30m',
+        fires: [{ namespace: 'kq', queue: 'most' }],
+      },
+    ];
+    const custom = promtoolTest(cases, rules, 'custom.yaml');
+    expect(custom.code, custom.output).toBe(0);
+    // The same series against the default thresholds: more alerts fire, so the cases fail.
+    writeFileSync(join(dir, 'defaults.yaml'), stringify({ groups: ruleGroups() }));
+    expect(promtoolTest(cases, ALERTS, 'defaults.yaml').code).not.toBe(0);
+    expect(rule('KqOldestWaitingJobTooOld', rules).annotations.summary).toContain('more than 120 s');
+    expect(rule('KqJobFailureRateHigh', rules).expr).toMatch(/> 0\.6$/);
+
+    // Three CLI runs at once: each is a process start, slow on a loaded machine.
+    const flags = ['--oldest-waiting-alert-seconds', '120', '--failure-rate-alert-percent', '60'];
+    const bad = [
+      [
+        '--oldest-waiting-alert-seconds',
+        '0',
+        'Invalid --oldest-waiting-alert-seconds: "0" must be a whole number from 1 to 604800. Default: 600.',
+      ],
+      [
+        '--failure-rate-alert-percent',
+        '12.5',
+        'Invalid --failure-rate-alert-percent: "12.5" must be a whole number from 1 to 99. Default: 10.',
+      ],
+    ] as const;
+    const runs = [flags, ...bad.map(([flag, value]) => [flag, value])].map((f) =>
+      spawnKq(['manifests', 'monitoring', ...f], {}),
+    );
+    const codes = await Promise.all(runs.map(async (r) => (await r.waitForExit(60_000)).code));
+    expect(codes).toEqual([0, 2, 2]);
+    expect(runs[0]?.output()).toBe(monitoringYaml({ namespace: 'kq', ...t }));
+    for (const [i, [, , message]] of bad.entries()) expect(runs[i + 1]?.output()).toContain(message);
   });
 });

@@ -125,8 +125,12 @@ describe('OpenTelemetry traces', () => {
     });
     expect(res.status).toBe(202);
     const { ids } = (await res.json()) as { ids: string[] };
-    await otlp.waitForSpans('both batch attempts', (spans) =>
-      ids.every((i) => attemptsOf(spans, i).length === 1),
+    // The API and the worker export on their own schedules: either may arrive first.
+    await otlp.waitForSpans(
+      'both batch attempts and the batch enqueue span',
+      (spans) =>
+        ids.every((i) => attemptsOf(spans, i).length === 1) &&
+        spans.some((s) => s.kind === PRODUCER && s.traceId === batch.traceId),
     );
     const batchEnqueue = otlp.spans.find((s) => s.kind === PRODUCER && s.traceId === batch.traceId);
     expect(batchEnqueue?.attributes['kq.job.count']).toBe(2);

@@ -9,7 +9,7 @@
  */
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { stringify } from 'yaml';
-import { ruleGroups } from './alerts.js';
+import { type AlertThresholds, DEFAULT_ALERT_THRESHOLDS, ruleGroups } from './alerts.js';
 import { dashboard } from './dashboard.js';
 
 export const DASHBOARD_CONFIGMAP = 'kq-grafana-dashboard';
@@ -20,8 +20,11 @@ export const SCRAPE_TOKEN_SECRET = { name: 'kq-scrape-token', key: 'token' } as 
 
 const partOf = { 'app.kubernetes.io/part-of': 'kq' };
 
+/** What `kq manifests monitoring` renders from: the namespace and, optionally, the alerts' thresholds. */
+export type MonitoringOptions = { namespace: string } & Partial<AlertThresholds>;
+
 /** The ConfigMap (validated against the Kubernetes schema) and the PrometheusRule, as plain objects. */
-export function monitoringObjects(o: { namespace: string }): Record<string, unknown>[] {
+export function monitoringObjects(o: MonitoringOptions): Record<string, unknown>[] {
   const configMap = new ConfigMap({
     metadata: {
       name: DASHBOARD_CONFIGMAP,
@@ -35,7 +38,14 @@ export function monitoringObjects(o: { namespace: string }): Record<string, unkn
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
     metadata: { name: PROMETHEUS_RULE, namespace: o.namespace, labels: partOf },
-    spec: { groups: ruleGroups() },
+    spec: {
+      groups: ruleGroups({
+        oldestWaitingAlertSeconds:
+          o.oldestWaitingAlertSeconds ?? DEFAULT_ALERT_THRESHOLDS.oldestWaitingAlertSeconds,
+        failureRateAlertPercent:
+          o.failureRateAlertPercent ?? DEFAULT_ALERT_THRESHOLDS.failureRateAlertPercent,
+      }),
+    },
   };
   const podMonitor = (name: string, components: string[], endpoint: Record<string, unknown>) => ({
     apiVersion: 'monitoring.coreos.com/v1',
@@ -62,7 +72,7 @@ export function monitoringObjects(o: { namespace: string }): Record<string, unkn
 }
 
 /** Multi-document YAML of `monitoringObjects`. @example process.stdout.write(monitoringYaml({ namespace: 'kq' })) */
-export function monitoringYaml(o: { namespace: string }): string {
+export function monitoringYaml(o: MonitoringOptions): string {
   const header =
     '# Rendered by: kq manifests monitoring. Do not edit; render again with `kq manifests monitoring` and the options you gave.\n';
   return (
@@ -74,7 +84,7 @@ export function monitoringYaml(o: { namespace: string }): string {
 }
 
 /** The folder `--out-dir` gets: `monitoring/{kq.yaml,kustomization.yaml}` (no Secrets needed). */
-export function monitoringFiles(o: { namespace: string }): Record<string, string> {
+export function monitoringFiles(o: MonitoringOptions): Record<string, string> {
   return {
     'monitoring/kq.yaml': monitoringYaml(o),
     'monitoring/kustomization.yaml': stringify({
