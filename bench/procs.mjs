@@ -33,8 +33,14 @@ export const wallNow = () => performance.timeOrigin + performance.now();
 /**
  * @param kind 'kq' | 'bullmq'
  * @param env REDIS_URL, QUEUE, KQ_PREFIX, CONCURRENCY, plus EXIT (kq) or EXIT_ON_DRAINED (bullmq)
+ * @param options.launcher a command that runs node, e.g. `['valgrind', '--tool=callgrind']`
+ * @param options.nodeArgs node flags for this worker, after BENCH_NODE_ARGS
  */
-export function spawnWorker(kind, env, { verbose = false } = {}) {
+export function spawnWorker(
+  kind,
+  env,
+  { verbose = false, launcher = [], nodeArgs: extraNodeArgs = [] } = {},
+) {
   const script = kind === 'kq' ? [KQ_CLI, 'worker'] : [BASELINE_WORKER];
   const fullEnv = {
     PATH: process.env.PATH ?? '',
@@ -45,8 +51,9 @@ export function spawnWorker(kind, env, { verbose = false } = {}) {
     ...env,
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the workers.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeArgs, ...script], {
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...extraNodeArgs];
+  const [command, ...launcherArgs] = [...launcher, process.execPath];
+  const proc = spawn(command, [...launcherArgs, ...nodeArgs, ...script], {
     env: fullEnv,
     stdio: ['ignore', verbose ? 'inherit' : 'ignore', 'pipe', 'pipe'],
   });
