@@ -29,7 +29,7 @@ const SAVE = process.argv.includes('--save');
 const KEEP = process.argv.includes('--keep');
 const PREFIX = 'kqcold';
 const EXIT_AT_STAMP = resolve(import.meta.dirname, 'exit-at-stamp.mjs');
-// Under callgrind a start runs ~50x slower than natively; on a loaded machine more.
+// Under callgrind a start runs many times slower than natively, and slower again on a loaded machine.
 const RUN_TIMEOUT_MS = 600_000;
 
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
