@@ -35,11 +35,12 @@ export const wallNow = () => performance.timeOrigin + performance.now();
  * @param env REDIS_URL, QUEUE, KQ_PREFIX, CONCURRENCY, plus EXIT (kq) or EXIT_ON_DRAINED (bullmq)
  * @param options.launcher a command that runs node, e.g. `['valgrind', '--tool=callgrind']`
  * @param options.nodeArgs node flags for this worker, after BENCH_NODE_ARGS
+ * @param options.keepStdout keep the worker's stdout (its log lines) for `stdout()` instead of dropping it
  */
 export function spawnWorker(
   kind,
   env,
-  { verbose = false, launcher = [], nodeArgs: extraNodeArgs = [] } = {},
+  { verbose = false, launcher = [], nodeArgs: extraNodeArgs = [], keepStdout = false } = {},
 ) {
   const script = kind === 'kq' ? [KQ_CLI, 'worker'] : [BASELINE_WORKER];
   const fullEnv = {
@@ -55,12 +56,16 @@ export function spawnWorker(
   const [command, ...launcherArgs] = [...launcher, process.execPath];
   const proc = spawn(command, [...launcherArgs, ...nodeArgs, ...script], {
     env: fullEnv,
-    stdio: ['ignore', verbose ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', verbose ? 'inherit' : keepStdout ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const stamps = [];
   const waiters = [];
   let stderr = '';
+  let stdout = '';
   let partial = '';
+  proc.stdout?.on('data', (c) => {
+    stdout += c.toString();
+  });
   proc.stderr.on('data', (c) => {
     stderr += c.toString();
     if (verbose) process.stderr.write(c);
@@ -89,6 +94,7 @@ export function spawnWorker(
     stamps,
     exited,
     stderr: () => stderr,
+    stdout: () => stdout,
     /** Resolves once `n` stamps arrived; rejects after `timeoutMs` or when the process exits first. */
     async waitForStamps(n, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
