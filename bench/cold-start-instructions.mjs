@@ -1,7 +1,7 @@
 // Cold start in instructions: spawn -> first handler start of kq's worker (`EXIT=1`, one waiting job, as
 // the `cold-start` scenario) against the plain BullMQ worker script, counted by valgrind's callgrind, so
 // the figure does not move with the load of a shared machine as wall time does.
-//   node bench/cold-start-instructions.mjs [--rounds=3] [--out=/tmp/kq-callgrind-cold] [--keep] [--save --label=<build>]
+//   node bench/cold-start-instructions.mjs [--rounds=3] [--out=<dir>] [--keep] [--save --label=<build>]
 // Needs `valgrind` on PATH and a built dist/ (`npm run build`; KQ_DIST=<other build>/dist counts another
 // build, as in bench/procs.mjs). In one private redis-server, each worker process runs under callgrind
 // with bench/exit-at-stamp.mjs preloaded: it ends the process right after the handler's first stamp, so
@@ -27,7 +27,8 @@ import { startRedisServer } from './redis-server.mjs';
 const arg = (name, dflt) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const ROUNDS = Number(arg('rounds', '3'));
-const OUT = resolve(arg('out', '/tmp/kq-callgrind-cold'));
+// A private directory unless --out names one: a shared /tmp path can be cleaned under a running count.
+const OUT = resolve(arg('out', '') || mkdtempSync(join(tmpdir(), 'kq-callgrind-cold-')));
 const SAVE = process.argv.includes('--save');
 const KEEP = process.argv.includes('--keep');
 const PREFIX = 'kqcold';
@@ -186,6 +187,7 @@ try {
   conn.disconnect();
   await redis.stop();
   rmSync(tmp, { recursive: true, force: true });
+  if (!KEEP && !arg('out', '')) rmSync(OUT, { recursive: true, force: true });
 }
 // The queues' connections would retry the stopped server.
 process.exit(0);
