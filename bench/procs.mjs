@@ -33,8 +33,15 @@ export const wallNow = () => performance.timeOrigin + performance.now();
 /**
  * @param kind 'kq' | 'bullmq'
  * @param env REDIS_URL, QUEUE, KQ_PREFIX, CONCURRENCY, plus EXIT (kq) or EXIT_ON_DRAINED (bullmq)
+ * @param options.launcher a command that runs node, e.g. `['valgrind', '--tool=callgrind']`
+ * @param options.nodeArgs node flags for this worker, after BENCH_NODE_ARGS
+ * @param options.keepStdout keep the worker's stdout (its log lines) for `stdout()` instead of dropping it
  */
-export function spawnWorker(kind, env, { verbose = false } = {}) {
+export function spawnWorker(
+  kind,
+  env,
+  { verbose = false, launcher = [], nodeArgs: extraNodeArgs = [], keepStdout = false } = {},
+) {
   const script = kind === 'kq' ? [KQ_CLI, 'worker'] : [BASELINE_WORKER];
   const fullEnv = {
     PATH: process.env.PATH ?? '',
@@ -45,15 +52,20 @@ export function spawnWorker(kind, env, { verbose = false } = {}) {
     ...env,
   };
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof": profile the workers.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const proc = spawn(process.execPath, [...nodeArgs, ...script], {
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...extraNodeArgs];
+  const [command, ...launcherArgs] = [...launcher, process.execPath];
+  const proc = spawn(command, [...launcherArgs, ...nodeArgs, ...script], {
     env: fullEnv,
-    stdio: ['ignore', verbose ? 'inherit' : 'ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', verbose ? 'inherit' : keepStdout ? 'pipe' : 'ignore', 'pipe', 'pipe'],
   });
   const stamps = [];
   const waiters = [];
   let stderr = '';
+  let stdout = '';
   let partial = '';
+  proc.stdout?.on('data', (c) => {
+    stdout += c.toString();
+  });
   proc.stderr.on('data', (c) => {
     stderr += c.toString();
     if (verbose) process.stderr.write(c);
@@ -82,6 +94,7 @@ export function spawnWorker(kind, env, { verbose = false } = {}) {
     stamps,
     exited,
     stderr: () => stderr,
+    stdout: () => stdout,
     /** Resolves once `n` stamps arrived; rejects after `timeoutMs` or when the process exits first. */
     async waitForStamps(n, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
