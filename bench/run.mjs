@@ -132,6 +132,12 @@ async function main() {
   await redisServer.stop();
   // Quick runs (CI) prove the harness; only a full run replaces the committed results.
   const out = quick ? resolve(tmpdir(), 'kq-bench-results-quick.json') : resolve(here, 'results.json');
+  // Other scripts (instructions, soak, waiters, spot checks) keep their figures under their own keys in the
+  // same file: a full run replaces the scenario figures and keeps theirs.
+  if (existsSync(out)) {
+    const previous = JSON.parse(readFileSync(out, 'utf8'));
+    for (const [key, value] of Object.entries(previous)) if (!(key in results)) results[key] = value;
+  }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(formatTable(results));
   console.error(`bench: wrote ${out} (${results.seconds} s)`);
