@@ -17,6 +17,23 @@ import { isCluster, queueKeys } from './keys.js';
 /** Priority levels looked at per read; past it, older jobs of lower levels are not seen. */
 export const MAX_PRIORITY_LEVELS = 100;
 
+/**
+ * Lua: calls `consider(id)` with the first job of each priority level in use in the ZSET
+ * `prioritizedKey` (at most `maxLevels` levels). Shared with runnable-backlog.ts, so the scaler's
+ * `oldestWaitingSeconds` and `kq_queue_oldest_waiting_age_seconds` see the same jobs.
+ */
+export const EACH_PRIORITY_LEVEL_LUA = `
+-- Scores reach 2^53: '%.0f' prints them whole (tostring would round to 14 digits).
+local level = 0
+for _ = 1, maxLevels do
+  local first = rcall('ZRANGEBYSCORE', prioritizedKey, string.format('%.0f', level * 4294967296), '+inf',
+    'WITHSCORES', 'LIMIT', 0, 1)
+  if not first[1] then break end
+  consider(first[1])
+  level = math.floor(tonumber(first[2]) / 4294967296) + 1
+end
+`;
+
 const SCRIPT = `
 local waitKey, prioritizedKey = KEYS[1], KEYS[2]
 local jobPrefix, maxLevels = ARGV[1], tonumber(ARGV[2])
@@ -30,15 +47,7 @@ local function consider(id)
   if since < 0 or ms < since then since = ms end
 end
 consider(rcall('LINDEX', waitKey, -1))
--- Scores reach 2^53: '%.0f' prints them whole (tostring would round to 14 digits).
-local level = 0
-for _ = 1, maxLevels do
-  local first = rcall('ZRANGEBYSCORE', prioritizedKey, string.format('%.0f', level * 4294967296), '+inf',
-    'WITHSCORES', 'LIMIT', 0, 1)
-  if not first[1] then break end
-  consider(first[1])
-  level = math.floor(tonumber(first[2]) / 4294967296) + 1
-end
+${EACH_PRIORITY_LEVEL_LUA}
 return since
 `;
 

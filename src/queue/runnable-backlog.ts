@@ -12,6 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import { dueDelayedMaxScore, isCluster, queueKeys } from './keys.js';
+import { EACH_PRIORITY_LEVEL_LUA, MAX_PRIORITY_LEVELS } from './oldest-waiting.js';
 
 /** Active jobs checked for a lock per read; past it, the rest count as running (same total). */
 export const MAX_ORPHAN_CHECKS = 1000;
@@ -19,7 +20,7 @@ export const MAX_ORPHAN_CHECKS = 1000;
 const SCRIPT = `
 local waitKey, prioritizedKey, activeKey, delayedKey, metaKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 -- dueMax stays a string: Lua would print a 16-digit score with 14 significant digits.
-local jobPrefix, dueMax, maxChecks = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local jobPrefix, dueMax, maxChecks, maxLevels = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local rcall = redis.call
 local waiting = rcall('LLEN', waitKey)
 local prioritized = rcall('ZCARD', prioritizedKey)
@@ -33,8 +34,9 @@ if active > 0 then
     if rcall('EXISTS', jobPrefix .. id .. ':lock') == 0 then orphaned = orphaned + 1 end
   end
 end
--- Since when the oldest runnable job waits: the next one out of wait (the tail), the first
--- prioritized one, or the earliest due delayed one (its due time).
+-- Since when the oldest runnable job waits: the next one out of wait (the tail), the first job of
+-- each priority level (a starved low-priority job is the oldest), or the earliest due delayed one
+-- (its due time).
 local since = -1
 local function consider(ms) if ms and ms >= 0 and (since < 0 or ms < since) then since = ms end end
 local function jobSince(id)
@@ -44,7 +46,11 @@ local function jobSince(id)
   return tonumber(f[1]) + (tonumber(f[2]) or 0)
 end
 consider(jobSince(rcall('LINDEX', waitKey, -1)))
-consider(jobSince(rcall('ZRANGE', prioritizedKey, 0, 0)[1]))
+do
+  local function considerSince(id) consider(jobSince(id)) end
+  local consider = considerSince
+  ${EACH_PRIORITY_LEVEL_LUA}
+end
 if due > 0 then
   local d = rcall('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
   consider(math.floor(tonumber(d[2]) / 4096))
@@ -107,6 +113,7 @@ export async function readRunnableBacklog(
     k.job,
     dueDelayedMaxScore(nowMs),
     MAX_ORPHAN_CHECKS,
+    MAX_PRIORITY_LEVELS,
   );
   const [waiting, prioritized, active, orphanedRaw, dueDelayed, paused, known, since, nextDue] = raw.map(
     Number,

@@ -42,6 +42,22 @@ describe('runnable backlog terms', () => {
     await done();
   });
 
+  it('oldestWaitingSeconds sees a starved low-priority job, not only the head of :prioritized', async () => {
+    const { t, client, md, done } = await setup();
+    const now = Date.now();
+    // The head of the sorted set is the newest job (priority 1); the oldest waits at a lower priority.
+    await t.bull.add('work', {}, { priority: 9, timestamp: now - 300_000 });
+    await t.bull.add('work', {}, { priority: 9, timestamp: now - 30_000 });
+    await t.bull.add('work', {}, { priority: 1, timestamp: now - 1_000 });
+    const [age] = await client.getMetrics({ ...md, metric: 'oldestWaitingSeconds' });
+    expect(age?.metricValueFloat).toBeGreaterThanOrEqual(299);
+    expect(age?.metricValueFloat).toBeLessThan(400);
+    const b = await readRunnableBacklog(t.redis, t.prefix, t.queue, now);
+    expect(b.oldestWaitingSeconds).toBe(300);
+    expect(b).toMatchObject({ waiting: 0, prioritized: 3 });
+    await done();
+  });
+
   it('a running job counts; after its worker is SIGKILLed it counts as orphaned (lock gone)', async () => {
     const { t, client, md, backlog, done } = await setup();
     const victim = spawnWorker(t, { LOCK_DURATION_MS: '1000' }, 'victim');
