@@ -24,6 +24,9 @@ const only = args
 const runsArg = args.find((a) => a.startsWith('--runs='))?.slice(7);
 const runs = Number(runsArg ?? (quick ? 1 : 3));
 
+/** Full runs kept in results.json besides the latest (`earlierFullRuns`), newest first. */
+const EARLIER_FULL_RUNS_KEPT = 3;
+
 const scenarioFiles = [
   'processing',
   'processing-side-by-side',
@@ -66,6 +69,8 @@ async function main() {
   const results = {
     date: startedAt.toISOString(),
     mode: quick ? 'quick' : 'full',
+    // The scenarios of an `--only` run (undefined: all of them).
+    only,
     runs,
     machine: {
       cpus: cpus().length,
@@ -137,6 +142,14 @@ async function main() {
   if (existsSync(out)) {
     const previous = JSON.parse(readFileSync(out, 'utf8'));
     for (const [key, value] of Object.entries(previous)) if (!(key in results)) results[key] = value;
+    // The targets are judged over more than one full run: the run this one replaces is kept (rows only).
+    if (!quick && previous.mode === 'full' && Array.isArray(previous.rows)) {
+      const { date, mode, only: o, runs: r, machine, versions, rows, seconds } = previous;
+      results.earlierFullRuns = [
+        { date, mode, only: o, runs: r, machine, versions, rows, seconds },
+        ...(previous.earlierFullRuns ?? []),
+      ].slice(0, EARLIER_FULL_RUNS_KEPT);
+    }
   }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(formatTable(results));
