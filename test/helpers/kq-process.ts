@@ -38,7 +38,15 @@ export function spawnKq(
   const proc = trackProcess(
     name,
     spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'info', ...env },
+      // SHUTDOWN_DRAIN_MS 0: the API's 5 s endpoint drain on SIGTERM is for a Service's endpoints to
+      // catch up; a test of the drain sets it (test/api/shutdown.test.ts), the rest would only wait.
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        LOG_LEVEL: 'info',
+        SHUTDOWN_DRAIN_MS: '0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
