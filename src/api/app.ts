@@ -29,11 +29,12 @@ import { registerDashboard } from './dashboard.js';
 import { registerDocsUi, registerOpenApi } from './docs.js';
 import { installErrorHandling, sendError } from './errors.js';
 import { hardeningOptions, installJsonParsing, missingHost } from './hardening.js';
+import { createHeldRequests } from './held-requests.js';
 import { createApiMetrics } from './metrics.js';
 import { createOversizeDrain } from './oversize-body.js';
 import { flowRoutes } from './routes/flows.js';
 import { healthRoutes } from './routes/health.js';
-import { jobEventRoutes } from './routes/job-events.js';
+import { jobEventRoutes, tooManyStreams } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { queueRoutes } from './routes/queues.js';
@@ -254,6 +255,11 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     // No per-command timeout on `ingest`, so the readers' blocking XREAD (a duplicate of it) is not cut short.
     connection: ingest,
   });
+  const maxStreams = o.maxEventStreams ?? 1000;
+  const held = {
+    streams: createHeldRequests({ limit: maxStreams, refuse: () => tooManyStreams(maxStreams) }),
+    waiters: createHeldRequests(),
+  };
   const ctx: ApiContext = {
     jobs: o.jobs,
     queues,
@@ -275,6 +281,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
       closingListeners.add(listener);
       return () => closingListeners.delete(listener);
     },
+    held,
   };
 
   installErrorHandling(app, bodyLimit);
@@ -294,7 +301,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // shutdown gate, the Host check, auth, then the body budget (a refused request reserves nothing).
   const shuttingDown = new KqError('SHUTTING_DOWN', 'The API is shutting down; retry on another replica.');
   const auth = o.tokens ? createAuthCheck(o.tokens) : undefined;
-  const budget = createBodyBudget(app, { maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
+  const budget = createBodyBudget({ maxBytes: o.maxInflightBytes ?? 16_777_216, bodyLimit });
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     if (gate.closing && request.url !== '/healthz') {
@@ -310,15 +317,10 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (auth && !auth(request, reply)) return;
     if (budget.admit(request, reply)) done();
   });
-  app.addHook('onRequestAbort', (request, done) => {
-    budget.release(request);
-    done();
-  });
   const metrics = createApiMetrics({ redis, reads });
   o.tracing?.registerMetrics(metrics.registry);
   const log = o.logger ? app.log : undefined;
   app.addHook('onResponse', (request, reply, done) => {
-    budget.release(request);
     metrics.observe(request, reply);
     if (log) {
       // One line per request, written when it is answered; Fastify's two lines per request (received,
@@ -346,15 +348,17 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   metricsRoutes(app, metrics);
   jobRoutes(app, ctx);
   flowRoutes(app, ctx);
-  jobEventRoutes(app, ctx, o.maxEventStreams ?? 1000);
+  jobEventRoutes(app, ctx);
   queueRoutes(app, ctx);
   scheduleRoutes(app, ctx);
   await seedRoutes(app, ctx);
   await registerDocsUi(app);
   await registerDashboard(app, { queues, directory, guard, write: o.uiWrite ?? false });
 
-  // For tests and diagnostics: how many readers and subscriptions the waiters hold.
+  // For tests and diagnostics: how many readers and subscriptions the waiters hold, and how many
+  // streams and waiters are open.
   app.decorate('kqJobEvents', events);
+  app.decorate('kqHeld', held);
   app.addHook('preClose', async () => {
     gate.begin();
     closeWaiters();

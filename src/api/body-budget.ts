@@ -3,41 +3,31 @@
  * A body costs several times its size while it is read, parsed, validated and serialized for Redis
  * (64 clients x 1 MiB bodies peaked at 569 MB RSS before this). Each request with a body reserves its
  * Content-Length (a chunked body: BODY_LIMIT, its worst case) when its headers arrive, before any body
- * byte is read, and releases it when answered. Past `maxBytes` a request is answered 503 OVERLOADED at
+ * byte is read, and releases it when answered or when its client leaves, whenever that is: a client that
+ * leaves after sending its body is never answered, so Fastify's onResponse never runs for it and cannot be
+ * where the release happens (held-requests.ts). Past `maxBytes` a request is answered 503 OVERLOADED at
  * once (nothing stored, Retry-After) and its body is never read. A single request larger than the budget
  * still passes when nothing else is in flight, so BODY_LIMIT stays the only per-request rule.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KqError } from '../errors.js';
 import { sendError } from './errors.js';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Bytes this request holds in the body budget (body-budget.ts); 0 = none. */
-    kqBodyBytes: number;
-  }
-}
+import { untilOver } from './held-requests.js';
 
 export interface BodyBudget {
   /**
-   * A step of app.ts's onRequest hook: reserves the request's bytes and returns true, or answers 503
-   * OVERLOADED and returns false (the request goes no further).
+   * A step of app.ts's onRequest hook: reserves the request's bytes until the exchange is over and returns
+   * true, or answers 503 OVERLOADED and returns false (the request goes no further).
    */
   admit(request: FastifyRequest, reply: FastifyReply): boolean;
-  /** Frees what `request` holds (app.ts calls it when the request is answered or aborted); idempotent. */
-  release(request: FastifyRequest): void;
 }
 
 /**
- * Steps for app.ts's own hooks rather than hooks of their own: each Fastify hook is one more step for
- * every request. The reservation is a request decoration (a plain field), not a WeakMap entry per request.
- * @example const budget = createBodyBudget(app, { maxBytes: 16 * 1024 * 1024, bodyLimit: 1024 * 1024 })
+ * A step for app.ts's own onRequest hook rather than hooks of its own: each Fastify hook is one more step
+ * for every request. A reservation costs a 'close' listener on requests with a body, nothing on others.
+ * @example const budget = createBodyBudget({ maxBytes: 16 * 1024 * 1024, bodyLimit: 1024 * 1024 })
  */
-export function createBodyBudget(
-  app: FastifyInstance,
-  o: { maxBytes: number; bodyLimit: number },
-): BodyBudget {
-  app.decorateRequest('kqBodyBytes', 0);
+export function createBodyBudget(o: { maxBytes: number; bodyLimit: number }): BodyBudget {
   let inFlight = 0;
   return {
     admit(request, reply) {
@@ -60,15 +50,10 @@ export function createBodyBudget(
         return false;
       }
       inFlight += bytes;
-      request.kqBodyBytes = bytes;
-      return true;
-    },
-    release(request) {
-      const bytes = request.kqBodyBytes;
-      if (bytes !== 0) {
-        request.kqBodyBytes = 0;
+      untilOver(reply, () => {
         inFlight -= bytes;
-      }
+      });
+      return true;
     },
   };
 }

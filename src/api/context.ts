@@ -7,6 +7,7 @@ import type { QueueReads } from '../queue/queue-reads.js';
 import type { QueueCache } from '../queue/queues.js';
 import type { RedisGuard } from '../queue/redis-guard.js';
 import type { RedisLiveness } from '../queue/redis-liveness.js';
+import type { HeldRequests } from './held-requests.js';
 import type { Submitter } from './submit.js';
 
 export interface ApiContext {
@@ -30,4 +31,6 @@ export interface ApiContext {
   events: JobEvents;
   /** Calls `listener` once when shutdown begins (at once if it has); returns a function that removes it. */
   onClosing(listener: () => void): () => void;
+  /** Open event streams (bounded by MAX_EVENT_STREAMS) and `?wait=` waiters. */
+  held: { streams: HeldRequests; waiters: HeldRequests };
 }

@@ -62,7 +62,7 @@ export async function subscribeBounded(
 
 /**
  * The job's status once it is finished, or after `waitMs`, or when the API begins shutting down or the
- * client goes away (`signal`); `undefined` when the job does not exist.
+ * client goes away (`signal`, which may be aborted already); `undefined` when the job does not exist.
  */
 export async function waitForJob(
   ctx: ApiContext,
@@ -90,9 +90,11 @@ export async function waitForJob(
   const timer = setTimeout(wake, waitMs);
   const stopClosing = ctx.onClosing(wake);
   signal.addEventListener('abort', wake, { once: true });
+  // Gone while subscribing: 'abort' has fired already.
+  if (signal.aborted) wake();
   try {
     const first = await read();
-    if (!first || FINISHED.has(first.status)) return first;
+    if (!first || FINISHED.has(first.status) || signal.aborted) return first;
     await woken;
     return await read();
   } finally {

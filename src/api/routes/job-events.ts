@@ -11,8 +11,9 @@
  * the job is read, so nothing between the read and the first live event is lost; events are handled one
  * at a time, and an event the stream already sent (by id) is skipped.
  *
- * Streams are bounded per process (MAX_EVENT_STREAMS: past it 503 OVERLOADED, with Retry-After as every 503) and end
- * when the API begins shutting down, so they never hold the drain: clients resume on another replica.
+ * Streams are bounded per process (MAX_EVENT_STREAMS: past it 503 OVERLOADED, with Retry-After as every 503; a
+ * stream's place is given back when it ends or its client leaves, even during the set-up: held-requests.ts) and
+ * end when the API begins shutting down, so they never hold the drain: clients resume on another replica.
  */
 import type { FastifyInstance } from 'fastify';
 import { KqError, NotFoundError } from '../../errors.js';
@@ -33,9 +34,17 @@ const notFound = (id: string) =>
     { id },
   );
 
-export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext, maxStreams: number): void {
+/** The 503 past MAX_EVENT_STREAMS (app.ts bounds the streams with it). */
+export const tooManyStreams = (limit: number): KqError =>
+  new KqError(
+    'OVERLOADED',
+    `This API process already serves ${limit} event streams (MAX_EVENT_STREAMS); retry later or on another replica.`,
+    { limit },
+  );
+
+export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const lookup = createJobLookup(ctx);
-  let open = 0;
+  const streams = ctx.held.streams;
 
   app.get<{ Params: { id: string }; Querystring: { queue?: string }; Headers: { 'last-event-id'?: string } }>(
     '/jobs/:id/events',
@@ -57,19 +66,8 @@ export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext, maxStreams
     },
     async (request, reply) => {
       const { id } = request.params;
-      if (open >= maxStreams) {
-        throw new KqError(
-          'OVERLOADED',
-          `This API process already serves ${maxStreams} event streams (MAX_EVENT_STREAMS); retry later or on another replica.`,
-          { limit: maxStreams },
-        );
-      }
-      open++;
-      let counted = true;
-      const release = () => {
-        if (counted) open--;
-        counted = false;
-      };
+      // Counted from here until the stream ends or the client leaves, at any point (held-requests.ts).
+      const hold = streams.hold(reply);
       let sub: { at: string; off(): void } | undefined;
       let status: JobStatus | undefined;
       let queue: string | undefined;
@@ -93,8 +91,14 @@ export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext, maxStreams
         if (!status) throw notFound(id);
       } catch (err) {
         sub?.off();
-        release();
+        hold.release();
         throw err;
+      }
+      if (hold.signal.aborted) {
+        // The client left during the set-up (its place is already given back): nothing to send.
+        sub.off();
+        reply.hijack();
+        return;
       }
       const at = sub.at;
       const q = queue;
@@ -120,11 +124,11 @@ export function jobEventRoutes(app: FastifyInstance, ctx: ApiContext, maxStreams
         clearInterval(heartbeat);
         stopClosing();
         sub?.off();
-        release();
+        hold.release();
         res.end();
       };
       const stopClosing = ctx.onClosing(end);
-      res.once('close', end);
+      hold.signal.addEventListener('abort', end, { once: true });
       const send = (event: string, eventId: string, data: unknown) => {
         if (ended) return;
         if (compareStreamIds(eventId, lastSent) > 0) lastSent = eventId;

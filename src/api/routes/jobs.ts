@@ -125,12 +125,21 @@ export function jobRoutes(app: FastifyInstance, ctx: ApiContext): void {
       const { id } = request.params;
       if (request.query.wait !== undefined) {
         const waitMs = waitSeconds(request.query.wait);
-        const queue = await ctx.guard(() => lookup(id, request.query.queue));
-        const gone = new AbortController();
-        reply.raw.once('close', () => gone.abort());
-        const status = queue ? await waitForJob(ctx, queue, id, waitMs, gone.signal) : undefined;
-        if (!status) throw notFound(id);
-        return status;
+        // Held from before the first await, so a client that leaves during the lookup is seen.
+        const hold = ctx.held.waiters.hold(reply);
+        try {
+          const queue = await ctx.guard(() => lookup(id, request.query.queue));
+          if (hold.signal.aborted) {
+            // The client left during the lookup: nothing to wait for, nothing to send.
+            reply.hijack();
+            return;
+          }
+          const status = queue ? await waitForJob(ctx, queue, id, waitMs, hold.signal) : undefined;
+          if (!status) throw notFound(id);
+          return status;
+        } finally {
+          hold.release();
+        }
       }
       const status = await ctx.guard(async () => {
         const queue = await lookup(id, request.query.queue);
