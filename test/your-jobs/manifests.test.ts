@@ -56,17 +56,43 @@ function manifests(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
+const IMAGE = 'ghcr.io/acme/my-jobs:1.2.0';
+/**
+ * Every approach rendered by one `kq manifests all --out-dir` run per handlers module (a CLI start per
+ * approach cost more than the checks); the first test proves `all` writes what `<approach>` prints.
+ */
+const rendered = new Map<string, { code: number | null; err: string; dir: string }>();
+function renderAll(handlers: string) {
+  let r = rendered.get(handlers);
+  if (!r) {
+    const dir = join(app, `deploy-${handlers.replace(/\W/g, '-')}`);
+    const run = manifests('all', '--image', IMAGE, '--handlers', handlers, '--out-dir', dir);
+    r = { code: run.code, err: run.err, dir };
+    rendered.set(handlers, r);
+  }
+  expect(r.code, r.err).toBe(0);
+  return {
+    dir: r.dir,
+    yaml: (approach: string) => readFileSync(join(r.dir, approach, 'kq.yaml'), 'utf8'),
+  };
+}
+
 const envOf = (c: { env?: { name: string; value?: string }[] }) =>
   Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
 
 describe('kq manifests --image --handlers', () => {
+  it('kq manifests <approach> prints what `all --out-dir` writes for it', () => {
+    const r = manifests('keda-scaledjob', '--image', IMAGE, '--handlers', 'dist/jobs.js');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toBe(renderAll('dist/jobs.js').yaml('keda-scaledjob'));
+  });
+
   for (const approach of APPROACH_NAMES) {
     it(`${approach}: the image, HANDLERS and the handlers' queue reach workers and API`, () => {
-      const r = manifests(approach, '--image', 'ghcr.io/acme/my-jobs:1.2.0', '--handlers', 'dist/jobs.js');
-      expect(r.code, r.err).toBe(0);
+      const r = { out: renderAll('dist/jobs.js').yaml(approach) };
       const objects = parseAllDocuments(r.out).map((d) => d.toJSON() as K8sObject);
       const containers = kqContainers(objects);
-      for (const { container } of containers) expect(container.image).toBe('ghcr.io/acme/my-jobs:1.2.0');
+      for (const { container } of containers) expect(container.image).toBe(IMAGE);
       const byName = (n: string) => containers.filter((c) => c.container.name === n);
       expect(byName('worker').length).toBeGreaterThan(0);
       for (const { container } of [...byName('worker'), ...byName('api')])
@@ -83,14 +109,7 @@ describe('kq manifests --image --handlers', () => {
 
   for (const approach of APPROACH_NAMES) {
     it(`${approach}: job types on two queues get a worker workload per queue, each autoscaled on its own`, () => {
-      const r = manifests(
-        approach,
-        '--image',
-        'ghcr.io/acme/my-jobs:1.2.0',
-        '--handlers',
-        'dist/two-queues.js',
-      );
-      expect(r.code, r.err).toBe(0);
+      const r = { out: renderAll('dist/two-queues.js').yaml(approach) };
       const objects = parseAllDocuments(r.out).map((d) => d.toJSON() as K8sObject);
       const workers = kqContainers(objects).filter((c) => ['worker', 'sweep'].includes(c.container.name));
       // keda-scaledjob adds a sweeper CronJob (kq sweep) per queue (orphans and due retries KEDA cannot see).
@@ -100,7 +119,7 @@ describe('kq manifests --image --handlers', () => {
         expected.sort(),
       );
       for (const { container } of kqContainers(objects).filter((c) => c.container.name !== 'redis'))
-        expect(container.image).toBe('ghcr.io/acme/my-jobs:1.2.0');
+        expect(container.image).toBe(IMAGE);
       const scalers = objects.filter((o) =>
         /^(ScaledObject|ScaledJob|HorizontalPodAutoscaler)$/.test(o.kind),
       );
@@ -120,11 +139,9 @@ describe('kq manifests --image --handlers', () => {
   }
 
   it('kq manifests all --out-dir writes every approach with a workload per queue', () => {
-    const out = join(app, 'deploy');
-    const r = manifests('all', '--handlers', 'dist/two-queues.js', '--out-dir', out);
-    expect(r.code, r.err).toBe(0);
+    const all = renderAll('dist/two-queues.js');
     for (const approach of APPROACH_NAMES) {
-      const text = readFileSync(join(out, approach, 'kq.yaml'), 'utf8');
+      const text = all.yaml(approach);
       expect(text, approach).toContain('name: kq-worker-billing\n');
       expect(text, approach).toContain('name: kq-worker-emails\n');
       expect(text, approach).not.toContain('name: kq-worker\n');
