@@ -22,9 +22,9 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: ALL,
-          // Files share a worker's module cache: importing kq, BullMQ, Fastify and the rest once per worker
-          // instead of once per file took the tier's CPU time from ~9.6 to ~6 min (collect 280 -> 47 s).
-          // Setup files still run per file, so the leak guard checks every test.
+          // Files share a worker's module cache: kq, BullMQ, Fastify and the rest are imported once per
+          // worker instead of once per file, most of the tier's CPU time before. Setup files still run per
+          // file, so the leak guard checks every test.
           isolate: false,
           exclude: [...configDefaults.exclude, IMAGE_TEST, ...slowGlobs()],
           // One Redis Cluster for the whole tier (sharedRedisCluster()); tests that kill nodes start their own.
