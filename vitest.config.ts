@@ -15,6 +15,11 @@ export default defineConfig({
     pool: 'forks',
     fileParallelism: true,
     maxWorkers: 2,
+    // The fast tier's files share a worker's module cache: kq, BullMQ, Fastify and the rest are imported
+    // once per worker instead of once per file, which was most of the tier's CPU time. Setup files still
+    // run per file, so the leak guard checks every test. A project cannot set this for itself (vitest
+    // reads it from the root), so the slow tier runs on its own with `--isolate` (package.json).
+    isolate: false,
     reporters: ['default'],
     projects: [
       {
@@ -22,10 +27,6 @@ export default defineConfig({
         test: {
           name: 'fast',
           include: ALL,
-          // Files share a worker's module cache: kq, BullMQ, Fastify and the rest are imported once per
-          // worker instead of once per file, most of the tier's CPU time before. Setup files still run per
-          // file, so the leak guard checks every test.
-          isolate: false,
           exclude: [...configDefaults.exclude, IMAGE_TEST, ...slowGlobs()],
           // One Redis Cluster for the whole tier (sharedRedisCluster()); tests that kill nodes start their own.
           globalSetup: [...globalSetup, 'test/helpers/cluster-setup.ts'],
