@@ -27,12 +27,10 @@ export type { Logger };
  * a reader gone (EPIPE) and nothing queued in SonicBoom it has nothing to write and returns.
  */
 const LOG_FLUSH_MS = 10;
-/** Pending bytes that hand a batch over before the timer; under SonicBoom's `maxWrite`. */
+/** Pending characters that hand a batch over before the timer; under SonicBoom's `maxWrite`. */
 const LOG_MIN_BYTES = 32 * 1024;
 const LOG_MAX_WRITE = 64 * 1024;
-/** The buffers lines collect in: room for `LOG_MIN_BYTES` and a line of up to ~10 K characters after them. */
-const SLAB_BYTES = 64 * 1024;
-/** Past this many pending bytes a batch goes to SonicBoom even while one is being written. */
+/** Past this many pending characters a batch goes to SonicBoom even while one is being written. */
 const LOG_MAX_PENDING = 1024 * 1024;
 /** At exit, a reader that is not reading (EAGAIN) gets this many more tries, then the rest is dropped. */
 const EXIT_EAGAIN_TRIES = 10_000;
@@ -74,41 +72,15 @@ let stdout: DestinationStream | undefined;
  * stdout through pino's own destination; a reader that went away (EPIPE) silences it, work goes on.
  * SonicBoom starts a write for each batch at once (no `minLength`), or queues it behind the write in
  * flight and starts it when that one is done.
- *
- * Pending lines are kept as UTF-8 bytes in a buffer outside the JavaScript heap, not as a string: each
- * line's string dies young, so a batch waiting for its timer is never copied by the young-generation GC
- * nor promoted to the old generation, and SonicBoom (in `buffer` mode) does not measure and re-encode the
- * whole batch on the way out. Two buffers take turns: one collects while the other is being written.
  */
 function stdoutDestination(): DestinationStream {
-  const sonic = pino.destination({ dest: 1, sync: false, maxWrite: LOG_MAX_WRITE, contentMode: 'buffer' });
-  /** Collects lines; `used` bytes of it are pending. */
-  let slab: Buffer = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  let used = 0;
-  /** Filled while a batch was being written: they go out, in order, before `slab`. */
-  let full: Buffer[] = [];
-  let fullBytes = 0;
-  /** The buffer of the batch SonicBoom is writing, reused once it is written; and one ready for reuse. */
-  let inFlight: Buffer | undefined;
-  let spare: Buffer | undefined;
+  const sonic = pino.destination({ dest: 1, sync: false, maxWrite: LOG_MAX_WRITE });
+  let pending = '';
   let timer: NodeJS.Timeout | undefined;
   /** A batch is in SonicBoom and not written yet (its `drain` not seen). */
   let writing = false;
   /** The reader went away (EPIPE): lines are dropped from now on, as pino's destination does. */
   let broken = false;
-  // In `buffer` mode SonicBoom's write takes bytes; its type declares strings only.
-  const send = (bytes: Buffer) => sonic.write(bytes as unknown as string);
-  const nextSlab = () => {
-    const next = spare ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
-    spare = undefined;
-    used = 0;
-    return next;
-  };
-  const drop = () => {
-    full = [];
-    fullBytes = 0;
-    used = 0;
-  };
   const arm = () => {
     if (timer) return;
     timer = setTimeout(handOver, LOG_FLUSH_MS);
@@ -117,26 +89,16 @@ function stdoutDestination(): DestinationStream {
   const handOver = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    if (broken) drop();
-    const pending = fullBytes + used;
-    if (pending === 0 || (writing && pending < LOG_MAX_PENDING)) return;
-    // Past LOG_MAX_PENDING while a batch is in flight, SonicBoom queues this one: its buffer is not reused.
-    const reusable = !writing;
+    if (broken) pending = '';
+    if (pending === '' || (writing && pending.length < LOG_MAX_PENDING)) return;
+    const batch = pending;
+    pending = '';
     writing = true;
-    for (const b of full) send(b);
-    full = [];
-    fullBytes = 0;
-    if (used > 0) {
-      send(slab.subarray(0, used));
-      if (reusable) inFlight = slab;
-      slab = nextSlab();
-    }
+    sonic.write(batch);
   };
   sonic.on('drain', () => {
     writing = false;
-    spare = inFlight;
-    inFlight = undefined;
-    if (fullBytes + used > 0) arm();
+    if (pending !== '') arm();
   });
   sonic.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') broken = true;
@@ -145,34 +107,21 @@ function stdoutDestination(): DestinationStream {
   process.prependListener('beforeExit', handOver);
   process.prependListener('exit', () => {
     if (timer) clearTimeout(timer);
-    if (!broken && fullBytes + used > 0) writeAtExit(Buffer.concat([...full, slab.subarray(0, used)]));
-    drop();
+    if (!broken && pending !== '') writeAtExit(pending);
+    pending = '';
   });
   return {
     write(line: string) {
-      // A UTF-16 code unit takes at most 3 bytes in UTF-8, so a line that passes this check fits.
-      if (line.length * 3 > SLAB_BYTES - used) {
-        if (used > 0) {
-          full.push(slab.subarray(0, used));
-          fullBytes += used;
-          slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-          used = 0;
-        }
-        if (line.length * 3 > SLAB_BYTES) {
-          const long = Buffer.from(line);
-          full.push(long);
-          fullBytes += long.length;
-        } else used = slab.write(line, 0);
-      } else used += slab.write(line, used);
-      if (fullBytes + used >= LOG_MIN_BYTES) handOver();
+      pending += line;
+      if (pending.length >= LOG_MIN_BYTES) handOver();
       else arm();
     },
   };
 }
 
 /** Writes what is left at exit (no event loop any more): EPIPE drops it, EAGAIN is retried, bounded. */
-function writeAtExit(bytes: Buffer): void {
-  let buf = bytes;
+function writeAtExit(text: string): void {
+  let buf = Buffer.from(text);
   let tries = 0;
   while (buf.length > 0) {
     try {
