@@ -84,6 +84,36 @@ describe('stdout writes', () => {
     expect(chunks.at(-1)?.text).toMatch(/^\{"level":"info".*"msg":"quiet"\}\n$/);
   }, 15_000);
 
+  it('long lines and multi-byte characters come out whole, exact and in order', async () => {
+    // Lines kept as UTF-8 bytes: short ones, ones longer than the 64 KB buffer, and 2-, 3- and 4-byte
+    // characters, mixed in one turn and across turns, read slowly.
+    const script = `
+      import { createLogger } from ${JSON.stringify(LOG)};
+      process.stdout;
+      const log = createLogger({ component: 'test' }, 'info');
+      const text = (i) => ['é', '€', '𝄞', 'x'][i % 4].repeat([10, 9000, 30000, 70000][i % 4] + i);
+      for (let i = 0; i < 40; i++) log.info({ i, text: text(i) }, 'mixed');
+      setTimeout(() => { for (let i = 40; i < 80; i++) log.info({ i, text: text(i) }, 'mixed'); }, 5);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.resume();
+    child.stdout.resume();
+    const code = await new Promise((r) => child.once('close', r));
+    expect(code).toBe(0);
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    const parsed = lines.map((l) => JSON.parse(l));
+    expect(parsed.map((l) => l.i)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+    const chars = ['é', '€', '𝄞', 'x'];
+    const sizes = [10, 9000, 30000, 70000];
+    for (const l of parsed) expect(l.text).toBe((chars[l.i % 4] ?? '').repeat((sizes[l.i % 4] ?? 0) + l.i));
+  }, 20_000);
+
   it('a reader that went away (EPIPE) neither crashes nor holds the process', async () => {
     const child = logLines(2000);
     child.stdout.destroy();
