@@ -17,19 +17,17 @@
 // millions of instructions; `--save` appends them to bench/results.json under
 // `coldStartInstructions.runs`, `--label=...` naming the build. `--keep` keeps the dumps in --out for
 // `callgrind_annotate`.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
+import { arg, callgrind, finishRun, totalInstructions } from './callgrind.mjs';
 import { KQ_CLI, spawnWorker } from './procs.mjs';
 import { startRedisServer } from './redis-server.mjs';
 
-const arg = (name, dflt) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const ROUNDS = Number(arg('rounds', '3'));
 // A private directory unless --out names one: a shared /tmp path can be cleaned under a running count.
 const OUT = resolve(arg('out', '') || mkdtempSync(join(tmpdir(), 'kq-callgrind-cold-')));
-const SAVE = process.argv.includes('--save');
 const KEEP = process.argv.includes('--keep');
 const PREFIX = 'kqcold';
 const EXIT_AT_STAMP = resolve(import.meta.dirname, 'exit-at-stamp.mjs');
@@ -38,13 +36,6 @@ const RUN_TIMEOUT_MS = 600_000;
 
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
   throw new Error(`--rounds=${arg('rounds', '')}: must be a whole number >= 1, e.g. --rounds=3`);
-
-/** Total `Ir` (instructions executed) of a callgrind dump file. */
-function totalInstructions(file) {
-  const m = /^(?:totals|summary):\s+(\d+)/m.exec(readFileSync(file, 'utf8'));
-  if (!m) throw new Error(`no totals line in ${file}`);
-  return Number(m[1]);
-}
 
 /** Every file of the compile cache with its size and mtime: a run that writes an entry changes this. */
 function cacheSnapshot(dir) {
@@ -81,7 +72,7 @@ async function countStart(kind) {
   // process down many times: a start that waits too long on Redis is not a Redis outage here.
   if (kind === 'kq') Object.assign(env, { EXIT: '1', REDIS_DOWN_TIMEOUT_MS: '3600000' });
   const worker = spawnWorker(kind, env, {
-    launcher: ['valgrind', '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all'],
+    launcher: callgrind(outFile),
     nodeArgs: ['--import', EXIT_AT_STAMP],
     keepStdout: true,
   });
@@ -167,22 +158,12 @@ try {
     ...(warned.length > 0 ? { warnedRuns: warned } : {}),
     kqColdCache: millions(kqColdCache),
     kqBuild: KQ_CLI,
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    loadAverage: loadavg()[0],
-    date: new Date().toISOString(),
   };
-  console.log(JSON.stringify(result, null, 2));
-  if (SAVE) {
-    const file = resolve(import.meta.dirname, 'results.json');
-    const all = JSON.parse(readFileSync(file, 'utf8'));
-    all.coldStartInstructions ??= {
-      note: 'bench/cold-start-instructions.mjs (docs/performance.md, "Cold start")',
-      runs: [],
-    };
-    all.coldStartInstructions.runs.push({ label: arg('label', ''), ...result });
-    writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
-  }
+  finishRun(
+    'coldStartInstructions',
+    'bench/cold-start-instructions.mjs (docs/performance.md, "Cold start")',
+    result,
+  );
 } finally {
   conn.disconnect();
   await redis.stop();

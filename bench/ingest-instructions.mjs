@@ -4,7 +4,8 @@
 // `order` type).
 //   node bench/ingest-instructions.mjs [--requests=3000] [--warmup=3000] [--connections=100]
 //     [--only=kq,fastify,kq-single,coalescing] [--out=/tmp/kq-callgrind-api] [--save] [--label=...]
-// Needs `valgrind` on PATH and a built dist/ (`npm run build`). In one private redis-server, for each
+// Needs `valgrind` on PATH and a built dist/ (`npm run build`; KQ_DIST=<other build>/dist counts another
+// build, as in bench/procs.mjs, and the run records it as `kqBuild`). In one private redis-server, for each
 // server in turn: the server under callgrind; once it listens, `--warmup` requests (autocannon, its own
 // process, outside valgrind) so V8 has compiled the hot paths; the counters are zeroed, exactly
 // `--requests` requests are sent, the counters are dumped (both through bench/cpu-reporting.mjs) and the
@@ -13,42 +14,28 @@
 // `used_cpu_*`; Redis is not under valgrind, so this one is a time and moves with the load).
 // `--save` appends the figures to bench/results.json under `ingestInstructions.runs`. The dumps stay in
 // --out for `callgrind_annotate`.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { arg, callgrind, finishRun, lastDump, totalInstructions } from './callgrind.mjs';
 import { autocannon, redisCpuMs, startApi } from './http.mjs';
+import { KQ_CLI } from './procs.mjs';
 import { startRedisServer } from './redis-server.mjs';
 import { BODY, CONNECTIONS, KQ_SINGLE_ENV } from './scenarios/http-ingest.mjs';
 
-const arg = (name, dflt) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const REQUESTS = Number(arg('requests', '3000'));
 const WARMUP = Number(arg('warmup', '3000'));
 const CONNS = Number(arg('connections', String(CONNECTIONS)));
 const OUT = resolve(arg('out', '/tmp/kq-callgrind-api'));
 const ONLY = arg('only', 'kq,fastify').split(',');
-const SAVE = process.argv.includes('--save');
 const PREFIX = 'kqapiinstr';
 
-function totalInstructions(file) {
-  const m = /^(?:totals|summary):\s+(\d+)/m.exec(readFileSync(file, 'utf8'));
-  if (!m) throw new Error(`no totals line in ${file}`);
-  return Number(m[1]);
-}
-
 async function measure(redisServer, redis, variant) {
-  for (const f of readdirSync(OUT)) if (f.startsWith(`callgrind.${variant}.out`)) rmSync(resolve(OUT, f));
   const kind = variant === 'kq-single' ? 'kq' : variant;
   const ctx = { redisUrl: redisServer.url, prefix: PREFIX, verbose: false };
-  const wrap = [
-    'valgrind',
-    '--tool=callgrind',
-    `--callgrind-out-file=${resolve(OUT, `callgrind.${variant}.out`)}`,
-    '--smc-check=all',
-    // cpu-reporting.mjs calls these on 'zero' and 'dump' (callgrind_control cannot reach a server
-    // blocked in epoll_wait here).
-    '--dump-before=uv_os_getpriority',
-  ];
+  // cpu-reporting.mjs calls uv_os_getpriority on 'zero' and 'dump' (callgrind_control cannot reach a
+  // server blocked in epoll_wait here).
+  const outFile = resolve(OUT, `callgrind.${variant}.out`);
+  const wrap = callgrind(outFile, '--dump-before=uv_os_getpriority');
   // Under valgrind one Redis round trip can outlast kq's default 5 s deadline (a 503, not a figure).
   const env = kind === 'kq' ? { REQUEST_TIMEOUT_MS: '600000' } : {};
   const server = await startApi(kind, ctx, variant === 'kq-single' ? { ...env, ...KQ_SINGLE_ENV } : env, {
@@ -72,14 +59,10 @@ async function measure(redisServer, redis, variant) {
     const redisMs = (await redisCpuMs(redis)) - cpu0;
     await server.ask('dump');
     // The last dump (`.1`, `.2`, ...) is the window from 'zero' to 'dump'; check it was that one.
-    const dump = readdirSync(OUT)
-      .filter((f) => f.startsWith(`callgrind.${variant}.out.`))
-      .sort((a, b) => Number(a.split('.').pop()) - Number(b.split('.').pop()))
-      .pop();
-    if (!dump) throw new Error(`${variant}: no callgrind dump in ${OUT}`);
-    if (!/Trigger: --dump-before=uv_os_getpriority/.test(readFileSync(resolve(OUT, dump), 'utf8')))
+    const dump = lastDump(outFile);
+    if (!/Trigger: --dump-before=uv_os_getpriority/.test(readFileSync(dump, 'utf8')))
       throw new Error(`${variant}: ${dump} is not the dump asked for`);
-    const instructions = totalInstructions(resolve(OUT, dump));
+    const instructions = totalInstructions(dump);
     return {
       accepted,
       perRequest: Math.round(instructions / accepted),
@@ -108,22 +91,13 @@ try {
           Object.entries(figures).map(([v, f]) => [v, Number((f.perRequest / base).toFixed(3))]),
         )
       : undefined,
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    loadAverage: loadavg()[0],
-    date: new Date().toISOString(),
+    kqBuild: KQ_CLI,
   };
-  console.log(JSON.stringify(result, null, 2));
-  if (SAVE) {
-    const file = resolve(import.meta.dirname, 'results.json');
-    const all = JSON.parse(readFileSync(file, 'utf8'));
-    all.ingestInstructions ??= {
-      note: 'bench/ingest-instructions.mjs: callgrind instructions per accepted POST /jobs, kq vs route (a)',
-      runs: [],
-    };
-    all.ingestInstructions.runs.push({ label: arg('label', ''), ...result });
-    writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
-  }
+  finishRun(
+    'ingestInstructions',
+    'bench/ingest-instructions.mjs: callgrind instructions per accepted POST /jobs, kq vs route (a) (docs/performance.md, "Ingest")',
+    result,
+  );
 } finally {
   redis.disconnect();
   await redisServer.stop();

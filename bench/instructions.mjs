@@ -12,31 +12,20 @@
 // `instructionsPerJob.runs`, with `--label=...` naming the build. The dumps stay in --out for
 // `callgrind_annotate` (native frames: V8 builtins and runtime, libuv, libc; JIT-compiled JavaScript
 // shows as unnamed addresses).
-import { execFile, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
+import { arg, callgrind, callgrindControl, finishRun, lastDump, totalInstructions } from './callgrind.mjs';
 import { BASELINE_WORKER, KQ_CLI, KQ_HANDLERS, kqJobOptions, waitForWorkers } from './procs.mjs';
 import { startRedisServer } from './redis-server.mjs';
 
-const run = promisify(execFile);
-const arg = (name, dflt) =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
 const JOBS = Number(arg('jobs', '2000'));
 const WARMUP = Number(arg('warmup', '2000'));
 const OUT = resolve(arg('out', '/tmp/kq-callgrind'));
 const SAVE = process.argv.includes('--save');
 const CONCURRENCY = 50;
 const PREFIX = 'kqinstr';
-
-/** Total `Ir` (instructions executed) of a callgrind dump file. */
-function totalInstructions(file) {
-  const m = /^(?:totals|summary):\s+(\d+)/m.exec(readFileSync(file, 'utf8'));
-  if (!m) throw new Error(`no totals line in ${file}`);
-  return Number(m[1]);
-}
 
 async function measure(redis, conn, kind) {
   const queueName = `instr-${kind}`;
@@ -61,8 +50,6 @@ async function measure(redis, conn, kind) {
     }
   };
   await fill(WARMUP);
-  const outFile = resolve(OUT, `callgrind.${kind}.out`);
-  for (const f of readdirSync(OUT)) if (f.startsWith(`callgrind.${kind}.out`)) rmSync(resolve(OUT, f));
   const script = kind === 'kq' ? [KQ_CLI, 'worker'] : [BASELINE_WORKER];
   const env = {
     PATH: process.env.PATH ?? '',
@@ -75,11 +62,12 @@ async function measure(redis, conn, kind) {
     KQ_PREFIX: PREFIX,
     CONCURRENCY: String(CONCURRENCY),
   };
-  const proc = spawn(
-    'valgrind',
-    ['--tool=callgrind', `--callgrind-out-file=${outFile}`, '--smc-check=all', process.execPath, ...script],
-    { env, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const outFile = resolve(OUT, `callgrind.${kind}.out`);
+  const [valgrind, ...valgrindArgs] = callgrind(outFile);
+  const proc = spawn(valgrind, [...valgrindArgs, process.execPath, ...script], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr.on('data', (c) => {
     stderr += c;
@@ -95,16 +83,15 @@ async function measure(redis, conn, kind) {
     await drain();
     await queue.pause();
     await fill(JOBS);
-    await run('callgrind_control', ['-z', String(proc.pid)]);
+    await callgrindControl(proc.pid, 'zero');
     await queue.resume();
     await drain();
-    await run('callgrind_control', ['-d', String(proc.pid)]);
+    await callgrindControl(proc.pid, 'dump');
     const failed = await queue.getFailedCount();
     if (failed > 0) throw new Error(`${kind}: ${failed} jobs failed`);
-    const dump = readdirSync(OUT).find((f) => f.startsWith(`callgrind.${kind}.out.`));
-    if (!dump) throw new Error(`${kind}: no callgrind dump in ${OUT}`);
-    const instructions = totalInstructions(resolve(OUT, dump));
-    return { jobs: JOBS, instructions, perJob: instructions / JOBS, dump: resolve(OUT, dump) };
+    const dump = lastDump(outFile);
+    const instructions = totalInstructions(dump);
+    return { jobs: JOBS, instructions, perJob: instructions / JOBS, dump };
   } finally {
     proc.kill('SIGTERM');
     const t = setTimeout(() => proc.kill('SIGKILL'), 60_000);
@@ -130,22 +117,13 @@ try {
     kqInstructionsPerJob: kq && Math.round(kq.perJob),
     bullmqInstructionsPerJob: bullmq && Math.round(bullmq.perJob),
     ratio: kq && bullmq ? Number((kq.perJob / bullmq.perJob).toFixed(3)) : undefined,
-    node: process.version,
-    cpu: cpus()[0]?.model,
-    loadAverage: loadavg()[0],
-    date: new Date().toISOString(),
   };
-  console.log(JSON.stringify(result, null, 2));
-  if (SAVE && kq && bullmq) {
-    const file = resolve(import.meta.dirname, 'results.json');
-    const all = JSON.parse(readFileSync(file, 'utf8'));
-    all.instructionsPerJob ??= {
-      note: 'bench/instructions.mjs (docs/performance.md, "Worker: instructions per job (callgrind)")',
-      runs: [],
-    };
-    all.instructionsPerJob.runs.push({ label: arg('label', ''), ...result });
-    writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
-  }
+  finishRun(
+    'instructionsPerJob',
+    'bench/instructions.mjs (docs/performance.md, "Worker: instructions per job (callgrind)")',
+    result,
+    SAVE && kq && bullmq,
+  );
 } finally {
   conn.disconnect();
   await redis.stop();
