@@ -58,7 +58,7 @@ export interface LabPod {
     /** Workload ms the lab sent SIGKILL (a kill fault), and the process was gone. */
     killedAt?: number;
     exitedAt?: number;
-    /** Wall ms from the worker's `worker.stopping` with no job running (it decided to leave) to its exit. */
+    /** Wall ms from the worker leaving (stopping, its last job ended: `leavingWatch`) to its exit. */
     stopWallMs?: number;
     /** Wall ms from spawn to `worker.started`: the real load, hidden behind the played latency. */
     nodeStartWallMs?: number;
@@ -128,6 +128,26 @@ export function runningByPid(ledger: readonly LedgerEntry[]): Map<number, number
   const byPid = new Map<number, number>();
   for (const pid of open.values()) byPid.set(pid, (byPid.get(pid) ?? 0) + 1);
   return byPid;
+}
+
+const JOB_END = /"event":"job\.(completed|failed|retried|cancelled|handed-back)"/;
+
+/**
+ * Reads a worker's log lines and answers true from the line on which it leaves: it is stopping and its
+ * last job has ended. Its `worker.stopping` line counts the jobs it still runs (a `MAX_JOBS` stop comes as
+ * the last job is taken, and counts it); each of those ends with one line. All that follows (closing
+ * connections, exiting) is overhead a real run's speed multiplies; the jobs' own run is not.
+ * @example const leaving = leavingWatch(); for (const line of lines) if (leaving(line)) stopAt ??= Date.now();
+ */
+export function leavingWatch(): (line: string) => boolean {
+  let running: number | undefined;
+  return (line) => {
+    if (running === undefined && line.includes('"worker.stopping"')) {
+      const n = /"running":(\d+)/.exec(line)?.[1];
+      running = n === undefined ? 0 : Number(n);
+    } else if (running !== undefined && running > 0 && JOB_END.test(line)) running--;
+    return running === 0;
+  };
 }
 
 /** A pod as the API server has it right after creation: Pending, no container started yet. */
@@ -247,6 +267,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
     let partial = '';
     let tail = '';
     let stoppingAt: number | undefined;
+    const leaving = leavingWatch();
     const keepTail = (chunk: Buffer) => {
       tail = (tail + chunk.toString()).slice(-OUTPUT_TAIL_CHARS);
     };
@@ -262,9 +283,7 @@ export function createPodRunner(o: PodRunnerOptions): PodRunner {
           c.nodeStartWallMs = Date.now() - spawnedAt;
           c.lateWallMs = Date.now() - (releasedAt ?? Date.now());
         } else if (line.includes('"job.handed-back"')) pod.handBacks++;
-        // Leaving with nothing running: all that follows (closing, exiting) is overhead the speed multiplies.
-        else if (line.includes('"worker.stopping"') && line.includes('"running":0'))
-          stoppingAt ??= Date.now();
+        if (leaving(line)) stoppingAt ??= Date.now();
       }
     });
     p.stderr?.on('data', keepTail);

@@ -63,7 +63,7 @@ export async function runTuneCommand(
         ] as const
       ).map(([k, a, b]) => `| ${k} | ${a} | ${b} |`);
       process.stdout.write(
-        `\nVerify (speed ${real.speed}):\n| figure | model | real |\n| --- | ---: | ---: |\n${rows.join('\n')}\n${
+        `\nVerify (speed ${real.speed}, pod start ${values.podStartSeconds} s):\n| figure | model | real |\n| --- | ---: | ---: |\n${rows.join('\n')}\n${
           r.reliability.reliable
             ? 'The real run is reliable at this speed.'
             : `The real run is not reliable: ${r.reliability.reasons.join('; ')}`

@@ -57,7 +57,7 @@ describe('kq lab tune', () => {
     expect(rendered.output).toContain('kind: ');
   });
 
-  it('--verify replays the recommendation on the real engine, model beside real', async () => {
+  it('--verify replays the recommendation on the real engine at the speed and pod start given, model beside real', async () => {
     const r = await kq([
       'lab',
       'tune',
@@ -69,12 +69,16 @@ describe('kq lab tune', () => {
       '--max-replicas',
       '2',
       '--verify',
+      '--speed',
+      '90',
+      '--pod-start-seconds',
+      '3',
     ]);
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(
       /replaying kq manifests deployment --replicas \d --concurrency \d on the real engine/,
     );
-    expect(r.output).toMatch(/Verify \(speed 60\):\n\| figure \| model \| real \|/);
+    expect(r.output).toMatch(/Verify \(speed 90, pod start 3 s\):\n\| figure \| model \| real \|/);
     expect(r.output).toMatch(/\| completed \| 12 \| 12 \|/);
     expect(r.output).toMatch(/The real run is (reliable at this speed|not reliable: .+)\./);
   });

@@ -50,13 +50,22 @@ export interface ControllerDeps {
   adapterCacheMs: number;
 }
 
-/** Every `periodMs` of workload time, starting at `firstAt`. */
+/**
+ * Every `periodMs` of workload time, starting at `firstAt`: at the first tick on or after a period's
+ * time, that time (otherwise undefined). Controllers time what they do at it, not at the tick: in a
+ * cluster a controller runs again a full period after its last run, so what it did then (a scale event,
+ * the last activity) is a whole period old. The real engine's ticks come a few ms late by varying
+ * amounts: timed at them, a policy period or a cooldown could end a few ms short and the decision wait
+ * a whole period more.
+ * @example const poll = every(30_000); const at = poll(now); if (at !== undefined) lastPoll = at;
+ */
 export function every(periodMs: number, firstAt = 0) {
   let next = firstAt;
-  return (now: number): boolean => {
-    if (now < next) return false;
-    next += periodMs;
-    if (next <= now) next = now + periodMs;
-    return true;
+  return (now: number): number | undefined => {
+    if (now < next) return undefined;
+    // A tick more than a period late runs now, as a controller that fell behind would.
+    const at = now - next < periodMs ? next : now;
+    next = at + periodMs;
+    return at;
   };
 }

@@ -94,7 +94,8 @@ export function hpaController(
     busy: () => rs.rollingOut,
     async tick(now) {
       const value = await source.read(now);
-      if (sync(now)) hpa.sync(now, value);
+      const syncAt = sync(now);
+      if (syncAt !== undefined) hpa.sync(syncAt, value);
       rs.reconcile();
     },
     stats: () => ({

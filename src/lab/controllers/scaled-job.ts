@@ -57,7 +57,7 @@ export function playScaledJob(
     },
     async tick(now) {
       for (const j of jobs) j.reconcile(now);
-      if (!suspended && poll(now)) {
+      if (!suspended && poll(now) !== undefined) {
         const readings = await readTriggers();
         const unfinished = jobs.filter((j) => j.status === 'Active');
         const n = scaledJobNewJobs({

@@ -134,25 +134,28 @@ export function playScaledObject(
     busy: () => rs.rollingOut,
     async tick(now) {
       // A pushed trigger wakes KEDA at zero as soon as the scaler sees a runnable job.
-      if (rs.replicas === 0 && pushed?.(now) && (await read()).active) {
-        lastActive = now;
+      const pushAt = rs.replicas === 0 ? pushed?.(now) : undefined;
+      if (pushAt !== undefined && (await read()).active) {
+        lastActive = pushAt;
         rs.replicas = Math.max(1, min);
-        hpa.decisions.push([now, rs.replicas]);
+        hpa.decisions.push([pushAt, rs.replicas]);
       }
-      if (poll(now)) {
+      const pollAt = poll(now);
+      if (pollAt !== undefined) {
         const { active } = await read();
-        if (active) lastActive = now;
+        if (active) lastActive = pollAt;
         if (active && rs.replicas === 0) {
           rs.replicas = Math.max(1, min);
-          hpa.decisions.push([now, rs.replicas]);
-        } else if (!active && rs.replicas > 0 && min === 0 && now - lastActive >= cooldownMs) {
+          hpa.decisions.push([pollAt, rs.replicas]);
+        } else if (!active && rs.replicas > 0 && min === 0 && pollAt - lastActive >= cooldownMs) {
           rs.replicas = 0;
           scaledToZero++;
-          lastZeroAt = now;
-          hpa.decisions.push([now, 0]);
+          lastZeroAt = pollAt;
+          hpa.decisions.push([pollAt, 0]);
         }
       }
-      if (sync(now) && rs.replicas > 0) hpa.sync(now, (await read()).total);
+      const syncAt = sync(now);
+      if (syncAt !== undefined && rs.replicas > 0) hpa.sync(syncAt, (await read()).total);
       rs.reconcile();
     },
     stats: () => ({
