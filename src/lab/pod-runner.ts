@@ -94,8 +94,12 @@ export interface StartFailure {
   output: string;
 }
 
-/** Output of a start that failed because Redis was not reachable yet: a fault the lab plays, not a bug. */
-const REDIS_UNREACHABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|worker\.redis-down|Redis unreachable|LOADING/;
+/**
+ * Output of a start that failed because Redis was not reachable or not answering yet (refused, reset,
+ * timed out, still loading; ioredis' `Command timed out` from a sweeper pod): a fault the lab plays, not a bug.
+ */
+export const REDIS_UNREACHABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Command timed out|worker\.redis-down|Redis unreachable|LOADING/;
 const OUTPUT_TAIL_CHARS = 4000;
 
 export interface PodRunner {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it, onTestFinished } from 'vitest';
 import { createClock } from '../../src/lab/clock.js';
-import { createPodRunner, type StartFailure } from '../../src/lab/pod-runner.js';
+import { createPodRunner, REDIS_UNREACHABLE, type StartFailure } from '../../src/lab/pod-runner.js';
 import { waitFor } from '../helpers/wait.js';
 
 it('a container that exits non-zero before worker.started is reported with its output', async () => {
@@ -41,4 +41,17 @@ it('a container that exits non-zero before worker.started is reported with its o
   expect(failures[0]?.pod).toBe(pod.name);
   expect(failures[0]?.exit).toBe('2');
   expect(failures[0]?.output).toMatch(/Unknown option --no-such-flag/);
+});
+
+it('a pod that exits because Redis did not answer is a fault the lab plays, not a start failure', () => {
+  // A keda-scaledjob sweeper pod (kq sweep) on a Redis too slow to answer, as seen on a loaded machine.
+  const sweeper =
+    'kq sweep: Command timed out\n    at Timeout._onTimeout (node_modules/ioredis/built/Command.js)';
+  for (const output of [
+    sweeper,
+    'connect ECONNREFUSED 127.0.0.1:6379',
+    'LOADING Redis is loading the dataset',
+  ])
+    expect(output).toMatch(REDIS_UNREACHABLE);
+  expect('Unknown option --no-such-flag').not.toMatch(REDIS_UNREACHABLE);
 });
