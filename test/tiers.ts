@@ -53,6 +53,14 @@ export const SLOW_TESTS: readonly SlowEntry[] = [
     reason: 'seven worker processes and a private redis-server (~15 s)',
   },
   { path: 'test/queue/ioredis-internals.test.ts', reason: 'starts a private Sentinel set' },
+  {
+    path: 'test/worker/crash-recovery.test.ts',
+    reason: 'SIGKILLs workers in every mode and waits out their locks (~28 s)',
+  },
+  {
+    path: 'test/lab/lab-cli.test.ts',
+    reason: 'real lab runs of a workload file with worker processes (~17 s)',
+  },
   { path: 'test/api/retention-keys-20k.test.ts', reason: '20,000 jobs through the API and workers (> 40 s)' },
   {
     path: 'test/k8s/redis-sentinel-restart.test.ts',
