@@ -91,7 +91,11 @@ export interface TestPki {
 
 let cached: TestPki | undefined;
 
-/** One PKI per test file (generation takes a moment on a busy machine); call it at the file's top level. */
+/**
+ * One PKI per test file (generation takes a moment on a busy machine); call it at the file's top level.
+ * The fast tier's files share this module (no per-file isolation), so the file that made it removes its
+ * files and forgets it when it is done, and the next file makes its own.
+ */
 export function testPki(): TestPki {
   if (cached) return cached;
   const servingCa = createCa('kq-test-serving-ca');
@@ -100,7 +104,10 @@ export function testPki(): TestPki {
   const server = issueCert(servingCa, 'kq-metrics-adapter', 'server');
   const dir = mkdtempSync(join(tmpdir(), 'kq-adapter-pki-'));
   // testPki() is called at the top of a test file, so this runs when that file is done.
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    cached = undefined;
+  });
   const files = {
     dir,
     serverCert: join(dir, 'tls.crt'),
