@@ -12,6 +12,19 @@ import { kqLibrary, spawnWorker } from '../procs.mjs';
 
 const QUEUES = 6;
 
+/** Resolves once the node on `port` reports cluster_state:ok; throws after 20 s. */
+async function clusterStateOk(port) {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(port), 'cluster', 'info'], {
+      timeout: 5_000,
+    });
+    if (/cluster_state:ok/.test(stdout)) return;
+    if (Date.now() > deadline) throw new Error(`redis node ${port}: no cluster_state:ok after 20 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function startCluster() {
   const nodes = [];
   try {
@@ -27,6 +40,10 @@ async function startCluster() {
     await promisify(execFile)('redis-cli', ['--cluster', 'create', ...addrs, '--cluster-yes'], {
       timeout: 30_000,
     });
+    // `--cluster create` returns once the slots are assigned; each node says cluster_state:ok only when
+    // gossip has caught up. Before that, writes get CLUSTERDOWN and ioredis retries a MULTI whose first
+    // script call went as EVAL, now as EVALSHA, on a node that never ran it: NOSCRIPT (seen in CI).
+    for (const n of nodes) await clusterStateOk(n.port);
     return {
       url: `redis+cluster://${addrs.join(',')}`,
       stop: () => Promise.all(nodes.map((n) => n.remove())),
