@@ -40,18 +40,32 @@ if [ "$(named)" != "$self" ]; then
   echo "kq-redis preStop: not the primary, nothing to do"
   exit 0
 fi
+started=$(date +%s)
 ask "$self" CLIENT PAUSE $((PRESTOP_TIMEOUT_S * 1000)) WRITE >/dev/null
+# A Sentinel answers NOGOODSLAVE while its view of every replica is unpromotable, and that view can be
+# stale: it reads each replica's INFO every 10 s, so a replica that synced (and whose start script
+# restored its replica-priority) moments ago, as in a rollout that reaches pod 0 right after pod 1 is
+# Ready, still looks unpromotable. Ask again each second until PRESTOP_TIMEOUT_S.
 answer=""
-for s in $SENTINELS; do
-  answer=$(ask "$s" SENTINEL FAILOVER "$MASTER_NAME")
+tries=0
+while :; do
+  tries=$((tries + 1))
+  for s in $SENTINELS; do
+    answer=$(ask "$s" SENTINEL FAILOVER "$MASTER_NAME")
+    [ "$answer" = "OK" ] && break
+  done
   [ "$answer" = "OK" ] && break
+  [ $(($(date +%s) - started)) -ge "$PRESTOP_TIMEOUT_S" ] && break
+  sleep 1
 done
 if [ "$answer" != "OK" ]; then
   ask "$self" CLIENT UNPAUSE >/dev/null
-  echo "kq-redis preStop: no Sentinel started a failover (${answer:-no answer}); stopping anyway"
+  echo "kq-redis preStop: no Sentinel started a failover in $tries tries (last: ${answer:-no answer}); stopping anyway"
   exit 0
 fi
-started=$(date +%s)
+if [ "$tries" -gt 1 ]; then
+  echo "kq-redis preStop: a Sentinel started the failover on try $tries"
+fi
 while [ $(($(date +%s) - started)) -lt "$PRESTOP_TIMEOUT_S" ]; do
   now=$(named)
   if [ -n "$now" ] && [ "$now" != "$self" ]; then
