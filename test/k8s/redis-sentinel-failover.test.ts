@@ -154,9 +154,21 @@ it('a primary restarted after a failover comes back as a replica of the new prim
           return f['num-slaves'] === '2' && f['num-other-sentinels'] === '2';
         });
         const r = await roles();
-        return ok && r.filter((x) => x?.[0] === 'slave' && x[3] === 'connected').length === 2;
+        // A replica is unpromotable (replica-priority 0) until its first sync, and a Sentinel reads a
+        // replica's INFO every 10 s: wait until every Sentinel sees both promotable, or the failover
+        // below may first abort with no good replica and retry seconds later.
+        const lists = await Promise.all(sentinelPorts.map((p) => ask(p, 'SENTINEL', 'REPLICAS', 'kq')));
+        const promotable = lists.every(
+          (l) =>
+            Array.isArray(l) &&
+            l.filter((x) => {
+              const f = Array.isArray(x) ? x.map(String) : [];
+              return f[f.indexOf('slave-priority') + 1] === '100';
+            }).length === 2,
+        );
+        return ok && promotable && r.filter((x) => x?.[0] === 'slave' && x[3] === 'connected').length === 2;
       },
-      { timeoutMs: 20_000, intervalMs: 200 },
+      { timeoutMs: 30_000, intervalMs: 200 },
     );
     const first = await primaryPort();
     expect(first).toBe(dataPorts[0]);
