@@ -8,136 +8,29 @@
  * and Sentinels restarted while no Sentinel runs (they ask the data pods' ROLE). A kq worker with
  * REDIS_URL=redis+sentinel://... completes a job before and after.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
 import { closeRedis, createRedis } from '../../src/queue/connection.js';
 import { spawnKq } from '../helpers/kq-process.js';
-import { trackProcess } from '../helpers/leak-guard.js';
 import { freePort } from '../helpers/redis-server.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { firstContainer, render } from './manifest-fixture.js';
-
-const PASSWORD = 'f00dcafe';
-const LOCAL = [
-  'ANNOUNCE_HOST',
-  'REDIS_PORT',
-  'SENTINEL_PORT',
-  'DATA_NODES',
-  'SENTINELS',
-  'DATA_DIR',
-  'CONF_DIR',
-];
-
-interface Started {
-  proc: ChildProcess;
-  output: () => string;
-}
-
-async function ask(port: number, ...args: string[]): Promise<unknown> {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    password: PASSWORD,
-    lazyConnect: true,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await r.call(args[0] as string, ...args.slice(1));
-  } catch {
-    return undefined;
-  } finally {
-    r.disconnect();
-  }
-}
+import { ask, PASSWORD, replicaPriorities, scriptSet } from './sentinel-set.js';
 
 it('a primary restarted after a failover comes back as a replica of the new primary', {
   timeout: 60_000,
 }, async () => {
-  const objects = render('keda-scaledobject', ['--redis-mode', 'sentinel']);
-  const scripts = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kq-redis-scripts') as
-    | { data: Record<string, string> }
-    | undefined;
-  const sets = objects.filter((o) => o.kind === 'StatefulSet');
-  const manifestEnv = (name: string) => {
-    const env = firstContainer(sets.find((s) => s.metadata.name === name)).env ?? [];
-    return Object.fromEntries(
-      env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
-    );
-  };
-  const dataEnv = manifestEnv('kq-redis');
-  const sentinelEnv = manifestEnv('kq-redis-sentinel');
+  // Sentinel timings shorter than the manifests' 5 s / 60 s, so the test stays short; the rule under
+  // test is the same. 2 s, not less: on a loaded CI machine a 1 s bound let a busy new primary (serving
+  // the restarted pod's full sync) look down, and a second failover left two masters for a moment.
+  const set = await scriptSet('keda-scaledobject', { DOWN_AFTER_MS: '2000', FAILOVER_TIMEOUT_MS: '3000' });
+  const { dataEnv, sentinelEnv, dataPorts, sentinelPorts, startData, startSentinel } = set;
   expect(Object.keys(dataEnv)).toEqual(expect.arrayContaining(['DATA_NODES', 'SENTINELS', 'ANNOUNCE_HOST']));
   expect(sentinelEnv.QUORUM).toBe('2');
 
-  const dir = mkdtempSync(join(tmpdir(), 'kq-sentinel-set-'));
-  const procs: ChildProcess[] = [];
   // Last in, first out: the clients close while the Redis processes still run.
-  const cleanups: (() => unknown)[] = [
-    () => {
-      for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  ];
+  const cleanups: (() => unknown)[] = [() => set.close()];
   try {
-    for (const f of ['redis-start.sh', 'sentinel-start.sh'])
-      writeFileSync(join(dir, f), scripts?.data[f] ?? '');
-    const dataPorts = [await freePort(), await freePort(), await freePort()];
-    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
-    const hosts = (ports: number[]) => ports.map((p) => `127.0.0.1:${p}`).join(' ');
-    const shared = {
-      PATH: process.env.PATH ?? '',
-      REDIS_PASSWORD: PASSWORD,
-      REDISCLI_AUTH: PASSWORD,
-      ANNOUNCE_HOST: '127.0.0.1',
-      BIND: '127.0.0.1',
-      DATA_NODES: hosts(dataPorts),
-      SENTINELS: hosts(sentinelPorts),
-    };
-    const start = (script: string, base: Record<string, string>, env: Record<string, string>): Started => {
-      let out = '';
-      const kept = Object.fromEntries(Object.entries(base).filter(([k]) => !LOCAL.includes(k)));
-      const proc = trackProcess(
-        script,
-        spawn('sh', [join(dir, script)], {
-          env: { ...kept, ...shared, ...env },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }),
-      );
-      proc.stdout?.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      proc.stderr?.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      procs.push(proc);
-      return { proc, output: () => out };
-    };
-    const startData = (i: number) => {
-      const data = join(dir, `data-${i}`);
-      mkdirSync(data, { recursive: true });
-      return start('redis-start.sh', dataEnv, { REDIS_PORT: String(dataPorts[i]), DATA_DIR: data });
-    };
     const data = [0, 1, 2].map(startData);
-    const startSentinel = (i: number) => {
-      const conf = join(dir, `sentinel-${i}`);
-      mkdirSync(conf, { recursive: true });
-      // Shorter than the manifests' 5 s / 60 s, so the test stays short; the rule under test is the same.
-      return start('sentinel-start.sh', sentinelEnv, {
-        SENTINEL_PORT: String(sentinelPorts[i]),
-        CONF_DIR: conf,
-        // 2 s, not less: on a loaded CI machine a 1 s bound let a busy new primary (serving the
-        // restarted pod's full sync) look down, and a second failover left two masters for a moment.
-        DOWN_AFTER_MS: '2000',
-        FAILOVER_TIMEOUT_MS: '3000',
-      });
-    };
     const sentinels = [0, 1, 2].map(startSentinel);
     const primaryPort = async () => {
       const addr = await ask(sentinelPorts[0] as number, 'SENTINEL', 'get-master-addr-by-name', 'kq');
@@ -157,15 +50,8 @@ it('a primary restarted after a failover comes back as a replica of the new prim
         // A replica is unpromotable (replica-priority 0) until its first sync, and a Sentinel reads a
         // replica's INFO every 10 s: wait until every Sentinel sees both promotable, or the failover
         // below may first abort with no good replica and retry seconds later.
-        const lists = await Promise.all(sentinelPorts.map((p) => ask(p, 'SENTINEL', 'REPLICAS', 'kq')));
-        const promotable = lists.every(
-          (l) =>
-            Array.isArray(l) &&
-            l.filter((x) => {
-              const f = Array.isArray(x) ? x.map(String) : [];
-              return f[f.indexOf('slave-priority') + 1] === '100';
-            }).length === 2,
-        );
+        const views = await Promise.all(sentinelPorts.map(replicaPriorities));
+        const promotable = views.every((v) => [...v.values()].filter((p) => p === '100').length === 2);
         return ok && promotable && r.filter((x) => x?.[0] === 'slave' && x[3] === 'connected').length === 2;
       },
       { timeoutMs: 30_000, intervalMs: 200 },

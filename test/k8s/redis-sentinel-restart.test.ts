@@ -12,139 +12,20 @@
  * - why the scripts cannot pick "the pod with the highest replication offset" instead: a data process
  *   restarted with AOF on reports offset 0.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { trackProcess } from '../helpers/leak-guard.js';
-import { freePort } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
-import { firstContainer, render } from './manifest-fixture.js';
-
-const PASSWORD = 'f00dcafe';
-/** Env the manifests set per pod that loopback processes replace. */
-const LOCAL = [
-  'ANNOUNCE_HOST',
-  'REDIS_PORT',
-  'SENTINEL_PORT',
-  'DATA_NODES',
-  'SENTINELS',
-  'DATA_DIR',
-  'CONF_DIR',
-];
-
-interface Started {
-  proc: ChildProcess;
-  output: () => string;
-}
-
-function client(port: number): Redis {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    password: PASSWORD,
-    lazyConnect: true,
-    maxRetriesPerRequest: null,
-    retryStrategy: () => null,
-  });
-  r.on('error', () => undefined);
-  return r;
-}
-
-async function ask(port: number, ...args: (string | number)[]): Promise<unknown> {
-  const r = client(port);
-  try {
-    await r.connect();
-    return await r.call(String(args[0]), ...args.slice(1));
-  } catch {
-    return undefined;
-  } finally {
-    r.disconnect();
-  }
-}
-
-const exited = (p: ChildProcess) =>
-  p.exitCode !== null || p.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((r) => p.once('exit', () => r()));
+import { ask, client, exited, replicaPriorities, type Started, scriptSet } from './sentinel-set.js';
 
 it('a stopping primary fails over first; a whole-set restart keeps the newest primary and every confirmed job', {
   timeout: 120_000,
 }, async () => {
-  const objects = render('deployment', ['--redis-mode', 'sentinel']);
-  const scripts = (
-    objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'kq-redis-scripts') as
-      | { data: Record<string, string> }
-      | undefined
-  )?.data;
-  const manifestEnv = (name: string) => {
-    const env = firstContainer(objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === name)).env;
-    return Object.fromEntries(
-      (env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value as string]),
-    );
-  };
-  const dataEnv = manifestEnv('kq-redis');
-  const sentinelEnv = manifestEnv('kq-redis-sentinel');
-
-  const dir = mkdtempSync(join(tmpdir(), 'kq-sentinel-restart-'));
-  const procs: ChildProcess[] = [];
+  // Shorter than the manifests' 5 s / 60 s (as in redis-sentinel-failover.test.ts).
+  const set = await scriptSet('deployment', { DOWN_AFTER_MS: '2000', FAILOVER_TIMEOUT_MS: '3000' });
+  const { dir, dataPorts, sentinelPorts, startData, startSentinel } = set;
   try {
-    for (const [f, text] of Object.entries(scripts ?? {})) writeFileSync(join(dir, f), text);
-    const dataPorts = [await freePort(), await freePort(), await freePort()];
-    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
-    const hosts = (ports: number[]) => ports.map((p) => `127.0.0.1:${p}`).join(' ');
-    const shared = {
-      PATH: process.env.PATH ?? '',
-      REDIS_PASSWORD: PASSWORD,
-      REDISCLI_AUTH: PASSWORD,
-      ANNOUNCE_HOST: '127.0.0.1',
-      BIND: '127.0.0.1',
-      DATA_NODES: hosts(dataPorts),
-      SENTINELS: hosts(sentinelPorts),
-    };
-    const envOf = (base: Record<string, string>, own: Record<string, string>) => ({
-      ...Object.fromEntries(Object.entries(base).filter(([k]) => !LOCAL.includes(k))),
-      ...shared,
-      ...own,
-    });
-    const start = (script: string, env: Record<string, string>): Started => {
-      let out = '';
-      const proc = trackProcess(
-        script,
-        spawn('sh', [join(dir, script)], { env, stdio: ['ignore', 'pipe', 'pipe'] }),
-      );
-      proc.stdout?.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      proc.stderr?.on('data', (c: Buffer) => {
-        out += c.toString();
-      });
-      procs.push(proc);
-      return { proc, output: () => out };
-    };
-    const dataOwn = (i: number) => {
-      const data = join(dir, `data-${i}`);
-      mkdirSync(data, { recursive: true });
-      return { REDIS_PORT: String(dataPorts[i]), DATA_DIR: data };
-    };
-    const startData = (i: number) => start('redis-start.sh', envOf(dataEnv, dataOwn(i)));
-    const startSentinel = (i: number) => {
-      const conf = join(dir, `sentinel-${i}`);
-      mkdirSync(conf, { recursive: true });
-      // Shorter than the manifests' 5 s / 60 s (as in redis-sentinel-failover.test.ts).
-      return start(
-        'sentinel-start.sh',
-        envOf(sentinelEnv, {
-          SENTINEL_PORT: String(sentinelPorts[i]),
-          CONF_DIR: conf,
-          DOWN_AFTER_MS: '2000',
-          FAILOVER_TIMEOUT_MS: '3000',
-        }),
-      );
-    };
     const named = async (port: number) => {
       const addr = await ask(port, 'SENTINEL', 'get-master-addr-by-name', 'kq');
       return Array.isArray(addr) ? Number(addr[1]) : undefined;
@@ -231,24 +112,15 @@ it('a stopping primary fails over first; a whole-set restart keeps the newest pr
     await waitFor(
       'every Sentinel sees pods 1 and 2 unpromotable (INFO every 10 s)',
       async () => {
-        const lists = await Promise.all(sentinelPorts.map((p) => ask(p, 'SENTINEL', 'REPLICAS', 'kq')));
-        return lists.every((l) => {
-          const priorities = new Map(
-            (Array.isArray(l) ? l : []).map((r) => {
-              const f = Array.isArray(r) ? r.map(String) : [];
-              const get = (k: string) => f[f.indexOf(k) + 1];
-              return [Number(get('port')), get('slave-priority')];
-            }),
-          );
-          return priorities.get(port1) === '0' && priorities.get(port2) === '0';
-        });
+        const views = await Promise.all(sentinelPorts.map(replicaPriorities));
+        return views.every((v) => v.get(port1) === '0' && v.get(port2) === '0');
       },
       { timeoutMs: 25_000, intervalMs: 250 },
     );
     await ask(port1, 'CONFIG', 'SET', 'replica-priority', '100');
     const startedAt = Date.now();
     const preStop = spawnSync('sh', [join(dir, 'redis-prestop.sh')], {
-      env: envOf(dataEnv, dataOwn(0)),
+      env: set.dataPodEnv(0),
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -259,7 +131,7 @@ it('a stopping primary fails over first; a whole-set restart keeps the newest pr
     expect(await named(sentinelPorts[0] as number)).toBe(port1);
     // A replica's preStop does nothing.
     const replicaPreStop = spawnSync('sh', [join(dir, 'redis-prestop.sh')], {
-      env: envOf(dataEnv, dataOwn(2)),
+      env: set.dataPodEnv(2),
       encoding: 'utf8',
       timeout: 30_000,
     });
@@ -297,14 +169,9 @@ it('a stopping primary fails over first; a whole-set restart keeps the newest pr
     // Without Sentinels (no failover meanwhile), pod 1 restarts alone as the primary.
     for (const p of [...sentinels, data[1]]) p?.proc.kill('SIGTERM');
     await Promise.all([...sentinels, data[1]].map((p) => exited(p?.proc as ChildProcess)));
-    const alone = start(
+    const alone = set.start(
       'redis-start.sh',
-      envOf(dataEnv, {
-        ...dataOwn(1),
-        SENTINELS: '127.0.0.1:1',
-        DATA_NODES: `127.0.0.1:${port1}`,
-        SENTINEL_WAIT_S: '0',
-      }),
+      set.dataPodEnv(1, { SENTINELS: '127.0.0.1:1', DATA_NODES: `127.0.0.1:${port1}`, SENTINEL_WAIT_S: '0' }),
     );
     await waitFor('pod 1 alone answers', async () => (await ask(port1, 'PING')) === 'PONG', {
       timeoutMs: 15_000,
@@ -318,8 +185,6 @@ it('a stopping primary fails over first; a whole-set restart keeps the newest pr
       `sentinel set: preStop failover took ${preStopMs} ms: ${preStop.stdout.trim().replace(/\n/g, ' | ')}`,
     );
   } finally {
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    await Promise.all(procs.map(exited));
-    rmSync(dir, { recursive: true, force: true });
+    await set.close();
   }
 });
