@@ -196,6 +196,8 @@ export interface ParsedArgs<S extends OptionSpecs> {
   values: OptionValues<S>;
   positionals: string[];
   help: boolean;
+  /** The options given as flags (not from env or defaults). */
+  given: ReadonlySet<keyof S>;
 }
 
 function describe(spec: OptionSpec<unknown>, source: string): string {
@@ -304,7 +306,7 @@ export function parseOptions<S extends OptionSpecs>(
       values[key] = value;
     } else values[key] = spec.default;
   }
-  return { values: values as OptionValues<S>, positionals, help };
+  return { values: values as OptionValues<S>, positionals, help, given: new Set(fromFlags.keys()) };
 }
 
 /** Renders the options table for `--help`. */

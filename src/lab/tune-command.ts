@@ -16,13 +16,13 @@ import { tuneHtml } from './tune-html.js';
 /** Exit code of a tune that found no setting meeting the objective. */
 export const NO_SETTING_MEETS = 3;
 
-/** @example await runTuneCommand(['burst-only'], values, argv) */
+/** @example await runTuneCommand(['keda-scaledobject'], values, given) */
 export async function runTuneCommand(
   approaches: readonly ApproachName[],
   values: LabOptions,
-  argv: readonly string[],
+  given: ReadonlySet<keyof LabOptions>,
 ): Promise<number> {
-  if (argv.some((a) => a === '--engine' || a.startsWith('--engine=')) && values.engine !== 'model') {
+  if (given.has('engine') && values.engine !== 'model') {
     throw new ConfigError(
       '`kq lab tune` searches on the model engine (--engine model); to check its answer on the real engine, add --verify.',
       { option: 'engine', value: values.engine },
@@ -30,9 +30,7 @@ export async function runTuneCommand(
   }
   const slo = parseSlo(values.slo);
   // --max-replicas caps the search only when given (its manifest default, 10, is not a cap).
-  const cap = argv.some((a) => a === '--max-replicas' || a.startsWith('--max-replicas='))
-    ? values.maxReplicas
-    : 0;
+  const cap = given.has('maxReplicas') ? values.maxReplicas : 0;
   const result = await tune(approaches, values, slo, values.budget, cap, (line) =>
     process.stderr.write(`${line}\n`),
   );
