@@ -1,6 +1,6 @@
 /**
- * `kq lab run <approach>` / `kq lab compare [approaches...]`: plays approaches against a workload with
- * real `kq worker` processes (docs/lab.md). Options are parsed here, from `src/lab/options.ts`. Loaded by
+ * `kq lab run <approach>` / `kq lab compare [approaches...]`: plays approaches against a workload on the
+ * model engine, or with real `kq worker` processes (`--engine real`; docs/lab.md). Options are parsed here, from `src/lab/options.ts`. Loaded by
  * `src/cli/lab.ts` only when the command runs: it needs the manifest renderer (kubernetes-models), which
  * the container image leaves out.
  */
@@ -55,13 +55,14 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       values,
       positionals,
       help: wantsHelp,
+      given,
     } = parseOptions(labOptionSpecs, argv, env, 1 + APPROACH_NAMES.length);
     const [mode, ...names] = positionals;
     if (wantsHelp || mode === undefined) {
       process.stdout.write(help());
       return wantsHelp ? 0 : 2;
     }
-    if (mode === 'tune') return runTuneCommand(approachesOf(mode, names), values, argv);
+    if (mode === 'tune') return runTuneCommand(approachesOf(mode, names), values, given);
     if (mode === 'record') return runRecordCommand(values);
     if (mode !== 'run' && mode !== 'compare') {
       throw new ConfigError(
@@ -73,6 +74,12 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       );
     }
     const approaches = approachesOf(mode, names);
+    if (values.engine === 'model' && given.has('speed')) {
+      throw new ConfigError(
+        `--speed ${values.speed} compresses a real run in wall time: use it with --engine real (the model engine, the default, plays the whole workload at once).`,
+        { option: 'speed', value: String(values.speed) },
+      );
+    }
     const run = await runLab(approaches, values, (line) => process.stderr.write(`${line}\n`)).catch(
       (err: unknown) => {
         if (err instanceof LabWorkerStartError) return err;

@@ -34,9 +34,9 @@ export const labOptionSpecs = {
   engine: enumOption(
     'engine',
     [],
-    'real',
+    'model',
     LAB_ENGINES,
-    'real: kq worker processes on a Redis, compressed in time; model: a deterministic simulation of the same controllers (no processes, seconds for hours of workload)',
+    'model: a deterministic simulation of the controllers the manifests render (no processes, seconds for hours of workload); real: kq worker processes on a Redis, compressed in time (--speed), to check the model on this machine',
   ),
   workload: stringOption(
     'workload',

@@ -23,7 +23,10 @@ function children(ppid: number): number[] {
 
 describe('kq lab: interrupted', () => {
   it('SIGTERM stops the workers and the private Redis, exit 130', async () => {
-    const lab = spawnKq(['lab', 'run', 'deployment', '--workload', 'steady', '--speed', '5'], {});
+    const lab = spawnKq(
+      ['lab', 'run', 'deployment', '--engine', 'real', '--workload', 'steady', '--speed', '5'],
+      {},
+    );
     const pid = lab.proc.pid as number;
     // The private redis-server and the Deployment's two workers.
     const kids = await waitFor(

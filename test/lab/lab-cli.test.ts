@@ -75,7 +75,18 @@ describe('kq lab: a workload file', () => {
         seed: 4,
       }),
     );
-    const r = await lab(['run', 'deployment', '--workload', file, '--speed', '50', '--report', dir]);
+    const r = await lab([
+      'run',
+      'deployment',
+      '--engine',
+      'real',
+      '--workload',
+      file,
+      '--speed',
+      '50',
+      '--report',
+      dir,
+    ]);
     expect(r.code, r.output).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.workload.name).toBe('three');
@@ -111,6 +122,8 @@ describe('kq lab: a Redis it is pointed at', () => {
     const r = await lab([
       'run',
       'deployment',
+      '--engine',
+      'real',
       '--workload',
       file,
       '--speed',
@@ -146,7 +159,18 @@ describe('kq lab: a run the machine cannot play at its speed', () => {
       }),
     );
     // At 5000x every wall millisecond a worker takes to start is 5 workload seconds: far past the tolerance.
-    const r = await lab(['run', 'deployment', '--workload', file, '--speed', '5000', '--report', dir]);
+    const r = await lab([
+      'run',
+      'deployment',
+      '--engine',
+      'real',
+      '--workload',
+      file,
+      '--speed',
+      '5000',
+      '--report',
+      dir,
+    ]);
     expect(r.code, r.output).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.engine).toBe('real');

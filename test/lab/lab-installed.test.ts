@@ -57,7 +57,16 @@ afterAll(async () => {
 describe('kq lab from an installed kq', () => {
   it('runs the smoke workload with every job completed', async () => {
     const dir = join(work, 'report');
-    const r = await labInApp(['run', 'deployment', '--workload', 'smoke', '--report', dir]);
+    const r = await labInApp([
+      'run',
+      'deployment',
+      '--engine',
+      'real',
+      '--workload',
+      'smoke',
+      '--report',
+      dir,
+    ]);
     expect(r.code, r.output).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     const a = report.approaches.deployment;
@@ -70,7 +79,7 @@ describe('kq lab from an installed kq', () => {
   it('stops with the worker’s error when a worker cannot start', async () => {
     rmSync(join(app, 'node_modules/kq', LAB_RUNTIME_FILES.handlers));
     const started = Date.now();
-    const r = await labInApp(['run', 'deployment', '--workload', 'smoke']);
+    const r = await labInApp(['run', 'deployment', '--engine', 'real', '--workload', 'smoke']);
     expect(r.code, r.output).toBe(1);
     expect(r.output).toMatch(/worker of pod \S+ exited 1 before it started/);
     expect(r.output).toContain('ERR_MODULE_NOT_FOUND');

@@ -40,14 +40,18 @@ export interface LabReport {
   approaches: Record<string, ApproachReport>;
 }
 
-/** @example const { report, dir } = await labCompare(['deployment'], ['--speed', '100']); */
+/** `kq lab compare --engine real`. @example const { report, dir } = await labCompare(['deployment', '--speed', '100']); */
 export async function labCompare(
   args: string[],
   timeoutMs = 150_000,
 ): Promise<{ report: LabReport; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'kq-lab-test-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-  const lab = spawnKq(['lab', 'compare', ...args, '--report', dir], {}, `kq lab compare ${args.join(' ')}`);
+  const lab = spawnKq(
+    ['lab', 'compare', '--engine', 'real', ...args, '--report', dir],
+    {},
+    `kq lab compare --engine real ${args.join(' ')}`,
+  );
   const { code } = await lab.waitForExit(timeoutMs);
   expect(code, lab.output()).toBe(0);
   const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as LabReport;

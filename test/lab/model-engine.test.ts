@@ -98,9 +98,12 @@ describe('kq lab --engine model', () => {
     // due at 20 with the second burst, queues behind that burst (submitted at once, as addBulk does), so
     // lab-10 and lab-11 start at 30: every first start within 10 s. Two pods for the 40 s the run lasts.
     const dir = tempDir();
-    const r = await lab(['run', 'deployment', '--engine', 'model', '--workload', 'smoke', '--report', dir]);
+    // No --engine: the model is the default of run and compare.
+    const r = await lab(['run', 'deployment', '--workload', 'smoke', '--report', dir]);
     expect(r.code, r.output).toBe(0);
-    const a = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches.deployment;
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.engine).toBe('model');
+    const a = report.approaches.deployment;
     expect(a.waitP95Ms).toBe(10_000);
     expect(a.podSeconds).toBe(80);
     expect(a.completed).toBe(12);
@@ -131,10 +134,16 @@ describe('kq lab --engine model', () => {
     expect(a['keda-scaledobject'].lostJobs).toEqual([{ id: 'lab-0', leftIn: 'delayed' }]);
   });
 
-  it('refuses what only a real Redis can play', async () => {
+  it('refuses what only a real Redis or real processes can play', async () => {
     const r = await lab(['run', 'deployment', '--engine', 'model', '--redis-restart-at', '10']);
     expect(r.code).toBe(2);
     expect(r.output).toMatch(/--redis-restart-at plays a real Redis: use it with --engine real/);
+    // The model is the default of run and compare: a --speed (wall time) names the engine it needs.
+    const speed = await lab(['compare', 'deployment', '--speed', '10']);
+    expect(speed.code).toBe(2);
+    expect(speed.output).toMatch(
+      /--speed 10 compresses a real run in wall time: use it with --engine real \(the model engine, the default/,
+    );
     const bad = await lab(['run', 'deployment', '--engine', 'simulated']);
     expect(bad.code).toBe(2);
     expect(bad.output).toMatch(/Invalid --engine: "simulated" must be one of real, model/);

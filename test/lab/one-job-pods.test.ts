@@ -61,6 +61,8 @@ describe('kq lab: one job per pod', () => {
         'lab',
         'run',
         'keda-scaledjob',
+        '--engine',
+        'real',
         '--workload',
         file,
         '--speed',

@@ -30,7 +30,18 @@ describe.skipIf(!hasChromium)('kq lab report.html in headless Chromium', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kq-lab-html-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const lab = spawnKq(
-      ['lab', 'compare', 'deployment', 'keda-scaledobject', '--speed', '200', '--report', dir],
+      [
+        'lab',
+        'compare',
+        'deployment',
+        'keda-scaledobject',
+        '--engine',
+        'real',
+        '--speed',
+        '200',
+        '--report',
+        dir,
+      ],
       {},
     );
     const { code } = await lab.waitForExit(90_000);
