@@ -4,10 +4,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { JobEvents } from '../../src/queue/job-events.js';
 import { useTestQueue } from '../helpers/context.js';
 import { spawnKq } from '../helpers/kq-process.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { AUTH, expectError, HANDLERS, testApp } from './app-fixture.js';
 
@@ -171,7 +172,11 @@ describe('GET /jobs/:id?wait=', () => {
   });
 
   it('200 concurrent waiters share one Redis reader, and all answer when their jobs complete', async () => {
-    const t = useTestQueue();
+    // A private Redis: CLIENT LIST counts every client of the server, and the shared one serves the
+    // other test files running beside this one (a shuffled run counted one of theirs).
+    const server = await startRedisServer();
+    onTestFinished(() => server.remove());
+    const t = useTestQueue(server.url);
     const app = await testApp(t);
     const ids: string[] = [];
     for (let i = 0; i < 200; i++) ids.push(await enqueue(app, 'work', { ms: 0 }));
