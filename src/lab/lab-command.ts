@@ -91,6 +91,10 @@ export async function runLabCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       return 1;
     }
     process.stdout.write(`${markdownTable(run)}\n`);
+    if (run.engine === 'model')
+      process.stderr.write(
+        'kq lab: played on the model engine (a simulation of the rendered controllers); --engine real plays real kq worker processes\n',
+      );
     if (values.report) {
       for (const file of writeReports(resolve(values.report), run)) process.stderr.write(`wrote ${file}\n`);
     }

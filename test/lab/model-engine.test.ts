@@ -103,6 +103,7 @@ describe('kq lab --engine model', () => {
     expect(r.code, r.output).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.engine).toBe('model');
+    expect(r.output).toContain('kq lab: played on the model engine');
     const a = report.approaches.deployment;
     expect(a.waitP95Ms).toBe(10_000);
     expect(a.podSeconds).toBe(80);
