@@ -15,6 +15,23 @@ async function lab(args: string[]) {
   return { code, output: p.output() };
 }
 
+/** `kq lab run deployment` on the real engine at speed 50, its report in `dir`. */
+function realRun(workload: string, dir: string, extra: string[] = []) {
+  return lab([
+    'run',
+    'deployment',
+    '--engine',
+    'real',
+    '--workload',
+    workload,
+    '--speed',
+    '50',
+    ...extra,
+    '--report',
+    dir,
+  ]);
+}
+
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'kq-lab-cli-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,18 +92,7 @@ describe('kq lab: a workload file', () => {
         seed: 4,
       }),
     );
-    const r = await lab([
-      'run',
-      'deployment',
-      '--engine',
-      'real',
-      '--workload',
-      file,
-      '--speed',
-      '50',
-      '--report',
-      dir,
-    ]);
+    const r = await realRun(file, dir);
     expect(r.code, r.output).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
     expect(report.workload.name).toBe('three');
@@ -119,20 +125,7 @@ describe('kq lab: a Redis it is pointed at', () => {
         jobSeconds: { dist: 'fixed', value: 1 },
       }),
     );
-    const r = await lab([
-      'run',
-      'deployment',
-      '--engine',
-      'real',
-      '--workload',
-      file,
-      '--speed',
-      '50',
-      '--redis-url',
-      server.url,
-      '--report',
-      dir,
-    ]);
+    const r = await realRun(file, dir, ['--redis-url', server.url]);
     expect(r.code, r.output).toBe(0);
     // The run happened on this Redis (its jobs completed), so its workers did register their queue.
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')).approaches.deployment.completed).toBe(
