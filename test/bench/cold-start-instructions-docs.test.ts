@@ -3,13 +3,8 @@
  * holds (written by `node bench/cold-start-instructions.mjs --save --label=...`), each ratio is the
  * quotient of its medians, and every quoted run counted kq with a warm compile cache, as the text says.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read } from './doc-section.js';
 
 interface Counts {
   median: number;

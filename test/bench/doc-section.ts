@@ -1,3 +1,14 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+
+/** A file of the repository, by its path from the root (the docs and bench/results.json). */
+export const readRepo = (path: string): string => readFileSync(resolve(root, path), 'utf8');
+
+/** A count as the docs print it: 700,493. */
+export const shownCount = (n: number): string => n.toLocaleString('en-US');
+
 /**
  * The part of a Markdown document under one heading: from the heading line to the next heading of the same
  * or a higher level (or the end). The docs tests read their figures from their own section only.

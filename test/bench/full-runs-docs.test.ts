@@ -3,15 +3,10 @@
  * "Latest full run" is the file's own run, "The full run before it" is `earlierFullRuns[0]` (bench/run.mjs
  * keeps the run a full run replaces), each as bench/report.mjs prints it.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module of the bench, without types
 import { formatTable } from '../../bench/report.mjs';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read } from './doc-section.js';
 
 interface FullRun {
   date: string;

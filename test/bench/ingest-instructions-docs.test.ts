@@ -3,13 +3,8 @@
  * (written by `node bench/ingest-instructions.mjs --save --label=...`), each ratio is the quotient of its
  * counts, and the runs were made with the warm-up, request and connection numbers the text gives.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read, shownCount as shown } from './doc-section.js';
 
 interface Figures {
   accepted: number;
@@ -23,8 +18,6 @@ interface Run {
   figures: { kq: Figures; fastify: Figures };
   ratios: { kq: number; fastify: number };
 }
-
-const shown = (n: number) => n.toLocaleString('en-US');
 
 describe('ingest instructions in the docs', () => {
   it('each row of the table matches the run of its label in bench/results.json', () => {

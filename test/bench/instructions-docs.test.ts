@@ -3,13 +3,8 @@
  * bench/results.json holds (written by `node bench/instructions.mjs --save`), and each ratio is the
  * quotient of its counts.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read, shownCount as shown } from './doc-section.js';
 
 interface Run {
   label: string;
@@ -17,8 +12,6 @@ interface Run {
   bullmqInstructionsPerJob: number;
   ratio: number;
 }
-
-const shown = (n: number) => n.toLocaleString('en-US');
 
 describe('instructions per job in the docs', () => {
   it('each row of the table matches a run in bench/results.json', () => {

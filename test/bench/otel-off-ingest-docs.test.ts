@@ -4,13 +4,8 @@
  * `node bench/instructions-ab.mjs --script=ingest --save --key=otelOffIngest`), and what it says of the
  * difference (within or outside the A/A spread) is what those figures say.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read, shownCount as shown } from './doc-section.js';
 
 interface Side {
   median: number;
@@ -23,8 +18,6 @@ interface Run {
   b: Side;
   bVsAPercent: number;
 }
-
-const shown = (n: number) => n.toLocaleString('en-US');
 
 describe('tracing off, in instructions, in the docs', () => {
   it('quotes the saved A/B count of POST /jobs and reads it as the figures do', () => {

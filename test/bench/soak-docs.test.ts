@@ -2,15 +2,10 @@
  * The soak's figures in docs/performance.md are the ones bench/results.json holds (written by
  * bench/soak.mjs or a full `npm run bench`), and its chart is the one the bench draws from those series.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module of the bench, without types
 import { soakChart } from '../../bench/soak-chart.mjs';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read } from './doc-section.js';
 
 interface SoakSample {
   t: number;

@@ -1,11 +1,6 @@
 /** The waiters' figures in docs/performance.md are the ones bench/results.json holds (bench/waiters.mjs). */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { docSection } from './doc-section.js';
-
-const root = resolve(import.meta.dirname, '../..');
-const read = (p: string) => readFileSync(resolve(root, p), 'utf8');
+import { docSection, readRepo as read } from './doc-section.js';
 
 interface Waiters {
   date: string;
