@@ -45,16 +45,22 @@ ask "$self" CLIENT PAUSE $((PRESTOP_TIMEOUT_S * 1000)) WRITE >/dev/null
 # A Sentinel answers NOGOODSLAVE while its view of every replica is unpromotable, and that view can be
 # stale: it reads each replica's INFO every 10 s, so a replica that synced (and whose start script
 # restored its replica-priority) moments ago, as in a rollout that reaches pod 0 right after pod 1 is
-# Ready, still looks unpromotable. Ask again each second until PRESTOP_TIMEOUT_S.
+# Ready, still looks unpromotable. Ask again each second until PRESTOP_TIMEOUT_S, but only while some
+# Sentinel says NOGOODSLAVE: any other refusal (no Sentinel answers, a failover already in progress) gives
+# up at once as before, so writes are not held paused for nothing.
 answer=""
 tries=0
 while :; do
   tries=$((tries + 1))
+  stale=""
   for s in $SENTINELS; do
     answer=$(ask "$s" SENTINEL FAILOVER "$MASTER_NAME")
     [ "$answer" = "OK" ] && break
+    case "$answer" in NOGOODSLAVE*) stale="$answer" ;; esac
   done
   [ "$answer" = "OK" ] && break
+  [ -n "$stale" ] || break
+  answer="$stale"
   [ $(($(date +%s) - started)) -ge "$PRESTOP_TIMEOUT_S" ] && break
   sleep 1
 done
