@@ -22,7 +22,7 @@ export async function runTuneCommand(
   values: LabOptions,
   given: ReadonlySet<keyof LabOptions>,
 ): Promise<number> {
-  if (given.has('engine') && values.engine !== 'model') {
+  if (values.engine !== 'model') {
     throw new ConfigError(
       '`kq lab tune` searches on the model engine (--engine model); to check its answer on the real engine, add --verify.',
       { option: 'engine', value: values.engine },
